@@ -1,0 +1,918 @@
+// SPDX-License-Identifier: Apache-2.0
+// Keywords of the proxy sections: defaults, frontend, backend, listen.
+#include "controlplane/parse_ctx.hpp"
+#include "proxy/registry.hpp"
+
+#include <array>
+#include <fmt/format.h>
+#include <fstream>
+#include <grp.h>
+#include <pwd.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <dirent.h>
+
+namespace bulwark::controlplane {
+
+namespace {
+
+constexpr auto P = bulwark::proxy::pending_proxy;
+constexpr auto R = bulwark::proxy::pending_rules;
+constexpr auto T = bulwark::proxy::pending_tls;
+constexpr auto L = bulwark::proxy::pending_later;
+
+std::string join(std::span<const std::string> w, std::size_t from = 0)
+{
+    std::string s;
+    for (std::size_t i = from; i < w.size(); ++i)
+        s += (i > from ? " " : "") + w[i];
+    return s;
+}
+
+// ---- mode, maxconn, balance ------------------------------------------------
+
+void kw_mode(parse_ctx& c)
+{
+    if (!c.args(1, 1, "mode http|tcp"))
+        return;
+    const std::string& m = c.words[1];
+    if (m == "health")
+        return c.alert("'mode health' was removed from HAProxy in 2.4: use 'monitor-uri' or 'http-request return'");
+    if (m != "http" && m != "tcp")
+        return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"http", "tcp"})));
+    c.px->mode = m == "http" ? proxy_mode::http : proxy_mode::tcp;
+    c.px->mode_set = true;
+}
+
+void kw_maxconn(parse_ctx& c)
+{
+    if (!c.args(1, 1, "maxconn NUMBER"))
+        return;
+    auto n = parse_int(c.words[1], 0, 10'000'000);
+    if (!n)
+        return c.alert(n.message());
+    c.px->maxconn = static_cast<int>(*n);
+}
+
+void kw_balance(parse_ctx& c)
+{
+    if (!c.args(1, 3, "balance ALGORITHM [ARGS]"))
+        return;
+    const std::string& a = c.words[1];
+    static const std::vector<std::string_view> algos{"roundrobin", "static-rr", "leastconn", "first", "source",
+                                                     "uri", "url_param", "hdr", "random", "rdp-cookie"};
+    std::string_view base = std::string_view(a).substr(0, a.find('('));
+    if (std::find(algos.begin(), algos.end(), base) == algos.end())
+        return c.alert(fmt::format("unknown algorithm '{}', {}", a, expected_one_of(a, algos)));
+    if (base == "url_param" && c.words.size() < 3)
+        return c.alert("'url_param' expects a parameter name");
+    c.px->balance = std::string(base);
+}
+
+// ---- timeout ------------------------------------------------------------
+
+struct timeout_kw {
+    std::string_view name;
+    unsigned sections;
+    std::optional<ms> timeouts::*field;
+    std::string_view pending;
+};
+
+constexpr std::array timeout_table{
+    timeout_kw{"client", sec_fe, &timeouts::client, P},
+    timeout_kw{"client-fin", sec_fe, &timeouts::client_fin, P},
+    timeout_kw{"http-request", sec_fe | sec_be, &timeouts::http_request, P},
+    timeout_kw{"http-keep-alive", sec_fe | sec_be, &timeouts::http_keep_alive, P},
+    timeout_kw{"server", sec_be, &timeouts::server, P},
+    timeout_kw{"server-fin", sec_be, &timeouts::server_fin, P},
+    timeout_kw{"connect", sec_be, &timeouts::connect, P},
+    timeout_kw{"queue", sec_be, &timeouts::queue, P},
+    timeout_kw{"tunnel", sec_be, &timeouts::tunnel, P},
+    timeout_kw{"check", sec_be, &timeouts::check, P},
+    timeout_kw{"tarpit", sec_fe | sec_be, &timeouts::tarpit, R},
+};
+
+void set_timeout(parse_ctx& c, std::string_view which, std::string_view value, std::string_view kw)
+{
+    std::vector<std::string_view> names;
+    for (const auto& t : timeout_table)
+        names.push_back(t.name);
+    for (const auto& t : timeout_table) {
+        if (t.name != which)
+            continue;
+        auto v = parse_time(value);
+        if (!v)
+            return c.alert_kw(kw, v.message());
+        if (!(t.sections & c.sec)) {
+            c.warn_kw(kw, fmt::format("'timeout {}' ignored: a {} has no {} capability", which,
+                                      section_name(c.sec), t.sections & sec_backend ? "backend" : "frontend"));
+            return;
+        }
+        c.px->timeout.*t.field = *v;
+        c.pending(fmt::format("timeout {}", which), t.pending);
+        return;
+    }
+    c.alert_kw(kw, fmt::format("unknown timeout '{}', {}", which, expected_one_of(which, names)));
+}
+
+void kw_timeout(parse_ctx& c)
+{
+    if (c.words.size() == 1)
+        return c.alert("missing timeout name, expected 'timeout NAME TIME'");
+    if (c.words.size() == 2) {
+        // an unknown name gets its own message before the missing value
+        bool known = std::any_of(timeout_table.begin(), timeout_table.end(),
+                                 [&](auto& t) { return t.name == c.words[1]; });
+        if (known)
+            return c.alert(fmt::format("missing time, expected 'timeout {} TIME'", c.words[1]));
+        return set_timeout(c, c.words[1], "", "timeout");
+    }
+    if (!c.args(2, 2, "timeout NAME TIME"))
+        return;
+    set_timeout(c, c.words[1], c.words[2], "timeout");
+}
+
+// clitimeout/srvtimeout/contimeout: removed from HAProxy, loaded with a warning.
+void kw_old_timeout(parse_ctx& c)
+{
+    std::string_view modern = c.words[0] == "clitimeout" ? "client" : c.words[0] == "srvtimeout" ? "server" : "connect";
+    if (!c.args(1, 1, fmt::format("timeout {} TIME", modern)))
+        return;
+    c.warn(fmt::format("removed from HAProxy in 2.1; loaded as: timeout {} {}", modern, c.words[1]));
+    set_timeout(c, modern, c.words[1], c.words[0]);
+}
+
+// ---- option --------------------------------------------------------------
+
+enum class optargs : std::uint8_t { none, some };
+
+struct option_kw {
+    std::string_view name;
+    unsigned sections;
+    optargs args;
+    std::string_view pending;
+};
+
+constexpr std::array option_table{
+    option_kw{"http-buffer-request", sec_fe | sec_be, optargs::none, P},
+    option_kw{"httplog", sec_fe | sec_be, optargs::some, P},
+    option_kw{"tcplog", sec_fe | sec_be, optargs::none, P},
+    option_kw{"dontlognull", sec_fe, optargs::none, P},
+    option_kw{"dontlog-normal", sec_fe, optargs::none, P},
+    option_kw{"log-separate-errors", sec_fe, optargs::none, P},
+    option_kw{"forwardfor", sec_fe | sec_be, optargs::some, P},
+    option_kw{"httpclose", sec_fe | sec_be, optargs::none, P},
+    option_kw{"http-server-close", sec_fe | sec_be, optargs::none, P},
+    option_kw{"http-keep-alive", sec_fe | sec_be, optargs::none, P},
+    option_kw{"http-ignore-probes", sec_fe, optargs::none, P},
+    option_kw{"http-no-delay", sec_fe | sec_be, optargs::none, P},
+    option_kw{"redispatch", sec_be, optargs::some, P},
+    option_kw{"httpchk", sec_be, optargs::some, P},
+    option_kw{"tcp-check", sec_be, optargs::none, P},
+    option_kw{"ssl-hello-chk", sec_be, optargs::none, P},
+    option_kw{"log-health-checks", sec_be, optargs::none, P},
+    option_kw{"abortonclose", sec_be, optargs::none, P},
+    option_kw{"allbackups", sec_be, optargs::none, P},
+    option_kw{"prefer-last-server", sec_be, optargs::none, P},
+    option_kw{"clitcpka", sec_fe, optargs::none, P},
+    option_kw{"srvtcpka", sec_be, optargs::none, P},
+    option_kw{"tcpka", sec_fe | sec_be, optargs::none, P},
+    option_kw{"nolinger", sec_fe | sec_be, optargs::none, P},
+    option_kw{"splice-auto", sec_fe | sec_be, optargs::none, P},
+    option_kw{"logasap", sec_fe, optargs::none, P},
+    option_kw{"accept-invalid-http-request", sec_fe, optargs::none, P},
+    option_kw{"accept-invalid-http-response", sec_be, optargs::none, P},
+};
+
+void set_option(parse_ctx& c, bool on, std::size_t at)
+{
+    std::string_view kw = on ? "option" : "no option";
+    if (at >= c.words.size())
+        return c.alert_kw(kw, "missing option name");
+    const std::string& name = c.words[at];
+    for (const auto& o : option_table) {
+        if (o.name != name)
+            continue;
+        if (o.args == optargs::none && c.words.size() > at + 1)
+            return c.alert_kw(kw, fmt::format("'{}' takes no argument, found '{}'", name, c.words[at + 1]));
+        if (!on && c.words.size() > at + 1)
+            return c.alert_kw(kw, fmt::format("'no option {}' takes no argument", name));
+        if (!(o.sections & c.sec))
+            return c.warn_kw(kw, fmt::format("'{}' ignored: it has no effect in a {} section", name,
+                                             section_name(c.sec)));
+        c.px->options[name] = on;
+        c.px->option_args[name] = {c.words.begin() + static_cast<long>(at) + 1, c.words.end()};
+        c.pending(fmt::format("{} {}", kw, name), o.pending);
+        return;
+    }
+    if (name == "forceclose")
+        return c.alert_kw(kw, "'forceclose' was removed from HAProxy in 1.9: use 'option httpclose'");
+    std::vector<std::string_view> names;
+    for (const auto& o : option_table)
+        names.push_back(o.name);
+    auto best = closest(name, names);
+    c.alert_kw(kw, fmt::format("unknown option '{}'{}", name,
+                               best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best)));
+}
+
+void kw_option(parse_ctx& c) { set_option(c, true, 1); }
+
+void kw_no(parse_ctx& c)
+{
+    if (c.words.size() < 2 || c.words[1] != "option")
+        return c.alert("expected 'no option NAME'");
+    set_option(c, false, 2);
+}
+
+// ---- certificate and file checks -----------------------------------------
+
+bool pem_has(const std::string& text, std::string_view what) { return text.find(what) != std::string::npos; }
+
+std::string read_small(const std::string& path, std::size_t limit, bool& ok)
+{
+    std::ifstream in(path, std::ios::binary);
+    ok = bool(in);
+    std::string s;
+    if (!ok)
+        return s;
+    s.resize(limit + 1);
+    in.read(s.data(), static_cast<std::streamsize>(s.size()));
+    s.resize(static_cast<std::size_t>(in.gcount()));
+    return s;
+}
+
+// A PEM file must hold a certificate and a private key (in it, or in FILE.key).
+std::string check_pem(const std::string& path)
+{
+    bool ok;
+    std::string text = read_small(path, 1 << 20, ok);
+    if (!ok)
+        return fmt::format("unable to read SSL certificate file '{}'", path);
+    if (!pem_has(text, "-----BEGIN CERTIFICATE-----"))
+        return fmt::format("'{}' holds no PEM certificate", path);
+    if (!pem_has(text, "PRIVATE KEY-----")) {
+        std::string key = read_small(path + ".key", 1 << 20, ok);
+        if (!ok || !pem_has(key, "PRIVATE KEY-----"))
+            return fmt::format("'{}' holds no private key (nor does '{}.key')", path, path);
+    }
+    return {};
+}
+
+// crt PATH: a PEM file, or a directory whose files are each loaded (.key,
+// .ocsp, .issuer, .sctl side files aside), as HAProxy does.
+std::string check_crt(const std::string& path, int& loaded)
+{
+    struct stat sb{};
+    if (stat(path.c_str(), &sb) != 0)
+        return fmt::format("unable to stat SSL certificate from file '{}': no such file or directory", path);
+    if (!S_ISDIR(sb.st_mode)) {
+        loaded = 1;
+        return check_pem(path);
+    }
+    DIR* d = opendir(path.c_str());
+    if (!d)
+        return fmt::format("unable to read directory '{}'", path);
+    std::vector<std::string> files;
+    while (auto* e = readdir(d)) {
+        std::string n = e->d_name;
+        if (n.starts_with("."))
+            continue;
+        bool side = false;
+        for (std::string_view ext : {".key", ".ocsp", ".issuer", ".sctl"})
+            side = side || n.ends_with(ext);
+        if (!side)
+            files.push_back(path + (path.ends_with("/") ? "" : "/") + n);
+    }
+    closedir(d);
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files)
+        if (auto e = check_pem(f); !e.empty())
+            return e;
+    loaded = static_cast<int>(files.size());
+    if (files.empty())
+        return fmt::format("directory '{}' holds no certificate", path);
+    return {};
+}
+
+std::string crt_path(parse_ctx& c, const std::string& p)
+{
+    if (!p.empty() && p.front() != '/' && !c.st.crt_base.empty())
+        return c.st.crt_base + "/" + p;
+    return c.resolve(p);
+}
+
+// ---- bind ---------------------------------------------------------------
+
+enum class argk : std::uint8_t { none, word, time, integer, path, choice };
+
+struct bind_kw {
+    std::string_view name;
+    argk a;
+    std::string_view choices;  // argk::choice: "a|b|c"
+    std::string_view pending;
+};
+
+constexpr std::array bind_table{
+    bind_kw{"ssl", argk::none, {}, T},          bind_kw{"crt", argk::path, {}, T},
+    bind_kw{"crt-list", argk::path, {}, T},     bind_kw{"ca-file", argk::path, {}, T},
+    bind_kw{"crl-file", argk::path, {}, T},     bind_kw{"verify", argk::choice, "none|optional|required", T},
+    bind_kw{"no-sslv3", argk::none, {}, T},     bind_kw{"no-tlsv10", argk::none, {}, T},
+    bind_kw{"no-tlsv11", argk::none, {}, T},    bind_kw{"no-tlsv12", argk::none, {}, T},
+    bind_kw{"no-tlsv13", argk::none, {}, T},    bind_kw{"no-tls-tickets", argk::none, {}, T},
+    bind_kw{"force-tlsv12", argk::none, {}, T}, bind_kw{"force-tlsv13", argk::none, {}, T},
+    bind_kw{"ssl-min-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
+    bind_kw{"ssl-max-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
+    bind_kw{"ciphers", argk::word, {}, T},      bind_kw{"ciphersuites", argk::word, {}, T},
+    bind_kw{"curves", argk::word, {}, T},       bind_kw{"ecdhe", argk::word, {}, T},
+    bind_kw{"alpn", argk::word, {}, T},         bind_kw{"npn", argk::word, {}, T},
+    bind_kw{"strict-sni", argk::none, {}, T},   bind_kw{"prefer-client-ciphers", argk::none, {}, T},
+    bind_kw{"allow-0rtt", argk::none, {}, T},
+    bind_kw{"accept-proxy", argk::none, {}, P}, bind_kw{"user", argk::word, {}, P},
+    bind_kw{"group", argk::word, {}, P},        bind_kw{"uid", argk::integer, {}, P},
+    bind_kw{"gid", argk::integer, {}, P},       bind_kw{"mode", argk::word, {}, P},
+    bind_kw{"name", argk::word, {}, {}},        bind_kw{"id", argk::integer, {}, {}},
+    bind_kw{"maxconn", argk::integer, {}, P},   bind_kw{"backlog", argk::integer, {}, P},
+    bind_kw{"v4v6", argk::none, {}, P},         bind_kw{"v6only", argk::none, {}, P},
+    bind_kw{"transparent", argk::none, {}, L},  bind_kw{"interface", argk::word, {}, P},
+    bind_kw{"defer-accept", argk::none, {}, P}, bind_kw{"tfo", argk::none, {}, P},
+    bind_kw{"nice", argk::integer, {}, P},      bind_kw{"thread", argk::word, {}, P},
+    bind_kw{"tcp-ut", argk::time, {}, P},       bind_kw{"level", argk::word, {}, L},
+};
+
+// One "KEY [ARG]" option of a bind or server line against a table; returns
+// the number of words consumed (0 on error, alerted).
+template <class Row>
+std::size_t take_option(parse_ctx& c, std::span<const Row> table, std::size_t i, const Row*& found)
+{
+    const std::string& w = c.words[i];
+    found = nullptr;
+    for (const auto& r : table)
+        if (r.name == w)
+            found = &r;
+    if (!found) {
+        std::vector<std::string_view> names;
+        for (const auto& r : table)
+            names.push_back(r.name);
+        auto best = closest(w, names);
+        c.alert(fmt::format("unknown option '{}'{}", w,
+                            best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best)));
+        return 0;
+    }
+    if (found->a == argk::none)
+        return 1;
+    if (i + 1 >= c.words.size()) {
+        c.alert(fmt::format("'{}' expects an argument", w));
+        return 0;
+    }
+    const std::string& v = c.words[i + 1];
+    switch (found->a) {
+    case argk::time:
+        if (auto t = parse_time(v); !t) {
+            c.alert(fmt::format("'{}': {}", w, t.message()));
+            return 0;
+        }
+        break;
+    case argk::integer:
+        if (auto n = parse_int(v, 0, INT32_MAX); !n) {
+            c.alert(fmt::format("'{}': {}", w, n.message()));
+            return 0;
+        }
+        break;
+    case argk::choice: {
+        std::vector<std::string_view> ch;
+        std::string_view all = found->choices;
+        for (std::size_t s = 0; s <= all.size();) {
+            auto bar = all.find('|', s);
+            ch.push_back(all.substr(s, bar == all.npos ? all.npos : bar - s));
+            if (bar == all.npos)
+                break;
+            s = bar + 1;
+        }
+        if (std::find(ch.begin(), ch.end(), v) == ch.end()) {
+            c.alert(fmt::format("'{}': unknown value '{}', {}", w, v, expected_one_of(v, ch)));
+            return 0;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return 2;
+}
+
+void kw_bind(parse_ctx& c)
+{
+    if (!c.args(1, -1, "bind ADDRESS[,ADDRESS...] [options]"))
+        return;
+    std::vector<address> addrs;
+    std::string_view list = c.words[1];
+    for (std::size_t s = 0; s <= list.size();) {
+        auto comma = list.find(',');
+        comma = list.find(',', s);
+        auto a = parse_address(list.substr(s, comma == list.npos ? list.npos : comma - s), port_need::range_ok);
+        if (!a)
+            return c.alert(a.message());
+        addrs.push_back(*a);
+        if (comma == list.npos)
+            break;
+        s = comma + 1;
+    }
+    bind_line b;
+    b.at = c.here();
+    std::vector<std::string_view> pend;
+    bool ok = true;
+    for (std::size_t i = 2; i < c.words.size();) {
+        const bind_kw* row;
+        std::size_t n = take_option<bind_kw>(c, bind_table, i, row);
+        if (n == 0) {
+            ok = false;
+            break;
+        }
+        const std::string& w = c.words[i];
+        const std::string arg = n == 2 ? c.words[i + 1] : std::string();
+        b.options.push_back(w);
+        if (w == "ssl")
+            b.ssl = true;
+        else if (w == "accept-proxy")
+            b.accept_proxy = true;
+        else if (w == "crt" || w == "crt-list" || w == "ca-file" || w == "crl-file") {
+            std::string path = w == "crt" ? crt_path(c, arg) : c.resolve(arg);
+            if (w == "crt") {
+                int loaded = 0;
+                if (auto e = check_crt(path, loaded); !e.empty()) {
+                    c.alert(e);
+                    ok = false;
+                }
+                b.crts.push_back(path);
+            } else if (struct stat sb{}; stat(path.c_str(), &sb) != 0) {
+                c.alert(fmt::format("'{}': unable to load '{}': no such file", w, path));
+                ok = false;
+            }
+        } else if ((w == "user" && !getpwnam(arg.c_str())) || (w == "group" && !getgrnam(arg.c_str()))) {
+            c.alert(fmt::format("unknown {} '{}'", w, arg));
+            ok = false;
+        }
+        // options waiting for the same work as the bind line itself add nothing
+        if (!row->pending.empty() && row->pending != P && std::find(pend.begin(), pend.end(), w) == pend.end())
+            pend.push_back(row->name);
+        i += n;
+    }
+    if (!ok)
+        return;
+    if (b.ssl && b.crts.empty() && std::find(b.options.begin(), b.options.end(), "crt-list") == b.options.end())
+        return c.alert("'ssl' needs a certificate: add 'crt FILE' or 'crt-list FILE'");
+    if (!b.ssl && !b.crts.empty())
+        c.warn("'crt' given without 'ssl': the certificate is not used");
+    for (auto w : pend)
+        c.pending(fmt::format("bind {}", w), std::find_if(bind_table.begin(), bind_table.end(), [&](auto& r) {
+                                                 return r.name == w;
+                                             })->pending);
+    for (auto& a : addrs) {
+        b.addr = a;
+        c.px->binds.push_back(b);
+    }
+}
+
+// ---- server -------------------------------------------------------------
+
+struct server_kw {
+    std::string_view name;
+    argk a;
+    std::string_view choices;
+    std::string_view pending;
+};
+
+constexpr std::array server_table{
+    server_kw{"check", argk::none, {}, P},        server_kw{"inter", argk::time, {}, P},
+    server_kw{"fastinter", argk::time, {}, P},    server_kw{"downinter", argk::time, {}, P},
+    server_kw{"rise", argk::integer, {}, P},      server_kw{"fall", argk::integer, {}, P},
+    server_kw{"maxconn", argk::integer, {}, P},   server_kw{"maxqueue", argk::integer, {}, P},
+    server_kw{"minconn", argk::integer, {}, P},   server_kw{"weight", argk::integer, {}, P},
+    server_kw{"backup", argk::none, {}, P},       server_kw{"disabled", argk::none, {}, P},
+    server_kw{"enabled", argk::none, {}, P},      server_kw{"send-proxy", argk::none, {}, P},
+    server_kw{"send-proxy-v2", argk::none, {}, P}, server_kw{"send-proxy-v2-ssl", argk::none, {}, T},
+    server_kw{"check-send-proxy", argk::none, {}, P},
+    server_kw{"ssl", argk::none, {}, T},          server_kw{"verify", argk::choice, "none|required", T},
+    server_kw{"verifyhost", argk::word, {}, T},   server_kw{"sni", argk::word, {}, T},
+    server_kw{"ca-file", argk::path, {}, T},      server_kw{"crt", argk::path, {}, T},
+    server_kw{"no-sslv3", argk::none, {}, T},     server_kw{"check-ssl", argk::none, {}, T},
+    server_kw{"ssl-min-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
+    server_kw{"ssl-max-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
+    server_kw{"alpn", argk::word, {}, T},         server_kw{"cookie", argk::word, {}, P},
+    server_kw{"port", argk::integer, {}, P},      server_kw{"addr", argk::word, {}, P},
+    server_kw{"slowstart", argk::time, {}, P},    server_kw{"on-marked-down", argk::choice, "shutdown-sessions", P},
+    server_kw{"on-marked-up", argk::choice, "shutdown-backup-sessions", P},
+    server_kw{"on-error", argk::choice, "fastinter|fail-check|sudden-death|mark-down", P},
+    server_kw{"observe", argk::choice, "layer4|layer7", P},
+    server_kw{"error-limit", argk::integer, {}, P}, server_kw{"resolvers", argk::word, {}, L},
+    server_kw{"resolve-prefer", argk::choice, "ipv4|ipv6", L}, server_kw{"init-addr", argk::word, {}, P},
+    server_kw{"proto", argk::word, {}, P},        server_kw{"pool-max-conn", argk::integer, {}, P},
+    server_kw{"track", argk::word, {}, P},        server_kw{"id", argk::integer, {}, {}},
+    server_kw{"source", argk::word, {}, P},       server_kw{"tfo", argk::none, {}, P},
+};
+
+void server_options(parse_ctx& c, std::size_t from, server_line& s, bool& ok)
+{
+    std::vector<std::string_view> pend;
+    for (std::size_t i = from; i < c.words.size();) {
+        const server_kw* row;
+        std::size_t n = take_option<server_kw>(c, server_table, i, row);
+        if (n == 0) {
+            ok = false;
+            return;
+        }
+        const std::string& w = c.words[i];
+        const std::string arg = n == 2 ? c.words[i + 1] : std::string();
+        auto intval = [&](std::int64_t lo, std::int64_t hi) {
+            auto v = parse_int(arg, lo, hi);
+            if (!v) {
+                c.alert(fmt::format("'{}': {}", w, v.message()));
+                ok = false;
+                return 0;
+            }
+            return static_cast<int>(*v);
+        };
+        if (w == "check")
+            s.check = true;
+        else if (w == "inter")
+            s.inter = *parse_time(arg);
+        else if (w == "rise")
+            s.rise = intval(1, 1000);
+        else if (w == "fall")
+            s.fall = intval(1, 1000);
+        else if (w == "maxconn")
+            s.maxconn = intval(0, 10'000'000);
+        else if (w == "weight")
+            s.weight = intval(0, 256);
+        else if (w == "port")
+            intval(1, 65535);
+        else if (w == "backup")
+            s.backup = true;
+        else if (w == "send-proxy")
+            s.send_proxy = true;
+        else if (w == "send-proxy-v2")
+            s.send_proxy_v2 = true;
+        else if (w == "ssl")
+            s.ssl = true;
+        if (!row->pending.empty() && row->pending != P && std::find(pend.begin(), pend.end(), row->name) == pend.end())
+            pend.push_back(row->name);
+        i += n;
+    }
+    if (ok)
+        for (auto w : pend)
+            c.pending(fmt::format("{} {}", c.words[0], w),
+                      std::find_if(server_table.begin(), server_table.end(), [&](auto& r) { return r.name == w; })
+                          ->pending);
+}
+
+void kw_server(parse_ctx& c)
+{
+    if (!c.args(2, -1, "server NAME ADDRESS [options]"))
+        return;
+    server_line s;
+    s.at = c.here();
+    s.name = c.words[1];
+    for (const auto& other : c.px->servers)
+        if (other.name == s.name)
+            return c.alert(fmt::format("duplicate server name '{}' (first at line {})", s.name, other.at.line));
+    auto a = parse_address(c.words[2], port_need::optional);
+    if (!a) {
+        const server_kw* looks_like_option = nullptr;
+        for (const auto& r : server_table)
+            if (r.name == c.words[2])
+                looks_like_option = &r;
+        if (looks_like_option)
+            return c.alert(fmt::format("missing address for server '{}': '{}' is an option, expected "
+                                       "'server {} ADDRESS {}'",
+                                       s.name, c.words[2], s.name, join(c.words, 2)));
+        return c.alert(a.message());
+    }
+    s.addr = *a;
+    bool ok = true;
+    server_options(c, 3, s, ok);
+    if (ok)
+        c.px->servers.push_back(std::move(s));
+}
+
+void kw_default_server(parse_ctx& c)
+{
+    server_line s;
+    bool ok = true;
+    server_options(c, 1, s, ok);
+}
+
+// ---- acl, conditions, switching ----------------------------------------
+
+bool valid_acl_name(std::string_view n)
+{
+    return !n.empty() && std::all_of(n.begin(), n.end(), [](char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+               ch == '_' || ch == '.' || ch == ':';
+    });
+}
+
+void kw_acl(parse_ctx& c)
+{
+    if (!c.args(2, -1, "acl NAME FETCH [flags] [--] [PATTERN...]"))
+        return;
+    if (!valid_acl_name(c.words[1]))
+        return c.alert(fmt::format("invalid ACL name '{}': use letters, digits, '-', '_', '.' and ':'", c.words[1]));
+    acl_def def;
+    def.at = c.here();
+    def.name = c.words[1];
+    if (!parse_acl_body(c, std::span(c.words).subspan(2), def))
+        return;
+    c.px->acls.push_back(std::move(def));
+}
+
+// Parses the optional "if|unless ..." tail at index `at`; false on error.
+bool tail_condition(parse_ctx& c, std::size_t at, std::optional<condition>& out)
+{
+    if (at >= c.words.size())
+        return true;
+    condition cond;
+    if (!parse_condition(c, std::span(c.words).subspan(at), cond))
+        return false;
+    out = std::move(cond);
+    return true;
+}
+
+void kw_use_backend(parse_ctx& c)
+{
+    if (!c.args(1, -1, "use_backend NAME [if|unless CONDITION]"))
+        return;
+    std::size_t cond = find_condition(c.words, 2);
+    if (cond != 2)
+        return c.alert(fmt::format("unexpected '{}', expected 'if' or 'unless'", c.words[2]));
+    proxy_section::switching s{c.here(), c.words[1], std::nullopt};
+    if (!tail_condition(c, 2, s.cond))
+        return;
+    c.px->use_backends.push_back(std::move(s));
+    c.pending("use_backend", bulwark::proxy::pending_proxy);
+}
+
+void kw_default_backend(parse_ctx& c)
+{
+    if (!c.args(1, 1, "default_backend NAME"))
+        return;
+    c.px->default_backend = proxy_section::switching{c.here(), c.words[1], std::nullopt};
+}
+
+// ---- rules ----------------------------------------------------------------
+
+void parse_rule(parse_ctx& c, std::string family, std::size_t action_at)
+{
+    if (action_at >= c.words.size())
+        return c.alert_kw(family, "missing action");
+    const std::string& name = c.words[action_at];
+    const bulwark::proxy::action_kw* a = bulwark::proxy::find_action(family, name);
+    if (!a) {
+        std::vector<std::string_view> names;
+        for (const auto& row : bulwark::proxy::action_keywords())
+            if (row.family == family)
+                names.push_back(row.name);
+        return c.alert_kw(family, fmt::format("unknown action '{}', {}", name, expected_one_of(name, names)));
+    }
+    std::size_t cond_at = find_condition(c.words, action_at + 1);
+    std::span<const std::string> args(c.words.begin() + static_cast<long>(action_at) + 1,
+                                      c.words.begin() + static_cast<long>(cond_at));
+    if (args.size() < a->min_args || (a->max_args >= 0 && args.size() > static_cast<std::size_t>(a->max_args)))
+        return c.alert_kw(family, fmt::format("'{}' expects {} argument{}, found {}", name,
+                                              a->max_args == a->min_args ? fmt::format("{}", a->min_args)
+                                              : a->max_args < 0 ? fmt::format("at least {}", a->min_args)
+                                                                : fmt::format("{} to {}", a->min_args, a->max_args),
+                                              a->max_args == 1 ? "" : "s", args.size()));
+    if (a->check)
+        if (auto e = a->check(args); !e.empty())
+            return c.alert_kw(family, fmt::format("'{}': {}", name, e));
+    rule r{c.here(), family, name, {args.begin(), args.end()}, std::nullopt};
+    if (!tail_condition(c, cond_at, r.cond))
+        return;
+    c.px->rules.push_back(std::move(r));
+    c.pending(fmt::format("{} {}", family, a->name), a->pending);
+}
+
+void kw_http_rule(parse_ctx& c) { parse_rule(c, c.words[0], 1); }
+
+void kw_tcp_rule(parse_ctx& c)
+{
+    const std::string& kw = c.words[0];
+    if (c.words.size() < 2)
+        return c.alert(fmt::format("missing rule type, expected 'inspect-delay' or 'content'"));
+    const std::string& type = c.words[1];
+    if (type == "inspect-delay") {
+        if (!c.args(2, 2, fmt::format("{} inspect-delay TIME", kw)))
+            return;
+        auto t = parse_time(c.words[2]);
+        if (!t)
+            return c.alert(t.message());
+        c.px->inspect_delay = *t;
+        c.pending(fmt::format("{} inspect-delay", kw), bulwark::proxy::pending_rules);
+        return;
+    }
+    std::vector<std::string_view> types = kw == "tcp-request"
+                                              ? std::vector<std::string_view>{"inspect-delay", "content", "connection",
+                                                                              "session"}
+                                              : std::vector<std::string_view>{"inspect-delay", "content"};
+    if (std::find(types.begin(), types.end(), type) == types.end())
+        return c.alert(fmt::format("unknown rule type '{}', {}", type, expected_one_of(type, types)));
+    if ((type == "connection" || type == "session") && !(c.sec & (sec_frontend | sec_listen)))
+        return c.alert(fmt::format("'{} {}' rules need a frontend", kw, type));
+    parse_rule(c, kw + " " + type, 2);
+}
+
+// redirect location|prefix|scheme X [code N] [option...] [if|unless cond]
+void kw_redirect(parse_ctx& c)
+{
+    std::vector<std::string> w{"http-request"};
+    w.insert(w.end(), c.words.begin(), c.words.end());
+    c.words = std::move(w);
+    parse_rule(c, "http-request", 1);
+}
+
+// ---- capture, errorfile ---------------------------------------------------
+
+void kw_capture(parse_ctx& c)
+{
+    // capture request|response header NAME len N  |  capture cookie NAME len N
+    bool cookie = c.words.size() > 1 && c.words[1] == "cookie";
+    std::size_t len_at = cookie ? 3 : 4;
+    if (c.words.size() > 1 && !cookie && c.words[1] != "request" && c.words[1] != "response")
+        return c.alert(fmt::format("unknown capture '{}', {}", c.words[1],
+                                   expected_one_of(c.words[1], {"request", "response", "cookie"})));
+    if (c.words.size() != len_at + 2 || (!cookie && c.words[2] != "header"))
+        return c.alert("expected 'capture request header NAME len LENGTH', 'capture response header NAME len LENGTH' "
+                       "or 'capture cookie NAME len LENGTH'");
+    std::string& len_kw = c.words[len_at];
+    if (len_kw != "len") {
+        if (len_kw.size() == 3 && (len_kw[0] == 'L' || len_kw[0] == 'l') && (len_kw[1] | 0x20) == 'e' &&
+            (len_kw[2] | 0x20) == 'n') {
+            std::vector<std::string> fixed = c.words;
+            fixed[len_at] = "len";
+            std::string canonical = join(fixed);
+            c.warn(fmt::format("'{}' is not HAProxy's spelling (HAProxy 2.6 rejects it); read as 'len': {}", len_kw,
+                               canonical));
+        } else {
+            return c.alert(fmt::format("unexpected '{}', expected 'len'", len_kw));
+        }
+    }
+    auto n = parse_int(c.words[len_at + 1], 1, 65535);
+    if (!n)
+        return c.alert(fmt::format("invalid length: {}", n.message()));
+    if (cookie) {
+        c.pending("capture cookie", bulwark::proxy::pending_rules);
+        return;
+    }
+    c.px->captures.push_back({c.here(), c.words[1] == "request", c.words[3], static_cast<unsigned>(*n)});
+    c.pending(fmt::format("capture {} header", c.words[1]), bulwark::proxy::pending_rules);
+}
+
+constexpr std::array<std::string_view, 17> error_codes{"200", "400", "401", "403", "404", "405", "407", "408", "410",
+                                                       "413", "425", "429", "500", "501", "502", "503", "504"};
+
+void kw_errorfile(parse_ctx& c)
+{
+    if (!c.args(2, 2, "errorfile STATUS FILE"))
+        return;
+    std::vector<std::string_view> codes(error_codes.begin(), error_codes.end());
+    if (std::find(codes.begin(), codes.end(), c.words[1]) == codes.end())
+        return c.alert(fmt::format("unsupported status '{}', expected one of 200, 400, 401, 403, 404, 405, 407, "
+                                   "408, 410, 413, 425, 429, 500, 501, 502, 503, 504",
+                                   c.words[1]));
+    std::string path = c.resolve(c.words[2]);
+    bool ok;
+    std::size_t limit = c.cfg.global.tune_bufsize;
+    std::string body = read_small(path, limit, ok);
+    if (!ok)
+        return c.alert(fmt::format("unable to read error file '{}': no such file or no permission", path));
+    if (body.size() > limit)
+        return c.alert(fmt::format("error file '{}' is larger than tune.bufsize ({} bytes)", path, limit));
+    // A full HTTP response: status line, headers, empty line.
+    if (!body.starts_with("HTTP/1.0 ") && !body.starts_with("HTTP/1.1 "))
+        return c.alert(fmt::format("error file '{}' must start with an HTTP status line ('HTTP/1.0 503 ...')", path));
+    if (body.find("\n\n") == std::string::npos && body.find("\r\n\r\n") == std::string::npos)
+        return c.alert(fmt::format("error file '{}' has no empty line ending its headers", path));
+    c.px->errorfiles[std::stoi(c.words[1])] = std::move(body);
+}
+
+// ---- small keywords -------------------------------------------------------
+
+void kw_words(parse_ctx& c) { c.args(1, -1, fmt::format("{} ...", c.words[0])); }
+void kw_flag(parse_ctx& c) { c.args(0, 0, c.words[0]); }
+
+void kw_int(parse_ctx& c)
+{
+    if (!c.args(1, 1, fmt::format("{} NUMBER", c.words[0])))
+        return;
+    if (auto n = parse_int(c.words[1], 0, INT32_MAX); !n)
+        c.alert(n.message());
+}
+
+void kw_log(parse_ctx& c)
+{
+    if (c.words.size() == 2 && (c.words[1] == "global" || c.words[1] == "stdout" || c.words[1] == "stderr"))
+        return;
+    if (c.words.size() == 3 && c.words[0] == "log" && c.words[1] == "global")
+        return c.alert("'log global' takes no more arguments");
+    c.args(2, 10, "log global | log TARGET [len N] [format F] FACILITY [LEVEL]");
+}
+
+void kw_block(parse_ctx& c)
+{
+    c.alert(fmt::format("removed from HAProxy in 2.0: use 'http-request deny {}'", join(c.words, 1)));
+}
+
+void kw_add_header_legacy(parse_ctx& c)
+{
+    // reqadd/rspadd "Name:\ value" [cond] -> http-request/http-response add-header Name value
+    if (!c.args(1, -1, fmt::format("{} HEADER [if|unless CONDITION]", c.words[0])))
+        return;
+    bool req = c.words[0] == "reqadd";
+    const std::string& h = c.words[1];
+    auto colon = h.find(':');
+    std::string name = h.substr(0, colon);
+    std::string value = colon == std::string::npos ? "" : h.substr(colon + 1);
+    value.erase(0, value.find_first_not_of(' '));
+    std::size_t cond_at = find_condition(c.words, 2);
+    std::string modern = fmt::format("{} add-header {} \"{}\"{}{}", req ? "http-request" : "http-response", name, value,
+                                     cond_at < c.words.size() ? " " : "", join(c.words, cond_at));
+    c.warn(fmt::format("removed from HAProxy in 2.1; loaded as: {}", modern));
+    rule r{c.here(), std::string(c.words[0]), "add-header", {name, value}, std::nullopt};
+    if (!tail_condition(c, cond_at, r.cond))
+        return;
+    c.px->rules.push_back(std::move(r));
+    c.pending(c.words[0], bulwark::proxy::pending_rules);
+}
+
+constexpr unsigned A = sec_proxies, FE = sec_fe, BE = sec_be, FLB = sec_fe_be;
+
+constexpr std::array table{
+    section_kw{"mode", A, kw_mode, {}},
+    section_kw{"bind", sec_frontend | sec_listen, kw_bind, P},
+    section_kw{"server", sec_backend | sec_listen, kw_server, P},
+    section_kw{"default-server", BE, kw_default_server, {}},
+    section_kw{"balance", BE, kw_balance, P},
+    section_kw{"timeout", A, kw_timeout, {}},
+    section_kw{"clitimeout", A, kw_old_timeout, {}},
+    section_kw{"srvtimeout", A, kw_old_timeout, {}},
+    section_kw{"contimeout", A, kw_old_timeout, {}},
+    section_kw{"option", A, kw_option, {}},
+    section_kw{"no", A, kw_no, {}},
+    section_kw{"maxconn", FE, kw_maxconn, P},
+    section_kw{"fullconn", BE, kw_int, P},
+    section_kw{"retries", BE, kw_int, P},
+    section_kw{"log", A, kw_log, P},
+    section_kw{"log-format", A, kw_words, P},
+    section_kw{"acl", FLB, kw_acl, {}},
+    section_kw{"use_backend", sec_frontend | sec_listen, kw_use_backend, {}},
+    section_kw{"default_backend", FE, kw_default_backend, P},
+    section_kw{"http-request", FLB, kw_http_rule, {}},
+    section_kw{"http-response", FLB, kw_http_rule, {}},
+    section_kw{"tcp-request", FLB, kw_tcp_rule, {}},
+    section_kw{"tcp-response", sec_backend | sec_listen, kw_tcp_rule, {}},
+    section_kw{"redirect", FLB, kw_redirect, {}},
+    section_kw{"capture", sec_frontend | sec_listen, kw_capture, {}},
+    section_kw{"errorfile", A, kw_errorfile, P},
+    section_kw{"description", A, kw_words, {}},
+    section_kw{"disabled", A, kw_flag, P},
+    section_kw{"enabled", A, kw_flag, P},
+    section_kw{"id", FLB, kw_int, {}},
+    section_kw{"cookie", BE, kw_words, P},
+    section_kw{"stats", A, kw_words, L},
+    section_kw{"monitor-uri", FE, kw_words, P},
+    section_kw{"unique-id-format", FE, kw_words, P},
+    section_kw{"unique-id-header", FE, kw_words, P},
+    section_kw{"http-check", BE, kw_words, P},
+    section_kw{"hash-type", BE, kw_words, P},
+    section_kw{"http-reuse", BE, kw_words, P},
+    section_kw{"compression", A, kw_words, L},
+    section_kw{"rate-limit", FE, kw_words, L},
+    section_kw{"block", FLB, kw_block, {}},
+    section_kw{"reqadd", FLB, kw_add_header_legacy, {}},
+    section_kw{"rspadd", FLB, kw_add_header_legacy, {}},
+    // The regex directives HAProxy removed in 2.1, kept with their 1.x meaning.
+    section_kw{"reqdeny", FLB, parse_legacy, {}},
+    section_kw{"reqideny", FLB, parse_legacy, {}},
+    section_kw{"reqallow", FLB, parse_legacy, {}},
+    section_kw{"reqiallow", FLB, parse_legacy, {}},
+    section_kw{"reqpass", FLB, parse_legacy, {}},
+    section_kw{"reqipass", FLB, parse_legacy, {}},
+    section_kw{"reqtarpit", FLB, parse_legacy, {}},
+    section_kw{"reqitarpit", FLB, parse_legacy, {}},
+    section_kw{"reqdel", FLB, parse_legacy, {}},
+    section_kw{"reqidel", FLB, parse_legacy, {}},
+    section_kw{"reqrep", FLB, parse_legacy, {}},
+    section_kw{"reqirep", FLB, parse_legacy, {}},
+    section_kw{"rspdeny", FLB, parse_legacy, {}},
+    section_kw{"rspideny", FLB, parse_legacy, {}},
+    section_kw{"rspdel", FLB, parse_legacy, {}},
+    section_kw{"rspidel", FLB, parse_legacy, {}},
+    section_kw{"rsprep", FLB, parse_legacy, {}},
+    section_kw{"rspirep", FLB, parse_legacy, {}},
+};
+
+} // namespace
+
+std::span<const section_kw> proxy_keywords() { return table; }
+
+} // namespace bulwark::controlplane

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: Apache-2.0
+// The 'shield' section: the packet filter (DESIGN.md section 4).
+#include "controlplane/parse_ctx.hpp"
+
+#include <array>
+#include <fmt/format.h>
+#include <netinet/in.h>
+
+namespace bulwark::controlplane {
+
+namespace {
+
+constexpr std::string_view D = "the dataplane (issue #4)";
+constexpr std::string_view D2 = "flow tracking, the SYN guard and rate limits (the dataplane's next issue)";
+
+void kw_eal(parse_ctx& c)
+{
+    if (!c.args(1, -1, "eal EAL-ARGUMENTS..."))
+        return;
+    if (!c.sh->eal_args.empty())
+        return c.alert("'eal' given twice");
+    c.sh->eal_args.assign(c.words.begin() + 1, c.words.end());
+}
+
+void kw_port(parse_ctx& c)
+{
+    if (!c.args(2, 2, "port outside|inside DEVICE"))
+        return;
+    const std::string& side = c.words[1];
+    if (side != "outside" && side != "inside")
+        return c.alert(fmt::format("unknown side '{}', {}", side, expected_one_of(side, {"outside", "inside"})));
+    std::string& slot = side == "outside" ? c.sh->port_outside : c.sh->port_inside;
+    if (!slot.empty())
+        return c.alert(fmt::format("'port {}' given twice", side));
+    slot = c.words[2];
+    if (c.sh->port_outside == c.sh->port_inside)
+        c.alert(fmt::format("'{}' cannot be both the outside and the inside port", slot));
+}
+
+void kw_host_port(parse_ctx& c)
+{
+    if (!c.args(3, 3, "host-port NAME address ADDR/LEN"))
+        return;
+    if (c.words[2] != "address")
+        return c.alert(fmt::format("unexpected '{}', expected 'host-port NAME address ADDR/LEN'", c.words[2]));
+    std::string_view w = c.words[3];
+    auto slash = w.find('/');
+    if (slash == std::string_view::npos)
+        return c.alert(fmt::format("'{}' needs a prefix length, expected ADDR/LEN", w));
+    auto ip = parse_ip(w.substr(0, slash));
+    auto net = parse_cidr(w);
+    if (!ip || !net)
+        return c.alert(net ? ip.message() : net.message());
+    c.sh->host_port = c.words[1];
+    c.sh->host_address = cidr{*ip, net->prefix}; // the host's own address, not the network
+}
+
+void kw_mode(parse_ctx& c)
+{
+    if (!c.args(1, 1, "mode stateful|stateless"))
+        return;
+    const std::string& m = c.words[1];
+    if (m != "stateful" && m != "stateless")
+        return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"stateful", "stateless"})));
+    c.sh->stateful = m == "stateful";
+    if (c.sh->stateful)
+        c.pending("mode stateful", D2);
+}
+
+void kw_flows(parse_ctx& c)
+{
+    if (!c.args(1, 1, "flows SIZE"))
+        return;
+    auto n = parse_size(c.words[1]);
+    if (!n)
+        return c.alert(n.message());
+    if (*n < 1024 || *n > (64u << 20))
+        return c.alert(fmt::format("{} is out of range, expected 1k to 64m flows", c.words[1]));
+    c.sh->flows = *n;
+}
+
+void kw_syn_guard(parse_ctx& c)
+{
+    if (!c.args(1, 2, "syn-guard auto SYN-PER-SECOND | always | off"))
+        return;
+    const std::string& m = c.words[1];
+    using g = shield_section::syn_guard_mode;
+    if (m == "auto") {
+        if (c.words.size() != 3)
+            return c.alert("'auto' expects a threshold in SYN per second: 'syn-guard auto 20000'");
+        auto n = parse_int(c.words[2], 1, 1'000'000'000);
+        if (!n)
+            return c.alert(n.message());
+        c.sh->syn_guard = g::automatic;
+        c.sh->syn_guard_threshold = static_cast<std::uint64_t>(*n);
+        return;
+    }
+    if (m != "always" && m != "off")
+        return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"auto", "always", "off"})));
+    if (c.words.size() == 3)
+        return c.alert(fmt::format("'{}' takes no threshold", m));
+    c.sh->syn_guard = m == "always" ? g::always : g::off;
+}
+
+// limit src pps N burst N | limit src new-flows N/s | limit src concurrent-flows N
+void kw_limit(parse_ctx& c)
+{
+    constexpr std::string_view usage = "limit src pps N burst N | limit src new-flows N/s | limit src concurrent-flows N";
+    if (c.words.size() < 4 || c.words[1] != "src")
+        return c.alert(fmt::format("expected '{}'", usage));
+    const std::string& what = c.words[2];
+    auto number = [&](std::string_view w, std::uint64_t& out) {
+        auto n = parse_int(w, 1, 1'000'000'000);
+        if (!n)
+            c.alert(fmt::format("'{}': {}", what, n.message()));
+        else
+            out = static_cast<std::uint64_t>(*n);
+        return bool(n);
+    };
+    if (what == "pps") {
+        if (c.words.size() != 6 || c.words[4] != "burst")
+            return c.alert("expected 'limit src pps N burst N'");
+        if (number(c.words[3], c.sh->limit_pps) && number(c.words[5], c.sh->limit_burst) &&
+            c.sh->limit_burst < c.sh->limit_pps)
+            c.warn(fmt::format("burst {} is below the rate {}: a source sending steadily at the rate is cut", c.sh->limit_burst,
+                               c.sh->limit_pps));
+    } else if (what == "new-flows") {
+        std::string_view w = c.words[3];
+        if (c.words.size() != 4 || !w.ends_with("/s"))
+            return c.alert("expected 'limit src new-flows N/s'");
+        number(w.substr(0, w.size() - 2), c.sh->limit_new_flows);
+    } else if (what == "concurrent-flows") {
+        if (c.words.size() != 4)
+            return c.alert("expected 'limit src concurrent-flows N'");
+        number(c.words[3], c.sh->limit_concurrent);
+    } else {
+        return c.alert(fmt::format("unknown limit '{}', {}", what,
+                                   expected_one_of(what, {"pps", "new-flows", "concurrent-flows"})));
+    }
+}
+
+void kw_block(parse_ctx& c)
+{
+    if (!c.args(2, -1, "block src CIDR [CIDR...]"))
+        return;
+    if (c.words[1] != "src")
+        return c.alert(fmt::format("unexpected '{}', expected 'block src CIDR'", c.words[1]));
+    for (std::size_t i = 2; i < c.words.size(); ++i) {
+        auto n = parse_cidr(c.words[i]);
+        if (!n)
+            return c.alert(n.message());
+        c.sh->blocks.push_back(*n);
+    }
+}
+
+struct proto_name {
+    std::string_view name;
+    std::uint8_t number;
+};
+constexpr std::array protos{proto_name{"ip", 0}, proto_name{"any", 0}, proto_name{"tcp", IPPROTO_TCP},
+                            proto_name{"udp", IPPROTO_UDP}, proto_name{"icmp", IPPROTO_ICMP},
+                            proto_name{"icmpv6", IPPROTO_ICMPV6}, proto_name{"gre", IPPROTO_GRE},
+                            proto_name{"esp", IPPROTO_ESP}, proto_name{"sctp", IPPROTO_SCTP}};
+
+// allow|deny|punt PROTO [src CIDR] [dst CIDR] [sport LIST] [dport LIST]
+void kw_filter(parse_ctx& c)
+{
+    const std::string& kw = c.words[0];
+    if (!c.args(1, 9, fmt::format("{} PROTO [src CIDR] [dst CIDR] [sport PORTS] [dport PORTS]", kw)))
+        return;
+    shield_rule r;
+    r.at = c.here();
+    r.v = kw == "allow" ? verdict::allow : kw == "deny" ? verdict::deny : verdict::punt;
+    const std::string& p = c.words[1];
+    bool known = false;
+    for (auto pr : protos)
+        if (pr.name == p) {
+            r.proto = pr.number;
+            known = true;
+        }
+    if (!known) {
+        auto n = parse_int(p, 0, 255);
+        if (!n) {
+            std::vector<std::string_view> names;
+            for (auto pr : protos)
+                names.push_back(pr.name);
+            return c.alert(fmt::format("unknown protocol '{}', {} or a number 0 to 255", p, expected_one_of(p, names)));
+        }
+        r.proto = static_cast<std::uint8_t>(*n);
+    }
+    bool ports_ok = r.proto == IPPROTO_TCP || r.proto == IPPROTO_UDP || r.proto == IPPROTO_SCTP;
+    for (std::size_t i = 2; i < c.words.size(); i += 2) {
+        const std::string& key = c.words[i];
+        if (i + 1 >= c.words.size())
+            return c.alert(fmt::format("'{}' expects a value", key));
+        const std::string& v = c.words[i + 1];
+        if (key == "src" || key == "dst") {
+            auto n = parse_cidr(v);
+            if (!n)
+                return c.alert(n.message());
+            std::optional<cidr>& slot = key == "src" ? r.src : r.dst;
+            if (slot)
+                return c.alert(fmt::format("'{}' given twice", key));
+            slot = *n;
+        } else if (key == "sport" || key == "dport") {
+            if (!ports_ok)
+                return c.alert(fmt::format("'{}' needs tcp, udp or sctp, not '{}'", key, p));
+            auto l = parse_port_list(v);
+            if (!l)
+                return c.alert(l.message());
+            (key == "sport" ? r.sport : r.dport) = *l;
+        } else {
+            return c.alert(fmt::format("unexpected '{}', {}", key, expected_one_of(key, {"src", "dst", "sport", "dport"})));
+        }
+    }
+    if (r.src && r.dst && r.src->net.fam != r.dst->net.fam)
+        return c.alert("'src' and 'dst' are of different address families");
+    if (r.proto == IPPROTO_ICMPV6 && ((r.src && r.src->net.fam == family::ipv4) || (r.dst && r.dst->net.fam == family::ipv4)))
+        return c.alert("'icmpv6' with an IPv4 address never matches");
+    if (r.proto == IPPROTO_ICMP && ((r.src && r.src->net.fam == family::ipv6) || (r.dst && r.dst->net.fam == family::ipv6)))
+        return c.alert("'icmp' with an IPv6 address never matches (use 'icmpv6')");
+    c.sh->rules.push_back(std::move(r));
+}
+
+void kw_default(parse_ctx& c)
+{
+    if (!c.args(1, 1, "default allow|deny"))
+        return;
+    const std::string& v = c.words[1];
+    if (v != "allow" && v != "deny")
+        return c.alert(fmt::format("unknown verdict '{}', {}", v, expected_one_of(v, {"allow", "deny"})));
+    c.sh->default_verdict = v == "allow" ? verdict::allow : verdict::deny;
+}
+
+constexpr unsigned S = sec_shield;
+
+constexpr std::array table{
+    section_kw{"eal", S, kw_eal, D},
+    section_kw{"port", S, kw_port, D},
+    section_kw{"host-port", S, kw_host_port, D},
+    section_kw{"mode", S, kw_mode, D},
+    section_kw{"flows", S, kw_flows, D2},
+    section_kw{"syn-guard", S, kw_syn_guard, D2},
+    section_kw{"limit", S, kw_limit, D2},
+    section_kw{"block", S, kw_block, D},
+    section_kw{"allow", S, kw_filter, D},
+    section_kw{"deny", S, kw_filter, D},
+    section_kw{"punt", S, kw_filter, D},
+    section_kw{"default", S, kw_default, D},
+};
+
+} // namespace
+
+std::span<const section_kw> shield_keywords() { return table; }
+
+} // namespace bulwark::controlplane

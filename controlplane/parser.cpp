@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "controlplane/parser.hpp"
+
+#include "controlplane/parse_ctx.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+namespace bulwark::controlplane {
+
+const char* section_name(unsigned sec)
+{
+    switch (sec) {
+    case sec_global: return "global";
+    case sec_defaults: return "defaults";
+    case sec_frontend: return "frontend";
+    case sec_backend: return "backend";
+    case sec_listen: return "listen";
+    case sec_shield: return "shield";
+    }
+    return "?";
+}
+
+const proxy_section* config::find_backend(std::string_view name) const
+{
+    for (const auto& p : proxies)
+        if (p.has_be() && p.name == name)
+            return &p;
+    return nullptr;
+}
+
+const proxy_section* config::find_frontend(std::string_view name) const
+{
+    for (const auto& p : proxies)
+        if (p.has_fe() && p.name == name)
+            return &p;
+    return nullptr;
+}
+
+void parse_ctx::pending(std::string_view kw, std::string_view by)
+{
+    if (by.empty())
+        return;
+    diag.warn(file, line, kw, fmt::format("parsed, but not built yet (waits for {}): it has no effect at run time", by));
+}
+
+bool parse_ctx::args(std::size_t min, long max, std::string_view usage)
+{
+    std::size_t n = words.size() - 1;
+    if (n >= min && (max < 0 || n <= static_cast<std::size_t>(max)))
+        return true;
+    alert(fmt::format("{} argument{}, expected '{}'", n < min ? "missing" : "too many",
+                      n < min && min - n > 1 ? "s" : "", usage));
+    return false;
+}
+
+std::string parse_ctx::resolve(std::string_view path) const
+{
+    if (path.empty() || path.front() == '/')
+        return std::string(path);
+    std::string base;
+    if (st.default_path == "config")
+        base = st.file_dir;
+    else if (st.default_path == "parent")
+        base = st.file_dir + "/..";
+    else if (st.default_path == "origin")
+        base = st.default_path_origin;
+    if (base.empty())
+        return std::string(path);
+    return base + "/" + std::string(path);
+}
+
+std::vector<std::string_view> keyword_names(std::span<const section_kw> table, unsigned sec)
+{
+    std::vector<std::string_view> names;
+    for (const auto& k : table)
+        if (k.sections & sec)
+            names.push_back(k.name);
+    return names;
+}
+
+namespace {
+
+// Sections HAProxy has that bulwark does not: their lines are skipped with
+// one alert, rather than one per line.
+constexpr std::string_view foreign_sections[] = {"userlist", "peers", "resolvers", "cache", "program",
+                                                 "http-errors", "ring", "mailers", "fcgi-app", "namespace_list"};
+
+bool valid_proxy_name(std::string_view n)
+{
+    return !n.empty() && std::all_of(n.begin(), n.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+               c == '_' || c == '.' || c == ':';
+    });
+}
+
+class loader {
+public:
+    loader(load_result& out, const env_lookup& env) : out_(out)
+    {
+        st_.env = [this, env](std::string_view name) -> std::optional<std::string> {
+            if (auto it = st_.setenv.find(std::string(name)); it != st_.setenv.end())
+                return it->second;
+            return env ? env(name) : std::nullopt;
+        };
+    }
+
+    void read_text(std::string_view text, std::string_view file, std::string_view dir)
+    {
+        st_.file_dir = std::string(dir);
+        sec_ = 0;
+        px_index_ = -1;
+        sh_index_ = -1;
+        skipping_ = false;
+        int line_no = 0;
+        std::size_t pos = 0;
+        while (pos < text.size()) {
+            auto nl = text.find('\n', pos);
+            std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
+            pos = nl == std::string_view::npos ? text.size() : nl + 1;
+            ++line_no;
+            if (line.size() > max_line) {
+                out_.diag.alert(file, line_no, "", fmt::format("line too long ({} bytes, at most {})", line.size(),
+                                                               max_line));
+                continue;
+            }
+            auto words = split_words(line, st_.env);
+            if (!words) {
+                out_.diag.alert(file, line_no, "", words.message());
+                continue;
+            }
+            if (words->empty())
+                continue;
+            handle(file, line_no, std::move(*words));
+        }
+    }
+
+    void finish();
+
+private:
+    static constexpr std::size_t max_line = 65536;
+
+    void handle(std::string_view file, int line, std::vector<std::string> words);
+    bool open_section(parse_ctx& c);
+
+    load_result& out_;
+    loader_state st_;
+    unsigned sec_ = 0;
+    int px_index_ = -1, sh_index_ = -1;
+    bool skipping_ = false;           // inside a section bulwark does not support
+    std::optional<proxy_section> defaults_;   // the last defaults section, copied into new proxies
+    bool in_defaults_ = false;
+};
+
+bool loader::open_section(parse_ctx& c)
+{
+    const std::string& kw = c.words[0];
+    unsigned sec = kw == "global" ? sec_global
+                   : kw == "defaults" ? sec_defaults
+                   : kw == "frontend" ? sec_frontend
+                   : kw == "backend" ? sec_backend
+                   : kw == "listen" ? sec_listen
+                   : kw == "shield" ? sec_shield
+                                    : 0u;
+    if (sec == 0) {
+        if (std::find(std::begin(foreign_sections), std::end(foreign_sections), kw) != std::end(foreign_sections)) {
+            c.alert(fmt::format("'{}' sections are not supported by bulwark; the section is skipped", kw));
+            sec_ = 0;
+            skipping_ = true;
+            return true;
+        }
+        return false;
+    }
+    skipping_ = false;
+    sec_ = sec;
+    in_defaults_ = false;
+    px_index_ = -1;
+    sh_index_ = -1;
+    if (sec == sec_global) {
+        if (c.words.size() > 1)
+            c.alert(fmt::format("unexpected '{}': 'global' takes no name", c.words[1]));
+        return true;
+    }
+    if (sec == sec_defaults) {
+        if (c.words.size() > 2)
+            c.alert(fmt::format("unexpected '{}', expected 'defaults [NAME]'", c.words[2]));
+        defaults_.emplace();
+        defaults_->kind = sec_defaults;
+        defaults_->at = c.here();
+        if (c.words.size() > 1)
+            defaults_->name = c.words[1];
+        in_defaults_ = true;
+        return true;
+    }
+    if (c.words.size() < 2) {
+        c.alert(fmt::format("missing name, expected '{} NAME'", kw));
+        skipping_ = true; // its lines would only add noise
+        return true;
+    }
+    if (c.words.size() > 2)
+        c.alert(fmt::format("unexpected '{}' after the name, expected '{} NAME'", c.words[2], kw));
+    const std::string& name = c.words[1];
+    if (!valid_proxy_name(name))
+        c.alert(fmt::format("invalid name '{}': use letters, digits, '-', '_', '.' and ':'", name));
+    if (sec == sec_shield) {
+        out_.cfg.shields.emplace_back();
+        out_.cfg.shields.back().at = c.here();
+        out_.cfg.shields.back().name = name;
+        sh_index_ = static_cast<int>(out_.cfg.shields.size()) - 1;
+        return true;
+    }
+    proxy_section p;
+    if (defaults_)
+        p = *defaults_;
+    p.kind = sec;
+    p.name = name;
+    p.at = c.here();
+    out_.cfg.proxies.push_back(std::move(p));
+    px_index_ = static_cast<int>(out_.cfg.proxies.size()) - 1;
+    return true;
+}
+
+void loader::handle(std::string_view file, int line, std::vector<std::string> words)
+{
+    parse_ctx c{out_.cfg, out_.diag, st_, file, line, std::move(words)};
+    if (open_section(c))
+        return;
+    if (skipping_)
+        return;
+    if (sec_ == 0) {
+        c.alert("outside of any section: expected 'global', 'defaults', 'frontend', 'backend', 'listen' or "
+                "'shield' first");
+        return;
+    }
+    c.sec = sec_;
+    c.px = in_defaults_ ? &*defaults_ : px_index_ >= 0 ? &out_.cfg.proxies[static_cast<std::size_t>(px_index_)]
+                                                       : nullptr;
+    c.sh = sh_index_ >= 0 ? &out_.cfg.shields[static_cast<std::size_t>(sh_index_)] : nullptr;
+
+    auto table = sec_ == sec_global ? global_keywords() : sec_ == sec_shield ? shield_keywords() : proxy_keywords();
+    const std::string& kw = c.words[0];
+    for (const auto& row : table) {
+        if (row.name != kw)
+            continue;
+        if (!(row.sections & sec_)) {
+            std::string where;
+            for (unsigned s : {sec_global, sec_defaults, sec_frontend, sec_backend, sec_listen, sec_shield})
+                if (row.sections & s)
+                    where += fmt::format("{}'{}'", where.empty() ? "" : ", ", section_name(s));
+            c.alert(fmt::format("not allowed in a '{}' section (allowed in {})", section_name(sec_), where));
+            return;
+        }
+        std::size_t before = out_.diag.alerts();
+        row.fn(c);
+        if (out_.diag.alerts() == before)
+            c.pending(kw, row.pending);
+        return;
+    }
+    auto names = keyword_names(table, sec_);
+    auto best = closest(kw, names);
+    c.alert(fmt::format("unknown keyword in a '{}' section{}", section_name(sec_),
+                        best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best)));
+}
+
+// Checks that need the whole file: references, duplicates, modes.
+void loader::finish()
+{
+    auto& cfg = out_.cfg;
+    auto& d = out_.diag;
+    std::map<std::string, const proxy_section*> fe_names, be_names;
+    for (const auto& p : cfg.proxies) {
+        for (auto [cap, names] : {std::pair{p.has_fe(), &fe_names}, std::pair{p.has_be(), &be_names}}) {
+            if (!cap)
+                continue;
+            auto [it, fresh] = names->emplace(p.name, &p);
+            if (!fresh)
+                d.alert(p.at.file, p.at.line, section_name(p.kind),
+                        fmt::format("'{}' has the same name as the {} declared at {}:{}", p.name,
+                                    section_name(it->second->kind), it->second->at.file, it->second->at.line));
+        }
+    }
+    std::vector<std::string_view> backends;
+    for (const auto& [n, p] : be_names)
+        backends.push_back(n);
+
+    auto check_ref = [&](const proxy_section::switching& s, std::string_view kw) {
+        if (s.backend.find("%[") != std::string::npos)
+            return; // a dynamic name, resolved per request
+        if (be_names.count(s.backend))
+            return;
+        auto best = closest(s.backend, backends);
+        d.alert(s.at.file, s.at.line, kw,
+                fmt::format("no backend named '{}'{}", s.backend,
+                            best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best)));
+    };
+
+    for (const auto& p : cfg.proxies) {
+        for (const auto& u : p.use_backends)
+            check_ref(u, "use_backend");
+        if (p.default_backend && p.has_fe())
+            check_ref(*p.default_backend, "default_backend");
+        if (p.has_fe() && p.binds.empty())
+            d.warn(p.at.file, p.at.line, section_name(p.kind),
+                   fmt::format("'{}' has no 'bind' line: it accepts no connection (declare it as a backend if "
+                               "that was meant)",
+                               p.name));
+        if (p.kind == sec_frontend && !p.default_backend && p.use_backends.empty())
+            d.warn(p.at.file, p.at.line, "frontend",
+                   fmt::format("'{}' has no 'default_backend' nor 'use_backend': its requests get 503", p.name));
+        if (p.mode != proxy_mode::http) {
+            for (const auto& r : p.rules)
+                if (r.family.starts_with("http-") || r.family.starts_with("req") || r.family.starts_with("rsp"))
+                    d.warn(r.at.file, r.at.line, r.family,
+                           fmt::format("ignored: '{}' is in tcp mode and this rule requires 'mode http'", p.name));
+            for (const auto& cap : p.captures)
+                d.warn(cap.at.file, cap.at.line, "capture",
+                       fmt::format("ignored: '{}' is in tcp mode and captures require 'mode http'", p.name));
+            for (const char* opt : {"http-buffer-request", "httplog", "forwardfor", "httpclose",
+                                    "http-server-close", "http-keep-alive", "httpchk"})
+                if (p.options.count(opt) && p.options.at(opt))
+                    d.warn(p.at.file, p.at.line, fmt::format("option {}", opt),
+                           fmt::format("ignored: '{}' is in tcp mode and this option requires 'mode http'",
+                                       p.name));
+        }
+    }
+
+    std::set<std::string> shield_names;
+    for (const auto& s : cfg.shields) {
+        if (!shield_names.insert(s.name).second)
+            d.alert(s.at.file, s.at.line, "shield", fmt::format("duplicate shield section '{}'", s.name));
+        if (s.eal_args.empty())
+            d.alert(s.at.file, s.at.line, "shield", fmt::format("'{}' has no 'eal' line", s.name));
+        if (s.port_outside.empty() || s.port_inside.empty())
+            d.alert(s.at.file, s.at.line, "shield",
+                    fmt::format("'{}' needs both 'port outside' and 'port inside'", s.name));
+        bool punts = std::any_of(s.rules.begin(), s.rules.end(), [](auto& r) { return r.v == verdict::punt; });
+        if (punts && s.host_port.empty())
+            d.alert(s.at.file, s.at.line, "shield",
+                    fmt::format("'{}' has 'punt' rules but no 'host-port' to hand them to", s.name));
+    }
+    if (cfg.shields.size() > 1)
+        d.alert(cfg.shields[1].at.file, cfg.shields[1].at.line, "shield",
+                "only one shield section is supported (one dataplane per process)");
+}
+
+std::string dir_of(std::string_view path)
+{
+    auto slash = path.rfind('/');
+    if (slash == std::string_view::npos)
+        return ".";
+    return slash == 0 ? "/" : std::string(path.substr(0, slash));
+}
+
+} // namespace
+
+load_result load_text(std::string_view text, std::string_view name, const env_lookup& env, std::string_view base_dir)
+{
+    load_result out;
+    loader l(out, env);
+    l.read_text(text, name, base_dir);
+    l.finish();
+    return out;
+}
+
+load_result load_files(std::span<const std::string> paths, const env_lookup& env)
+{
+    load_result out;
+    loader l(out, env);
+    constexpr std::uintmax_t max_file = 64u << 20;
+    for (const auto& path : paths) {
+        struct stat sb{};
+        if (stat(path.c_str(), &sb) != 0) {
+            out.diag.alert(path, 0, "", "cannot open the file: no such file or no permission");
+            continue;
+        }
+        if (!S_ISREG(sb.st_mode)) {
+            out.diag.alert(path, 0, "", "not a regular file");
+            continue;
+        }
+        if (static_cast<std::uintmax_t>(sb.st_size) > max_file) {
+            out.diag.alert(path, 0, "", fmt::format("file too large ({} bytes, at most {})", sb.st_size, max_file));
+            continue;
+        }
+        std::ifstream in(path, std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        if (!in && !in.eof()) {
+            out.diag.alert(path, 0, "", "read error");
+            continue;
+        }
+        l.read_text(ss.str(), path, dir_of(path));
+    }
+    l.finish();
+    return out;
+}
+
+} // namespace bulwark::controlplane

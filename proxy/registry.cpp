@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "proxy/registry.hpp"
+
+#include "controlplane/units.hpp"
+#include "rules/regex.hpp"
+
+#include <array>
+#include <fmt/format.h>
+
+namespace bulwark::proxy {
+
+namespace {
+
+using cp_args = std::span<const std::string>;
+constexpr auto P = pending_proxy;
+constexpr auto R = pending_rules;
+constexpr auto T = pending_tls;
+constexpr auto L = pending_later;
+
+// ---- fetches ---------------------------------------------------------------
+constexpr unsigned req = at_req, res = at_res, l4 = at_conn | at_hello | at_req | at_res;
+
+constexpr std::array fetches{
+    // name                 min max type                where        deriv pending
+    fetch_kw{"src",             0, 0, smp_type::ip,      l4,          false, R},
+    fetch_kw{"src_port",        0, 0, smp_type::integer, l4,          false, R},
+    fetch_kw{"dst",             0, 0, smp_type::ip,      l4,          false, R},
+    fetch_kw{"dst_port",        0, 0, smp_type::integer, l4,          false, R},
+    fetch_kw{"method",          0, 0, smp_type::str,     req | res,   false, R},
+    fetch_kw{"path",            0, 0, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"url",             0, 0, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"query",           0, 0, smp_type::str,     req | res,   false, R},
+    fetch_kw{"base",            0, 0, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"url_param",       0, 2, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"urlp",            0, 2, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"req.ver",         0, 0, smp_type::str,     req | res,   false, R},
+    fetch_kw{"hdr",             0, 2, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"req.hdr",         0, 2, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"req.fhdr",        1, 2, smp_type::str,     req | res,   false, R},
+    fetch_kw{"hdr_cnt",         0, 1, smp_type::integer, req | res,   false, R},
+    fetch_kw{"req.hdr_cnt",     0, 1, smp_type::integer, req | res,   false, R},
+    fetch_kw{"hdr_val",         0, 2, smp_type::integer, req | res,   false, R},
+    fetch_kw{"req.hdrs",        0, 0, smp_type::str,     req | res,   false, R},
+    fetch_kw{"cook",            0, 1, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"req.cook",        0, 1, smp_type::str,     req | res,   true,  R},
+    fetch_kw{"cook_cnt",        0, 1, smp_type::integer, req | res,   false, R},
+    fetch_kw{"req.cook_cnt",    0, 1, smp_type::integer, req | res,   false, R},
+    fetch_kw{"cook_val",        0, 1, smp_type::integer, req | res,   false, R},
+    fetch_kw{"req.body",        0, 0, smp_type::bin,     req | res,   false, R},
+    fetch_kw{"req.body_len",    0, 0, smp_type::integer, req | res,   false, R},
+    fetch_kw{"req.len",         0, 0, smp_type::integer, at_hello | req, false, R},
+    fetch_kw{"req_len",         0, 0, smp_type::integer, at_hello | req, false, R},
+    fetch_kw{"req.payload",     2, 2, smp_type::bin,     at_hello | req, false, R},
+    fetch_kw{"req.proto_http",  0, 0, smp_type::boolean, at_hello | req, false, R},
+    fetch_kw{"status",          0, 0, smp_type::integer, res,         false, R},
+    fetch_kw{"res.hdr",         0, 2, smp_type::str,     res,         true,  R},
+    fetch_kw{"shdr",            0, 2, smp_type::str,     res,         true,  R},
+    fetch_kw{"res.fhdr",        1, 2, smp_type::str,     res,         false, R},
+    fetch_kw{"res.hdr_cnt",     0, 1, smp_type::integer, res,         false, R},
+    fetch_kw{"res.cook",        0, 1, smp_type::str,     res,         true,  R},
+    fetch_kw{"res.cook_cnt",    0, 1, smp_type::integer, res,         false, R},
+    fetch_kw{"ssl_fc",          0, 0, smp_type::boolean, at_any,      false, T},
+    fetch_kw{"ssl_fc_protocol", 0, 0, smp_type::str,     at_any,      false, T},
+    fetch_kw{"ssl_fc_sni",      0, 0, smp_type::str,     at_any,      true,  T},
+    fetch_kw{"ssl_fc_cipher",   0, 0, smp_type::str,     at_any,      false, T},
+    fetch_kw{"req.ssl_ver",     0, 0, smp_type::decimal, at_hello | req, false, T},
+    fetch_kw{"req_ssl_ver",     0, 0, smp_type::decimal, at_hello | req, false, T},
+    fetch_kw{"req.ssl_ec_ext",  0, 0, smp_type::boolean, at_hello | req, false, T},
+    fetch_kw{"req.ssl_sni",     0, 0, smp_type::str,     at_hello | req, true,  T},
+    fetch_kw{"req_ssl_sni",     0, 0, smp_type::str,     at_hello | req, true,  T},
+    fetch_kw{"req.ssl_hello_type", 0, 0, smp_type::integer, at_hello | req, false, T},
+    fetch_kw{"always_true",     0, 0, smp_type::boolean, at_any,      false, R},
+    fetch_kw{"always_false",    0, 0, smp_type::boolean, at_any,      false, R},
+    fetch_kw{"int",             1, 1, smp_type::integer, at_any,      false, R},
+    fetch_kw{"str",             1, 1, smp_type::str,     at_any,      false, R},
+    fetch_kw{"env",             1, 1, smp_type::str,     at_any,      false, R},
+    fetch_kw{"var",             1, 2, smp_type::str,     at_any,      false, R},
+};
+
+// The ACL derivatives HAProxy offers on string fetches: hdr_sub, url_beg, ...
+constexpr std::array<std::string_view, 8> derivatives{"beg", "dir", "dom", "end", "len", "reg", "sub", "ip"};
+
+// ---- converters ------------------------------------------------------------
+constexpr std::array converters{
+    conv_kw{"lower", 0, 0, R},    conv_kw{"upper", 0, 0, R},   conv_kw{"hex", 0, 0, R},
+    conv_kw{"url_dec", 0, 1, R},  conv_kw{"base64", 0, 0, R},  conv_kw{"b64dec", 0, 0, R},
+    conv_kw{"length", 0, 0, R},   conv_kw{"field", 2, 3, R},   conv_kw{"word", 2, 3, R},
+    conv_kw{"regsub", 2, 3, R},   conv_kw{"bytes", 1, 2, R},   conv_kw{"ipmask", 1, 2, R},
+    conv_kw{"json", 0, 1, R},     conv_kw{"crc32", 0, 1, R},   conv_kw{"djb2", 0, 1, R},
+};
+
+// ---- matchers --------------------------------------------------------------
+constexpr std::array matchers{
+    matcher_kw{"found", false, R}, matcher_kw{"bool", false, R}, matcher_kw{"int", true, R},
+    matcher_kw{"ip", true, R},     matcher_kw{"bin", true, R},   matcher_kw{"len", true, R},
+    matcher_kw{"str", true, R},    matcher_kw{"sub", true, R},   matcher_kw{"reg", true, R},
+    matcher_kw{"beg", true, R},    matcher_kw{"end", true, R},   matcher_kw{"dir", true, R},
+    matcher_kw{"dom", true, R},
+};
+
+// ---- action argument checks -------------------------------------------------
+std::string check_status(std::string_view word, std::string_view what)
+{
+    auto s = controlplane::parse_int(word, 200, 599);
+    return s ? std::string() : fmt::format("invalid {} '{}', expected an HTTP status 200 to 599", what, word);
+}
+
+// deny/tarpit: [deny_status N] [status N] [content-type T] [string S|file F|errorfile F|...] [hdr N V]
+std::string check_reply(cp_args a)
+{
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        auto need = [&](std::size_t n) -> std::string {
+            return i + n < a.size() ? std::string() : fmt::format("'{}' expects {} argument{}", w, n, n > 1 ? "s" : "");
+        };
+        if (w == "deny_status" || w == "status") {
+            if (auto e = need(1); !e.empty())
+                return e;
+            if (auto e = check_status(a[++i], w); !e.empty())
+                return e;
+        } else if (w == "content-type" || w == "string" || w == "lf-string" || w == "file" || w == "lf-file" ||
+                   w == "errorfile" || w == "errorfiles") {
+            if (auto e = need(1); !e.empty())
+                return e;
+            ++i;
+        } else if (w == "hdr") {
+            if (auto e = need(2); !e.empty())
+                return e;
+            i += 2;
+        } else if (w != "default-errorfiles") {
+            return fmt::format("unexpected '{}', expected one of 'deny_status', 'status', 'content-type', "
+                               "'string', 'lf-string', 'file', 'lf-file', 'errorfile', 'errorfiles', 'hdr', "
+                               "'default-errorfiles'",
+                               w);
+        }
+    }
+    return {};
+}
+
+std::string check_redirect(cp_args a)
+{
+    if (a[0] != "location" && a[0] != "prefix" && a[0] != "scheme")
+        return fmt::format("unknown redirect type '{}', expected one of 'location', 'prefix', 'scheme'", a[0]);
+    for (std::size_t i = 2; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        if (w == "code") {
+            if (i + 1 >= a.size())
+                return "'code' expects a status 301, 302, 303, 307 or 308";
+            const std::string& c = a[++i];
+            if (c != "301" && c != "302" && c != "303" && c != "307" && c != "308")
+                return fmt::format("invalid redirect code '{}', expected 301, 302, 303, 307 or 308", c);
+        } else if (w == "set-cookie" || w == "clear-cookie") {
+            if (++i >= a.size())
+                return fmt::format("'{}' expects a cookie", w);
+        } else if (w != "drop-query" && w != "append-slash" && w != "ignore-empty") {
+            return fmt::format("unexpected '{}', expected one of 'code', 'drop-query', 'append-slash', "
+                               "'set-cookie', 'clear-cookie', 'ignore-empty'",
+                               w);
+        }
+    }
+    return {};
+}
+
+// replace-header/replace-value NAME REGEX REPLACEMENT
+std::string check_replace_header(cp_args a)
+{
+    if (auto e = rules::check_regex(a[1], false); !e.empty())
+        return e;
+    int groups = rules::capture_count(a[1]);
+    if (int ref = rules::max_backref(a[2]); ref > groups)
+        return fmt::format("replacement '{}' refers to \\{} but regex '{}' has {} group{}", a[2], ref, a[1], groups,
+                           groups == 1 ? "" : "s");
+    return {};
+}
+
+// replace-path/replace-uri REGEX REPLACEMENT
+std::string check_replace2(cp_args a)
+{
+    std::vector<std::string> shifted{"", a[0], a[1]};
+    return check_replace_header(shifted);
+}
+
+std::string check_del_header(cp_args a)
+{
+    if (a.size() == 1)
+        return {};
+    if (a.size() != 3 || a[1] != "-m")
+        return "expected 'del-header NAME [-m str|beg|end|sub|reg]'";
+    if (a[2] != "str" && a[2] != "beg" && a[2] != "end" && a[2] != "sub" && a[2] != "reg")
+        return fmt::format("unknown match method '{}', expected one of 'str', 'beg', 'end', 'sub', 'reg'", a[2]);
+    return {};
+}
+
+std::string check_capture(cp_args a)
+{
+    if (a.size() != 3 || (a[1] != "len" && a[1] != "id"))
+        return "expected 'capture SAMPLE len LENGTH' or 'capture SAMPLE id ID'";
+    auto n = controlplane::parse_int(a[2], a[1] == "len" ? 1 : 0, 65535);
+    return n ? std::string() : fmt::format("invalid {} '{}': {}", a[1], a[2], n.message());
+}
+
+std::string check_set_status(cp_args a)
+{
+    if (auto e = check_status(a[0], "status"); !e.empty())
+        return e;
+    if (a.size() == 1 || (a.size() == 3 && a[1] == "reason"))
+        return {};
+    return "expected 'set-status STATUS [reason TEXT]'";
+}
+
+std::string check_use_service(cp_args a)
+{
+    if (a[0] != "prometheus-exporter")
+        return fmt::format("unknown service '{}', expected 'prometheus-exporter'", a[0]);
+    return {};
+}
+
+std::string check_auth(cp_args a)
+{
+    return a.empty() || (a.size() == 2 && a[0] == "realm") ? std::string() : "expected 'auth [realm REALM]'";
+}
+
+std::string check_expect_proxy(cp_args a)
+{
+    return a.size() == 1 && a[0] == "layer4" ? std::string() : "expected 'expect-proxy layer4'";
+}
+
+constexpr std::string_view HREQ = "http-request", HRES = "http-response", TCPC = "tcp-request content",
+                           TCPN = "tcp-request connection", TCPS = "tcp-request session",
+                           TRES = "tcp-response content";
+
+constexpr std::array actions{
+    // family name               min max check                 http  pending
+    action_kw{HREQ, "allow",          0, 0,  nullptr,              true, R},
+    action_kw{HREQ, "deny",           0, -1, check_reply,          true, R},
+    action_kw{HREQ, "tarpit",         0, -1, check_reply,          true, R},
+    action_kw{HREQ, "return",         0, -1, check_reply,          true, R},
+    action_kw{HREQ, "redirect",       2, -1, check_redirect,       true, R},
+    action_kw{HREQ, "auth",           0, 2,  check_auth,           true, R},
+    action_kw{HREQ, "set-header",     2, 2,  nullptr,              true, R},
+    action_kw{HREQ, "add-header",     2, 2,  nullptr,              true, R},
+    action_kw{HREQ, "del-header",     1, 3,  check_del_header,     true, R},
+    action_kw{HREQ, "replace-header", 3, 3,  check_replace_header, true, R},
+    action_kw{HREQ, "replace-value",  3, 3,  check_replace_header, true, R},
+    action_kw{HREQ, "replace-path",   2, 2,  check_replace2,       true, R},
+    action_kw{HREQ, "replace-uri",    2, 2,  check_replace2,       true, R},
+    action_kw{HREQ, "set-path",       1, 1,  nullptr,              true, R},
+    action_kw{HREQ, "set-query",      1, 1,  nullptr,              true, R},
+    action_kw{HREQ, "set-uri",        1, 1,  nullptr,              true, R},
+    action_kw{HREQ, "set-method",     1, 1,  nullptr,              true, R},
+    action_kw{HREQ, "capture",        3, 3,  check_capture,        true, R},
+    action_kw{HREQ, "silent-drop",    0, 0,  nullptr,              true, R},
+    action_kw{HREQ, "reject",         0, 0,  nullptr,              true, R},
+    action_kw{HREQ, "use-service",    1, 1,  check_use_service,    true, L},
+    action_kw{HREQ, "set-var(",       1, 1,  nullptr,              true, R},
+    action_kw{HREQ, "unset-var(",     0, 0,  nullptr,              true, R},
+    action_kw{HREQ, "track-sc0",      1, 3,  nullptr,              true, L},
+    action_kw{HREQ, "track-sc1",      1, 3,  nullptr,              true, L},
+    action_kw{HREQ, "track-sc2",      1, 3,  nullptr,              true, L},
+    action_kw{HREQ, "set-log-level",  1, 1,  nullptr,              true, R},
+    action_kw{HREQ, "wait-for-body",  2, 4,  nullptr,              true, R},
+    action_kw{HRES, "allow",          0, 0,  nullptr,              true, R},
+    action_kw{HRES, "deny",           0, -1, check_reply,          true, R},
+    action_kw{HRES, "return",         0, -1, check_reply,          true, R},
+    action_kw{HRES, "redirect",       2, -1, check_redirect,       true, R},
+    action_kw{HRES, "set-header",     2, 2,  nullptr,              true, R},
+    action_kw{HRES, "add-header",     2, 2,  nullptr,              true, R},
+    action_kw{HRES, "del-header",     1, 3,  check_del_header,     true, R},
+    action_kw{HRES, "replace-header", 3, 3,  check_replace_header, true, R},
+    action_kw{HRES, "replace-value",  3, 3,  check_replace_header, true, R},
+    action_kw{HRES, "set-status",     1, 3,  check_set_status,     true, R},
+    action_kw{HRES, "capture",        3, 3,  check_capture,        true, R},
+    action_kw{HRES, "silent-drop",    0, 0,  nullptr,              true, R},
+    action_kw{HRES, "set-var(",       1, 1,  nullptr,              true, R},
+    action_kw{HRES, "set-log-level",  1, 1,  nullptr,              true, R},
+    action_kw{TCPC, "accept",         0, 0,  nullptr,              false, R},
+    action_kw{TCPC, "reject",         0, 0,  nullptr,              false, R},
+    action_kw{TCPC, "capture",        3, 3,  check_capture,        false, R},
+    action_kw{TCPC, "set-var(",       1, 1,  nullptr,              false, R},
+    action_kw{TCPC, "silent-drop",    0, 0,  nullptr,              false, R},
+    action_kw{TCPC, "track-sc0",      1, 3,  nullptr,              false, L},
+    action_kw{TCPC, "track-sc1",      1, 3,  nullptr,              false, L},
+    action_kw{TCPC, "track-sc2",      1, 3,  nullptr,              false, L},
+    action_kw{TCPN, "accept",         0, 0,  nullptr,              false, R},
+    action_kw{TCPN, "reject",         0, 0,  nullptr,              false, R},
+    action_kw{TCPN, "expect-proxy",   1, 1,  check_expect_proxy,   false, P},
+    action_kw{TCPN, "silent-drop",    0, 0,  nullptr,              false, R},
+    action_kw{TCPN, "track-sc0",      1, 3,  nullptr,              false, L},
+    action_kw{TCPN, "track-sc1",      1, 3,  nullptr,              false, L},
+    action_kw{TCPN, "track-sc2",      1, 3,  nullptr,              false, L},
+    action_kw{TCPS, "accept",         0, 0,  nullptr,              false, R},
+    action_kw{TCPS, "reject",         0, 0,  nullptr,              false, R},
+    action_kw{TRES, "accept",         0, 0,  nullptr,              false, R},
+    action_kw{TRES, "reject",         0, 0,  nullptr,              false, R},
+    action_kw{TRES, "close",          0, 0,  nullptr,              false, R},
+};
+
+constexpr std::array<std::string_view, 23> predefined{
+    "FALSE", "HTTP", "HTTP_1.0", "HTTP_1.1", "HTTP_2.0", "HTTP_CONTENT", "HTTP_URL_ABS", "HTTP_URL_SLASH",
+    "HTTP_URL_STAR", "LOCALHOST", "METH_CONNECT", "METH_DELETE", "METH_GET", "METH_HEAD", "METH_OPTIONS",
+    "METH_POST", "METH_PUT", "METH_TRACE", "RDP_COOKIE", "REQ_CONTENT", "TRUE", "WAIT_END", "CONNECT"};
+
+} // namespace
+
+std::span<const fetch_kw> fetch_keywords() { return fetches; }
+std::span<const conv_kw> converter_keywords() { return converters; }
+std::span<const matcher_kw> matcher_keywords() { return matchers; }
+std::span<const action_kw> action_keywords() { return actions; }
+std::span<const std::string_view> predefined_acls() { return predefined; }
+
+std::optional<fetch_lookup> find_fetch(std::string_view name)
+{
+    for (const auto& f : fetches)
+        if (f.name == name)
+            return fetch_lookup{&f, {}};
+    auto us = name.rfind('_');
+    if (us == std::string_view::npos)
+        return std::nullopt;
+    std::string_view base = name.substr(0, us), suffix = name.substr(us + 1);
+    for (auto d : derivatives) {
+        if (d != suffix)
+            continue;
+        for (const auto& f : fetches)
+            if (f.name == base && f.derivable)
+                return fetch_lookup{&f, d};
+    }
+    return std::nullopt;
+}
+
+const conv_kw* find_converter(std::string_view name)
+{
+    for (const auto& c : converters)
+        if (c.name == name)
+            return &c;
+    return nullptr;
+}
+
+const matcher_kw* find_matcher(std::string_view name)
+{
+    for (const auto& m : matchers)
+        if (m.name == name)
+            return &m;
+    return nullptr;
+}
+
+const action_kw* find_action(std::string_view family, std::string_view name)
+{
+    for (const auto& a : actions) {
+        if (a.family != family)
+            continue;
+        if (a.name == name)
+            return &a;
+        // "set-var(txn.x)" matches the row "set-var("
+        if (a.name.ends_with('(') && name.starts_with(a.name) && name.size() > a.name.size() + 1 &&
+            name.back() == ')')
+            return &a;
+    }
+    return nullptr;
+}
+
+std::string_view default_matcher(smp_type t)
+{
+    switch (t) {
+    case smp_type::boolean: return "bool";
+    case smp_type::integer: return "int";
+    case smp_type::decimal: return "int";
+    case smp_type::ip: return "ip";
+    case smp_type::bin: return "bin";
+    case smp_type::str: return "str";
+    }
+    return "str";
+}
+
+} // namespace bulwark::proxy
