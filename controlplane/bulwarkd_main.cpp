@@ -66,9 +66,10 @@ std::string summary(const config& cfg)
     std::size_t rules = 0;
     for (const auto& s : cfg.shields)
         rules += s.rules.size();
-    return fmt::format("{} frontend{}, {} backend{}, {} shield section{} ({} filter rule{})", fe, fe == 1 ? "" : "s",
-                       be, be == 1 ? "" : "s", cfg.shields.size(), cfg.shields.size() == 1 ? "" : "s", rules,
-                       rules == 1 ? "" : "s");
+    std::string out = fmt::format("{} frontend{}, {} backend{}", fe, fe == 1 ? "" : "s", be, be == 1 ? "" : "s");
+    if (!cfg.shields.empty())
+        out += fmt::format(", shield '{}' ({} filter rule{})", cfg.shields[0].name, rules, rules == 1 ? "" : "s");
+    return out;
 }
 
 } // namespace

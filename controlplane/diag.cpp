@@ -25,6 +25,22 @@ void diagnostics::alert(std::string_view file, int line, std::string_view keywor
     ++alerts_;
 }
 
+void diagnostics::sort_by_place()
+{
+    std::vector<std::string> order;
+    auto rank = [&](const std::string& f) {
+        auto it = std::find(order.begin(), order.end(), f);
+        return static_cast<std::size_t>(it - order.begin());
+    };
+    for (const auto& d : list_)
+        if (std::find(order.begin(), order.end(), d.file) == order.end())
+            order.push_back(d.file);
+    std::stable_sort(list_.begin(), list_.end(), [&](const diagnostic& a, const diagnostic& b) {
+        auto ra = rank(a.file), rb = rank(b.file);
+        return ra != rb ? ra < rb : a.line < b.line;
+    });
+}
+
 namespace {
 
 std::size_t edit_distance(std::string_view a, std::string_view b)

@@ -34,6 +34,10 @@ public:
     std::size_t warnings() const { return list_.size() - alerts_; }
     bool failed() const { return alerts_ != 0; }
 
+    // Orders messages by file (in the order files were first named) then
+    // line, keeping the order of messages on one line.
+    void sort_by_place();
+
 private:
     std::vector<diagnostic> list_;
     std::size_t alerts_ = 0;

@@ -97,7 +97,7 @@ std::string modern_equivalent(const legacy_kind& k, std::span<const std::string>
     std::string flags = k.icase ? "-i " : "";
     std::string extra;
     if (cond_at < words.size())
-        extra = words[cond_at] == "if" ? cond_text(words, cond_at)
+        extra = words[cond_at] == "if" ? " if" + cond_text(words, cond_at)
                                        : fmt::format(" (and '{}{}')", words[cond_at], cond_text(words, cond_at));
     auto h = split_header(re);
     bool whole_line = h && h->grouped && (h->value_re == ".*)" || h->value_re == ".*)$");
@@ -143,7 +143,8 @@ std::string meaning(const legacy_kind& k)
     std::string lines = k.request ? "the request line and each request header line"
                                   : "the status line and each response header line";
     if (k.action == "deny")
-        return fmt::format("{} matching the regex get {}", k.request ? "requests with" : "responses with",
+        return fmt::format("a {} whose {} line or any header line matches the regex gets {}",
+                           k.request ? "request" : "response", k.request ? "request" : "status",
                            k.request ? "403" : "502");
     if (k.action == "allow" || k.action == "pass")
         return fmt::format("{} matching the regex stop the {}-rule processing", lines, k.request ? "request" : "response");
@@ -165,6 +166,23 @@ void parse_legacy(parse_ctx& c)
         return c.alert("unknown legacy directive");
     std::size_t need = rep ? 2 : 1;
     std::size_t cond_at = find_condition(c.words, 1 + need);
+    if (!rep && c.words.size() > 2 && cond_at > 2) {
+        // "^Location: http://..." : in 1.x a blank in the regex had to be
+        // written '\ '. Articles printed without their backslashes lose it;
+        // read the words up to if/unless as one regex, and say so.
+        std::string joined = c.words[1];
+        for (std::size_t i = 2; i < cond_at; ++i)
+            joined += " " + c.words[i];
+        std::string escaped = c.words[1];
+        for (std::size_t i = 2; i < cond_at; ++i)
+            escaped += "\\ " + c.words[i];
+        c.warn(fmt::format("the regex is followed by '{}' where 'if' or 'unless' was expected: read as one regex "
+                           "'{}' with its blank (write it '{}': in HAProxy 1.x a blank inside a regex had to be escaped)",
+                           c.words[2], joined, escaped));
+        c.words.erase(c.words.begin() + 2, c.words.begin() + static_cast<long>(cond_at));
+        c.words[1] = joined;
+        cond_at = 2;
+    }
     if (c.words.size() < 1 + need || cond_at != 1 + need) {
         if (c.words.size() >= 1 + need && cond_at != 1 + need)
             return c.alert(fmt::format("unexpected '{}' after the {}, expected 'if' or 'unless' (a blank inside the "

@@ -2,6 +2,7 @@
 #include "controlplane/parser.hpp"
 
 #include "controlplane/parse_ctx.hpp"
+#include "proxy/registry.hpp"
 
 #include <algorithm>
 #include <fmt/format.h>
@@ -96,6 +97,29 @@ bool valid_proxy_name(std::string_view n)
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
                c == '_' || c == '.' || c == ':';
     });
+}
+
+// True when the condition reads the request's first bytes (a TLS
+// ClientHello) and nothing else could make it true before they arrive.
+bool reads_hello(const proxy_section& p, const condition& cond, std::string& fetch)
+{
+    auto acl_hello = [&](const acl_def& a) {
+        auto f = bulwark::proxy::find_fetch(a.expr.fetch);
+        if (f && (f->fetch->where & bulwark::proxy::at_hello) && !(f->fetch->where & bulwark::proxy::at_conn)) {
+            fetch = a.expr.fetch;
+            return true;
+        }
+        return false;
+    };
+    for (const auto& all : cond.any_of)
+        for (const auto& t : all) {
+            if (t.anon >= 0 && acl_hello(p.acls[static_cast<std::size_t>(t.anon)]))
+                return true;
+            for (const auto& a : p.acls)
+                if (!t.acl.empty() && a.name == t.acl && acl_hello(a))
+                    return true;
+        }
+    return false;
 }
 
 class loader {
@@ -311,6 +335,37 @@ void loader::finish()
         if (p.kind == sec_frontend && !p.default_backend && p.use_backends.empty())
             d.warn(p.at.file, p.at.line, "frontend",
                    fmt::format("'{}' has no 'default_backend' nor 'use_backend': its requests get 503", p.name));
+        if (p.has_fe() && !p.inspect_delay) {
+            std::string fetch;
+            for (const auto& u : p.use_backends)
+                if (u.cond && reads_hello(p, *u.cond, fetch))
+                    d.warn(u.at.file, u.at.line, "use_backend",
+                           fmt::format("'{}' reads the first bytes of the request but '{}' has no 'tcp-request "
+                                       "inspect-delay': it is evaluated on what has arrived, usually nothing",
+                                       fetch, p.name));
+            for (const auto& r : p.rules)
+                if (r.family == "tcp-request content" && r.cond && reads_hello(p, *r.cond, fetch))
+                    d.warn(r.at.file, r.at.line, r.family,
+                           fmt::format("'{}' reads the first bytes of the request but '{}' has no 'tcp-request "
+                                       "inspect-delay': it is evaluated on what has arrived, usually nothing",
+                                       fetch, p.name));
+        }
+        // As HAProxy: a proxy without these timeouts can hold connections forever.
+        std::vector<std::string_view> missing;
+        if (p.has_fe() && !p.timeout.client)
+            missing.push_back("client");
+        if (p.has_be() && !p.timeout.connect)
+            missing.push_back("connect");
+        if (p.has_be() && !p.timeout.server)
+            missing.push_back("server");
+        if (!missing.empty()) {
+            std::string list;
+            for (auto m : missing)
+                list += fmt::format("{}'timeout {}'", list.empty() ? "" : ", ", m);
+            d.warn(p.at.file, p.at.line, section_name(p.kind),
+                   fmt::format("'{}' is missing {} (here or in 'defaults'): idle connections would be kept forever",
+                               p.name, list));
+        }
         if (p.mode != proxy_mode::http) {
             for (const auto& r : p.rules)
                 if (r.family.starts_with("http-") || r.family.starts_with("req") || r.family.starts_with("rsp"))
@@ -363,6 +418,7 @@ load_result load_text(std::string_view text, std::string_view name, const env_lo
     loader l(out, env);
     l.read_text(text, name, base_dir);
     l.finish();
+    out.diag.sort_by_place();
     return out;
 }
 
@@ -395,6 +451,7 @@ load_result load_files(std::span<const std::string> paths, const env_lookup& env
         l.read_text(ss.str(), path, dir_of(path));
     }
     l.finish();
+    out.diag.sort_by_place();
     return out;
 }
 
