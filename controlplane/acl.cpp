@@ -60,10 +60,18 @@ bool take_call(std::string_view s, std::size_t& pos, std::string& name, std::vec
 
 std::vector<std::string_view> fetch_names()
 {
-    std::vector<std::string_view> n;
-    for (const auto& f : bulwark::proxy::fetch_keywords())
-        n.push_back(f.name);
-    return n;
+    // plain names and the ACL derivatives (url_sub, hdr_beg, ...) alike
+    static const std::vector<std::string> all = [] {
+        std::vector<std::string> v;
+        for (const auto& f : bulwark::proxy::fetch_keywords()) {
+            v.emplace_back(f.name);
+            if (f.derivable)
+                for (auto d : {"beg", "dir", "dom", "end", "len", "reg", "sub", "ip"})
+                    v.push_back(std::string(f.name) + "_" + d);
+        }
+        return v;
+    }();
+    return {all.begin(), all.end()};
 }
 
 std::string arg_count(std::uint8_t lo, std::uint8_t hi)

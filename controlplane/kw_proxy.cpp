@@ -266,6 +266,8 @@ std::string check_crt(const std::string& path, int& loaded)
     if (stat(path.c_str(), &sb) != 0)
         return fmt::format("unable to stat SSL certificate from file '{}': no such file or directory", path);
     if (!S_ISDIR(sb.st_mode)) {
+        if (!S_ISREG(sb.st_mode))
+            return fmt::format("'{}' is neither a file nor a directory", path);
         loaded = 1;
         return check_pem(path);
     }
@@ -280,8 +282,10 @@ std::string check_crt(const std::string& path, int& loaded)
         bool side = false;
         for (std::string_view ext : {".key", ".ocsp", ".issuer", ".sctl"})
             side = side || n.ends_with(ext);
-        if (!side)
-            files.push_back(path + (path.ends_with("/") ? "" : "/") + n);
+        std::string full = path + (path.ends_with("/") ? "" : "/") + n;
+        struct stat fsb{};
+        if (!side && stat(full.c_str(), &fsb) == 0 && S_ISREG(fsb.st_mode))
+            files.push_back(full);
     }
     closedir(d);
     std::sort(files.begin(), files.end());
@@ -575,18 +579,14 @@ void kw_server(parse_ctx& c)
     for (const auto& other : c.px->servers)
         if (other.name == s.name)
             return c.alert(fmt::format("duplicate server name '{}' (first at line {})", s.name, other.at.line));
-    auto a = parse_address(c.words[2], port_need::optional);
-    if (!a) {
-        const server_kw* looks_like_option = nullptr;
-        for (const auto& r : server_table)
-            if (r.name == c.words[2])
-                looks_like_option = &r;
-        if (looks_like_option)
+    for (const auto& r : server_table)
+        if (r.name == c.words[2]) // "server backend_1 check": the address was left out
             return c.alert(fmt::format("missing address for server '{}': '{}' is an option, expected "
                                        "'server {} ADDRESS {}'",
                                        s.name, c.words[2], s.name, join(c.words, 2)));
+    auto a = parse_address(c.words[2], port_need::optional);
+    if (!a)
         return c.alert(a.message());
-    }
     s.addr = *a;
     bool ok = true;
     server_options(c, 3, s, ok);
@@ -780,6 +780,8 @@ void kw_errorfile(parse_ctx& c)
                                    "408, 410, 413, 425, 429, 500, 501, 502, 503, 504",
                                    c.words[1]));
     std::string path = c.resolve(c.words[2]);
+    if (struct stat sb{}; stat(path.c_str(), &sb) == 0 && !S_ISREG(sb.st_mode))
+        return c.alert(fmt::format("error file '{}' is not a regular file", path));
     bool ok;
     std::size_t limit = c.cfg.global.tune_bufsize;
     std::string body = read_small(path, limit, ok);

@@ -196,6 +196,9 @@ bool valid_hostname(std::string_view h)
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
               c == '_'))
             return false;
+    // a name of digits and dots only is a mistyped IPv4 address
+    if (h.find_first_not_of("0123456789.") == std::string_view::npos)
+        return false;
     return h.front() != '-' && h.front() != '.';
 }
 

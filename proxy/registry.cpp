@@ -348,7 +348,7 @@ const action_kw* find_action(std::string_view family, std::string_view name)
     for (const auto& a : actions) {
         if (a.family != family)
             continue;
-        if (a.name == name)
+        if (a.name == name && !a.name.ends_with('('))
             return &a;
         // "set-var(txn.x)" matches the row "set-var("
         if (a.name.ends_with('(') && name.starts_with(a.name) && name.size() > a.name.size() + 1 &&
