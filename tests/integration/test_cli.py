@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: Apache-2.0
+"""bulwarkd's command line: --help, -v, -vv, usage errors."""
+import re
+
+from conftest import TOP, run
+
+
+def project_version():
+    text = (TOP / "meson.build").read_text()
+    return re.search(r"version: '([^']+)'", text).group(1)
+
+
+def test_help_lists_every_option(bulwarkd):
+    r = run([bulwarkd, "--help"])
+    assert r.returncode == 0
+    for opt in ("-f FILE", "-c ", "-q ", "-v ", "--dump-default", "-h, --help"):
+        assert opt in r.stdout, opt
+    assert r.stdout.startswith("Usage: bulwarkd")
+    assert run([bulwarkd, "-h"]).stdout == r.stdout
+
+
+def test_version_matches_the_project(bulwarkd):
+    r = run([bulwarkd, "-v"])
+    assert r.returncode == 0
+    assert r.stdout == f"bulwarkd {project_version()}\n"
+
+
+def test_vv_names_the_libraries(bulwarkd):
+    r = run([bulwarkd, "-vv"])
+    assert r.returncode == 0
+    assert "DPDK 22.11" in r.stdout
+    assert "Hyperscan 5.4" in r.stdout
+    assert "OpenSSL 3." in r.stdout
+
+
+def test_unknown_option_is_a_usage_error(bulwarkd):
+    r = run([bulwarkd, "--frobnicate"])
+    assert r.returncode == 2
+    assert r.stderr == "bulwarkd: unknown option '--frobnicate'\nTry 'bulwarkd --help'.\n"
+
+
+def test_f_without_file_is_a_usage_error(bulwarkd):
+    r = run([bulwarkd, "-c", "-f"])
+    assert r.returncode == 2
+    assert "'-f' expects a file name" in r.stderr
+
+
+def test_dump_default_round_trips(bulwarkd, tmp_path):
+    r = run([bulwarkd, "--dump-default"])
+    assert r.returncode == 0
+    assert r.stdout == (TOP / "controlplane" / "default.cfg").read_text()
+    cfg = tmp_path / "default.cfg"
+    cfg.write_text(r.stdout)
+    c = run([bulwarkd, "-c", "-f", str(cfg)])
+    assert c.returncode == 0, c.stderr
+    d = run([bulwarkd, "-c"])
+    assert d.returncode == 0, d.stderr
+    # the same diagnostics, only the file name differs
+    assert c.stderr.replace(str(cfg), "<default>") == d.stderr

@@ -1,0 +1,118 @@
+# SPDX-License-Identifier: Apache-2.0
+"""tools/lab builds DESIGN.md's topology and removes it; bulwarkd runs in it."""
+import signal
+import subprocess
+import sys
+import textwrap
+
+from conftest import LAB, TOP, Lab, lab_namespaces, new_prefix, run
+
+
+def test_lab_topology(lab):
+    assert lab_namespaces(lab.prefix) == sorted([lab.bw, lab.client, lab.server])
+    addr = lab.ns_exec(lab.client, "ip", "-4", "-o", "addr", "show", "dev", lab.prefix + "c0").stdout
+    assert "10.10.0.1/24" in addr
+    addr = lab.ns_exec(lab.server, "ip", "-4", "-o", "addr", "show", "dev", lab.prefix + "s0").stdout
+    assert "10.10.0.2/24" in addr
+    links = lab.ns_exec(lab.bw, "ip", "-o", "link", "show").stdout
+    assert lab.outside_if + "@" in links and lab.inside_if + "@" in links
+    assert lab.cmd("status").returncode == 0
+
+
+def test_offloads_are_off_on_every_end(lab):
+    for ns, ifc in ((lab.client, lab.prefix + "c0"), (lab.server, lab.prefix + "s0"),
+                    (lab.bw, lab.outside_if), (lab.bw, lab.inside_if)):
+        feats = dict(l.split(": ", 1) for l in lab.ns_exec(ns, "ethtool", "-k", ifc).stdout.splitlines()[1:]
+                     if ": " in l)
+        for f in ("rx-checksumming", "tx-checksumming", "tcp-segmentation-offload",
+                  "generic-segmentation-offload", "generic-receive-offload"):
+            assert feats[f.strip()].startswith("off"), (ns, ifc, f, feats[f])
+
+
+def test_client_and_server_are_not_wired_without_bulwark(lab):
+    # the two sides meet only through bulwark's ports: nothing bridges them yet
+    r = lab.ns_exec(lab.client, "ping", "-c", "1", "-W", "1", "10.10.0.2")
+    assert r.returncode != 0
+
+
+def test_up_twice_is_refused(lab):
+    r = lab.cmd("up")
+    assert r.returncode == 1
+    assert f"a lab with prefix '{lab.prefix}' exists already" in r.stderr
+
+
+def test_down_removes_a_partial_lab():
+    l = Lab(new_prefix())
+    run(["ip", "netns", "add", l.client], check=True)
+    run(["ip", "link", "add", l.prefix + "c0", "type", "veth", "peer", "name", l.outside_if], check=True)
+    assert l.cmd("status").returncode == 1
+    assert l.cmd("down").returncode == 0
+    assert lab_namespaces(l.prefix) == []
+    assert run(["ip", "link", "show", l.outside_if]).returncode != 0
+
+
+def test_bad_prefix_is_refused():
+    r = run([str(LAB), "--prefix", "much-too-long", "up"])
+    assert r.returncode == 2
+    assert "must be 1-7 letters" in r.stderr
+
+
+def test_a_failing_test_still_removes_its_lab(tmp_path):
+    """Runs a pytest session whose test fails inside the lab fixture."""
+    test = tmp_path / "test_fails.py"
+    test.write_text(textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(TOP / 'tests' / 'integration')!r})
+        from conftest import lab  # noqa: F401  the fixture under test
+        def test_fails(lab):
+            open({str(tmp_path / 'prefix')!r}, 'w').write(lab.prefix)
+            assert False, "deliberate failure"
+    """))
+    r = run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)], timeout=120,
+            cwd=str(tmp_path))
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "deliberate failure" in r.stdout
+    prefix = (tmp_path / "prefix").read_text()
+    assert lab_namespaces(prefix) == []
+
+
+def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd):
+    env = lab.env()
+    assert env["BULWARK_OUTSIDE_IF"] == lab.outside_if
+    p = subprocess.Popen([str(LAB), "--prefix", lab.prefix, "exec", "--", bulwarkd],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = p.stdout.readline()  # blocks until bulwarkd has loaded; bounded by the finally below
+        assert first.startswith("bulwarkd 0."), first
+        assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (2 filter rules)" \
+            in first
+        second = p.stdout.readline()
+        assert "not built yet" in second
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=10)
+        assert p.returncode == 0
+        assert out == "bulwarkd: Terminated received, exiting.\n"
+        # its own interface names reached bulwarkd through the environment
+        assert f"iface={lab.outside_if}" not in err  # no warning mentions them: the config loaded clean
+        assert "[ALERT]" not in err
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
+
+
+def test_bulwarkd_does_not_read_stdin(lab, bulwarkd):
+    # with stdin closed at once, bulwarkd must go on until signalled
+    p = subprocess.Popen([str(LAB), "--prefix", lab.prefix, "exec", "--", bulwarkd, "-q"],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout.readline().startswith("bulwarkd ")
+        assert p.poll() is None
+        p.send_signal(signal.SIGINT)
+        out, _ = p.communicate(timeout=10)
+        assert p.returncode == 0
+        assert out.endswith("bulwarkd: Interrupt received, exiting.\n")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait(timeout=10)
