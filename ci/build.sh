@@ -11,7 +11,7 @@ jobs=$(nproc)
 setup() { # DIR ARGS...
   local dir=$1; shift
   if [ -f "$dir/build.ninja" ]; then
-    meson setup --reconfigure "$dir" "$@" >/dev/null
+    meson configure "$dir" "$@" >/dev/null
   else
     meson setup "$dir" "$@" >/dev/null
   fi
@@ -19,13 +19,21 @@ setup() { # DIR ARGS...
 
 for kind in "${@:-release}"; do
   case "$kind" in
-    release) setup build/release --buildtype=release ;;
-    asan) setup build/asan --buildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
-            -Dcpp_args=-fno-sanitize-recover=all ;;
-    fuzz) CXX=clang++ setup build/fuzz --buildtype=debugoptimized -Dfuzz=true -Dtests=false \
+    release) setup build/release -Dbuildtype=release ;;
+    # GCC 12 reports false maybe-uninitialized warnings inside libstdc++
+    # (std::regex, std::function) once ASan instruments them: not ours.
+    asan) setup build/asan -Dbuildtype=debugoptimized -Db_sanitize=address,undefined -Db_lundef=false \
+            "-Dcpp_args=['-fno-sanitize-recover=all','-Wno-maybe-uninitialized']" ;;
+    fuzz) CXX=clang++ setup build/fuzz -Dbuildtype=debugoptimized -Dfuzz=true -Dtests=false \
             -Db_sanitize=address,undefined -Db_lundef=false -Dcpp_args=-fno-sanitize-recover=all ;;
     *) echo "ci/build.sh: unknown build '$kind', expected release, asan or fuzz" >&2; exit 2 ;;
   esac
   echo "ci/build.sh: building $kind"
-  ninja -C "build/$kind" -j "$jobs" | tail -n 1
+  log=build/$kind/ninja.log.txt
+  if ! ninja -C "build/$kind" -j "$jobs" >"$log" 2>&1; then
+    grep -E 'error|FAILED|undefined reference' "$log" | head -n 40 >&2
+    echo "ci/build.sh: the $kind build failed (full log: $log)" >&2
+    exit 1
+  fi
+  tail -n 1 "$log"
 done
