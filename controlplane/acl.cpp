@@ -40,15 +40,9 @@ bool take_call(std::string_view s, std::size_t& pos, std::string& name, std::vec
             return false;
         }
         std::string_view inner = s.substr(pos + 1, close - pos - 1);
-        for (std::size_t a = 0; a <= inner.size();) {
-            auto comma = inner.find(',', a);
-            args.emplace_back(inner.substr(a, comma == inner.npos ? inner.npos : comma - a));
-            if (comma == inner.npos)
-                break;
-            a = comma + 1;
-        }
-        if (inner.empty())
-            args.clear();
+        if (!inner.empty())
+            for (auto a : split(inner, ','))
+                args.emplace_back(a);
         pos = close + 1;
         if (pos < s.size() && s[pos] != ',') {
             err = fmt::format("unexpected '{}' after ')' in expression '{}'", s.substr(pos), s);

@@ -15,7 +15,7 @@ using namespace bulwark::controlplane;
 
 namespace {
 
-constexpr const char* usage_text = R"(Usage: bulwarkd [-c] [-q] [-f FILE]...
+constexpr const char* usage_text = R"(Usage: bulwarkd [-c] [-q] [-f FILE|DIR]...
        bulwarkd -v | -vv | --dump-default | -h
 
 bulwark: a DDoS-protection appliance. A DPDK stateful packet filter (the
@@ -23,8 +23,9 @@ bulwark: a DDoS-protection appliance. A DPDK stateful packet filter (the
 frontend, backend and listen sections), configured in HAProxy's syntax.
 
 Options:
-  -f FILE         load FILE; repeat to load several files in order. Without
-                  -f, bulwarkd uses its embedded default configuration.
+  -f FILE|DIR     load FILE, or every *.cfg file of DIR in lexical order;
+                  repeat to load several in order. Without -f, bulwarkd uses
+                  its embedded default configuration.
   -c              check the configuration and exit: 0 when it is valid, 1 when
                   it is not. Every error and warning is printed as
                   FILE:LINE: 'KEYWORD': MESSAGE. Warnings never fail a check.

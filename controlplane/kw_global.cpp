@@ -24,25 +24,9 @@ void kw_daemon(parse_ctx& c)
         c.cfg.global.daemon = true;
 }
 
-void kw_nbthread(parse_ctx& c)
-{
-    if (!c.args(1, 1, "nbthread NUMBER"))
-        return;
-    auto n = parse_int(c.words[1], 1, 64);
-    if (!n)
-        return c.alert(n.message());
-    c.cfg.global.nbthread = static_cast<int>(*n);
-}
+void kw_nbthread(parse_ctx& c) { c.int_arg(1, 64, &c.cfg.global.nbthread); }
 
-void kw_maxconn(parse_ctx& c)
-{
-    if (!c.args(1, 1, "maxconn NUMBER"))
-        return;
-    auto n = parse_int(c.words[1], 1, 10'000'000);
-    if (!n)
-        return c.alert(n.message());
-    c.cfg.global.maxconn = static_cast<int>(*n);
-}
+void kw_maxconn(parse_ctx& c) { c.int_arg(1, 10'000'000, &c.cfg.global.maxconn); }
 
 // log TARGET [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]  |  log global
 constexpr std::array<std::string_view, 24> facilities{
@@ -152,23 +136,9 @@ void kw_tune_bufsize(parse_ctx& c)
     c.cfg.global.tune_bufsize = *s;
 }
 
-void kw_tune_maxhdr(parse_ctx& c)
-{
-    if (!c.args(1, 1, "tune.http.maxhdr NUMBER"))
-        return;
-    auto n = parse_int(c.words[1], 1, 32767);
-    if (!n)
-        return c.alert(n.message());
-    c.cfg.global.tune_http_maxhdr = static_cast<int>(*n);
-}
+void kw_tune_maxhdr(parse_ctx& c) { c.int_arg(1, 32767, &c.cfg.global.tune_http_maxhdr); }
 
-void kw_number(parse_ctx& c)
-{
-    if (!c.args(1, 1, fmt::format("{} NUMBER", c.words[0])))
-        return;
-    if (auto n = parse_int(c.words[1], 0, INT32_MAX); !n)
-        c.alert(n.message());
-}
+void kw_number(parse_ctx& c) { c.int_arg(0, INT32_MAX); }
 
 void kw_time(parse_ctx& c)
 {

@@ -44,15 +44,7 @@ void kw_mode(parse_ctx& c)
     c.px->mode_set = true;
 }
 
-void kw_maxconn(parse_ctx& c)
-{
-    if (!c.args(1, 1, "maxconn NUMBER"))
-        return;
-    auto n = parse_int(c.words[1], 0, 10'000'000);
-    if (!n)
-        return c.alert(n.message());
-    c.px->maxconn = static_cast<int>(*n);
-}
+void kw_maxconn(parse_ctx& c) { c.int_arg(0, 10'000'000, &c.px->maxconn); }
 
 void kw_balance(parse_ctx& c)
 {
@@ -309,7 +301,8 @@ std::string crt_path(parse_ctx& c, const std::string& p)
 
 enum class argk : std::uint8_t { none, word, time, integer, path, choice };
 
-struct bind_kw {
+// An option of a bind or server line: "ssl", "crt FILE", "inter 2s", ...
+struct line_option {
     std::string_view name;
     argk a;
     std::string_view choices;  // argk::choice: "a|b|c"
@@ -317,36 +310,35 @@ struct bind_kw {
 };
 
 constexpr std::array bind_table{
-    bind_kw{"ssl", argk::none, {}, T},          bind_kw{"crt", argk::path, {}, T},
-    bind_kw{"crt-list", argk::path, {}, T},     bind_kw{"ca-file", argk::path, {}, T},
-    bind_kw{"crl-file", argk::path, {}, T},     bind_kw{"verify", argk::choice, "none|optional|required", T},
-    bind_kw{"no-sslv3", argk::none, {}, T},     bind_kw{"no-tlsv10", argk::none, {}, T},
-    bind_kw{"no-tlsv11", argk::none, {}, T},    bind_kw{"no-tlsv12", argk::none, {}, T},
-    bind_kw{"no-tlsv13", argk::none, {}, T},    bind_kw{"no-tls-tickets", argk::none, {}, T},
-    bind_kw{"force-tlsv12", argk::none, {}, T}, bind_kw{"force-tlsv13", argk::none, {}, T},
-    bind_kw{"ssl-min-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
-    bind_kw{"ssl-max-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
-    bind_kw{"ciphers", argk::word, {}, T},      bind_kw{"ciphersuites", argk::word, {}, T},
-    bind_kw{"curves", argk::word, {}, T},       bind_kw{"ecdhe", argk::word, {}, T},
-    bind_kw{"alpn", argk::word, {}, T},         bind_kw{"npn", argk::word, {}, T},
-    bind_kw{"strict-sni", argk::none, {}, T},   bind_kw{"prefer-client-ciphers", argk::none, {}, T},
-    bind_kw{"allow-0rtt", argk::none, {}, T},
-    bind_kw{"accept-proxy", argk::none, {}, P}, bind_kw{"user", argk::word, {}, P},
-    bind_kw{"group", argk::word, {}, P},        bind_kw{"uid", argk::integer, {}, P},
-    bind_kw{"gid", argk::integer, {}, P},       bind_kw{"mode", argk::word, {}, P},
-    bind_kw{"name", argk::word, {}, {}},        bind_kw{"id", argk::integer, {}, {}},
-    bind_kw{"maxconn", argk::integer, {}, P},   bind_kw{"backlog", argk::integer, {}, P},
-    bind_kw{"v4v6", argk::none, {}, P},         bind_kw{"v6only", argk::none, {}, P},
-    bind_kw{"transparent", argk::none, {}, L},  bind_kw{"interface", argk::word, {}, P},
-    bind_kw{"defer-accept", argk::none, {}, P}, bind_kw{"tfo", argk::none, {}, P},
-    bind_kw{"nice", argk::integer, {}, P},      bind_kw{"thread", argk::word, {}, P},
-    bind_kw{"tcp-ut", argk::time, {}, P},       bind_kw{"level", argk::word, {}, L},
+    line_option{"ssl", argk::none, {}, T},          line_option{"crt", argk::path, {}, T},
+    line_option{"crt-list", argk::path, {}, T},     line_option{"ca-file", argk::path, {}, T},
+    line_option{"crl-file", argk::path, {}, T},     line_option{"verify", argk::choice, "none|optional|required", T},
+    line_option{"no-sslv3", argk::none, {}, T},     line_option{"no-tlsv10", argk::none, {}, T},
+    line_option{"no-tlsv11", argk::none, {}, T},    line_option{"no-tlsv12", argk::none, {}, T},
+    line_option{"no-tlsv13", argk::none, {}, T},    line_option{"no-tls-tickets", argk::none, {}, T},
+    line_option{"force-tlsv12", argk::none, {}, T}, line_option{"force-tlsv13", argk::none, {}, T},
+    line_option{"ssl-min-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
+    line_option{"ssl-max-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
+    line_option{"ciphers", argk::word, {}, T},      line_option{"ciphersuites", argk::word, {}, T},
+    line_option{"curves", argk::word, {}, T},       line_option{"ecdhe", argk::word, {}, T},
+    line_option{"alpn", argk::word, {}, T},         line_option{"npn", argk::word, {}, T},
+    line_option{"strict-sni", argk::none, {}, T},   line_option{"prefer-client-ciphers", argk::none, {}, T},
+    line_option{"allow-0rtt", argk::none, {}, T},
+    line_option{"accept-proxy", argk::none, {}, P}, line_option{"user", argk::word, {}, P},
+    line_option{"group", argk::word, {}, P},        line_option{"uid", argk::integer, {}, P},
+    line_option{"gid", argk::integer, {}, P},       line_option{"mode", argk::word, {}, P},
+    line_option{"name", argk::word, {}, {}},        line_option{"id", argk::integer, {}, {}},
+    line_option{"maxconn", argk::integer, {}, P},   line_option{"backlog", argk::integer, {}, P},
+    line_option{"v4v6", argk::none, {}, P},         line_option{"v6only", argk::none, {}, P},
+    line_option{"transparent", argk::none, {}, L},  line_option{"interface", argk::word, {}, P},
+    line_option{"defer-accept", argk::none, {}, P}, line_option{"tfo", argk::none, {}, P},
+    line_option{"nice", argk::integer, {}, P},      line_option{"thread", argk::word, {}, P},
+    line_option{"tcp-ut", argk::time, {}, P},       line_option{"level", argk::word, {}, L},
 };
 
-// One "KEY [ARG]" option of a bind or server line against a table; returns
-// the number of words consumed (0 on error, alerted).
-template <class Row>
-std::size_t take_option(parse_ctx& c, std::span<const Row> table, std::size_t i, const Row*& found)
+// One "KEY [ARG]" option at words[i]: checks the argument as the row says.
+// Returns the number of words it takes, 0 on error (alerted).
+std::size_t take_option(parse_ctx& c, std::span<const line_option> table, std::size_t i, const line_option*& found)
 {
     const std::string& w = c.words[i];
     found = nullptr;
@@ -383,15 +375,7 @@ std::size_t take_option(parse_ctx& c, std::span<const Row> table, std::size_t i,
         }
         break;
     case argk::choice: {
-        std::vector<std::string_view> ch;
-        std::string_view all = found->choices;
-        for (std::size_t s = 0; s <= all.size();) {
-            auto bar = all.find('|', s);
-            ch.push_back(all.substr(s, bar == all.npos ? all.npos : bar - s));
-            if (bar == all.npos)
-                break;
-            s = bar + 1;
-        }
+        auto ch = split(found->choices, '|');
         if (std::find(ch.begin(), ch.end(), v) == ch.end()) {
             c.alert(fmt::format("'{}': unknown value '{}', {}", w, v, expected_one_of(v, ch)));
             return 0;
@@ -404,73 +388,73 @@ std::size_t take_option(parse_ctx& c, std::span<const Row> table, std::size_t i,
     return 2;
 }
 
+// Walks the options of a bind or server line from words[from], calling
+// apply(option, argument) for each; apply returns false on an error it
+// alerted. Options waiting for other work than the line itself (TLS, say)
+// get their "not built yet" warning once. False when anything failed.
+template <class Apply>
+bool for_each_option(parse_ctx& c, std::size_t from, std::span<const line_option> table, Apply apply)
+{
+    std::vector<const line_option*> pend;
+    for (std::size_t i = from; i < c.words.size();) {
+        const line_option* row;
+        std::size_t n = take_option(c, table, i, row);
+        if (n == 0 || !apply(c.words[i], n == 2 ? c.words[i + 1] : std::string()))
+            return false;
+        if (!row->pending.empty() && row->pending != P && std::find(pend.begin(), pend.end(), row) == pend.end())
+            pend.push_back(row);
+        i += n;
+    }
+    for (const auto* row : pend)
+        c.pending(fmt::format("{} {}", c.words[0], row->name), row->pending);
+    return true;
+}
+
 void kw_bind(parse_ctx& c)
 {
     if (!c.args(1, -1, "bind ADDRESS[,ADDRESS...] [options]"))
         return;
     std::vector<address> addrs;
-    std::string_view list = c.words[1];
-    for (std::size_t s = 0; s <= list.size();) {
-        auto comma = list.find(',');
-        comma = list.find(',', s);
-        auto a = parse_address(list.substr(s, comma == list.npos ? list.npos : comma - s), port_need::range_ok);
+    for (auto part : split(c.words[1], ',')) {
+        auto a = parse_address(part, port_need::range_ok);
         if (!a)
             return c.alert(a.message());
         addrs.push_back(*a);
-        if (comma == list.npos)
-            break;
-        s = comma + 1;
     }
     bind_line b;
     b.at = c.here();
-    std::vector<std::string_view> pend;
-    bool ok = true;
-    for (std::size_t i = 2; i < c.words.size();) {
-        const bind_kw* row;
-        std::size_t n = take_option<bind_kw>(c, bind_table, i, row);
-        if (n == 0) {
-            ok = false;
-            break;
-        }
-        const std::string& w = c.words[i];
-        const std::string arg = n == 2 ? c.words[i + 1] : std::string();
+    bool ok = for_each_option(c, 2, bind_table, [&](const std::string& w, const std::string& arg) {
         b.options.push_back(w);
-        if (w == "ssl")
+        if (w == "ssl") {
             b.ssl = true;
-        else if (w == "accept-proxy")
+        } else if (w == "accept-proxy") {
             b.accept_proxy = true;
-        else if (w == "crt" || w == "crt-list" || w == "ca-file" || w == "crl-file") {
-            std::string path = w == "crt" ? crt_path(c, arg) : c.resolve(arg);
-            if (w == "crt") {
-                int loaded = 0;
-                if (auto e = check_crt(path, loaded); !e.empty()) {
-                    c.alert(e);
-                    ok = false;
-                }
-                b.crts.push_back(path);
-            } else if (struct stat sb{}; stat(path.c_str(), &sb) != 0) {
+        } else if (w == "crt") {
+            std::string path = crt_path(c, arg);
+            int loaded = 0;
+            if (auto e = check_crt(path, loaded); !e.empty()) {
+                c.alert(e);
+                return false;
+            }
+            b.crts.push_back(path);
+        } else if (w == "crt-list" || w == "ca-file" || w == "crl-file") {
+            std::string path = c.resolve(arg);
+            if (struct stat sb{}; stat(path.c_str(), &sb) != 0) {
                 c.alert(fmt::format("'{}': unable to load '{}': no such file", w, path));
-                ok = false;
+                return false;
             }
         } else if ((w == "user" && !getpwnam(arg.c_str())) || (w == "group" && !getgrnam(arg.c_str()))) {
             c.alert(fmt::format("unknown {} '{}'", w, arg));
-            ok = false;
+            return false;
         }
-        // options waiting for the same work as the bind line itself add nothing
-        if (!row->pending.empty() && row->pending != P && std::find(pend.begin(), pend.end(), w) == pend.end())
-            pend.push_back(row->name);
-        i += n;
-    }
+        return true;
+    });
     if (!ok)
         return;
     if (b.ssl && b.crts.empty() && std::find(b.options.begin(), b.options.end(), "crt-list") == b.options.end())
         return c.alert("'ssl' needs a certificate: add 'crt FILE' or 'crt-list FILE'");
     if (!b.ssl && !b.crts.empty())
         c.warn("'crt' given without 'ssl': the certificate is not used");
-    for (auto w : pend)
-        c.pending(fmt::format("bind {}", w), std::find_if(bind_table.begin(), bind_table.end(), [&](auto& r) {
-                                                 return r.name == w;
-                                             })->pending);
     for (auto& a : addrs) {
         b.addr = a;
         c.px->binds.push_back(b);
@@ -479,77 +463,62 @@ void kw_bind(parse_ctx& c)
 
 // ---- server -------------------------------------------------------------
 
-struct server_kw {
-    std::string_view name;
-    argk a;
-    std::string_view choices;
-    std::string_view pending;
-};
 
 constexpr std::array server_table{
-    server_kw{"check", argk::none, {}, P},        server_kw{"inter", argk::time, {}, P},
-    server_kw{"fastinter", argk::time, {}, P},    server_kw{"downinter", argk::time, {}, P},
-    server_kw{"rise", argk::integer, {}, P},      server_kw{"fall", argk::integer, {}, P},
-    server_kw{"maxconn", argk::integer, {}, P},   server_kw{"maxqueue", argk::integer, {}, P},
-    server_kw{"minconn", argk::integer, {}, P},   server_kw{"weight", argk::integer, {}, P},
-    server_kw{"backup", argk::none, {}, P},       server_kw{"disabled", argk::none, {}, P},
-    server_kw{"enabled", argk::none, {}, P},      server_kw{"send-proxy", argk::none, {}, P},
-    server_kw{"send-proxy-v2", argk::none, {}, P}, server_kw{"send-proxy-v2-ssl", argk::none, {}, T},
-    server_kw{"check-send-proxy", argk::none, {}, P},
-    server_kw{"ssl", argk::none, {}, T},          server_kw{"verify", argk::choice, "none|required", T},
-    server_kw{"verifyhost", argk::word, {}, T},   server_kw{"sni", argk::word, {}, T},
-    server_kw{"ca-file", argk::path, {}, T},      server_kw{"crt", argk::path, {}, T},
-    server_kw{"no-sslv3", argk::none, {}, T},     server_kw{"check-ssl", argk::none, {}, T},
-    server_kw{"ssl-min-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
-    server_kw{"ssl-max-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
-    server_kw{"alpn", argk::word, {}, T},         server_kw{"cookie", argk::word, {}, P},
-    server_kw{"port", argk::integer, {}, P},      server_kw{"addr", argk::word, {}, P},
-    server_kw{"slowstart", argk::time, {}, P},    server_kw{"on-marked-down", argk::choice, "shutdown-sessions", P},
-    server_kw{"on-marked-up", argk::choice, "shutdown-backup-sessions", P},
-    server_kw{"on-error", argk::choice, "fastinter|fail-check|sudden-death|mark-down", P},
-    server_kw{"observe", argk::choice, "layer4|layer7", P},
-    server_kw{"error-limit", argk::integer, {}, P}, server_kw{"resolvers", argk::word, {}, L},
-    server_kw{"resolve-prefer", argk::choice, "ipv4|ipv6", L}, server_kw{"init-addr", argk::word, {}, P},
-    server_kw{"proto", argk::word, {}, P},        server_kw{"pool-max-conn", argk::integer, {}, P},
-    server_kw{"track", argk::word, {}, P},        server_kw{"id", argk::integer, {}, {}},
-    server_kw{"source", argk::word, {}, P},       server_kw{"tfo", argk::none, {}, P},
+    line_option{"check", argk::none, {}, P},        line_option{"inter", argk::time, {}, P},
+    line_option{"fastinter", argk::time, {}, P},    line_option{"downinter", argk::time, {}, P},
+    line_option{"rise", argk::integer, {}, P},      line_option{"fall", argk::integer, {}, P},
+    line_option{"maxconn", argk::integer, {}, P},   line_option{"maxqueue", argk::integer, {}, P},
+    line_option{"minconn", argk::integer, {}, P},   line_option{"weight", argk::integer, {}, P},
+    line_option{"backup", argk::none, {}, P},       line_option{"disabled", argk::none, {}, P},
+    line_option{"enabled", argk::none, {}, P},      line_option{"send-proxy", argk::none, {}, P},
+    line_option{"send-proxy-v2", argk::none, {}, P}, line_option{"send-proxy-v2-ssl", argk::none, {}, T},
+    line_option{"check-send-proxy", argk::none, {}, P},
+    line_option{"ssl", argk::none, {}, T},          line_option{"verify", argk::choice, "none|required", T},
+    line_option{"verifyhost", argk::word, {}, T},   line_option{"sni", argk::word, {}, T},
+    line_option{"ca-file", argk::path, {}, T},      line_option{"crt", argk::path, {}, T},
+    line_option{"no-sslv3", argk::none, {}, T},     line_option{"check-ssl", argk::none, {}, T},
+    line_option{"ssl-min-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
+    line_option{"ssl-max-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
+    line_option{"alpn", argk::word, {}, T},         line_option{"cookie", argk::word, {}, P},
+    line_option{"port", argk::integer, {}, P},      line_option{"addr", argk::word, {}, P},
+    line_option{"slowstart", argk::time, {}, P},    line_option{"on-marked-down", argk::choice, "shutdown-sessions", P},
+    line_option{"on-marked-up", argk::choice, "shutdown-backup-sessions", P},
+    line_option{"on-error", argk::choice, "fastinter|fail-check|sudden-death|mark-down", P},
+    line_option{"observe", argk::choice, "layer4|layer7", P},
+    line_option{"error-limit", argk::integer, {}, P}, line_option{"resolvers", argk::word, {}, L},
+    line_option{"resolve-prefer", argk::choice, "ipv4|ipv6", L}, line_option{"init-addr", argk::word, {}, P},
+    line_option{"proto", argk::word, {}, P},        line_option{"pool-max-conn", argk::integer, {}, P},
+    line_option{"track", argk::word, {}, P},        line_option{"id", argk::integer, {}, {}},
+    line_option{"source", argk::word, {}, P},       line_option{"tfo", argk::none, {}, P},
 };
 
-void server_options(parse_ctx& c, std::size_t from, server_line& s, bool& ok)
+bool server_options(parse_ctx& c, std::size_t from, server_line& s)
 {
-    std::vector<std::string_view> pend;
-    for (std::size_t i = from; i < c.words.size();) {
-        const server_kw* row;
-        std::size_t n = take_option<server_kw>(c, server_table, i, row);
-        if (n == 0) {
-            ok = false;
-            return;
-        }
-        const std::string& w = c.words[i];
-        const std::string arg = n == 2 ? c.words[i + 1] : std::string();
-        auto intval = [&](std::int64_t lo, std::int64_t hi) {
+    return for_each_option(c, from, server_table, [&](const std::string& w, const std::string& arg) {
+        auto intval = [&](int& out, std::int64_t lo, std::int64_t hi) {
             auto v = parse_int(arg, lo, hi);
-            if (!v) {
+            if (!v)
                 c.alert(fmt::format("'{}': {}", w, v.message()));
-                ok = false;
-                return 0;
-            }
-            return static_cast<int>(*v);
+            else
+                out = static_cast<int>(*v);
+            return v.ok();
         };
+        int port = 0;
         if (w == "check")
             s.check = true;
         else if (w == "inter")
             s.inter = *parse_time(arg);
         else if (w == "rise")
-            s.rise = intval(1, 1000);
+            return intval(s.rise, 1, 1000);
         else if (w == "fall")
-            s.fall = intval(1, 1000);
+            return intval(s.fall, 1, 1000);
         else if (w == "maxconn")
-            s.maxconn = intval(0, 10'000'000);
+            return intval(s.maxconn, 0, 10'000'000);
         else if (w == "weight")
-            s.weight = intval(0, 256);
+            return intval(s.weight, 0, 256);
         else if (w == "port")
-            intval(1, 65535);
+            return intval(port, 1, 65535);
         else if (w == "backup")
             s.backup = true;
         else if (w == "send-proxy")
@@ -558,15 +527,8 @@ void server_options(parse_ctx& c, std::size_t from, server_line& s, bool& ok)
             s.send_proxy_v2 = true;
         else if (w == "ssl")
             s.ssl = true;
-        if (!row->pending.empty() && row->pending != P && std::find(pend.begin(), pend.end(), row->name) == pend.end())
-            pend.push_back(row->name);
-        i += n;
-    }
-    if (ok)
-        for (auto w : pend)
-            c.pending(fmt::format("{} {}", c.words[0], w),
-                      std::find_if(server_table.begin(), server_table.end(), [&](auto& r) { return r.name == w; })
-                          ->pending);
+        return true;
+    });
 }
 
 void kw_server(parse_ctx& c)
@@ -588,17 +550,14 @@ void kw_server(parse_ctx& c)
     if (!a)
         return c.alert(a.message());
     s.addr = *a;
-    bool ok = true;
-    server_options(c, 3, s, ok);
-    if (ok)
+    if (server_options(c, 3, s))
         c.px->servers.push_back(std::move(s));
 }
 
 void kw_default_server(parse_ctx& c)
 {
     server_line s;
-    bool ok = true;
-    server_options(c, 1, s, ok);
+    (void)server_options(c, 1, s);
 }
 
 // ---- acl, conditions, switching ----------------------------------------
@@ -802,13 +761,7 @@ void kw_errorfile(parse_ctx& c)
 void kw_words(parse_ctx& c) { c.args(1, -1, fmt::format("{} ...", c.words[0])); }
 void kw_flag(parse_ctx& c) { c.args(0, 0, c.words[0]); }
 
-void kw_int(parse_ctx& c)
-{
-    if (!c.args(1, 1, fmt::format("{} NUMBER", c.words[0])))
-        return;
-    if (auto n = parse_int(c.words[1], 0, INT32_MAX); !n)
-        c.alert(n.message());
-}
+void kw_int(parse_ctx& c) { c.int_arg(0, INT32_MAX); }
 
 void kw_log(parse_ctx& c)
 {

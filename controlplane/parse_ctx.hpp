@@ -50,6 +50,10 @@ struct parse_ctx {
     // and returns false when out of [min, max] (max < 0: no limit).
     bool args(std::size_t min, long max, std::string_view usage);
 
+    // "KEYWORD NUMBER" with NUMBER in [lo, hi]: stores it in out (when given)
+    // and returns true, or alerts and returns false.
+    bool int_arg(std::int64_t lo, std::int64_t hi, int* out = nullptr);
+
     // A path as HAProxy's default-path says (current dir, config dir, ...).
     std::string resolve(std::string_view path) const;
 

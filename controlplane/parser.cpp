@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <dirent.h>
 #include <sys/stat.h>
 
 namespace bulwark::controlplane {
@@ -57,6 +58,20 @@ bool parse_ctx::args(std::size_t min, long max, std::string_view usage)
     alert(fmt::format("{} argument{}, expected '{}'", n < min ? "missing" : "too many",
                       n < min && min - n > 1 ? "s" : "", usage));
     return false;
+}
+
+bool parse_ctx::int_arg(std::int64_t lo, std::int64_t hi, int* out)
+{
+    if (!args(1, 1, fmt::format("{} NUMBER", words[0])))
+        return false;
+    auto n = parse_int(words[1], lo, hi);
+    if (!n) {
+        alert(n.message());
+        return false;
+    }
+    if (out)
+        *out = static_cast<int>(*n);
+    return true;
 }
 
 std::string parse_ctx::resolve(std::string_view path) const
@@ -427,7 +442,29 @@ load_result load_files(std::span<const std::string> paths, const env_lookup& env
     load_result out;
     loader l(out, env);
     constexpr std::uintmax_t max_file = 64u << 20;
+    // A directory stands for its *.cfg files in lexical order, as in HAProxy.
+    std::vector<std::string> files;
     for (const auto& path : paths) {
+        struct stat sb{};
+        if (stat(path.c_str(), &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+            files.push_back(path);
+            continue;
+        }
+        std::vector<std::string> in_dir;
+        if (DIR* d = opendir(path.c_str())) {
+            while (auto* e = readdir(d)) {
+                std::string n = e->d_name;
+                if (n.size() > 4 && n.ends_with(".cfg") && !n.starts_with("."))
+                    in_dir.push_back(path + (path.ends_with("/") ? "" : "/") + n);
+            }
+            closedir(d);
+        }
+        if (in_dir.empty())
+            out.diag.warn(path, 0, "", "directory holds no *.cfg file");
+        std::sort(in_dir.begin(), in_dir.end());
+        files.insert(files.end(), in_dir.begin(), in_dir.end());
+    }
+    for (const auto& path : files) {
         struct stat sb{};
         if (stat(path.c_str(), &sb) != 0) {
             out.diag.alert(path, 0, "", "cannot open the file: no such file or no permission");

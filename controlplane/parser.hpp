@@ -16,7 +16,8 @@ struct load_result {
     diagnostics diag;
 };
 
-// Loads config files in order, as HAProxy does with several -f. Every
+// Loads config files in order, as HAProxy does with several -f; a directory
+// stands for the *.cfg files in it, in lexical order. Every
 // problem is collected in diag (file:line: 'keyword': message); the config
 // is usable only when !diag.failed(). Runs on the control thread.
 load_result load_files(std::span<const std::string> paths, const env_lookup& env);

@@ -22,6 +22,18 @@ bool leading_number(std::string_view w, std::uint64_t& v, std::string_view& rest
 
 } // namespace
 
+std::vector<std::string_view> split(std::string_view s, char sep)
+{
+    std::vector<std::string_view> parts;
+    for (std::size_t start = 0;;) {
+        auto at = s.find(sep, start);
+        parts.push_back(s.substr(start, at == std::string_view::npos ? s.npos : at - start));
+        if (at == std::string_view::npos)
+            return parts;
+        start = at + 1;
+    }
+}
+
 result<std::chrono::milliseconds> parse_time(std::string_view word)
 {
     std::uint64_t v;
@@ -147,10 +159,7 @@ result<std::vector<port_range>> parse_port_list(std::string_view word)
     std::vector<port_range> out;
     if (word.empty())
         return fail("empty port list");
-    std::size_t start = 0;
-    while (start <= word.size()) {
-        auto comma = word.find(',', start);
-        std::string_view item = word.substr(start, comma == std::string_view::npos ? word.npos : comma - start);
+    for (std::string_view item : split(word, ',')) {
         auto dash = item.find('-');
         auto lo = parse_int(item.substr(0, dash), 1, 65535);
         if (!lo)
@@ -164,9 +173,6 @@ result<std::vector<port_range>> parse_port_list(std::string_view word)
                 return fail(fmt::format("invalid port range '{}': {} is above {}", item, *lo, *hi));
         }
         out.push_back({static_cast<std::uint16_t>(*lo), static_cast<std::uint16_t>(*hi)});
-        if (comma == std::string_view::npos)
-            break;
-        start = comma + 1;
     }
     return out;
 }

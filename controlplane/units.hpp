@@ -12,6 +12,9 @@
 
 namespace bulwark::controlplane {
 
+// Splits s at every sep: "a,,b" gives "a", "", "b"; "" gives one empty part.
+std::vector<std::string_view> split(std::string_view s, char sep);
+
 // HAProxy time: a number with an optional unit us|ms|s|m|h|d; a bare number
 // is in milliseconds. At most 2^31-1 ms (HAProxy's timer range).
 result<std::chrono::milliseconds> parse_time(std::string_view word);

@@ -108,6 +108,21 @@ def test_several_files_load_in_order(bulwarkd, tmp_path):
     assert f"[ALERT] {b}:3: 'default_backend': no backend named 'app'" in r.stderr
 
 
+def test_a_directory_loads_its_cfg_files_in_order(bulwarkd, tmp_path):
+    d = tmp_path / "conf.d"
+    d.mkdir()
+    (d / "10-defaults.cfg").write_text("defaults\n mode http\n timeout client 5s\n timeout connect 5s\n"
+                                       " timeout server 5s\nbackend app\n server s1 10.0.0.1:80\n")
+    (d / "20-www.cfg").write_text("frontend www\n bind :80\n default_backend app\n")
+    (d / "README").write_text("not a config\n")
+    r = run([bulwarkd, "-c", "-q", "-f", str(d)])
+    assert r.returncode == 0, r.stderr
+    (d / "05-broken.cfg").write_text("frontend x\n bnd :81\n")
+    r = run([bulwarkd, "-c", "-q", "-f", str(d)])
+    assert r.returncode == 1
+    assert f"[ALERT] {d}/05-broken.cfg:2: 'bnd':" in r.stderr
+
+
 def test_missing_file(bulwarkd, tmp_path):
     r = run([bulwarkd, "-c", "-f", str(tmp_path / "none.cfg")])
     assert r.returncode == 1

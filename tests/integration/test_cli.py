@@ -13,7 +13,7 @@ def project_version():
 def test_help_lists_every_option(bulwarkd):
     r = run([bulwarkd, "--help"])
     assert r.returncode == 0
-    for opt in ("-f FILE", "-c ", "-q ", "-v ", "--dump-default", "-h, --help"):
+    for opt in ("-f FILE|DIR", "-c ", "-q ", "-v ", "--dump-default", "-h, --help"):
         assert opt in r.stdout, opt
     assert r.stdout.startswith("Usage: bulwarkd")
     assert run([bulwarkd, "-h"]).stdout == r.stdout
