@@ -619,10 +619,14 @@ void kw_default_backend(parse_ctx& c)
 
 // ---- rules ----------------------------------------------------------------
 
-void parse_rule(parse_ctx& c, std::string family, std::size_t action_at)
+// A rule of `family` whose action is words[action_at]; messages name the
+// keyword as written (`shown`: "redirect" is an http-request rule).
+void parse_rule(parse_ctx& c, std::string family, std::size_t action_at, std::string_view shown = {})
 {
+    if (shown.empty())
+        shown = family;
     if (action_at >= c.words.size())
-        return c.alert_kw(family, "missing action");
+        return c.alert_kw(shown, "missing action");
     const std::string& name = c.words[action_at];
     const bulwark::proxy::action_kw* a = bulwark::proxy::find_action(family, name);
     if (!a) {
@@ -630,20 +634,20 @@ void parse_rule(parse_ctx& c, std::string family, std::size_t action_at)
         for (const auto& row : bulwark::proxy::action_keywords())
             if (row.family == family)
                 names.push_back(row.name);
-        return c.alert_kw(family, fmt::format("unknown action '{}', {}", name, expected_one_of(name, names)));
+        return c.alert_kw(shown, fmt::format("unknown action '{}', {}", name, expected_one_of(name, names)));
     }
     std::size_t cond_at = find_condition(c.words, action_at + 1);
     std::span<const std::string> args(c.words.begin() + static_cast<long>(action_at) + 1,
                                       c.words.begin() + static_cast<long>(cond_at));
     if (args.size() < a->min_args || (a->max_args >= 0 && args.size() > static_cast<std::size_t>(a->max_args)))
-        return c.alert_kw(family, fmt::format("'{}' expects {} argument{}, found {}", name,
+        return c.alert_kw(shown, fmt::format("'{}' expects {} argument{}, found {}", name,
                                               a->max_args == a->min_args ? fmt::format("{}", a->min_args)
                                               : a->max_args < 0 ? fmt::format("at least {}", a->min_args)
                                                                 : fmt::format("{} to {}", a->min_args, a->max_args),
                                               a->max_args == 1 ? "" : "s", args.size()));
     if (a->check)
         if (auto e = a->check(args); !e.empty())
-            return c.alert_kw(family, fmt::format("'{}': {}", name, e));
+            return c.alert_kw(shown, fmt::format("'{}': {}", name, e));
     rule r{c.here(), family, name, {args.begin(), args.end()}, std::nullopt};
     if (!tail_condition(c, cond_at, r.cond))
         return;
@@ -683,10 +687,7 @@ void kw_tcp_rule(parse_ctx& c)
 // redirect location|prefix|scheme X [code N] [option...] [if|unless cond]
 void kw_redirect(parse_ctx& c)
 {
-    std::vector<std::string> w{"http-request"};
-    w.insert(w.end(), c.words.begin(), c.words.end());
-    c.words = std::move(w);
-    parse_rule(c, "http-request", 1);
+    parse_rule(c, "http-request", 0, "redirect");
 }
 
 // ---- capture, errorfile ---------------------------------------------------

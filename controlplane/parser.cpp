@@ -55,8 +55,8 @@ bool parse_ctx::args(std::size_t min, long max, std::string_view usage)
     std::size_t n = words.size() - 1;
     if (n >= min && (max < 0 || n <= static_cast<std::size_t>(max)))
         return true;
-    alert(fmt::format("{} argument{}, expected '{}'", n < min ? "missing" : "too many",
-                      n < min && min - n > 1 ? "s" : "", usage));
+    alert(fmt::format("{}, expected '{}'",
+                      n < min ? (min - n > 1 ? "missing arguments" : "missing argument") : "too many arguments", usage));
     return false;
 }
 
