@@ -2,6 +2,7 @@
 #include "controlplane/diag.hpp"
 
 #include <algorithm>
+#include <array>
 #include <fmt/format.h>
 
 namespace bulwark::controlplane {
@@ -43,22 +44,28 @@ void diagnostics::sort_by_place()
 
 namespace {
 
-// Edit distance with adjacent transpositions ("tpc" is one step from "tcp").
+constexpr std::size_t max_suggest_len = 64; // longer words get no suggestion
+
+// Edit distance with adjacent transpositions ("tpc" is one step from "tcp"),
+// on three rolling rows: no allocation. Both words are at most
+// max_suggest_len long.
 std::size_t edit_distance(std::string_view a, std::string_view b)
 {
-    std::vector<std::vector<std::size_t>> d(a.size() + 1, std::vector<std::size_t>(b.size() + 1));
-    for (std::size_t i = 0; i <= a.size(); ++i)
-        d[i][0] = i;
+    std::array<std::size_t, max_suggest_len + 1> r0{}, r1{}, r2{}; // rows i-2, i-1, i
     for (std::size_t j = 0; j <= b.size(); ++j)
-        d[0][j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i)
+        r1[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        r2[0] = i;
         for (std::size_t j = 1; j <= b.size(); ++j) {
             std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+            r2[j] = std::min({r1[j] + 1, r2[j - 1] + 1, r1[j - 1] + cost});
             if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+                r2[j] = std::min(r2[j], r0[j - 2] + 1);
         }
-    return d[a.size()][b.size()];
+        r0 = r1;
+        r1 = r2;
+    }
+    return r1[b.size()];
 }
 
 } // namespace
@@ -66,13 +73,15 @@ std::size_t edit_distance(std::string_view a, std::string_view b)
 std::string_view closest(std::string_view word, const std::vector<std::string_view>& candidates)
 {
     // Long words tolerate more typos; a one-letter word matches nothing.
+    if (word.size() > max_suggest_len)
+        return {};
     std::size_t limit = word.size() <= 3 ? 1 : word.size() <= 8 ? 2 : 3;
     std::string_view best;
     std::size_t best_d = limit + 1;
     for (auto c : candidates) {
         // the distance is at least the difference in length: skip the work
         std::size_t gap = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
-        if (gap > limit)
+        if (gap > limit || c.size() > max_suggest_len)
             continue;
         std::size_t d = edit_distance(word, c);
         if (d < best_d) {
