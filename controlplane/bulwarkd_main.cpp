@@ -16,7 +16,7 @@ using namespace bulwark::controlplane;
 namespace {
 
 constexpr const char* usage_text = R"(Usage: bulwarkd [-c] [-q] [-f FILE|DIR]...
-       bulwarkd -v | -vv | --dump-default | -h
+       bulwarkd -v | -vv | --dump-default | --keywords | -h
 
 bulwark: a DDoS-protection appliance. A DPDK stateful packet filter (the
 'shield' section) with an HAProxy-style L7 reverse proxy (global, defaults,
@@ -32,6 +32,8 @@ Options:
   -q              quiet: do not print warnings (errors are always printed).
   -v              print the version and exit; -vv adds the build details.
   --dump-default  print the embedded default configuration and exit.
+  --keywords      list every config keyword, fetch, converter, matcher and
+                  action bulwarkd knows, with whether it is built yet.
   -h, --help      print this help and exit.
 
 Environment: "${NAME}" and "${NAME-default}" inside double quotes in a
@@ -89,6 +91,9 @@ int main(int argc, char** argv)
             return 0;
         } else if (a == "-vv") {
             fmt::print("bulwarkd {}\n{}", bulwark::version, bulwark::build_info);
+            return 0;
+        } else if (a == "--keywords") {
+            fmt::print("{}", keyword_listing());
             return 0;
         } else if (a == "--dump-default") {
             fmt::print("{}", embedded_default_config());

@@ -62,6 +62,11 @@ struct parse_ctx {
 
 using kw_fn = void (*)(parse_ctx&);
 
+// The pending value of a keyword whose status depends on its argument
+// ('timeout client', 'http-request deny', ...): the parse function reports
+// it for the sub-keyword it reads.
+inline constexpr std::string_view pending_varies = "its sub-keyword (each reported by bulwarkd -c)";
+
 // A section keyword: "bind", "timeout", "eal", ...
 struct section_kw {
     std::string_view name;

@@ -295,7 +295,7 @@ void loader::handle(std::string_view file, int line, std::vector<std::string> wo
         }
         std::size_t before = out_.diag.alerts();
         row.fn(c);
-        if (out_.diag.alerts() == before)
+        if (out_.diag.alerts() == before && row.pending != pending_varies)
             c.pending(kw, row.pending);
         return;
     }

@@ -28,6 +28,10 @@ load_result load_files(std::span<const std::string> paths, const env_lookup& env
 load_result load_text(std::string_view text, std::string_view name, const env_lookup& env,
                       std::string_view base_dir = ".");
 
+// Every keyword, fetch, converter, matcher and action of the registries,
+// one per line, with whether its behaviour is built ("bulwarkd --keywords").
+std::string keyword_listing();
+
 // The config bulwarkd runs when given no -f (controlplane/default.cfg).
 std::string_view embedded_default_config();
 

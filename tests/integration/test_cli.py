@@ -13,7 +13,7 @@ def project_version():
 def test_help_lists_every_option(bulwarkd):
     r = run([bulwarkd, "--help"])
     assert r.returncode == 0
-    for opt in ("-f FILE|DIR", "-c ", "-q ", "-v ", "--dump-default", "-h, --help"):
+    for opt in ("-f FILE|DIR", "-c ", "-q ", "-v ", "--dump-default", "--keywords", "-h, --help"):
         assert opt in r.stdout, opt
     assert r.stdout.startswith("Usage: bulwarkd")
     assert run([bulwarkd, "-h"]).stdout == r.stdout
@@ -57,3 +57,19 @@ def test_dump_default_round_trips(bulwarkd, tmp_path):
     assert d.returncode == 0, d.stderr
     # the same diagnostics, only the file name differs
     assert c.stderr.replace(str(cfg), "<default>") == d.stderr
+
+
+def test_keywords_lists_every_registry_row(bulwarkd):
+    r = run([bulwarkd, "--keywords"])
+    assert r.returncode == 0
+    rows = [l.split() for l in r.stdout.splitlines() if not l.startswith("#")]
+    names = {(row[0], row[1]) for row in rows}
+    for want in (("keyword", "reqdeny"), ("keyword", "syn-guard"), ("keyword", "timeout"), ("fetch", "req.ssl_ec_ext"),
+                 ("converter", "lower"), ("matcher", "-m"), ("action", "deny")):
+        assert want in names, want
+    # nothing of the proxy's behaviour is built yet: 'built' rows are the keywords that act at load
+    # time only, and the two HAProxy removed that are refused outright (block, nbproc)
+    built = sorted(row[1] for row in rows if row[-1] == "built")
+    assert built == ["block", "ca-base", "crt-base", "default-path", "description", "description", "id", "nbproc",
+                     "node", "presetenv", "quiet", "setenv", "unsetenv"]
+    assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// "bulwarkd --keywords": every registry row, with what it waits for.
+#include "controlplane/parse_ctx.hpp"
+#include "controlplane/parser.hpp"
+#include "proxy/registry.hpp"
+
+#include <fmt/format.h>
+
+namespace bulwark::controlplane {
+
+namespace {
+
+std::string status(std::string_view pending)
+{
+    return pending.empty() ? std::string("built") : fmt::format("waits for {}", pending);
+}
+
+std::string sections_of(unsigned secs)
+{
+    std::string out;
+    for (unsigned s : {sec_global, sec_defaults, sec_frontend, sec_backend, sec_listen, sec_shield})
+        if (secs & s)
+            out += fmt::format("{}{}", out.empty() ? "" : ",", section_name(s));
+    return out;
+}
+
+} // namespace
+
+std::string keyword_listing()
+{
+    std::string out = "# KIND      NAME                            WHERE                              STATUS\n";
+    auto line = [&](std::string_view kind, std::string_view name, std::string_view where, std::string_view pending) {
+        out += fmt::format("{:<11} {:<31} {:<34} {}\n", kind, name, where, status(pending));
+    };
+    for (auto table : {global_keywords(), proxy_keywords(), shield_keywords()})
+        for (const auto& k : table)
+            line("keyword", k.name, sections_of(k.sections), k.pending);
+    for (const auto& f : proxy::fetch_keywords())
+        line("fetch", f.name, f.derivable ? "acl derivatives _beg _sub ..." : "", f.pending);
+    for (const auto& c : proxy::converter_keywords())
+        line("converter", c.name, "", c.pending);
+    for (const auto& m : proxy::matcher_keywords())
+        line("matcher", fmt::format("-m {}", m.name), "", m.pending);
+    for (const auto& a : proxy::action_keywords())
+        line("action", a.name, a.family, a.pending);
+    return out;
+}
+
+} // namespace bulwark::controlplane
