@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // bulwarkd: loads and checks the configuration, then runs what is built.
 #include "controlplane/parser.hpp"
+#include "proxy/server.hpp"
 #include "version.hpp"
 
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fmt/format.h>
+#include <memory>
 #include <string>
+#include <thread>
 #include <unistd.h>
 #include <vector>
 
@@ -40,9 +43,12 @@ Environment: "${NAME}" and "${NAME-default}" inside double quotes in a
 config file expand to environment variables, as in HAProxy.
 
 What runs today: bulwarkd loads and checks the whole configuration and
-reports, as a warning, every keyword whose behaviour is not built yet. The
-L7 proxy and the packet filter are not built yet, so bulwarkd then idles
-until SIGINT or SIGTERM and exits 0. It never reads standard input.
+reports, as a warning, every keyword whose behaviour is not built yet. It
+then serves the HTTP frontends (plain HTTP/1.1 on ip:port binds) in front
+of their default_backend, round robin over its servers, until SIGINT or
+SIGTERM, and exits 0. TLS, tcp mode, unix sockets, ACL rules and the
+packet filter are not built yet: bulwarkd says at start what it skips.
+It never reads standard input.
 
 Exit status: 0 on success, 1 on a configuration error, 2 on a usage error.
 )";
@@ -131,8 +137,8 @@ int main(int argc, char** argv)
         return 0;
     }
 
-    // Block the stop signals until sigsuspend, so one arriving between the
-    // check and the wait is not lost.
+    // Block the stop signals before any thread starts (threads inherit the
+    // mask), so they reach only the sigsuspend below and none is lost.
     sigset_t stops, old;
     sigemptyset(&stops);
     sigaddset(&stops, SIGINT);
@@ -140,12 +146,39 @@ int main(int argc, char** argv)
     sigprocmask(SIG_BLOCK, &stops, &old);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGPIPE, SIG_IGN);
     fmt::print("bulwarkd {}: loaded {}: {}.\n", bulwark::version, what, summary(r.cfg));
-    fmt::print("bulwarkd: the L7 proxy (issue #3) and the packet filter (issue #4) are not built yet: "
-               "nothing is served; waiting for SIGINT or SIGTERM.\n");
+
+    auto rt = bulwark::proxy::build_runtime(r.cfg, std::thread::hardware_concurrency());
+    if (!rt) {
+        fmt::print(stderr, "[ALERT] {}\n", rt.message());
+        return 1;
+    }
+    for (const auto& note : rt->notes)
+        fmt::print(stderr, "[WARNING] {}\n", note);
+    std::unique_ptr<bulwark::proxy::server> proxy;
+    if (!rt->frontends.empty()) {
+        int threads = rt->threads;
+        auto started = bulwark::proxy::server::start(std::move(*rt), stdout);
+        if (!started) {
+            fmt::print(stderr, "[ALERT] {}\n", started.message());
+            return 1;
+        }
+        proxy = std::move(*started);
+        for (const auto& l : proxy->listening())
+            fmt::print("bulwarkd: proxy: {} ({} thread{})\n", l, threads, threads == 1 ? "" : "s");
+    } else {
+        fmt::print("bulwarkd: no HTTP frontend to serve.\n");
+    }
+    if (!r.cfg.shields.empty())
+        fmt::print("bulwarkd: the packet filter (issue #4) is not built yet: shield '{}' is not run.\n",
+                   r.cfg.shields[0].name);
+    fmt::print("bulwarkd: running; SIGINT or SIGTERM stops it.\n");
     std::fflush(stdout);
     while (!stop_signal)
         sigsuspend(&old);
+    if (proxy)
+        proxy->stop();
     fmt::print("bulwarkd: {} received, exiting.\n", strsignal(stop_signal));
     return 0;
 }

@@ -42,6 +42,8 @@ void kw_mode(parse_ctx& c)
         return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"http", "tcp"})));
     c.px->mode = m == "http" ? proxy_mode::http : proxy_mode::tcp;
     c.px->mode_set = true;
+    if (m == "tcp")
+        c.pending("mode tcp", P);
 }
 
 void kw_maxconn(parse_ctx& c) { c.int_arg(0, 10'000'000, &c.px->maxconn); }
@@ -71,13 +73,13 @@ struct timeout_kw {
 };
 
 constexpr std::array timeout_table{
-    timeout_kw{"client", sec_fe, &timeouts::client, P},
+    timeout_kw{"client", sec_fe, &timeouts::client, {}},
     timeout_kw{"client-fin", sec_fe, &timeouts::client_fin, P},
-    timeout_kw{"http-request", sec_fe | sec_be, &timeouts::http_request, P},
-    timeout_kw{"http-keep-alive", sec_fe | sec_be, &timeouts::http_keep_alive, P},
-    timeout_kw{"server", sec_be, &timeouts::server, P},
+    timeout_kw{"http-request", sec_fe | sec_be, &timeouts::http_request, {}},
+    timeout_kw{"http-keep-alive", sec_fe | sec_be, &timeouts::http_keep_alive, {}},
+    timeout_kw{"server", sec_be, &timeouts::server, {}},
     timeout_kw{"server-fin", sec_be, &timeouts::server_fin, P},
-    timeout_kw{"connect", sec_be, &timeouts::connect, P},
+    timeout_kw{"connect", sec_be, &timeouts::connect, {}},
     timeout_kw{"queue", sec_be, &timeouts::queue, P},
     timeout_kw{"tunnel", sec_be, &timeouts::tunnel, P},
     timeout_kw{"check", sec_be, &timeouts::check, P},
@@ -146,15 +148,15 @@ struct option_kw {
 };
 
 constexpr std::array option_table{
-    option_kw{"http-buffer-request", sec_fe | sec_be, optargs::none, P},
-    option_kw{"httplog", sec_fe | sec_be, optargs::some, P},
+    option_kw{"http-buffer-request", sec_fe | sec_be, optargs::none, {}},
+    option_kw{"httplog", sec_fe | sec_be, optargs::some, {}},
     option_kw{"tcplog", sec_fe | sec_be, optargs::none, P},
     option_kw{"dontlognull", sec_fe, optargs::none, P},
     option_kw{"dontlog-normal", sec_fe, optargs::none, P},
     option_kw{"log-separate-errors", sec_fe, optargs::none, P},
-    option_kw{"forwardfor", sec_fe | sec_be, optargs::some, P},
+    option_kw{"forwardfor", sec_fe | sec_be, optargs::some, {}},
     option_kw{"httpclose", sec_fe | sec_be, optargs::none, P},
-    option_kw{"http-server-close", sec_fe | sec_be, optargs::none, P},
+    option_kw{"http-server-close", sec_fe | sec_be, optargs::none, {}},
     option_kw{"http-keep-alive", sec_fe | sec_be, optargs::none, P},
     option_kw{"http-ignore-probes", sec_fe, optargs::none, P},
     option_kw{"http-no-delay", sec_fe | sec_be, optargs::none, P},
@@ -195,6 +197,8 @@ void set_option(parse_ctx& c, bool on, std::size_t at)
         c.px->options[name] = on;
         c.px->option_args[name] = {c.words.begin() + static_cast<long>(at) + 1, c.words.end()};
         c.pending(fmt::format("{} {}", kw, name), o.pending);
+        if (o.pending.empty() && c.words.size() > at + 1) // built, but not its arguments yet
+            c.pending(fmt::format("{} {} {}", kw, name, c.words[at + 1]), P);
         return;
     }
     if (name == "forceclose")
@@ -390,8 +394,8 @@ std::size_t take_option(parse_ctx& c, std::span<const line_option> table, std::s
 
 // Walks the options of a bind or server line from words[from], calling
 // apply(option, argument) for each; apply returns false on an error it
-// alerted. Options waiting for other work than the line itself (TLS, say)
-// get their "not built yet" warning once. False when anything failed.
+// alerted. Options not built yet get their warning once per line. False
+// when anything failed.
 template <class Apply>
 bool for_each_option(parse_ctx& c, std::size_t from, std::span<const line_option> table, Apply apply)
 {
@@ -401,7 +405,7 @@ bool for_each_option(parse_ctx& c, std::size_t from, std::span<const line_option
         std::size_t n = take_option(c, table, i, row);
         if (n == 0 || !apply(c.words[i], n == 2 ? c.words[i + 1] : std::string()))
             return false;
-        if (!row->pending.empty() && row->pending != P && std::find(pend.begin(), pend.end(), row) == pend.end())
+        if (!row->pending.empty() && std::find(pend.begin(), pend.end(), row) == pend.end())
             pend.push_back(row);
         i += n;
     }
@@ -456,6 +460,8 @@ void kw_bind(parse_ctx& c)
     if (!b.ssl && !b.crts.empty())
         c.warn("'crt' given without 'ssl': the certificate is not used");
     for (auto& a : addrs) {
+        if (a.k != address::kind::ip)
+            c.pending(fmt::format("bind {}", a.str()), P);
         b.addr = a;
         c.px->binds.push_back(b);
     }
@@ -802,10 +808,10 @@ void kw_add_header_legacy(parse_ctx& c)
 constexpr unsigned A = sec_proxies, FE = sec_fe, BE = sec_be, FLB = sec_fe_be;
 
 constexpr std::array table{
-    section_kw{"mode", A, kw_mode, P},
-    section_kw{"bind", sec_frontend | sec_listen, kw_bind, P},
-    section_kw{"server", sec_backend | sec_listen, kw_server, P},
-    section_kw{"default-server", BE, kw_default_server, P},
+    section_kw{"mode", A, kw_mode, pending_varies},
+    section_kw{"bind", sec_frontend | sec_listen, kw_bind, {}},
+    section_kw{"server", sec_backend | sec_listen, kw_server, {}},
+    section_kw{"default-server", BE, kw_default_server, pending_varies},
     section_kw{"balance", BE, kw_balance, P},
     section_kw{"timeout", A, kw_timeout, pending_varies},
     section_kw{"clitimeout", A, kw_old_timeout, pending_varies},
@@ -820,14 +826,14 @@ constexpr std::array table{
     section_kw{"log-format", A, kw_words, P},
     section_kw{"acl", FLB, kw_acl, R},
     section_kw{"use_backend", sec_frontend | sec_listen, kw_use_backend, P},
-    section_kw{"default_backend", FE, kw_default_backend, P},
+    section_kw{"default_backend", FE, kw_default_backend, {}},
     section_kw{"http-request", FLB, kw_http_rule, pending_varies},
     section_kw{"http-response", FLB, kw_http_rule, pending_varies},
     section_kw{"tcp-request", FLB, kw_tcp_rule, pending_varies},
     section_kw{"tcp-response", sec_backend | sec_listen, kw_tcp_rule, pending_varies},
     section_kw{"redirect", FLB, kw_redirect, pending_varies},
     section_kw{"capture", sec_frontend | sec_listen, kw_capture, pending_varies},
-    section_kw{"errorfile", A, kw_errorfile, P},
+    section_kw{"errorfile", A, kw_errorfile, {}},
     section_kw{"description", A, kw_words, {}},
     section_kw{"disabled", A, kw_flag, P},
     section_kw{"enabled", A, kw_flag, P},
@@ -869,5 +875,18 @@ constexpr std::array table{
 } // namespace
 
 std::span<const section_kw> proxy_keywords() { return table; }
+
+void list_proxy_subkeywords(
+    const std::function<void(std::string_view, std::string_view, std::string_view)>& f)
+{
+    for (const auto& t : timeout_table)
+        f("timeout", t.name, t.pending);
+    for (const auto& o : option_table)
+        f("option", o.name, o.pending);
+    for (const auto& b : bind_table)
+        f("bind-opt", b.name, b.pending);
+    for (const auto& sv : server_table)
+        f("server-opt", sv.name, sv.pending);
+}
 
 } // namespace bulwark::controlplane

@@ -35,6 +35,9 @@ std::string keyword_listing()
     for (auto table : {global_keywords(), proxy_keywords(), shield_keywords()})
         for (const auto& k : table)
             line("keyword", k.name, sections_of(k.sections), k.pending);
+    list_proxy_subkeywords([&](std::string_view kind, std::string_view name, std::string_view pending) {
+        line(kind, name, "", pending);
+    });
     for (const auto& f : proxy::fetch_keywords())
         line("fetch", f.name, f.derivable ? "acl derivatives _beg _sub ..." : "", f.pending);
     for (const auto& c : proxy::converter_keywords())

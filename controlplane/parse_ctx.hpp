@@ -9,6 +9,7 @@
 #include "controlplane/diag.hpp"
 #include "controlplane/lexer.hpp"
 
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -78,6 +79,11 @@ struct section_kw {
 std::span<const section_kw> global_keywords();
 std::span<const section_kw> proxy_keywords();
 std::span<const section_kw> shield_keywords();
+
+// The sub-keywords of the proxy sections (timeout NAME, option NAME, bind
+// and server options), for the keyword listing: f(kind, name, pending).
+void list_proxy_subkeywords(
+    const std::function<void(std::string_view, std::string_view, std::string_view)>& f);
 
 // Names of every keyword of a table, for "expected one of" and tests.
 std::vector<std::string_view> keyword_names(std::span<const section_kw> table, unsigned sec);

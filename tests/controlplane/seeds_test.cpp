@@ -78,7 +78,9 @@ TEST_CASE("every seed snippet loads with the right warnings", "[seeds]")
         }
         CHECK(alerts.empty());
         CHECK(warnings == r.warnings);
-        CHECK(pending > 0); // nothing of the proxy is built yet: every seed names some
+        // The slow POST frontend is served whole; every other seed still names
+        // something not built (TLS, tcp mode, rules): update as issues land.
+        CHECK((pending == 0) == (r.file == "slow-post.cfg"));
     }
 }
 

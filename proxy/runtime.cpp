@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "proxy/runtime.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+
+namespace bulwark::proxy {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using controlplane::address;
+
+namespace {
+
+tcp::endpoint to_endpoint(const controlplane::ip_addr& ip, std::uint16_t port)
+{
+    if (ip.fam == controlplane::family::ipv4) {
+        asio::ip::address_v4::bytes_type b;
+        std::copy_n(ip.bytes.begin(), 4, b.begin());
+        return {asio::ip::address_v4(b), port};
+    }
+    asio::ip::address_v6::bytes_type b;
+    std::copy_n(ip.bytes.begin(), 16, b.begin());
+    return {asio::ip::address_v6(b), port};
+}
+
+} // namespace
+
+result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
+{
+    runtime rt;
+    rt.threads = cfg.global.nbthread > 0 ? cfg.global.nbthread : static_cast<int>(std::max(1u, cores));
+    rt.bufsize = cfg.global.tune_bufsize;
+    asio::io_context resolver_ctx;
+    tcp::resolver resolver(resolver_ctx);
+
+    std::vector<const controlplane::proxy_section*> backends;
+    auto backend_index = [&](const std::string& name) -> int {
+        for (std::size_t i = 0; i < backends.size(); ++i)
+            if (backends[i]->name == name)
+                return static_cast<int>(i);
+        return -1;
+    };
+    for (const auto& p : cfg.proxies) {
+        if (!p.has_be())
+            continue;
+        backend_rt b;
+        b.name = p.name;
+        b.errorfiles = p.errorfiles;
+        if (p.timeout.connect)
+            b.connect = *p.timeout.connect;
+        if (p.timeout.server)
+            b.server = *p.timeout.server;
+        b.forwardfor = p.options.count("forwardfor") && p.options.at("forwardfor");
+        for (const auto& s : p.servers) {
+            std::uint16_t port = s.addr.ports.lo ? s.addr.ports.lo : 80;
+            if (s.addr.k == address::kind::ip) {
+                b.servers.push_back({s.name, to_endpoint(s.addr.ip, port)});
+            } else if (s.addr.k == address::kind::host) {
+                boost::system::error_code ec;
+                auto res = resolver.resolve(s.addr.host, std::to_string(port), ec);
+                if (ec || res.empty())
+                    return fail(fmt::format("{}:{}: server '{}': cannot resolve '{}': {}", s.at.file, s.at.line,
+                                            s.name, s.addr.host, ec ? ec.message() : "no address"));
+                b.servers.push_back({s.name, res.begin()->endpoint()});
+            } else {
+                rt.notes.push_back(fmt::format("{}:{}: server '{}': unix socket servers are not served yet "
+                                               "(issue #3): skipped",
+                                               s.at.file, s.at.line, s.name));
+            }
+        }
+        backends.push_back(&p);
+        rt.backends.push_back(std::move(b));
+    }
+
+    for (const auto& p : cfg.proxies) {
+        if (!p.has_fe())
+            continue;
+        if (p.mode != controlplane::proxy_mode::http) {
+            rt.notes.push_back(fmt::format("{}:{}: '{}' is in tcp mode, which is not served yet (issue #3): its "
+                                           "listeners are not opened",
+                                           p.at.file, p.at.line, p.name));
+            continue;
+        }
+        frontend_rt f;
+        f.name = p.name;
+        f.errorfiles = p.errorfiles;
+        for (const auto& b : p.binds) {
+            if (b.addr.k != address::kind::ip) {
+                rt.notes.push_back(fmt::format("{}:{}: bind '{}': unix and named binds are not served yet "
+                                               "(issue #3): skipped",
+                                               b.at.file, b.at.line, b.addr.str()));
+                continue;
+            }
+            if (b.ssl) {
+                rt.notes.push_back(fmt::format("{}:{}: bind '{}': TLS is not built yet: skipped", b.at.file,
+                                               b.at.line, b.addr.str()));
+                continue;
+            }
+            for (unsigned port = b.addr.ports.lo; port <= b.addr.ports.hi; ++port)
+                f.binds.push_back(to_endpoint(b.addr.ip, static_cast<std::uint16_t>(port)));
+        }
+        // HAProxy's fallbacks: http-request defaults to client; keep-alive to http-request.
+        if (p.timeout.client)
+            f.client = *p.timeout.client;
+        f.http_request = p.timeout.http_request ? *p.timeout.http_request : f.client;
+        f.http_keep_alive = p.timeout.http_keep_alive ? *p.timeout.http_keep_alive : f.http_request;
+        auto opt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
+        f.buffer_request = opt("http-buffer-request");
+        f.forwardfor = opt("forwardfor");
+        f.httplog = opt("httplog");
+        if (p.has_be())
+            f.default_backend = backend_index(p.name);
+        if (p.default_backend)
+            f.default_backend = backend_index(p.default_backend->backend);
+        if (!p.use_backends.empty())
+            rt.notes.push_back(fmt::format("{}:{}: '{}': use_backend rules need the rule engine (issue #5): only "
+                                           "default_backend is used",
+                                           p.at.file, p.at.line, p.name));
+        if (!f.binds.empty())
+            rt.frontends.push_back(std::move(f));
+    }
+    return rt;
+}
+
+} // namespace bulwark::proxy

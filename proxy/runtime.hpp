@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// What the proxy runs: frontends and backends resolved from the config
+// model, with HAProxy's timeout fallbacks applied. Immutable once built;
+// every proxy thread reads the same object.
+
+#include "controlplane/config_types.hpp"
+#include "controlplane/result.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace bulwark::proxy {
+
+using ms = std::chrono::milliseconds;
+
+// "No timeout" in HAProxy: we use the longest timer HAProxy accepts.
+inline constexpr ms no_timeout{0x7fffffff};
+
+struct server_rt {
+    std::string name;
+    boost::asio::ip::tcp::endpoint ep;
+};
+
+struct backend_rt {
+    std::string name;
+    std::map<int, std::string> errorfiles;  // status -> full HTTP response
+    std::vector<server_rt> servers;
+    ms connect = no_timeout, server = no_timeout;
+    bool forwardfor = false;
+};
+
+struct frontend_rt {
+    std::string name;
+    std::map<int, std::string> errorfiles;
+    std::vector<boost::asio::ip::tcp::endpoint> binds;
+    ms client = no_timeout;
+    ms http_request = no_timeout;    // first byte to last header byte (and body when buffering)
+    ms http_keep_alive = no_timeout; // idle time between two requests
+    bool buffer_request = false;     // option http-buffer-request
+    bool forwardfor = false;
+    bool httplog = false;
+    int default_backend = -1;        // index into runtime::backends
+};
+
+struct runtime {
+    std::vector<frontend_rt> frontends;
+    std::vector<backend_rt> backends;
+    int threads = 1;
+    std::size_t bufsize = 16384;     // tune.bufsize: header limit and request buffering
+    std::vector<std::string> notes;  // what the config asks that is not served, said at start
+};
+
+// Builds the runtime of the HTTP frontends of cfg with TCP binds. Server
+// host names are resolved here (at start, as HAProxy does). Control thread.
+result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores);
+
+} // namespace bulwark::proxy

@@ -1,0 +1,521 @@
+// SPDX-License-Identifier: Apache-2.0
+// HTTP/1.1 sessions on Asio coroutines and Beast's parser. One coroutine per
+// client connection: it reads a request (headers, and the body up to
+// tune.bufsize with http-buffer-request) under 'timeout http-request',
+// contacts the server only then, streams the rest of the body and the
+// response through fixed chunks, and loops for keep-alive.
+#include <utility> // Boost 1.74's asio/awaitable.hpp uses std::exchange without it
+
+#include "proxy/server.hpp"
+
+#include "proxy/http_errors.hpp"
+
+#include <array>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <ctime>
+#include <limits>
+#include <fmt/format.h>
+#include <thread>
+
+namespace bulwark::proxy {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using clock = std::chrono::steady_clock;
+
+namespace {
+
+inline auto with_ec(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+constexpr std::size_t chunk_size = 16384;
+
+// The client side of a session: a socket with a deadline. Unlike
+// beast::tcp_stream, which closes its socket on expiry, this one only
+// cancels the pending operation, so the session can still answer 408.
+class client_stream {
+public:
+    using executor_type = tcp::socket::executor_type;
+
+    explicit client_stream(tcp::socket s) : sock_(std::move(s)), timer_(sock_.get_executor()) {}
+
+    executor_type get_executor() noexcept { return sock_.get_executor(); }
+    template <class Buffers, class Token>
+    auto async_read_some(const Buffers& b, Token&& t)
+    {
+        return sock_.async_read_some(b, std::forward<Token>(t));
+    }
+    template <class Buffers, class Token>
+    auto async_write_some(const Buffers& b, Token&& t)
+    {
+        return sock_.async_write_some(b, std::forward<Token>(t));
+    }
+
+    void expires_after(proxy::ms d) { expires_at(clock::now() + d); }
+    void expires_at(clock::time_point at)
+    {
+        expired_ = false;
+        timer_.expires_at(at);
+        // The handler touches `this` only when the timer really fired, never
+        // on the cancellation that destroying the timer causes.
+        timer_.async_wait([this](error_code ec) {
+            if (!ec) {
+                expired_ = true;
+                sock_.cancel(ec);
+            }
+        });
+    }
+    // An operation cancelled by the deadline reports beast's timeout error.
+    void classify(error_code& ec) const
+    {
+        if (ec == asio::error::operation_aborted && expired_)
+            ec = beast::error::timeout;
+    }
+    tcp::socket& socket() { return sock_; }
+
+private:
+    tcp::socket sock_;
+    asio::steady_timer timer_;
+    bool expired_ = false;
+};
+
+void classify(const beast::tcp_stream&, error_code&) {} // tcp_stream reports timeouts itself
+void classify(const client_stream& s, error_code& ec) { s.classify(ec); }
+
+// Per thread: its io_context, listeners and round-robin positions.
+struct worker {
+    asio::io_context io{1};
+    std::vector<std::pair<tcp::acceptor, const frontend_rt*>> listeners;
+    std::vector<std::size_t> rr; // per backend
+    std::thread thread;
+};
+
+// What one request's log line says (HAProxy's httplog fields).
+struct request_log {
+    std::chrono::system_clock::time_point accept_date;
+    clock::time_point start;
+    long t_request = -1, t_connect = -1, t_response = -1; // ms, -1: did not happen
+    int status = 0;
+    std::uint64_t bytes = 0;
+    std::string backend = "-", server = "<NOSRV>";
+    char term[5] = "----";
+    std::string line = "<BADREQ>";
+};
+
+std::string log_date(std::chrono::system_clock::time_point t)
+{
+    std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    localtime_r(&secs, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%d/%b/%Y:%H:%M:%S", &tm);
+    return fmt::format("{}.{:03}", buf, ms);
+}
+
+} // namespace
+
+struct server::impl {
+    runtime rt;
+    std::FILE* log = nullptr;
+    std::vector<std::unique_ptr<worker>> workers;
+    std::atomic<int> actconn{0};
+    bool stopped = false;
+
+    asio::awaitable<void> accept_loop(worker& w, tcp::acceptor& acc, const frontend_rt& fe);
+    asio::awaitable<void> session(worker& w, const frontend_rt& fe, tcp::socket sock);
+    asio::awaitable<void> send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
+                                     int status, request_log& lg, const char* term);
+    void write_log(const frontend_rt& fe, const tcp::endpoint& peer, const request_log& lg);
+};
+
+void server::impl::write_log(const frontend_rt& fe, const tcp::endpoint& peer, const request_log& lg)
+{
+    if (!log || !fe.httplog)
+        return;
+    long ta = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - lg.start).count();
+    int conns = actconn.load(std::memory_order_relaxed);
+    // One fprintf per line: stdio locks the FILE, so lines never interleave.
+    std::string line = fmt::format(
+        "{}:{} [{}] {} {}/{} {}/0/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 \"{}\"\n", peer.address().to_string(),
+        peer.port(), log_date(lg.accept_date), fe.name, lg.backend, lg.server, lg.t_request, lg.t_connect,
+        lg.t_response, ta, lg.status, lg.bytes, lg.term, conns, conns, lg.line);
+    std::fputs(line.c_str(), log);
+    std::fflush(log);
+}
+
+asio::awaitable<void> server::impl::send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
+                                               int status, request_log& lg, const char* term)
+{
+    std::string text;
+    if (be && be->errorfiles.count(status))
+        text = be->errorfiles.at(status);
+    else if (fe.errorfiles.count(status))
+        text = fe.errorfiles.at(status);
+    else
+        text = error_response(status);
+    lg.status = status;
+    lg.bytes += text.size();
+    std::copy_n(term, 4, lg.term);
+    error_code ec;
+    client.expires_after(fe.client);
+    co_await asio::async_write(client, asio::buffer(text), with_ec(ec));
+    client.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+// Streams the body of a parsed message from `in` to `out` through one
+// chunk, as Beast's relay example does. `pending` is body already read
+// (request buffering) and goes first. Returns the first error, tagged
+// with the side it came from.
+template <bool isRequest, class In, class Out>
+asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_body(
+    In& in, beast::flat_buffer& inbuf, http::parser<isRequest, http::buffer_body>& p, Out& out,
+    http::serializer<isRequest, http::buffer_body>& sr, proxy::ms in_timeout, proxy::ms out_timeout,
+    std::string& pending, std::uint64_t& bytes)
+{
+    std::array<char, chunk_size> chunk;
+    error_code ec;
+    auto& body = p.get().body();
+    if (!pending.empty()) {
+        body.data = pending.data();
+        body.size = pending.size();
+        body.more = !p.is_done();
+        bytes += pending.size();
+        out.expires_after(out_timeout);
+        co_await http::async_write(out, sr, with_ec(ec));
+        classify(out, ec);
+        if (ec == http::error::need_buffer)
+            ec = {};
+        if (ec)
+            co_return std::pair{ec, false};
+        if (p.is_done())
+            co_return std::pair{error_code{}, false};
+    }
+    do {
+        if (!p.is_done()) {
+            body.data = chunk.data();
+            body.size = chunk.size();
+            in.expires_after(in_timeout);
+            co_await http::async_read(in, inbuf, p, with_ec(ec));
+            classify(in, ec);
+            if (ec == http::error::need_buffer)
+                ec = {};
+            if (ec)
+                co_return std::pair{ec, true};
+            body.size = chunk.size() - body.size;
+            body.data = chunk.data();
+            body.more = !p.is_done();
+            bytes += body.size;
+        } else {
+            body.data = nullptr;
+            body.size = 0;
+        }
+        out.expires_after(out_timeout);
+        co_await http::async_write(out, sr, with_ec(ec));
+        classify(out, ec);
+        if (ec == http::error::need_buffer)
+            ec = {};
+        if (ec)
+            co_return std::pair{ec, false};
+    } while (!p.is_done() && !sr.is_done());
+    co_return std::pair{error_code{}, false};
+}
+
+asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tcp::socket sock)
+{
+    error_code ec;
+    tcp::endpoint peer = sock.remote_endpoint(ec);
+    client_stream client(std::move(sock));
+    beast::flat_buffer cbuf;
+    actconn.fetch_add(1, std::memory_order_relaxed);
+    struct guard {
+        std::atomic<int>& n;
+        ~guard() { n.fetch_sub(1, std::memory_order_relaxed); }
+    } g{actconn};
+
+    for (bool first = true;; first = false) {
+        request_log lg;
+        lg.accept_date = std::chrono::system_clock::now();
+        lg.start = clock::now();
+
+        // Wait for the request's first byte: 'timeout http-request' on a new
+        // connection, 'timeout http-keep-alive' between two requests.
+        if (cbuf.size() == 0) {
+            client.expires_after(first ? fe.http_request : fe.http_keep_alive);
+            std::size_t n = co_await client.async_read_some(cbuf.prepare(rt.bufsize), with_ec(ec));
+            client.classify(ec);
+            if (ec) {
+                if (ec == beast::error::timeout && first) { // HAProxy answers 408 here too
+                    co_await send_error(client, fe, nullptr, 408, lg, "cR--");
+                    write_log(fe, peer, lg);
+                }
+                co_return; // an idle keep-alive connection just closes
+            }
+            cbuf.commit(n);
+        }
+        auto start = clock::now();
+        lg.start = start;
+
+        http::request_parser<http::buffer_body> p;
+        p.header_limit(static_cast<std::uint32_t>(rt.bufsize));
+        // The body streams: no limit but the client's pace. (Not boost::none:
+        // Beast 1.74 compares a content length against an empty optional as
+        // "over the limit".)
+        p.body_limit(std::numeric_limits<std::uint64_t>::max());
+        client.expires_at(start + fe.http_request);
+        co_await http::async_read_header(client, cbuf, p, with_ec(ec));
+        client.classify(ec);
+        if (ec) {
+            if (ec == beast::error::timeout)
+                co_await send_error(client, fe, nullptr, 408, lg, "cR--");
+            else if (ec == http::error::header_limit)
+                co_await send_error(client, fe, nullptr, 431, lg, "PR--");
+            else if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+                     ec == asio::error::eof) {
+                std::copy_n("CR--", 4, lg.term);
+                lg.status = 400; // HAProxy logs an aborted request as 400 with CR
+                write_log(fe, peer, lg);
+                co_return;
+            } else
+                co_await send_error(client, fe, nullptr, 400, lg, "PR--");
+            write_log(fe, peer, lg);
+            co_return;
+        }
+        auto& req = p.get();
+        auto sv = [](beast::string_view v) { return std::string_view(v.data(), v.size()); };
+        lg.line = fmt::format("{} {} HTTP/{}.{}", sv(req.method_string()), sv(req.target()), req.version() / 10,
+                              req.version() % 10);
+        bool client_keep_alive = p.keep_alive();
+
+        // option http-buffer-request: the body too, up to tune.bufsize, still
+        // under 'timeout http-request', before the server hears of it.
+        std::string pending;
+        if (fe.buffer_request) {
+            std::array<char, chunk_size> chunk;
+            while (!p.is_done() && pending.size() < rt.bufsize) {
+                req.body().data = chunk.data();
+                req.body().size = std::min(chunk.size(), rt.bufsize - pending.size());
+                std::size_t asked = req.body().size;
+                co_await http::async_read(client, cbuf, p, with_ec(ec));
+                client.classify(ec);
+                if (ec == http::error::need_buffer)
+                    ec = {};
+                if (ec) {
+                    if (ec == beast::error::timeout)
+                        co_await send_error(client, fe, nullptr, 408, lg, "cD--");
+                    else if (ec != http::error::end_of_stream && ec != asio::error::eof &&
+                             ec != asio::error::connection_reset)
+                        co_await send_error(client, fe, nullptr, 400, lg, "PD--");
+                    else
+                        std::copy_n("CD--", 4, lg.term);
+                    write_log(fe, peer, lg);
+                    co_return;
+                }
+                pending.append(chunk.data(), asked - req.body().size);
+            }
+        }
+        lg.t_request = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count();
+
+        if (fe.default_backend < 0) {
+            co_await send_error(client, fe, nullptr, 503, lg, "SC--");
+            write_log(fe, peer, lg);
+            co_return;
+        }
+        const backend_rt& be = rt.backends[static_cast<std::size_t>(fe.default_backend)];
+        lg.backend = be.name;
+        if (be.servers.empty()) {
+            co_await send_error(client, fe, &be, 503, lg, "SC--");
+            write_log(fe, peer, lg);
+            co_return;
+        }
+        const server_rt& srv_rt = be.servers[w.rr[static_cast<std::size_t>(fe.default_backend)]++ % be.servers.size()];
+        lg.server = srv_rt.name;
+
+        beast::tcp_stream srv(client.get_executor());
+        auto connect_start = clock::now();
+        srv.expires_after(be.connect);
+        co_await srv.async_connect(srv_rt.ep, with_ec(ec));
+        if (ec) {
+            co_await send_error(client, fe, &be, 503, lg, ec == beast::error::timeout ? "sC--" : "SC--");
+            write_log(fe, peer, lg);
+            co_return;
+        }
+        lg.t_connect = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - connect_start).count();
+
+        // One server connection per request for now (http-server-close).
+        req.keep_alive(false);
+        if (fe.forwardfor || be.forwardfor)
+            req.insert("X-Forwarded-For", peer.address().to_string());
+        http::request_serializer<http::buffer_body> req_sr{req};
+        srv.expires_after(be.server);
+        co_await http::async_write_header(srv, req_sr, with_ec(ec));
+        std::uint64_t req_bytes = 0;
+        if (!ec) {
+            auto [rec, from_client] = co_await relay_body(client, cbuf, p, srv, req_sr, fe.client, be.server,
+                                                          pending, req_bytes);
+            if (rec) {
+                if (from_client) {
+                    std::copy_n(rec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
+                    if (rec == beast::error::timeout)
+                        co_await send_error(client, fe, &be, 408, lg, "cD--");
+                    write_log(fe, peer, lg);
+                    co_return;
+                }
+                ec = rec;
+            }
+        }
+        if (ec) {
+            co_await send_error(client, fe, &be, 502, lg, "SH--");
+            write_log(fe, peer, lg);
+            co_return;
+        }
+
+        // The response, after any 1xx interim responses.
+        beast::flat_buffer sbuf;
+        std::optional<http::response_parser<http::buffer_body>> rp;
+        auto response_start = clock::now();
+        for (;;) {
+            rp.emplace();
+            rp->header_limit(static_cast<std::uint32_t>(rt.bufsize));
+            rp->body_limit(std::numeric_limits<std::uint64_t>::max());
+            if (req.method() == http::verb::head)
+                rp->skip(true);
+            srv.expires_after(be.server);
+            co_await http::async_read_header(srv, sbuf, *rp, with_ec(ec));
+            if (ec) {
+                co_await send_error(client, fe, &be, ec == beast::error::timeout ? 504 : 502, lg,
+                                    ec == beast::error::timeout ? "sH--" : "SH--");
+                write_log(fe, peer, lg);
+                co_return;
+            }
+            unsigned code = rp->get().result_int();
+            if (code < 100 || code >= 200 || code == 101)
+                break;
+            http::response_serializer<http::buffer_body> interim{rp->get()};
+            rp->get().body().data = nullptr;
+            rp->get().body().more = false;
+            client.expires_after(fe.client);
+            co_await http::async_write(client, interim, with_ec(ec));
+            if (ec && ec != http::error::need_buffer)
+                co_return;
+        }
+        lg.t_response = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - response_start).count();
+        auto& res = rp->get();
+        lg.status = static_cast<int>(res.result_int());
+        // A body delimited by the server closing cannot be kept alive.
+        bool delimited = rp->chunked() || rp->content_length() || req.method() == http::verb::head ||
+                         lg.status == 204 || lg.status == 304;
+        bool keep = client_keep_alive && delimited;
+        res.version(11); // as HAProxy: the client hears HTTP/1.1 whatever the server spoke
+        res.keep_alive(keep);
+        http::response_serializer<http::buffer_body> res_sr{res};
+        client.expires_after(fe.client);
+        co_await http::async_write_header(client, res_sr, with_ec(ec));
+        if (!ec) {
+            std::string none;
+            auto [rec, from_server] = co_await relay_body(srv, sbuf, *rp, client, res_sr, be.server, fe.client, none,
+                                                          lg.bytes);
+            if (rec) {
+                std::copy_n(from_server ? (rec == beast::error::timeout ? "sD--" : "SD--")
+                                        : (rec == beast::error::timeout ? "cD--" : "CD--"),
+                            4, lg.term);
+                keep = false;
+            }
+        } else {
+            std::copy_n("CD--", 4, lg.term);
+            keep = false;
+        }
+        srv.socket().shutdown(tcp::socket::shutdown_both, ec);
+        write_log(fe, peer, lg);
+        if (!keep) {
+            client.socket().shutdown(tcp::socket::shutdown_send, ec);
+            co_return;
+        }
+    }
+}
+
+asio::awaitable<void> server::impl::accept_loop(worker& w, tcp::acceptor& acc, const frontend_rt& fe)
+{
+    for (;;) {
+        error_code ec;
+        tcp::socket s = co_await acc.async_accept(with_ec(ec));
+        if (ec == asio::error::operation_aborted)
+            co_return;
+        if (ec) { // out of file descriptors, say: back off instead of spinning
+            asio::steady_timer t(w.io, std::chrono::milliseconds(100));
+            co_await t.async_wait(with_ec(ec));
+            continue;
+        }
+        asio::co_spawn(w.io, session(w, fe, std::move(s)), asio::detached);
+    }
+}
+
+server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
+
+server::~server() { stop(); }
+
+result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
+{
+    auto im = std::make_unique<impl>();
+    im->rt = std::move(rt);
+    im->log = log;
+    for (int t = 0; t < im->rt.threads; ++t) {
+        auto w = std::make_unique<worker>();
+        w->rr.assign(im->rt.backends.size(), static_cast<std::size_t>(t)); // threads start apart
+        for (const auto& fe : im->rt.frontends)
+            for (const auto& ep : fe.binds) {
+                tcp::acceptor acc(w->io);
+                error_code ec;
+                acc.open(ep.protocol(), ec);
+                if (!ec)
+                    acc.set_option(asio::socket_base::reuse_address(true), ec);
+                if (!ec)
+                    acc.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+                if (!ec && ep.protocol() == tcp::v6())
+                    acc.set_option(asio::ip::v6_only(false), ec);
+                if (!ec)
+                    acc.bind(ep, ec);
+                if (!ec)
+                    acc.listen(asio::socket_base::max_listen_connections, ec);
+                if (ec)
+                    return fail(fmt::format("frontend '{}': cannot bind {}:{}: {}", fe.name,
+                                            ep.address().to_string(), ep.port(), ec.message()));
+                w->listeners.emplace_back(std::move(acc), &fe);
+            }
+        im->workers.push_back(std::move(w));
+    }
+    for (auto& w : im->workers) {
+        for (auto& [acc, fe] : w->listeners)
+            asio::co_spawn(w->io, im->accept_loop(*w, acc, *fe), asio::detached);
+        worker* wp = w.get();
+        w->thread = std::thread([wp] { wp->io.run(); });
+    }
+    return std::unique_ptr<server>(new server(std::move(im)));
+}
+
+void server::stop()
+{
+    if (!impl_ || impl_->stopped)
+        return;
+    impl_->stopped = true;
+    for (auto& w : impl_->workers)
+        w->io.stop();
+    for (auto& w : impl_->workers)
+        if (w->thread.joinable())
+            w->thread.join();
+}
+
+std::vector<std::string> server::listening() const
+{
+    std::vector<std::string> out;
+    for (const auto& fe : impl_->rt.frontends)
+        for (const auto& ep : fe.binds)
+            out.push_back(fmt::format("frontend '{}' on {}:{}", fe.name, ep.address().to_string(), ep.port()));
+    return out;
+}
+
+} // namespace bulwark::proxy

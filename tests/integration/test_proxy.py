@@ -1,0 +1,359 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The L7 proxy on loopback with real clients: curl and raw sockets.
+
+Each test starts bulwarkd on free ports in front of a recording backend and
+stops both, whatever the outcome.
+"""
+import http.server
+import re
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+from conftest import run
+
+LOG_RE = re.compile(r'^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] (\S+) (\S+)/(\S+) '
+                    r'(-?\d+)/0/(-?\d+)/(-?\d+)/(\d+) (\d{3}) (\d+) - - (\S{4}) \d+/\d+/0/0/0 0/0 "(.*)"$')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Backend:
+    """An HTTP/1.1 server that records what reaches it."""
+
+    def __init__(self, delay=0.0):
+        self.requests = []      # (method, path, headers dict, body)
+        self.connections = 0
+        self.delay = delay
+        backend = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                backend.connections += 1
+                super().setup()
+
+            def log_message(self, *args):
+                pass
+
+            def handle_any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    body = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            break
+                        body += self.rfile.read(size)
+                        self.rfile.readline()
+                else:
+                    body = self.rfile.read(length) if length else b""
+                backend.requests.append((self.command, self.path, dict(self.headers), body))
+                if backend.delay:
+                    time.sleep(backend.delay)
+                out = f"ok {self.command} {self.path} {len(body)}\n".encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(out)))
+                self.send_header("Set-Cookie", "sid=1")
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(out)
+
+            do_GET = do_POST = do_HEAD = do_PUT = handle_any
+
+        self.port = free_port()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Bulwarkd:
+    def __init__(self, binary, tmp_path, text):
+        self.cfg = tmp_path / "proxy.cfg"
+        self.cfg.write_text(text)
+        self.proc = subprocess.Popen([binary, "-q", "-f", str(self.cfg)], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.out = []
+        # bounded: the stop() in the fixture kills it whatever happens here
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.out.append(line)
+            if line.startswith("bulwarkd: running"):
+                break
+        assert self.out and self.out[-1].startswith("bulwarkd: running"), (self.out, self.proc.stderr.read())
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def log(self, count, timeout=5):
+        """Polls until `count` log lines arrived; returns them parsed."""
+        deadline = time.time() + timeout
+        while len(self.lines) < count and time.time() < deadline:
+            time.sleep(0.02)
+        parsed = [LOG_RE.match(l) for l in self.lines]
+        assert all(parsed), self.lines
+        return [m.groups() for m in parsed]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def backend():
+    b = Backend()
+    yield b
+    b.close()
+
+
+def config(fe_port, be_port, extra_fe="", extra_be="", timeouts="timeout http-request 1s"):
+    return f"""
+global
+    nbthread 2
+defaults
+    mode http
+    option httplog
+    timeout client 5s
+    timeout connect 2s
+    timeout server 3s
+frontend www
+    bind 127.0.0.1:{fe_port}
+    {timeouts}
+{extra_fe}
+    default_backend app
+backend app
+{extra_be}
+    server s1 127.0.0.1:{be_port}
+"""
+
+
+@pytest.fixture
+def proxy(bulwarkd, tmp_path, backend):
+    started = []
+
+    def start(**kw):
+        port = free_port()
+        b = Bulwarkd(bulwarkd, tmp_path, config(port, backend.port, **kw))
+        b.port = port
+        b.url = f"http://127.0.0.1:{port}"
+        started.append(b)
+        return b
+
+    yield start
+    for b in started:
+        assert b.stop() == 0
+
+
+def curl(*args):
+    r = run(["curl", "-sS", "--max-time", "10", *args], timeout=20)
+    return r
+
+
+def raw(port, data, timeout=10):
+    """Sends bytes, returns everything read until the proxy closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        out = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return out
+            out += chunk
+
+
+def test_get_is_proxied_and_logged(proxy, backend):
+    p = proxy()
+    r = curl("-i", p.url + "/hello?x=1")
+    assert r.returncode == 0
+    head, body = r.stdout.split("\n\n", 1)  # run() reads text: CRLF arrives as LF
+    assert head.startswith("HTTP/1.1 200 OK")
+    assert body == "ok GET /hello?x=1 0\n"
+    assert [(m, path) for m, path, _, _ in backend.requests] == [("GET", "/hello?x=1")]
+    (fe, be, srv, tr, tc, tres, ta, status, size, term, line), = p.log(1)
+    assert (fe, be, srv, status, term, line) == ("www", "app", "s1", "200", "----", "GET /hello?x=1 HTTP/1.1")
+    assert int(size) == len(body)
+
+
+def test_keep_alive_reuses_the_client_connection(proxy, backend):
+    p = proxy()
+    r = curl("-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects} %{http_code}\n", p.url + "/a", p.url + "/b")
+    assert r.stdout.splitlines() == ["1 200", "0 200"]
+    assert [path for _, path, _, _ in backend.requests] == ["/a", "/b"]
+
+
+def test_post_body_arrives_whole(proxy, backend, tmp_path):
+    p = proxy()
+    data = tmp_path / "body"
+    data.write_bytes(bytes(range(256)) * 1000)  # 256000 bytes, binary
+    r = curl("--data-binary", f"@{data}", p.url + "/upload")
+    assert r.stdout == "ok POST /upload 256000\n"
+    assert backend.requests[0][3] == data.read_bytes()
+
+
+def test_chunked_upload(proxy, backend, tmp_path):
+    p = proxy()
+    data = tmp_path / "body"
+    data.write_bytes(b"x" * 100000)
+    r = curl("-H", "Transfer-Encoding: chunked", "--data-binary", f"@{data}", p.url + "/chunked")
+    assert r.stdout == "ok POST /chunked 100000\n"
+    assert backend.requests[0][3] == b"x" * 100000
+
+
+def test_pipelined_requests_are_answered_in_order(proxy, backend):
+    p = proxy()
+    reqs = b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(3))
+    out = raw(p.port, reqs + b"GET /last HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    bodies = re.findall(rb"ok GET (/\w+) 0\n", out)
+    assert bodies == [b"/0", b"/1", b"/2", b"/last"]
+    assert out.count(b"HTTP/1.1 200 OK") == 4
+
+
+def test_head(proxy, backend):
+    p = proxy()
+    r = curl("-I", p.url + "/h")
+    assert r.stdout.startswith("HTTP/1.1 200 OK")
+    assert backend.requests[0][0] == "HEAD"
+
+
+def test_forwardfor(proxy, backend):
+    p = proxy(extra_fe="    option forwardfor")
+    curl("-o", "/dev/null", p.url + "/")
+    assert backend.requests[0][2]["X-Forwarded-For"] == "127.0.0.1"
+
+
+def test_slow_post_gets_408_and_the_server_hears_nothing(proxy, backend):
+    p = proxy(extra_fe="    option http-buffer-request")
+    start = time.time()
+    out = raw(p.port, b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly-part")
+    elapsed = time.time() - start
+    assert out.startswith(b"HTTP/1.1 408 Request Time-out\r\n")
+    assert out.endswith(b"<html><body><h1>408 Request Time-out</h1>\nYour browser didn't send a complete request "
+                        b"in time.\n</body></html>\n")
+    assert 0.9 <= elapsed < 2.5  # timeout http-request 1s, with scheduling slack
+    assert backend.connections == 0
+    (fe, be, srv, *_, status, size, term, line), = p.log(1)
+    assert (be, srv, status, term, line) == ("-", "<NOSRV>", "408", "cD--", "POST /slow HTTP/1.1")
+
+
+def test_slowloris_headers_get_408(proxy, backend):
+    p = proxy()
+    with socket.create_connection(("127.0.0.1", p.port), timeout=10) as s:
+        start = time.time()
+        s.sendall(b"GET / HTTP/1.1\r\n")
+        time.sleep(0.3)
+        s.sendall(b"X-a: b\r\n")  # still within the 1s, but the deadline counts from the first byte
+        out = s.recv(4096)
+        elapsed = time.time() - start
+    assert out.startswith(b"HTTP/1.1 408 ")
+    assert 0.9 <= elapsed < 2.5
+    assert backend.connections == 0
+    assert p.log(1)[0][9] == "cR--"
+
+
+def test_without_buffering_the_server_is_contacted_at_once(proxy, backend):
+    # no 'option http-buffer-request': the headers go on, the body streams
+    p = proxy()
+    with socket.create_connection(("127.0.0.1", p.port), timeout=10) as s:
+        s.sendall(b"POST /stream HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc")
+        deadline = time.time() + 5
+        while backend.connections == 0 and time.time() < deadline:
+            time.sleep(0.02)
+        assert backend.connections == 1
+        s.sendall(b"def")
+        out = b""
+        while b"ok POST /stream 6\n" not in out:  # the header and the body may come apart
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            out += chunk
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert out.endswith(b"ok POST /stream 6\n")
+
+
+def test_bad_request_gets_400(proxy, backend):
+    p = proxy()
+    out = raw(p.port, b"GET / HTTP/1.1\r\nBad Header Line\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 400 Bad request\r\n")
+    assert backend.connections == 0
+
+
+def test_huge_headers_get_431(proxy, backend):
+    p = proxy()
+    out = raw(p.port, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 20000 + b"\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 431 ")
+    assert backend.connections == 0
+
+
+def test_no_server_listening_gets_503(bulwarkd, tmp_path):
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, config(port, free_port()))
+    try:
+        r = curl("-i", f"http://127.0.0.1:{port}/")
+        assert r.stdout.startswith("HTTP/1.1 503 Service Unavailable")
+        assert b.log(1)[0][9] == "SC--"
+    finally:
+        assert b.stop() == 0
+
+
+def test_slow_server_gets_504(bulwarkd, tmp_path):
+    slow = Backend(delay=4)  # timeout server is 3s
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, config(port, slow.port))
+    try:
+        r = curl("-i", f"http://127.0.0.1:{port}/")
+        assert r.stdout.startswith("HTTP/1.1 504 Gateway Time-out")
+        assert b.log(1)[0][9] == "sH--"
+    finally:
+        assert b.stop() == 0
+        slow.close()
+
+
+def test_errorfile_replaces_the_503(bulwarkd, tmp_path):
+    page = tmp_path / "503.http"
+    page.write_text("HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n\r\nback soon\n")
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, config(port, free_port(), extra_be=f"    errorfile 503 {page}"))
+    try:
+        r = curl("-i", f"http://127.0.0.1:{port}/")
+        assert r.stdout == "HTTP/1.0 503 Service Unavailable\nContent-Type: text/plain\n\nback soon\n"
+    finally:
+        assert b.stop() == 0
+
+
+def test_bind_failure_is_reported(bulwarkd, tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cfg = tmp_path / "c.cfg"
+        cfg.write_text(config(port, free_port()))
+        r = run([bulwarkd, "-q", "-f", str(cfg)], timeout=10)
+    assert r.returncode == 1
+    assert f"[ALERT] frontend 'www': cannot bind 127.0.0.1:{port}: Address already in use" in r.stderr
