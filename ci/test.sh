@@ -80,7 +80,8 @@ if [ "$(id -u)" -eq 0 ]; then
   # errors, leaks at exit (LeakSanitizer makes it exit 23) and UB fail them.
   BULWARKD=$top/build/asan/controlplane/bulwarkd \
     "$py" -m pytest -q -p no:cacheprovider --junitxml="$results/integration-asan.xml" \
-    -o junit_suite_name=integration-asan tests/integration/test_proxy.py tests/integration/test_check.py
+    -o junit_suite_name=integration-asan tests/integration/test_proxy.py tests/integration/test_check.py \
+    tests/integration/test_slow_attacks.py
   rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
     fail_stage "integration tests (asan)" "pytest exited $rc (usage error, interrupted or no tests)"
