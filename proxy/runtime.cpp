@@ -51,7 +51,9 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
             b.connect = *p.timeout.connect;
         if (p.timeout.server)
             b.server = *p.timeout.server;
-        b.forwardfor = p.options.count("forwardfor") && p.options.at("forwardfor");
+        auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
+        b.forwardfor = bopt("forwardfor");
+        b.server_close = bopt("http-server-close") || bopt("httpclose");
         for (const auto& s : p.servers) {
             std::uint16_t port = s.addr.ports.lo ? s.addr.ports.lo : 80;
             if (s.addr.k == address::kind::ip) {
@@ -108,6 +110,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         auto opt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
         f.buffer_request = opt("http-buffer-request");
         f.forwardfor = opt("forwardfor");
+        f.server_close = opt("http-server-close") || opt("httpclose");
         f.httplog = opt("httplog");
         if (p.has_be())
             f.default_backend = backend_index(p.name);

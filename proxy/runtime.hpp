@@ -33,6 +33,7 @@ struct backend_rt {
     std::vector<server_rt> servers;
     ms connect = no_timeout, server = no_timeout;
     bool forwardfor = false;
+    bool server_close = false;       // option http-server-close / httpclose
 };
 
 struct frontend_rt {
@@ -44,6 +45,7 @@ struct frontend_rt {
     ms http_keep_alive = no_timeout; // idle time between two requests
     bool buffer_request = false;     // option http-buffer-request
     bool forwardfor = false;
+    bool server_close = false;
     bool httplog = false;
     int default_backend = -1;        // index into runtime::backends
 };

@@ -18,6 +18,7 @@
 #include <ctime>
 #include <limits>
 #include <fmt/format.h>
+#include <sys/socket.h>
 #include <thread>
 
 namespace bulwark::proxy {
@@ -33,6 +34,16 @@ namespace {
 
 inline auto with_ec(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 constexpr std::size_t chunk_size = 16384;
+constexpr std::size_t max_idle_per_server = 64; // per thread
+
+// An idle connection the server has closed reads as EOF at once; one still
+// open has nothing to read. A peek tells them apart without consuming.
+bool still_open(tcp::socket& s)
+{
+    char c;
+    ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
 
 // The client side of a session: a socket with a deadline. Unlike
 // beast::tcp_stream, which closes its socket on expiry, this one only
@@ -91,6 +102,8 @@ struct worker {
     asio::io_context io{1};
     std::vector<std::pair<tcp::acceptor, const frontend_rt*>> listeners;
     std::vector<std::size_t> rr; // per backend
+    // Idle keep-alive server connections, per backend and server.
+    std::vector<std::vector<std::vector<beast::tcp_stream>>> idle;
     std::thread thread;
 };
 
@@ -229,6 +242,9 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
 {
     error_code ec;
     tcp::endpoint peer = sock.remote_endpoint(ec);
+    // Headers and body go out in separate writes: without TCP_NODELAY,
+    // Nagle meets the peer's delayed ACK and each response waits ~40 ms.
+    sock.set_option(tcp::no_delay(true), ec);
     client_stream client(std::move(sock));
     beast::flat_buffer cbuf;
     actconn.fetch_add(1, std::memory_order_relaxed);
@@ -332,77 +348,116 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
             write_log(fe, peer, lg);
             co_return;
         }
-        const server_rt& srv_rt = be.servers[w.rr[static_cast<std::size_t>(fe.default_backend)]++ % be.servers.size()];
+        const std::size_t srv_index = w.rr[static_cast<std::size_t>(fe.default_backend)]++ % be.servers.size();
+        const server_rt& srv_rt = be.servers[srv_index];
         lg.server = srv_rt.name;
 
-        beast::tcp_stream srv(client.get_executor());
-        auto connect_start = clock::now();
-        srv.expires_after(be.connect);
-        co_await srv.async_connect(srv_rt.ep, with_ec(ec));
-        if (ec) {
-            co_await send_error(client, fe, &be, 503, lg, ec == beast::error::timeout ? "sC--" : "SC--");
-            write_log(fe, peer, lg);
-            co_return;
-        }
-        lg.t_connect = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - connect_start).count();
-
-        // One server connection per request for now (http-server-close).
-        req.keep_alive(false);
+        // A request with no body left to stream can be sent again when an idle
+        // server connection turns out to have been closed under us.
+        const bool retryable = p.is_done();
+        const bool server_close = fe.server_close || be.server_close;
+        req.keep_alive(!server_close);
         if (fe.forwardfor || be.forwardfor)
             req.insert("X-Forwarded-For", peer.address().to_string());
-        http::request_serializer<http::buffer_body> req_sr{req};
-        srv.expires_after(be.server);
-        co_await http::async_write_header(srv, req_sr, with_ec(ec));
-        std::uint64_t req_bytes = 0;
-        if (!ec) {
-            auto [rec, from_client] = co_await relay_body(client, cbuf, p, srv, req_sr, fe.client, be.server,
-                                                          pending, req_bytes);
-            if (rec) {
-                if (from_client) {
-                    std::copy_n(rec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
-                    if (rec == beast::error::timeout)
-                        co_await send_error(client, fe, &be, 408, lg, "cD--");
+        auto& pool = w.idle[static_cast<std::size_t>(fe.default_backend)][srv_index];
+        std::optional<beast::tcp_stream> srv_slot;
+        beast::flat_buffer sbuf;
+        std::optional<http::response_parser<http::buffer_body>> rp;
+        clock::time_point response_start;
+        for (int attempt = 0;; ++attempt) {
+            bool reused = false;
+            srv_slot.reset();
+            while (!pool.empty() && attempt == 0) { // the newest idle connection still open
+                beast::tcp_stream idle = std::move(pool.back());
+                pool.pop_back();
+                if (still_open(idle.socket())) {
+                    srv_slot.emplace(std::move(idle));
+                    reused = true;
+                    break;
+                }
+            }
+            if (!srv_slot) {
+                srv_slot.emplace(client.get_executor());
+                auto connect_start = clock::now();
+                srv_slot->expires_after(be.connect);
+                co_await srv_slot->async_connect(srv_rt.ep, with_ec(ec));
+                if (ec) {
+                    co_await send_error(client, fe, &be, 503, lg, ec == beast::error::timeout ? "sC--" : "SC--");
                     write_log(fe, peer, lg);
                     co_return;
                 }
-                ec = rec;
+                lg.t_connect =
+                    std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - connect_start).count();
+                srv_slot->socket().set_option(tcp::no_delay(true), ec);
+            } else {
+                lg.t_connect = 0;
             }
-        }
-        if (ec) {
-            co_await send_error(client, fe, &be, 502, lg, "SH--");
-            write_log(fe, peer, lg);
-            co_return;
-        }
+            beast::tcp_stream& srv = *srv_slot;
 
-        // The response, after any 1xx interim responses.
-        beast::flat_buffer sbuf;
-        std::optional<http::response_parser<http::buffer_body>> rp;
-        auto response_start = clock::now();
-        for (;;) {
-            rp.emplace();
-            rp->header_limit(static_cast<std::uint32_t>(rt.bufsize));
-            rp->body_limit(std::numeric_limits<std::uint64_t>::max());
-            if (req.method() == http::verb::head)
-                rp->skip(true);
+            http::request_serializer<http::buffer_body> req_sr{req};
             srv.expires_after(be.server);
-            co_await http::async_read_header(srv, sbuf, *rp, with_ec(ec));
+            co_await http::async_write_header(srv, req_sr, with_ec(ec));
+            std::uint64_t req_bytes = 0;
+            if (!ec) {
+                auto [rec, from_client] = co_await relay_body(client, cbuf, p, srv, req_sr, fe.client, be.server,
+                                                              pending, req_bytes);
+                if (rec) {
+                    if (from_client) {
+                        std::copy_n(rec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
+                        if (rec == beast::error::timeout)
+                            co_await send_error(client, fe, &be, 408, lg, "cD--");
+                        write_log(fe, peer, lg);
+                        co_return;
+                    }
+                    ec = rec;
+                }
+            }
+            if (ec && reused && retryable && attempt == 0)
+                continue; // the idle connection was gone: once more on a new one
             if (ec) {
-                co_await send_error(client, fe, &be, ec == beast::error::timeout ? 504 : 502, lg,
-                                    ec == beast::error::timeout ? "sH--" : "SH--");
+                co_await send_error(client, fe, &be, 502, lg, "SH--");
                 write_log(fe, peer, lg);
                 co_return;
             }
-            unsigned code = rp->get().result_int();
-            if (code < 100 || code >= 200 || code == 101)
+
+            // The response, after any 1xx interim responses.
+            sbuf.clear();
+            response_start = clock::now();
+            bool retry = false;
+            for (;;) {
+                rp.emplace();
+                rp->header_limit(static_cast<std::uint32_t>(rt.bufsize));
+                rp->body_limit(std::numeric_limits<std::uint64_t>::max());
+                if (req.method() == http::verb::head)
+                    rp->skip(true);
+                srv.expires_after(be.server);
+                co_await http::async_read_header(srv, sbuf, *rp, with_ec(ec));
+                if (ec) {
+                    bool nothing_came = sbuf.size() == 0 && ec != beast::error::timeout;
+                    if (nothing_came && reused && retryable && attempt == 0) {
+                        retry = true;
+                        break;
+                    }
+                    co_await send_error(client, fe, &be, ec == beast::error::timeout ? 504 : 502, lg,
+                                        ec == beast::error::timeout ? "sH--" : "SH--");
+                    write_log(fe, peer, lg);
+                    co_return;
+                }
+                unsigned code = rp->get().result_int();
+                if (code < 100 || code >= 200 || code == 101)
+                    break;
+                http::response_serializer<http::buffer_body> interim{rp->get()};
+                rp->get().body().data = nullptr;
+                rp->get().body().more = false;
+                client.expires_after(fe.client);
+                co_await http::async_write(client, interim, with_ec(ec));
+                if (ec && ec != http::error::need_buffer)
+                    co_return;
+            }
+            if (!retry)
                 break;
-            http::response_serializer<http::buffer_body> interim{rp->get()};
-            rp->get().body().data = nullptr;
-            rp->get().body().more = false;
-            client.expires_after(fe.client);
-            co_await http::async_write(client, interim, with_ec(ec));
-            if (ec && ec != http::error::need_buffer)
-                co_return;
         }
+        beast::tcp_stream& srv = *srv_slot;
         lg.t_response = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - response_start).count();
         auto& res = rp->get();
         lg.status = static_cast<int>(res.result_int());
@@ -429,7 +484,13 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
             std::copy_n("CD--", 4, lg.term);
             keep = false;
         }
-        srv.socket().shutdown(tcp::socket::shutdown_both, ec);
+        // The server connection goes back to this thread's pool when the
+        // exchange ended cleanly and the server keeps it open.
+        bool server_keeps = !server_close && rp->keep_alive() && rp->is_done() && lg.term[0] == '-';
+        if (server_keeps && pool.size() < max_idle_per_server)
+            pool.push_back(std::move(srv));
+        else
+            srv.socket().shutdown(tcp::socket::shutdown_both, ec);
         write_log(fe, peer, lg);
         if (!keep) {
             client.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -466,6 +527,8 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
     for (int t = 0; t < im->rt.threads; ++t) {
         auto w = std::make_unique<worker>();
         w->rr.assign(im->rt.backends.size(), static_cast<std::size_t>(t)); // threads start apart
+        for (const auto& be : im->rt.backends)
+            w->idle.emplace_back(be.servers.size());
         for (const auto& fe : im->rt.frontends)
             for (const auto& ep : fe.binds) {
                 tcp::acceptor acc(w->io);

@@ -28,10 +28,11 @@ def free_port():
 class Backend:
     """An HTTP/1.1 server that records what reaches it."""
 
-    def __init__(self, delay=0.0):
+    def __init__(self, delay=0.0, drop_after_response=False):
         self.requests = []      # (method, path, headers dict, body)
         self.connections = 0
         self.delay = delay
+        self.drop_after_response = drop_after_response  # close without saying so
         backend = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -67,6 +68,8 @@ class Backend:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(out)
+                if backend.drop_after_response:
+                    self.close_connection = True
 
             do_GET = do_POST = do_HEAD = do_PUT = handle_any
 
@@ -357,3 +360,33 @@ def test_bind_failure_is_reported(bulwarkd, tmp_path):
         r = run([bulwarkd, "-q", "-f", str(cfg)], timeout=10)
     assert r.returncode == 1
     assert f"[ALERT] frontend 'www': cannot bind 127.0.0.1:{port}: Address already in use" in r.stderr
+
+
+def test_server_connections_are_kept_alive_and_reused(proxy, backend):
+    p = proxy()
+    r = curl("-o", "/dev/null", "-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code}\n",
+             p.url + "/1", p.url + "/2", p.url + "/3")
+    assert r.stdout.splitlines() == ["200", "200", "200"]
+    assert backend.connections == 1
+    assert [e[7] for e in p.log(3)] == ["200", "200", "200"]
+
+
+def test_http_server_close_opens_one_server_connection_per_request(proxy, backend):
+    p = proxy(extra_fe="    option http-server-close")
+    curl("-o", "/dev/null", "-o", "/dev/null", p.url + "/1", p.url + "/2")
+    assert backend.connections == 2
+
+
+def test_an_idle_server_connection_closed_under_us_is_replaced(bulwarkd, tmp_path):
+    dropping = Backend(drop_after_response=True)
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, config(port, dropping.port))
+    try:
+        url = f"http://127.0.0.1:{port}"
+        r = curl("-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code}\n", url + "/1", url + "/2")
+        assert r.stdout.splitlines() == ["200", "200"]
+        assert dropping.connections == 2
+        assert [e[7] for e in b.log(2)] == ["200", "200"]
+    finally:
+        assert b.stop() == 0
+        dropping.close()
