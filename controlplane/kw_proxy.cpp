@@ -82,7 +82,7 @@ constexpr std::array timeout_table{
     timeout_kw{"connect", sec_be, &timeouts::connect, {}},
     timeout_kw{"queue", sec_be, &timeouts::queue, P},
     timeout_kw{"tunnel", sec_be, &timeouts::tunnel, P},
-    timeout_kw{"check", sec_be, &timeouts::check, P},
+    timeout_kw{"check", sec_be, &timeouts::check, {}},
     timeout_kw{"tarpit", sec_fe | sec_be, &timeouts::tarpit, R},
 };
 
@@ -471,9 +471,9 @@ void kw_bind(parse_ctx& c)
 
 
 constexpr std::array server_table{
-    line_option{"check", argk::none, {}, P},        line_option{"inter", argk::time, {}, P},
+    line_option{"check", argk::none, {}, {}},        line_option{"inter", argk::time, {}, {}},
     line_option{"fastinter", argk::time, {}, P},    line_option{"downinter", argk::time, {}, P},
-    line_option{"rise", argk::integer, {}, P},      line_option{"fall", argk::integer, {}, P},
+    line_option{"rise", argk::integer, {}, {}},      line_option{"fall", argk::integer, {}, {}},
     line_option{"maxconn", argk::integer, {}, P},   line_option{"maxqueue", argk::integer, {}, P},
     line_option{"minconn", argk::integer, {}, P},   line_option{"weight", argk::integer, {}, P},
     line_option{"backup", argk::none, {}, P},       line_option{"disabled", argk::none, {}, P},

@@ -53,18 +53,27 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
             b.server = *p.timeout.server;
         auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
         b.forwardfor = bopt("forwardfor");
+        b.check = p.timeout.check;
         b.server_close = bopt("http-server-close") || bopt("httpclose");
         for (const auto& s : p.servers) {
             std::uint16_t port = s.addr.ports.lo ? s.addr.ports.lo : 80;
+            auto checked = [&](server_rt r) {
+                r.check = s.check;
+                r.inter = s.inter;
+                r.rise = s.rise;
+                r.fall = s.fall;
+                r.health = rt.servers++;
+                return r;
+            };
             if (s.addr.k == address::kind::ip) {
-                b.servers.push_back({s.name, to_endpoint(s.addr.ip, port)});
+                b.servers.push_back(checked({s.name, to_endpoint(s.addr.ip, port)}));
             } else if (s.addr.k == address::kind::host) {
                 boost::system::error_code ec;
                 auto res = resolver.resolve(s.addr.host, std::to_string(port), ec);
                 if (ec || res.empty())
                     return fail(fmt::format("{}:{}: server '{}': cannot resolve '{}': {}", s.at.file, s.at.line,
                                             s.name, s.addr.host, ec ? ec.message() : "no address"));
-                b.servers.push_back({s.name, res.begin()->endpoint()});
+                b.servers.push_back(checked({s.name, res.begin()->endpoint()}));
             } else {
                 rt.notes.push_back(fmt::format("{}:{}: server '{}': unix socket servers are not served yet "
                                                "(issue #3): skipped",

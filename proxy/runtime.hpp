@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,10 @@ inline constexpr ms no_timeout{0x7fffffff};
 struct server_rt {
     std::string name;
     boost::asio::ip::tcp::endpoint ep;
+    bool check = false;        // TCP health check every `inter`
+    ms inter{2000};
+    int rise = 2, fall = 3;
+    std::size_t health = 0;    // index of its up/down flag in the proxy's health table
 };
 
 struct backend_rt {
@@ -32,6 +37,7 @@ struct backend_rt {
     std::map<int, std::string> errorfiles;  // status -> full HTTP response
     std::vector<server_rt> servers;
     ms connect = no_timeout, server = no_timeout;
+    std::optional<ms> check;         // timeout check
     bool forwardfor = false;
     bool server_close = false;       // option http-server-close / httpclose
 };
@@ -56,6 +62,7 @@ struct runtime {
     int threads = 1;
     std::size_t bufsize = 16384;     // tune.bufsize: header limit and request buffering
     std::vector<std::string> notes;  // what the config asks that is not served, said at start
+    std::size_t servers = 0;         // servers in all backends: the size of the health table
 };
 
 // Builds the runtime of the HTTP frontends of cfg with TCP binds. Server

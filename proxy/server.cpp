@@ -138,6 +138,12 @@ struct server::impl {
     std::vector<std::unique_ptr<worker>> workers;
     std::atomic<int> actconn{0};
     bool stopped = false;
+    // One flag per server, written by the health checker (thread 0) and
+    // read by every session: a server starts UP, as in HAProxy.
+    std::unique_ptr<std::atomic<bool>[]> up;
+
+    bool is_up(const server_rt& s) const { return up[s.health].load(std::memory_order_relaxed); }
+    asio::awaitable<void> health_check(worker& w, const backend_rt& be, const server_rt& s);
 
     asio::awaitable<void> accept_loop(worker& w, tcp::acceptor& acc, const frontend_rt& fe);
     asio::awaitable<void> session(worker& w, const frontend_rt& fe, tcp::socket sock);
@@ -343,12 +349,20 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         }
         const backend_rt& be = rt.backends[static_cast<std::size_t>(fe.default_backend)];
         lg.backend = be.name;
-        if (be.servers.empty()) {
+        // Round robin over the servers that are up; none up gives 503.
+        std::size_t srv_index = be.servers.size();
+        for (std::size_t tries = 0; tries < be.servers.size(); ++tries) {
+            std::size_t i = w.rr[static_cast<std::size_t>(fe.default_backend)]++ % be.servers.size();
+            if (is_up(be.servers[i])) {
+                srv_index = i;
+                break;
+            }
+        }
+        if (srv_index == be.servers.size()) {
             co_await send_error(client, fe, &be, 503, lg, "SC--");
             write_log(fe, peer, lg);
             co_return;
         }
-        const std::size_t srv_index = w.rr[static_cast<std::size_t>(fe.default_backend)]++ % be.servers.size();
         const server_rt& srv_rt = be.servers[srv_index];
         lg.server = srv_rt.name;
 
@@ -515,6 +529,54 @@ asio::awaitable<void> server::impl::accept_loop(worker& w, tcp::acceptor& acc, c
     }
 }
 
+// A TCP health check: a connection attempt every `inter`; `fall` failures
+// in a row mark the server DOWN, `rise` successes UP again, said on stderr
+// as HAProxy does.
+asio::awaitable<void> server::impl::health_check(worker& w, const backend_rt& be, const server_rt& s)
+{
+    int successes = 0, failures = 0;
+    proxy::ms limit = be.check ? *be.check : std::min(be.connect, s.inter);
+    asio::steady_timer pause(w.io);
+    for (;;) {
+        error_code ec;
+        auto started = clock::now();
+        {
+            beast::tcp_stream probe(w.io);
+            probe.expires_after(limit);
+            co_await probe.async_connect(s.ep, with_ec(ec));
+        } // the probe connection closes here
+        long took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started).count();
+        bool ok = !ec;
+        if (ok) {
+            ++successes;
+            failures = 0;
+        } else {
+            ++failures;
+            successes = 0;
+        }
+        bool was_up = is_up(s);
+        if (was_up && failures >= s.fall) {
+            up[s.health].store(false, std::memory_order_relaxed);
+            std::size_t left = 0;
+            for (const auto& o : be.servers)
+                left += is_up(o);
+            std::fprintf(stderr,
+                         "[WARNING] Server %s/%s is DOWN, reason: Layer4 %s, info: \"%s\", check duration: %ldms. "
+                         "%zu active servers left.\n",
+                         be.name.c_str(), s.name.c_str(), ec == beast::error::timeout ? "timeout" : "connection problem",
+                         ec.message().c_str(), took, left);
+        } else if (!was_up && successes >= s.rise) {
+            up[s.health].store(true, std::memory_order_relaxed);
+            std::fprintf(stderr, "[WARNING] Server %s/%s is UP, reason: Layer4 check passed, check duration: %ldms.\n",
+                         be.name.c_str(), s.name.c_str(), took);
+        }
+        pause.expires_at(started + s.inter);
+        co_await pause.async_wait(with_ec(ec));
+        if (ec)
+            co_return;
+    }
+}
+
 server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 server::~server() { stop(); }
@@ -551,6 +613,13 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
             }
         im->workers.push_back(std::move(w));
     }
+    im->up = std::make_unique<std::atomic<bool>[]>(im->rt.servers);
+    for (std::size_t i = 0; i < im->rt.servers; ++i)
+        im->up[i].store(true);
+    for (const auto& be : im->rt.backends) // the checks run on thread 0
+        for (const auto& sv : be.servers)
+            if (sv.check)
+                asio::co_spawn(im->workers[0]->io, im->health_check(*im->workers[0], be, sv), asio::detached);
     for (auto& w : im->workers) {
         for (auto& [acc, fe] : w->listeners)
             asio::co_spawn(w->io, im->accept_loop(*w, acc, *fe), asio::detached);

@@ -76,6 +76,7 @@ def test_keywords_lists_every_registry_row(bulwarkd):
         "keyword:errorfile", "keyword:id", "keyword:nbproc", "keyword:nbthread", "keyword:node", "keyword:presetenv",
         "keyword:quiet", "keyword:server", "keyword:setenv", "keyword:tune.bufsize", "keyword:unsetenv",
         "option:forwardfor", "option:http-buffer-request", "option:http-server-close", "option:httplog",
-        "server-opt:id", "timeout:client", "timeout:connect", "timeout:http-keep-alive", "timeout:http-request",
+        "server-opt:check", "server-opt:fall", "server-opt:id", "server-opt:inter", "server-opt:rise",
+        "timeout:check", "timeout:client", "timeout:connect", "timeout:http-keep-alive", "timeout:http-request",
         "timeout:server"]
     assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])

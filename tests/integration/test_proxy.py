@@ -101,13 +101,15 @@ class Bulwarkd:
             if line.startswith("bulwarkd: running"):
                 break
         assert self.out and self.out[-1].startswith("bulwarkd: running"), (self.out, self.proc.stderr.read())
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
+        self.lines = []   # stdout: the log
+        self.errors = []  # stderr: warnings, health changes
+        for stream, into in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errors)):
+            threading.Thread(target=self._read, args=(stream, into), daemon=True).start()
 
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
+    @staticmethod
+    def _read(stream, into):
+        for line in stream:
+            into.append(line.rstrip("\n"))
 
     def log(self, count, timeout=5):
         """Polls until `count` log lines arrived; returns them parsed."""
@@ -390,3 +392,87 @@ def test_an_idle_server_connection_closed_under_us_is_replaced(bulwarkd, tmp_pat
     finally:
         assert b.stop() == 0
         dropping.close()
+
+
+def two_server_config(port, live, dead, check):
+    # one thread: one round-robin position, so the counts below are exact
+    return f"""
+global
+    nbthread 1
+defaults
+    mode http
+    option httplog
+    timeout client 5s
+    timeout connect 1s
+    timeout server 3s
+frontend www
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:{dead}{check}
+    server s2 127.0.0.1:{live}{check}
+"""
+
+
+def wait_for(predicate, timeout=5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_without_checks_a_dead_server_costs_503s(bulwarkd, tmp_path, backend):
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, two_server_config(port, backend.port, free_port(), ""))
+    try:
+        codes = [curl("-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/").stdout
+                 for _ in range(8)]
+        assert codes == ["503", "200"] * 4  # round robin from s1
+    finally:
+        assert b.stop() == 0
+
+
+def test_health_check_takes_a_dead_server_out_and_back(bulwarkd, tmp_path, backend):
+    port, dead = free_port(), free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, two_server_config(port, backend.port, dead, " check inter 100ms rise 2 fall 2"))
+    revived = None
+    try:
+        # fall 2 x inter 100 ms: s1 is DOWN after ~200 ms, and says so
+        assert wait_for(lambda: any("Server app/s1 is DOWN" in e for e in b.errors))
+        assert b.errors[-1].startswith('[WARNING] Server app/s1 is DOWN, reason: Layer4 connection problem, '
+                                       'info: "Connection refused", check duration: ')
+        assert b.errors[-1].endswith("ms. 1 active servers left.")
+        before = len(b.lines)
+        codes = [curl("-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/").stdout
+                 for _ in range(10)]
+        assert codes == ["200"] * 10
+        assert {e[2] for e in b.log(before + 10)[before:]} == {"s2"}
+        # s1 comes back: after rise 2 successful checks it is UP and in rotation again
+        revived = Backend()
+        revived.httpd.server_close()
+        revived.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", dead), revived.httpd.RequestHandlerClass)
+        threading.Thread(target=revived.httpd.serve_forever, daemon=True).start()
+        assert wait_for(lambda: any("Server app/s1 is UP" in e for e in b.errors))
+        for _ in range(4):
+            curl("-o", "/dev/null", f"http://127.0.0.1:{port}/")
+        assert len(revived.requests) == 2  # round robin again: every other request
+    finally:
+        assert b.stop() == 0
+        if revived:
+            revived.close()
+
+
+def test_all_servers_down_gives_503_without_trying(bulwarkd, tmp_path):
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, two_server_config(port, free_port(), free_port(), " check inter 100ms fall 1"))
+    try:
+        assert wait_for(lambda: sum("is DOWN" in e for e in b.errors) == 2)
+        assert b.errors[-1].endswith(" 0 active servers left.")
+        r = curl("-i", f"http://127.0.0.1:{port}/")
+        assert r.stdout.startswith("HTTP/1.1 503 Service Unavailable")
+        entry = b.log(1)[-1]
+        assert (entry[1], entry[2], entry[7], entry[9]) == ("app", "<NOSRV>", "503", "SC--")
+    finally:
+        assert b.stop() == 0
