@@ -61,6 +61,8 @@ void kw_balance(parse_ctx& c)
     if (base == "url_param" && c.words.size() < 3)
         return c.alert("'url_param' expects a parameter name");
     c.px->balance = std::string(base);
+    if (base != "roundrobin" && base != "leastconn" && base != "source")
+        c.pending(fmt::format("balance {}", base), P);
 }
 
 // ---- timeout ------------------------------------------------------------
@@ -812,7 +814,7 @@ constexpr std::array table{
     section_kw{"bind", sec_frontend | sec_listen, kw_bind, {}},
     section_kw{"server", sec_backend | sec_listen, kw_server, {}},
     section_kw{"default-server", BE, kw_default_server, pending_varies},
-    section_kw{"balance", BE, kw_balance, P},
+    section_kw{"balance", BE, kw_balance, pending_varies},
     section_kw{"timeout", A, kw_timeout, pending_varies},
     section_kw{"clitimeout", A, kw_old_timeout, pending_varies},
     section_kw{"srvtimeout", A, kw_old_timeout, pending_varies},

@@ -54,6 +54,14 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
         b.forwardfor = bopt("forwardfor");
         b.check = p.timeout.check;
+        if (p.balance == "leastconn")
+            b.algo = balance_algo::leastconn;
+        else if (p.balance == "source")
+            b.algo = balance_algo::source;
+        else if (p.balance != "roundrobin")
+            rt.notes.push_back(fmt::format("{}:{}: backend '{}': 'balance {}' is not built yet (issue #3): round "
+                                           "robin is used",
+                                           p.at.file, p.at.line, p.name, p.balance));
         b.server_close = bopt("http-server-close") || bopt("httpclose");
         for (const auto& s : p.servers) {
             std::uint16_t port = s.addr.ports.lo ? s.addr.ports.lo : 80;

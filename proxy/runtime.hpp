@@ -32,8 +32,11 @@ struct server_rt {
     std::size_t health = 0;    // index of its up/down flag in the proxy's health table
 };
 
+enum class balance_algo : std::uint8_t { roundrobin, leastconn, source };
+
 struct backend_rt {
     std::string name;
+    balance_algo algo = balance_algo::roundrobin;
     std::map<int, std::string> errorfiles;  // status -> full HTTP response
     std::vector<server_rt> servers;
     ms connect = no_timeout, server = no_timeout;

@@ -141,9 +141,12 @@ struct server::impl {
     // One flag per server, written by the health checker (thread 0) and
     // read by every session: a server starts UP, as in HAProxy.
     std::unique_ptr<std::atomic<bool>[]> up;
+    // Requests in progress per server (same index), for leastconn.
+    std::unique_ptr<std::atomic<int>[]> active;
 
     bool is_up(const server_rt& s) const { return up[s.health].load(std::memory_order_relaxed); }
     asio::awaitable<void> health_check(worker& w, const backend_rt& be, const server_rt& s);
+    std::size_t pick_server(worker& w, std::size_t bi, const backend_rt& be, const tcp::endpoint& peer) const;
 
     asio::awaitable<void> accept_loop(worker& w, tcp::acceptor& acc, const frontend_rt& fe);
     asio::awaitable<void> session(worker& w, const frontend_rt& fe, tcp::socket sock);
@@ -349,15 +352,8 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         }
         const backend_rt& be = rt.backends[static_cast<std::size_t>(fe.default_backend)];
         lg.backend = be.name;
-        // Round robin over the servers that are up; none up gives 503.
-        std::size_t srv_index = be.servers.size();
-        for (std::size_t tries = 0; tries < be.servers.size(); ++tries) {
-            std::size_t i = w.rr[static_cast<std::size_t>(fe.default_backend)]++ % be.servers.size();
-            if (is_up(be.servers[i])) {
-                srv_index = i;
-                break;
-            }
-        }
+        const std::size_t srv_index =
+            pick_server(w, static_cast<std::size_t>(fe.default_backend), be, peer); // none up: 503
         if (srv_index == be.servers.size()) {
             co_await send_error(client, fe, &be, 503, lg, "SC--");
             write_log(fe, peer, lg);
@@ -365,6 +361,11 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         }
         const server_rt& srv_rt = be.servers[srv_index];
         lg.server = srv_rt.name;
+        struct in_progress { // counts this request against the server until it ends
+            std::atomic<int>& n;
+            explicit in_progress(std::atomic<int>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
+            ~in_progress() { n.fetch_sub(1, std::memory_order_relaxed); }
+        } hold{active[srv_rt.health]};
 
         // A request with no body left to stream can be sent again when an idle
         // server connection turns out to have been closed under us.
@@ -529,6 +530,49 @@ asio::awaitable<void> server::impl::accept_loop(worker& w, tcp::acceptor& acc, c
     }
 }
 
+// The server for a request, among those up: round robin (per thread),
+// leastconn (fewest requests in progress, ties in round-robin order) or
+// source (a hash of the client address over the servers up). Returns
+// be.servers.size() when none is up.
+std::size_t server::impl::pick_server(worker& w, std::size_t bi, const backend_rt& be, const tcp::endpoint& peer) const
+{
+    const std::size_t n = be.servers.size();
+    if (be.algo == balance_algo::source) {
+        std::vector<std::size_t> ups;
+        for (std::size_t i = 0; i < n; ++i)
+            if (is_up(be.servers[i]))
+                ups.push_back(i);
+        if (ups.empty())
+            return n;
+        std::uint64_t h = 1469598103934665603ull; // FNV-1a over the address bytes
+        auto addr = peer.address();
+        auto mix = [&](auto bytes) {
+            for (auto b : bytes)
+                h = (h ^ b) * 1099511628211ull;
+        };
+        if (addr.is_v4())
+            mix(addr.to_v4().to_bytes());
+        else
+            mix(addr.to_v6().to_bytes());
+        return ups[h % ups.size()];
+    }
+    std::size_t best = n;
+    std::size_t start = w.rr[bi]++;
+    for (std::size_t k = 0; k < n; ++k) {
+        std::size_t i = (start + k) % n;
+        if (!is_up(be.servers[i]))
+            continue;
+        if (be.algo == balance_algo::roundrobin) {
+            w.rr[bi] = start + k + 1;
+            return i;
+        }
+        if (best == n || active[be.servers[i].health].load(std::memory_order_relaxed) <
+                             active[be.servers[best].health].load(std::memory_order_relaxed))
+            best = i;
+    }
+    return best;
+}
+
 // A TCP health check: a connection attempt every `inter`; `fall` failures
 // in a row mark the server DOWN, `rise` successes UP again, said on stderr
 // as HAProxy does.
@@ -614,8 +658,11 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
         im->workers.push_back(std::move(w));
     }
     im->up = std::make_unique<std::atomic<bool>[]>(im->rt.servers);
-    for (std::size_t i = 0; i < im->rt.servers; ++i)
+    im->active = std::make_unique<std::atomic<int>[]>(im->rt.servers);
+    for (std::size_t i = 0; i < im->rt.servers; ++i) {
         im->up[i].store(true);
+        im->active[i].store(0);
+    }
     for (const auto& be : im->rt.backends) // the checks run on thread 0
         for (const auto& sv : be.servers)
             if (sv.check)

@@ -28,11 +28,12 @@ def free_port():
 class Backend:
     """An HTTP/1.1 server that records what reaches it."""
 
-    def __init__(self, delay=0.0, drop_after_response=False):
+    def __init__(self, delay=0.0, drop_after_response=False, slow_paths=()):
         self.requests = []      # (method, path, headers dict, body)
         self.connections = 0
         self.delay = delay
         self.drop_after_response = drop_after_response  # close without saying so
+        self.slow_paths = set(slow_paths)  # paths answered after 1 s
         backend = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -61,6 +62,8 @@ class Backend:
                 backend.requests.append((self.command, self.path, dict(self.headers), body))
                 if backend.delay:
                     time.sleep(backend.delay)
+                if self.path in backend.slow_paths:
+                    time.sleep(1.0)
                 out = f"ok {self.command} {self.path} {len(body)}\n".encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(out)))
@@ -394,7 +397,7 @@ def test_an_idle_server_connection_closed_under_us_is_replaced(bulwarkd, tmp_pat
         dropping.close()
 
 
-def two_server_config(port, live, dead, check):
+def two_server_config(port, live, dead, check, balance="roundrobin"):
     # one thread: one round-robin position, so the counts below are exact
     return f"""
 global
@@ -409,6 +412,7 @@ frontend www
     bind 127.0.0.1:{port}
     default_backend app
 backend app
+    balance {balance}
     server s1 127.0.0.1:{dead}{check}
     server s2 127.0.0.1:{live}{check}
 """
@@ -476,3 +480,37 @@ def test_all_servers_down_gives_503_without_trying(bulwarkd, tmp_path):
         assert (entry[1], entry[2], entry[7], entry[9]) == ("app", "<NOSRV>", "503", "SC--")
     finally:
         assert b.stop() == 0
+
+
+@pytest.mark.parametrize("balance,expect", [("roundrobin", {"s1": 2, "s2": 2}), ("leastconn", {"s2": 4})])
+def test_leastconn_avoids_the_busy_server(bulwarkd, tmp_path, balance, expect):
+    a, b_ = Backend(slow_paths={"/slow"}), Backend()
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, two_server_config(port, b_.port, a.port, "", balance))
+    try:
+        slow = subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "--max-time", "10", f"http://127.0.0.1:{port}/slow"])
+        assert wait_for(lambda: len(a.requests) == 1)  # the slow request is at s1 (first in rotation)
+        for _ in range(4):
+            curl("-o", "/dev/null", f"http://127.0.0.1:{port}/quick")
+        slow.wait(timeout=10)
+        quick = [e[2] for e in b.log(5) if "/quick" in e[10]]
+        assert {name: quick.count(name) for name in set(quick)} == expect
+    finally:
+        assert b.stop() == 0
+        a.close()
+        b_.close()
+
+
+def test_source_sends_a_client_to_one_server(bulwarkd, tmp_path):
+    a, b_ = Backend(), Backend()
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, two_server_config(port, b_.port, a.port, "", "source"))
+    try:
+        for _ in range(6):
+            assert curl("-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/").stdout == "200"
+        assert len({e[2] for e in b.log(6)}) == 1
+        assert sorted([len(a.requests), len(b_.requests)]) == [0, 6]
+    finally:
+        assert b.stop() == 0
+        a.close()
+        b_.close()
