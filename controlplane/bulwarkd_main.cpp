@@ -45,10 +45,11 @@ config file expand to environment variables, as in HAProxy.
 What runs today: bulwarkd loads and checks the whole configuration and
 reports, as a warning, every keyword whose behaviour is not built yet. It
 then serves the HTTP frontends (plain HTTP/1.1 on ip:port binds) in front
-of their default_backend, round robin over its servers, until SIGINT or
-SIGTERM, and exits 0. TLS, tcp mode, unix sockets, ACL rules and the
-packet filter are not built yet: bulwarkd says at start what it skips.
-It never reads standard input.
+of their default_backend (balance roundrobin, leastconn or source; TCP
+health checks), logging a line per request with 'option httplog', until
+SIGINT or SIGTERM, and exits 0. TLS, tcp mode, unix sockets, ACL rules
+and the packet filter are not built yet: bulwarkd says at start what it
+skips. It never reads standard input.
 
 Exit status: 0 on success, 1 on a configuration error, 2 on a usage error.
 )";
