@@ -106,8 +106,10 @@ class Bulwarkd:
         assert self.out and self.out[-1].startswith("bulwarkd: running"), (self.out, self.proc.stderr.read())
         self.lines = []   # stdout: the log
         self.errors = []  # stderr: warnings, health changes
-        for stream, into in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errors)):
-            threading.Thread(target=self._read, args=(stream, into), daemon=True).start()
+        self.readers = [threading.Thread(target=self._read, args=(stream, into), daemon=True)
+                        for stream, into in ((self.proc.stdout, self.lines), (self.proc.stderr, self.errors))]
+        for r in self.readers:
+            r.start()
 
     @staticmethod
     def _read(stream, into):
@@ -131,6 +133,8 @@ class Bulwarkd:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        for r in self.readers:  # they end at EOF: every line bulwarkd wrote is in self.lines
+            r.join(timeout=10)
         return self.proc.returncode
 
 
