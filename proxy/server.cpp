@@ -202,23 +202,15 @@ asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_body(
     std::array<char, chunk_size> chunk;
     error_code ec;
     auto& body = p.get().body();
-    if (!pending.empty()) {
-        body.data = pending.data();
-        body.size = pending.size();
-        body.more = !p.is_done();
-        bytes += pending.size();
-        out.expires_after(out_timeout);
-        co_await http::async_write(out, sr, with_ec(ec));
-        classify(out, ec);
-        if (ec == http::error::need_buffer)
-            ec = {};
-        if (ec)
-            co_return std::pair{ec, false};
-        if (p.is_done())
-            co_return std::pair{error_code{}, false};
-    }
+    bool pending_first = !pending.empty();
     do {
-        if (!p.is_done()) {
+        if (pending_first) { // body already read: it goes out before any new read
+            pending_first = false;
+            body.data = pending.data();
+            body.size = pending.size();
+            body.more = !p.is_done();
+            bytes += pending.size();
+        } else if (!p.is_done()) {
             body.data = chunk.data();
             body.size = chunk.size();
             in.expires_after(in_timeout);

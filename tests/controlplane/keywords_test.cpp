@@ -4,11 +4,13 @@
 // A keyword added to a registry without rows here fails the last test case.
 #include "controlplane/parser.hpp"
 #include "controlplane/parse_ctx.hpp"
+#include "tests/controlplane/diag_helpers.hpp"
 
 #include <catch2/catch.hpp>
 #include <set>
 
 using namespace bulwark::controlplane;
+using namespace bulwark::controlplane::testing;
 
 namespace {
 
@@ -253,11 +255,6 @@ std::string frame(unsigned sec, std::string line)
     return line;
 }
 
-env_lookup no_env()
-{
-    return [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
-}
-
 } // namespace
 
 TEST_CASE("each keyword: the good line loads, the bad line fails exactly", "[keywords]")
@@ -265,20 +262,10 @@ TEST_CASE("each keyword: the good line loads, the bad line fails exactly", "[key
     for (const auto& r : rows) {
         if (r.good) {
             INFO(section_name(r.sec) << " good: " << r.good);
-            auto got = load_text(frame(r.sec, r.good), "t.cfg", no_env());
-            std::vector<std::string> alerts;
-            for (const auto& d : got.diag.all())
-                if (d.sev == severity::alert)
-                    alerts.push_back(d.text());
-            CHECK(alerts.empty());
+            CHECK(alerts(load_text(frame(r.sec, r.good), "t.cfg", no_env())).empty());
         }
         INFO(section_name(r.sec) << " bad: " << r.bad);
-        auto got = load_text(frame(r.sec, r.bad), "t.cfg", no_env());
-        std::vector<std::string> alerts;
-        for (const auto& d : got.diag.all())
-            if (d.sev == severity::alert)
-                alerts.push_back(d.text());
-        CHECK(alerts == std::vector<std::string>{r.message});
+        CHECK(alerts(load_text(frame(r.sec, r.bad), "t.cfg", no_env())) == std::vector<std::string>{r.message});
     }
 }
 

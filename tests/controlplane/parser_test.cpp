@@ -1,37 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "controlplane/parser.hpp"
 #include "controlplane/parse_ctx.hpp"
+#include "tests/controlplane/diag_helpers.hpp"
 
 #include <catch2/catch.hpp>
 #include <set>
 
 using namespace bulwark::controlplane;
+using namespace bulwark::controlplane::testing;
 
 namespace {
-
-env_lookup no_env()
-{
-    return [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
-}
-
-std::vector<std::string> alerts(const load_result& r)
-{
-    std::vector<std::string> out;
-    for (const auto& d : r.diag.all())
-        if (d.sev == severity::alert)
-            out.push_back(d.text());
-    return out;
-}
-
-// Warnings other than "not built yet": the ones about the config itself.
-std::vector<std::string> warnings(const load_result& r)
-{
-    std::vector<std::string> out;
-    for (const auto& d : r.diag.all())
-        if (d.sev == severity::warning && d.message.find("not built yet") == std::string::npos)
-            out.push_back(d.text());
-    return out;
-}
 
 // A minimal valid frame that broken lines are dropped into.
 const std::string head = "defaults\n"
