@@ -198,7 +198,7 @@ constexpr std::array table{
     section_kw{"presetenv", G, kw_setenv, {}},
     section_kw{"unsetenv", G, kw_unsetenv, {}},
     section_kw{"tune.bufsize", G, kw_tune_bufsize, {}},
-    section_kw{"tune.http.maxhdr", G, kw_tune_maxhdr, P},
+    section_kw{"tune.http.maxhdr", G, kw_tune_maxhdr, {}},
     section_kw{"tune.ssl.default-dh-param", G, kw_number, T},
     section_kw{"ssl-default-bind-options", G, kw_ssl_options, T},
     section_kw{"ssl-default-server-options", G, kw_ssl_options, T},

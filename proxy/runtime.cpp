@@ -31,6 +31,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
     runtime rt;
     rt.threads = cfg.global.nbthread > 0 ? cfg.global.nbthread : static_cast<int>(std::max(1u, cores));
     rt.bufsize = cfg.global.tune_bufsize;
+    rt.maxhdr = cfg.global.tune_http_maxhdr;
     asio::io_context resolver_ctx;
     tcp::resolver resolver(resolver_ctx);
 

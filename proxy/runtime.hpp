@@ -64,6 +64,7 @@ struct runtime {
     std::vector<backend_rt> backends;
     int threads = 1;
     std::size_t bufsize = 16384;     // tune.bufsize: header limit and request buffering
+    int maxhdr = 101;                // tune.http.maxhdr: header lines per request
     std::vector<std::string> notes;  // what the config asks that is not served, said at start
     std::size_t servers = 0;         // servers in all backends: the size of the health table
 };

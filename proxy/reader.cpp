@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "proxy/reader.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+namespace bulwark::proxy {
+
+namespace http = boost::beast::http;
+
+request_reader::request_reader(reader_limits lim) : lim_(lim)
+{
+    parser_.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(lim_.bufsize, UINT32_MAX)));
+    // The body streams: no limit but the client's pace. (Not boost::none:
+    // Beast 1.74 compares a content length against an empty optional as
+    // "over the limit".)
+    parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
+}
+
+head_state request_reader::refuse(int status, std::string_view why)
+{
+    status_ = status;
+    why_ = why.data();
+    return head_state::error;
+}
+
+void request_reader::tidy_request_line(boost::beast::flat_buffer& buf)
+{
+    auto* data = static_cast<char*>(buf.data().data());
+    auto* nl = static_cast<char*>(std::memchr(data, '\n', buf.size()));
+    std::size_t len = static_cast<std::size_t>(nl - data);
+    // Compact right to left, so the tidied line ends where it ended and the
+    // bytes freed at the front are consumed.
+    std::size_t w = len; // write position (exclusive), moving left
+    bool blank_run = false;
+    for (std::size_t r = len; r-- > 0;) {
+        char ch = data[r];
+        bool blank = ch == ' ' || ch == '\t';
+        if (blank && blank_run)
+            continue;
+        blank_run = blank;
+        data[--w] = blank ? ' ' : ch;
+    }
+    buf.consume(w);
+}
+
+head_state request_reader::feed(boost::beast::flat_buffer& buf)
+{
+    if (status_)
+        return head_state::error;
+    if (parser_.is_header_done())
+        return head_state::done;
+    if (!started_) { // empty lines before a request are skipped
+        const auto* data = static_cast<const char*>(buf.data().data());
+        std::size_t skip = 0;
+        while (skip < buf.size() && (data[skip] == '\r' || data[skip] == '\n'))
+            ++skip;
+        buf.consume(skip);
+        if (buf.size() == 0)
+            return head_state::need_more;
+        started_ = true;
+    }
+    if (!line_done_) {
+        const auto* data = static_cast<const char*>(buf.data().data());
+        const void* nl = std::memchr(data, '\n', std::min(buf.size(), lim_.bufsize));
+        if (!nl)
+            return buf.size() >= lim_.bufsize ? refuse(414, "request line longer than tune.bufsize")
+                                              : head_state::need_more;
+        tidy_request_line(buf);
+        line_done_ = true;
+    }
+    boost::system::error_code ec;
+    std::size_t used = parser_.put(buf.data(), ec);
+    buf.consume(used);
+    if (ec == http::error::need_more)
+        return buf.size() >= lim_.bufsize ? refuse(431, "request head longer than tune.bufsize")
+                                          : head_state::need_more;
+    if (ec == http::error::header_limit)
+        return refuse(431, "request head longer than tune.bufsize");
+    if (ec)
+        return refuse(400, "malformed request");
+    if (!parser_.is_header_done()) // put() stops at the header's end
+        return head_state::need_more;
+
+    const auto& req = parser_.get();
+    int lines = 0;
+    for (auto it = req.begin(); it != req.end(); ++it)
+        ++lines;
+    if (lines > lim_.maxhdr)
+        return refuse(400, "more header lines than tune.http.maxhdr");
+    if (req.count(http::field::transfer_encoding) && !parser_.chunked())
+        return refuse(400, "Transfer-Encoding that does not end in chunked");
+    return head_state::done;
+}
+
+} // namespace bulwark::proxy

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Reading a request head from bytes as they arrive, with HAProxy's limits
+// and leniencies, and no I/O: the session reads the socket and feeds what
+// came; unit tests and the fuzzer feed bytes directly.
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <cstddef>
+#include <string_view>
+
+namespace bulwark::proxy {
+
+struct reader_limits {
+    std::size_t bufsize = 16384; // tune.bufsize: the whole head must fit
+    int maxhdr = 101;            // tune.http.maxhdr: header lines per request
+};
+
+enum class head_state : unsigned char { need_more, done, error };
+
+class request_reader {
+public:
+    using parser_type = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+
+    explicit request_reader(reader_limits lim);
+
+    // Consumes from `buf` what belongs to the request head. Returns done
+    // once the head is parsed and valid (the body, if any, stays in `buf`
+    // for the parser), error with status() set when the head is refused,
+    // need_more otherwise. Never reads past buf's data; any bytes are fine.
+    head_state feed(boost::beast::flat_buffer& buf);
+
+    // The status to answer a refused head with: 400 (malformed, too many
+    // header lines, a Transfer-Encoding that does not end in chunked,
+    // which would leave the body's end unknown), 414 (request line longer
+    // than tune.bufsize), 431 (head longer than tune.bufsize).
+    int status() const { return status_; }
+    // Why, in a few words (for tests and the debug log).
+    std::string_view why() const { return why_; }
+    // True once a byte of the request proper arrived (empty lines before a
+    // request are skipped, as RFC 9112 §2.2 allows and HAProxy does).
+    bool started() const { return started_; }
+
+    parser_type& parser() { return parser_; }
+
+private:
+    head_state refuse(int status, std::string_view why);
+    // Rewrites runs of blanks between the request line's tokens into one
+    // space ("POST /1  HTTP/1.1" is read as HAProxy reads it). The line's
+    // end must be in `buf`.
+    void tidy_request_line(boost::beast::flat_buffer& buf);
+
+    reader_limits lim_;
+    parser_type parser_;
+    int status_ = 0;
+    const char* why_ = "";
+    bool started_ = false;
+    bool line_done_ = false;
+};
+
+} // namespace bulwark::proxy
