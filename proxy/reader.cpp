@@ -51,6 +51,8 @@ head_state request_reader::feed(boost::beast::flat_buffer& buf)
         return head_state::error;
     if (parser_.is_header_done())
         return head_state::done;
+    if (buf.size() == 0)
+        return head_state::need_more;
     if (!started_) { // empty lines before a request are skipped
         const auto* data = static_cast<const char*>(buf.data().data());
         std::size_t skip = 0;
