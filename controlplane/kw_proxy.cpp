@@ -614,6 +614,8 @@ void kw_use_backend(parse_ctx& c)
     proxy_section::switching s{c.here(), c.words[1], std::nullopt};
     if (!tail_condition(c, 2, s.cond))
         return;
+    if (s.cond) // an unconditional one is built: it names the frontend's backend
+        c.pending("use_backend", R);
     c.px->use_backends.push_back(std::move(s));
 }
 
@@ -827,7 +829,7 @@ constexpr std::array table{
     section_kw{"log", A, kw_log, P},
     section_kw{"log-format", A, kw_words, P},
     section_kw{"acl", FLB, kw_acl, R},
-    section_kw{"use_backend", sec_frontend | sec_listen, kw_use_backend, P},
+    section_kw{"use_backend", sec_frontend | sec_listen, kw_use_backend, pending_varies},
     section_kw{"default_backend", FE, kw_default_backend, {}},
     section_kw{"http-request", FLB, kw_http_rule, pending_varies},
     section_kw{"http-response", FLB, kw_http_rule, pending_varies},

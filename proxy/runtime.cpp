@@ -134,10 +134,18 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
             f.default_backend = backend_index(p.name);
         if (p.default_backend)
             f.default_backend = backend_index(p.default_backend->backend);
-        if (!p.use_backends.empty())
-            rt.notes.push_back(fmt::format("{}:{}: '{}': use_backend rules need the rule engine (issue #5): only "
-                                           "default_backend is used",
-                                           p.at.file, p.at.line, p.name));
+        // The first unconditional use_backend wins over default_backend;
+        // conditional ones wait for the rule engine and are passed over.
+        for (const auto& u : p.use_backends) {
+            if (u.cond) {
+                rt.notes.push_back(fmt::format("{}:{}: 'use_backend': conditions need the rule engine (issue #5): "
+                                               "this rule is passed over",
+                                               u.at.file, u.at.line));
+                continue;
+            }
+            f.default_backend = backend_index(u.backend);
+            break;
+        }
         if (!f.binds.empty())
             rt.frontends.push_back(std::move(f));
     }

@@ -112,13 +112,18 @@ struct worker {
 struct request_log {
     std::chrono::system_clock::time_point accept_date;
     clock::time_point start;
-    long t_request = -1, t_connect = -1, t_response = -1; // ms, -1: did not happen
+    long t_request = -1, t_queue = -1, t_connect = -1, t_response = -1; // ms, -1: did not happen
     int status = -1; // -1: nothing answered
     std::uint64_t bytes = 0;
     std::string backend, server = "<NOSRV>";
     char term[5] = "----";
     std::string line = "<BADREQ>";
 };
+
+long elapsed_ms(clock::time_point since)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - since).count();
+}
 
 std::string log_date(std::chrono::system_clock::time_point t)
 {
@@ -160,12 +165,12 @@ void server::impl::write_log(const frontend_rt& fe, const tcp::endpoint& peer, c
 {
     if (!log || !fe.httplog)
         return;
-    long ta = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - lg.start).count();
+    long ta = elapsed_ms(lg.start);
     int conns = actconn.load(std::memory_order_relaxed);
     // One fprintf per line: stdio locks the FILE, so lines never interleave.
     std::string line = fmt::format(
-        "{}:{} [{}] {} {}/{} {}/0/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 \"{}\"\n", peer.address().to_string(),
-        peer.port(), log_date(lg.accept_date), fe.name, lg.backend, lg.server, lg.t_request, lg.t_connect,
+        "{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 \"{}\"\n", peer.address().to_string(),
+        peer.port(), log_date(lg.accept_date), fe.name, lg.backend, lg.server, lg.t_request, lg.t_queue, lg.t_connect,
         lg.t_response, ta, lg.status, lg.bytes, lg.term, conns, conns, lg.line);
     std::fputs(line.c_str(), log);
     std::fflush(log);
@@ -338,6 +343,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                         // request goes on to its backend, which finds the
                         // client gone before choosing a server.
                         std::copy_n("CR--", 4, lg.term);
+                        lg.t_request = elapsed_ms(start);
                         if (fe.default_backend >= 0)
                             lg.backend = rt.backends[static_cast<std::size_t>(fe.default_backend)].name;
                     }
@@ -347,7 +353,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                 pending.append(chunk.data(), asked - req.body().size);
             }
         }
-        lg.t_request = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count();
+        lg.t_request = elapsed_ms(start);
 
         if (fe.default_backend < 0) {
             co_await send_error(client, fe, nullptr, 503, lg, "SC--");
@@ -365,6 +371,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         }
         const server_rt& srv_rt = be.servers[srv_index];
         lg.server = srv_rt.name;
+        lg.t_queue = 0;
         struct in_progress { // counts this request against the server until it ends
             std::atomic<int>& n;
             explicit in_progress(std::atomic<int>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
@@ -406,7 +413,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                     co_return;
                 }
                 lg.t_connect =
-                    std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - connect_start).count();
+                    elapsed_ms(connect_start);
                 srv_slot->socket().set_option(tcp::no_delay(true), ec);
             } else {
                 lg.t_connect = 0;
@@ -477,7 +484,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                 break;
         }
         beast::tcp_stream& srv = *srv_slot;
-        lg.t_response = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - response_start).count();
+        lg.t_response = elapsed_ms(response_start);
         auto& res = rp->get();
         lg.status = static_cast<int>(res.result_int());
         // A body delimited by the server closing cannot be kept alive.
@@ -593,7 +600,7 @@ asio::awaitable<void> server::impl::health_check(worker& w, const backend_rt& be
             probe.expires_after(limit);
             co_await probe.async_connect(s.ep, with_ec(ec));
         } // the probe connection closes here
-        long took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - started).count();
+        long took = elapsed_ms(started);
         bool ok = !ec;
         if (ok) {
             ++successes;
