@@ -168,6 +168,7 @@ int main(int argc, char** argv)
         proxy = std::move(*started);
         for (const auto& l : proxy->listening())
             fmt::print("bulwarkd: proxy: {} ({} thread{})\n", l, threads, threads == 1 ? "" : "s");
+        fmt::print("bulwarkd: proxy: maxconn {}\n", proxy->maxconn());
     } else {
         fmt::print("bulwarkd: no HTTP frontend to serve.\n");
     }

@@ -184,7 +184,7 @@ constexpr std::array table{
     section_kw{"master-worker", G, kw_flag, L},
     section_kw{"quiet", G, kw_flag, {}},
     section_kw{"nbthread", G, kw_nbthread, {}},
-    section_kw{"maxconn", G, kw_maxconn, P},
+    section_kw{"maxconn", G, kw_maxconn, {}},
     section_kw{"log", G, kw_log, P},
     section_kw{"stats", G, kw_stats, L},
     section_kw{"user", G, kw_user, L},

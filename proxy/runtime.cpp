@@ -32,6 +32,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
     rt.threads = cfg.global.nbthread > 0 ? cfg.global.nbthread : static_cast<int>(std::max(1u, cores));
     rt.bufsize = cfg.global.tune_bufsize;
     rt.maxhdr = cfg.global.tune_http_maxhdr;
+    rt.maxconn = cfg.global.maxconn;
     asio::io_context resolver_ctx;
     tcp::resolver resolver(resolver_ctx);
 
@@ -52,6 +53,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
             b.connect = *p.timeout.connect;
         if (p.timeout.server)
             b.server = *p.timeout.server;
+        b.queue = p.timeout.queue ? *p.timeout.queue : b.connect; // HAProxy's fallback
         auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
         b.forwardfor = bopt("forwardfor");
         b.check = p.timeout.check;
@@ -71,6 +73,8 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
                 r.inter = s.inter;
                 r.rise = s.rise;
                 r.fall = s.fall;
+                r.maxconn = s.maxconn;
+                r.weight = s.weight;
                 r.health = rt.servers++;
                 return r;
             };
@@ -130,6 +134,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         f.forwardfor = opt("forwardfor");
         f.server_close = opt("http-server-close") || opt("httpclose");
         f.httplog = opt("httplog");
+        f.maxconn = p.maxconn;
         if (p.has_be())
             f.default_backend = backend_index(p.name);
         if (p.default_backend)

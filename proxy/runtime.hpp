@@ -29,6 +29,8 @@ struct server_rt {
     bool check = false;        // TCP health check every `inter`
     ms inter{2000};
     int rise = 2, fall = 3;
+    int maxconn = 0;           // requests at once; 0: unlimited. Beyond: the backend's queue
+    int weight = 1;            // share of round robin; 0: never chosen
     std::size_t health = 0;    // index of its up/down flag in the proxy's health table
 };
 
@@ -40,6 +42,7 @@ struct backend_rt {
     std::map<int, std::string> errorfiles;  // status -> full HTTP response
     std::vector<server_rt> servers;
     ms connect = no_timeout, server = no_timeout;
+    ms queue = no_timeout;           // timeout queue: how long a request waits for a server slot
     std::optional<ms> check;         // timeout check
     bool forwardfor = false;
     bool server_close = false;       // option http-server-close / httpclose
@@ -56,6 +59,7 @@ struct frontend_rt {
     bool forwardfor = false;
     bool server_close = false;
     bool httplog = false;
+    int maxconn = 0;                 // connections at once; 0: only the global limit
     int default_backend = -1;        // index into runtime::backends
 };
 
@@ -63,6 +67,7 @@ struct runtime {
     std::vector<frontend_rt> frontends;
     std::vector<backend_rt> backends;
     int threads = 1;
+    int maxconn = 0;                 // global: client connections at once (see build_runtime)
     std::size_t bufsize = 16384;     // tune.bufsize: header limit and request buffering
     int maxhdr = 101;                // tune.http.maxhdr: header lines per request
     std::vector<std::string> notes;  // what the config asks that is not served, said at start

@@ -17,8 +17,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <ctime>
+#include <deque>
+#include <mutex>
 #include <limits>
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <thread>
 
@@ -36,6 +39,8 @@ namespace {
 inline auto with_ec(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
 constexpr std::size_t chunk_size = 16384;
 constexpr std::size_t max_idle_per_server = 64; // per thread
+// pick_server's answer when every server up is at its maxconn.
+constexpr std::size_t queued = SIZE_MAX - 1;
 
 // An idle connection the server has closed reads as EOF at once; one still
 // open has nothing to read. A peek tells them apart without consuming.
@@ -102,7 +107,8 @@ void classify(const client_stream& s, error_code& ec) { s.classify(ec); }
 struct worker {
     asio::io_context io{1};
     std::vector<std::pair<tcp::acceptor, const frontend_rt*>> listeners;
-    std::vector<std::size_t> rr; // per backend
+    std::vector<std::size_t> rr;             // per backend: where leastconn's scan starts
+    std::vector<std::vector<int>> rr_weight; // per backend and server: smooth weighted round robin
     // Idle keep-alive server connections, per backend and server.
     std::vector<std::vector<std::vector<beast::tcp_stream>>> idle;
     std::thread thread;
@@ -136,6 +142,21 @@ std::string log_date(std::chrono::system_clock::time_point t)
     return fmt::format("{}.{:03}", buf, ms);
 }
 
+// A request waiting in its backend's queue for a server slot.
+struct waiter {
+    asio::steady_timer timer;         // 'timeout queue'; cancelled when a slot is handed over
+    std::size_t server = SIZE_MAX;    // the server whose slot it got (set under the queue's lock)
+    explicit waiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
+};
+
+// The only lock in the proxy, taken when a server is full: a request
+// joining the queue, or a slot freed while some wait.
+struct backend_queue {
+    std::mutex m;
+    std::deque<std::shared_ptr<waiter>> waiting;
+    std::atomic<int> length{0}; // read without the lock by whoever frees a slot
+};
+
 } // namespace
 
 struct server::impl {
@@ -147,12 +168,21 @@ struct server::impl {
     // One flag per server, written by the health checker (thread 0) and
     // read by every session: a server starts UP, as in HAProxy.
     std::unique_ptr<std::atomic<bool>[]> up;
-    // Requests in progress per server (same index), for leastconn.
+    // Requests in progress per server (same index): its slots, against
+    // its maxconn, and leastconn's measure.
     std::unique_ptr<std::atomic<int>[]> active;
+    // Per backend: the requests waiting for a slot (HAProxy's backend queue).
+    std::unique_ptr<backend_queue[]> queues;
+    // Client connections per frontend (same index as rt.frontends).
+    std::unique_ptr<std::atomic<int>[]> feconn;
 
     bool is_up(const server_rt& s) const { return up[s.health].load(std::memory_order_relaxed); }
     asio::awaitable<void> health_check(worker& w, const backend_rt& be, const server_rt& s);
-    std::size_t pick_server(worker& w, std::size_t bi, const backend_rt& be, const tcp::endpoint& peer) const;
+    bool take_slot(const server_rt& s);
+    void release_slot(std::size_t bi, const backend_rt& be, std::size_t si);
+    std::size_t pick_server(worker& w, std::size_t bi, const backend_rt& be, const tcp::endpoint& peer);
+    bool full(const frontend_rt& fe) const;
+    bool reserve_connection(const frontend_rt& fe);
 
     asio::awaitable<void> accept_loop(worker& w, tcp::acceptor& acc, const frontend_rt& fe);
     asio::awaitable<void> session(worker& w, const frontend_rt& fe, tcp::socket sock);
@@ -254,11 +284,15 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
     sock.set_option(tcp::no_delay(true), ec);
     client_stream client(std::move(sock));
     beast::flat_buffer cbuf;
-    actconn.fetch_add(1, std::memory_order_relaxed);
-    struct guard {
-        std::atomic<int>& n;
-        ~guard() { n.fetch_sub(1, std::memory_order_relaxed); }
-    } g{actconn};
+    struct guard { // the connection counts taken by accept_loop
+        std::atomic<int>& all;
+        std::atomic<int>& here;
+        ~guard()
+        {
+            all.fetch_sub(1, std::memory_order_relaxed);
+            here.fetch_sub(1, std::memory_order_relaxed);
+        }
+    } g{actconn, feconn[static_cast<std::size_t>(&fe - rt.frontends.data())]};
 
     for (bool first = true;; first = false) {
         request_log lg;
@@ -362,21 +396,58 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         }
         const backend_rt& be = rt.backends[static_cast<std::size_t>(fe.default_backend)];
         lg.backend = be.name;
-        const std::size_t srv_index =
-            pick_server(w, static_cast<std::size_t>(fe.default_backend), be, peer); // none up: 503
-        if (srv_index == be.servers.size()) {
+        const auto bi = static_cast<std::size_t>(fe.default_backend);
+        std::size_t srv_index = pick_server(w, bi, be, peer);
+        if (srv_index == be.servers.size()) { // none up
             co_await send_error(client, fe, &be, 503, lg, "SC--");
             write_log(fe, peer, lg);
             co_return;
         }
+        if (srv_index == queued) { // every server up is full: wait in line, up to 'timeout queue'
+            auto queue_start = clock::now();
+            auto wt = std::make_shared<waiter>(client.get_executor());
+            auto& q = queues[bi];
+            {
+                std::lock_guard lock(q.m);
+                // In line before looking again, so that a slot freed meanwhile
+                // is either seen here or handed to us by release_slot.
+                q.length.fetch_add(1);
+                srv_index = pick_server(w, bi, be, peer);
+                if (srv_index == queued) {
+                    q.waiting.push_back(wt);
+                } else {
+                    q.length.fetch_sub(1);
+                }
+            }
+            if (srv_index == queued) {
+                wt->timer.expires_after(be.queue);
+                co_await wt->timer.async_wait(with_ec(ec));
+                {
+                    std::lock_guard lock(q.m);
+                    if (wt->server == SIZE_MAX) { // not served in time: leave the line
+                        std::erase(q.waiting, wt);
+                        q.length.fetch_sub(1);
+                    }
+                }
+                srv_index = wt->server;
+            }
+            lg.t_queue = elapsed_ms(queue_start);
+            if (srv_index == SIZE_MAX || srv_index == be.servers.size()) {
+                co_await send_error(client, fe, &be, 503, lg, "sQ--");
+                write_log(fe, peer, lg);
+                co_return;
+            }
+        } else {
+            lg.t_queue = 0;
+        }
         const server_rt& srv_rt = be.servers[srv_index];
         lg.server = srv_rt.name;
-        lg.t_queue = 0;
-        struct in_progress { // counts this request against the server until it ends
-            std::atomic<int>& n;
-            explicit in_progress(std::atomic<int>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
-            ~in_progress() { n.fetch_sub(1, std::memory_order_relaxed); }
-        } hold{active[srv_rt.health]};
+        struct slot_guard { // the server slot this request holds, until it ends
+            impl& im;
+            std::size_t bi, si;
+            const backend_rt& be;
+            ~slot_guard() { im.release_slot(bi, be, si); }
+        } hold{*this, bi, srv_index, be};
 
         // A request with no body left to stream can be sent again when an idle
         // server connection turns out to have been closed under us.
@@ -525,35 +596,94 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
     }
 }
 
+// Waits `d`; false when the wait was cancelled (the proxy stops).
+static asio::awaitable<bool> pause_for(asio::steady_timer& t, std::chrono::milliseconds d)
+{
+    error_code ec;
+    t.expires_after(d);
+    co_await t.async_wait(with_ec(ec));
+    co_return !ec;
+}
+
 asio::awaitable<void> server::impl::accept_loop(worker& w, tcp::acceptor& acc, const frontend_rt& fe)
 {
+    asio::steady_timer pause(w.io);
     for (;;) {
         error_code ec;
+        // At maxconn (global or this frontend's) new connections wait, as in
+        // HAProxy, until one here closes: in the kernel's backlog, and at
+        // most one per listener accepted but not served. The place is taken
+        // before the session runs, so two threads cannot both take the last.
+        while (full(fe) && co_await pause_for(pause, std::chrono::milliseconds(5)))
+            ;
         tcp::socket s = co_await acc.async_accept(with_ec(ec));
         if (ec == asio::error::operation_aborted)
             co_return;
         if (ec) { // out of file descriptors, say: back off instead of spinning
-            asio::steady_timer t(w.io, std::chrono::milliseconds(100));
-            co_await t.async_wait(with_ec(ec));
+            pause.expires_after(std::chrono::milliseconds(100));
+            co_await pause.async_wait(with_ec(ec));
             continue;
         }
+        bool reserved;
+        while (!(reserved = reserve_connection(fe)) && co_await pause_for(pause, std::chrono::milliseconds(5)))
+            ;
+        if (!reserved)
+            co_return;
         asio::co_spawn(w.io, session(w, fe, std::move(s)), asio::detached);
     }
 }
 
-// The server for a request, among those up: round robin (per thread),
+bool server::impl::take_slot(const server_rt& s)
+{
+    auto& n = active[s.health];
+    if (s.maxconn == 0) {
+        n.fetch_add(1);
+        return true;
+    }
+    int cur = n.load();
+    while (cur < s.maxconn)
+        if (n.compare_exchange_weak(cur, cur + 1))
+            return true;
+    return false;
+}
+
+// Frees the slot of server si; if requests wait, the first in line takes it
+// over (the slot never goes back to the pool in between) and is woken on
+// its own thread.
+void server::impl::release_slot(std::size_t bi, const backend_rt& be, std::size_t si)
+{
+    active[be.servers[si].health].fetch_sub(1);
+    auto& q = queues[bi];
+    if (q.length.load() == 0)
+        return;
+    std::lock_guard lock(q.m);
+    if (q.waiting.empty() || !is_up(be.servers[si]) || !take_slot(be.servers[si]))
+        return;
+    auto wt = std::move(q.waiting.front());
+    q.waiting.pop_front();
+    q.length.fetch_sub(1);
+    wt->server = si;
+    asio::post(wt->timer.get_executor(), [wt] { wt->timer.cancel(); });
+}
+
+// The server for a request, among those up with a free slot, its slot
+// taken: smooth weighted round robin (per thread, as nginx does it),
 // leastconn (fewest requests in progress, ties in round-robin order) or
 // source (a hash of the client address over the servers up). Returns
-// be.servers.size() when none is up.
-std::size_t server::impl::pick_server(worker& w, std::size_t bi, const backend_rt& be, const tcp::endpoint& peer) const
+// be.servers.size() when none is up, `queued` when every server up is full.
+std::size_t server::impl::pick_server(worker& w, std::size_t bi, const backend_rt& be, const tcp::endpoint& peer)
 {
     const std::size_t n = be.servers.size();
+    auto has_room = [&](const server_rt& s) {
+        return s.maxconn == 0 || active[s.health].load(std::memory_order_relaxed) < s.maxconn;
+    };
     if (be.algo == balance_algo::source) {
-        std::vector<std::size_t> ups;
-        for (std::size_t i = 0; i < n; ++i)
+        std::size_t ups[256];
+        std::size_t count = 0;
+        for (std::size_t i = 0; i < n && count < std::size(ups); ++i)
             if (is_up(be.servers[i]))
-                ups.push_back(i);
-        if (ups.empty())
+                ups[count++] = i;
+        if (count == 0)
             return n;
         std::uint64_t h = 1469598103934665603ull; // FNV-1a over the address bytes
         auto addr = peer.address();
@@ -565,23 +695,68 @@ std::size_t server::impl::pick_server(worker& w, std::size_t bi, const backend_r
             mix(addr.to_v4().to_bytes());
         else
             mix(addr.to_v6().to_bytes());
-        return ups[h % ups.size()];
+        std::size_t i = ups[h % count];
+        return take_slot(be.servers[i]) ? i : queued; // the client's server, or its turn
     }
-    std::size_t best = n;
-    std::size_t start = w.rr[bi]++;
-    for (std::size_t k = 0; k < n; ++k) {
-        std::size_t i = (start + k) % n;
-        if (!is_up(be.servers[i]))
-            continue;
+    bool any_up = false;
+    for (int attempt = 0; attempt < 4; ++attempt) { // another thread may take the slot first
+        std::size_t best = n;
         if (be.algo == balance_algo::roundrobin) {
-            w.rr[bi] = start + k + 1;
-            return i;
+            auto& cur = w.rr_weight[bi];
+            int total = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                const auto& s = be.servers[i];
+                if (s.weight == 0 || !is_up(s))
+                    continue;
+                any_up = true;
+                if (!has_room(s))
+                    continue;
+                cur[i] += s.weight;
+                total += s.weight;
+                if (best == n || cur[i] > cur[best])
+                    best = i;
+            }
+            if (best != n)
+                cur[best] -= total;
+        } else {
+            std::size_t start = w.rr[bi]++;
+            for (std::size_t k = 0; k < n; ++k) {
+                std::size_t i = (start + k) % n;
+                const auto& s = be.servers[i];
+                if (!is_up(s))
+                    continue;
+                any_up = true;
+                if (has_room(s) && (best == n || active[s.health].load(std::memory_order_relaxed) <
+                                                     active[be.servers[best].health].load(std::memory_order_relaxed)))
+                    best = i;
+            }
         }
-        if (best == n || active[be.servers[i].health].load(std::memory_order_relaxed) <
-                             active[be.servers[best].health].load(std::memory_order_relaxed))
-            best = i;
+        if (best == n)
+            return any_up ? queued : n;
+        if (take_slot(be.servers[best]))
+            return best;
     }
-    return best;
+    return queued;
+}
+
+bool server::impl::full(const frontend_rt& fe) const
+{
+    const auto& here = feconn[static_cast<std::size_t>(&fe - rt.frontends.data())];
+    return (rt.maxconn > 0 && actconn.load(std::memory_order_relaxed) >= rt.maxconn) ||
+           (fe.maxconn > 0 && here.load(std::memory_order_relaxed) >= fe.maxconn);
+}
+
+bool server::impl::reserve_connection(const frontend_rt& fe)
+{
+    auto& here = feconn[static_cast<std::size_t>(&fe - rt.frontends.data())];
+    int all = actconn.fetch_add(1) + 1;
+    int mine = here.fetch_add(1) + 1;
+    if ((rt.maxconn > 0 && all > rt.maxconn) || (fe.maxconn > 0 && mine > fe.maxconn)) {
+        actconn.fetch_sub(1);
+        here.fetch_sub(1);
+        return false;
+    }
+    return true;
 }
 
 // A TCP health check: a connection attempt every `inter`; `fall` failures
@@ -641,11 +816,29 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
     auto im = std::make_unique<impl>();
     im->rt = std::move(rt);
     im->log = log;
+    // Each proxied connection needs two descriptors (client, server) and the
+    // idle pools keep some: take the hard limit, and derive maxconn from it
+    // when the config gives none, as HAProxy does.
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    const long reserve = 100 + static_cast<long>(im->rt.threads * im->rt.servers * 4);
+    const long fit = std::max(1L, (static_cast<long>(std::min<rlim_t>(nofile.rlim_cur, 1'000'000)) - reserve) / 2);
+    if (im->rt.maxconn == 0)
+        im->rt.maxconn = static_cast<int>(fit);
+    else if (im->rt.maxconn > fit)
+        std::fprintf(stderr,
+                     "[WARNING] maxconn %d needs more file descriptors than the limit (%lu) allows: connections "
+                     "beyond about %ld will fail to open\n",
+                     im->rt.maxconn, static_cast<unsigned long>(nofile.rlim_cur), fit);
     for (int t = 0; t < im->rt.threads; ++t) {
         auto w = std::make_unique<worker>();
         w->rr.assign(im->rt.backends.size(), static_cast<std::size_t>(t)); // threads start apart
-        for (const auto& be : im->rt.backends)
+        for (const auto& be : im->rt.backends) {
             w->idle.emplace_back(be.servers.size());
+            w->rr_weight.emplace_back(be.servers.size(), 0);
+        }
         for (const auto& fe : im->rt.frontends)
             for (const auto& ep : fe.binds) {
                 tcp::acceptor acc(w->io);
@@ -674,6 +867,10 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
         im->up[i].store(true);
         im->active[i].store(0);
     }
+    im->queues = std::make_unique<backend_queue[]>(im->rt.backends.size());
+    im->feconn = std::make_unique<std::atomic<int>[]>(im->rt.frontends.size());
+    for (std::size_t i = 0; i < im->rt.frontends.size(); ++i)
+        im->feconn[i].store(0);
     for (const auto& be : im->rt.backends) // the checks run on thread 0
         for (const auto& sv : be.servers)
             if (sv.check)
@@ -698,6 +895,8 @@ void server::stop()
         if (w->thread.joinable())
             w->thread.join();
 }
+
+int server::maxconn() const { return impl_->rt.maxconn; }
 
 std::vector<std::string> server::listening() const
 {

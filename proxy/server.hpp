@@ -28,6 +28,9 @@ public:
 
     // "frontend www: 127.0.0.1:8080", one per listener, for the start banner.
     std::vector<std::string> listening() const;
+    // The global connection limit in force: 'maxconn' from the config, or
+    // derived from the file descriptor limit.
+    int maxconn() const;
 
     struct impl;
 

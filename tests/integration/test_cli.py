@@ -73,11 +73,12 @@ def test_keywords_lists_every_registry_row(bulwarkd):
     assert built == [
         "bind-opt:id", "bind-opt:name", "keyword:bind", "keyword:block", "keyword:ca-base", "keyword:crt-base",
         "keyword:default-path", "keyword:default_backend", "keyword:description", "keyword:description",
-        "keyword:errorfile", "keyword:id", "keyword:nbproc", "keyword:nbthread", "keyword:node", "keyword:presetenv",
-        "keyword:quiet", "keyword:server", "keyword:setenv", "keyword:tune.bufsize", "keyword:tune.http.maxhdr",
-        "keyword:unsetenv",
+        "keyword:errorfile", "keyword:id", "keyword:maxconn", "keyword:maxconn", "keyword:nbproc", "keyword:nbthread",
+        "keyword:node", "keyword:presetenv", "keyword:quiet", "keyword:server", "keyword:setenv",
+        "keyword:tune.bufsize", "keyword:tune.http.maxhdr", "keyword:unsetenv",
         "option:forwardfor", "option:http-buffer-request", "option:http-server-close", "option:httplog",
-        "server-opt:check", "server-opt:fall", "server-opt:id", "server-opt:inter", "server-opt:rise",
+        "server-opt:check", "server-opt:fall", "server-opt:id", "server-opt:inter", "server-opt:maxconn",
+        "server-opt:rise", "server-opt:weight",
         "timeout:check", "timeout:client", "timeout:connect", "timeout:http-keep-alive", "timeout:http-request",
-        "timeout:server"]
+        "timeout:queue", "timeout:server"]
     assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])

@@ -31,6 +31,9 @@ class Backend:
     def __init__(self, delay=0.0, drop_after_response=False, slow_paths=()):
         self.requests = []      # (method, path, headers dict, body)
         self.connections = 0
+        self.in_progress = 0    # requests being answered now, and the most ever at once
+        self.most_at_once = 0
+        self.lock = threading.Lock()
         self.delay = delay
         self.drop_after_response = drop_after_response  # close without saying so
         self.slow_paths = set(slow_paths)  # paths answered after 1 s
@@ -60,10 +63,15 @@ class Backend:
                 else:
                     body = self.rfile.read(length) if length else b""
                 backend.requests.append((self.command, self.path, dict(self.headers), body))
+                with backend.lock:
+                    backend.in_progress += 1
+                    backend.most_at_once = max(backend.most_at_once, backend.in_progress)
                 if backend.delay:
                     time.sleep(backend.delay)
                 if self.path in backend.slow_paths:
                     time.sleep(1.0)
+                with backend.lock:
+                    backend.in_progress -= 1
                 out = f"ok {self.command} {self.path} {len(body)}\n".encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(out)))
@@ -145,7 +153,7 @@ def backend():
     b.close()
 
 
-def config(fe_port, be_port, extra_fe="", extra_be="", timeouts="timeout http-request 1s"):
+def config(fe_port, be_port, extra_fe="", extra_be="", timeouts="timeout http-request 1s", server_opts=""):
     return f"""
 global
     nbthread 2
@@ -162,7 +170,7 @@ frontend www
     default_backend app
 backend app
 {extra_be}
-    server s1 127.0.0.1:{be_port}
+    server s1 127.0.0.1:{be_port} {server_opts}
 """
 
 
