@@ -45,9 +45,11 @@ config file expand to environment variables, as in HAProxy.
 What runs today: bulwarkd loads and checks the whole configuration and
 reports, as a warning, every keyword whose behaviour is not built yet. It
 then serves the HTTP frontends (plain HTTP/1.1 on ip:port binds) in front
-of their default_backend (balance roundrobin, leastconn or source; TCP
-health checks), logging a line per request with 'option httplog', until
-SIGINT or SIGTERM, and exits 0. TLS, tcp mode, unix sockets, ACL rules
+of their backend (default_backend, or a use_backend without condition;
+balance roundrobin with weights, leastconn or source; server maxconn with
+the backend queue; TCP health checks), logging a line per request with 'option httplog', until
+SIGINT or SIGTERM, and exits 0. Counters per frontend, backend and server
+are printed on SIGUSR1 and at exit. TLS, tcp mode, unix sockets, ACL rules
 and the packet filter are not built yet: bulwarkd says at start what it
 skips. It never reads standard input.
 
@@ -55,7 +57,32 @@ Exit status: 0 on success, 1 on a configuration error, 2 on a usage error.
 )";
 
 volatile std::sig_atomic_t stop_signal = 0;
+volatile std::sig_atomic_t stats_asked = 0;
 void on_signal(int sig) { stop_signal = sig; }
+void on_usr1(int) { stats_asked = 1; }
+
+std::string traffic_text(const bulwark::proxy::server::traffic& t)
+{
+    return fmt::format("requests {} (1xx {}, 2xx {}, 3xx {}, 4xx {}, 5xx {}, none {}), bytes out {}", t.requests,
+                       t.status[0], t.status[1], t.status[2], t.status[3], t.status[4], t.status[5], t.bytes_out);
+}
+
+void print_stats(const bulwark::proxy::server& proxy)
+{
+    auto st = proxy.read_stats();
+    for (const auto& f : st.frontends)
+        fmt::print("bulwarkd: stats: frontend {}: connections {}, {}, request errors {}\n", f.name, f.connections,
+                   traffic_text(f.t), f.request_errors);
+    for (const auto& b : st.backends) {
+        fmt::print("bulwarkd: stats: backend {}: {}, connect errors {}, response errors {}, queue timeouts {}, "
+                   "no server {}\n",
+                   b.name, traffic_text(b.t), b.connect_errors, b.response_errors, b.queue_timeouts, b.no_server);
+        for (const auto& sv : b.servers)
+            fmt::print("bulwarkd: stats: server {}: {}, connect errors {}, response errors {}\n", sv.name,
+                       traffic_text(sv.t), sv.connect_errors, sv.response_errors);
+    }
+    std::fflush(stdout);
+}
 
 void print_diags(const diagnostics& d, bool quiet)
 {
@@ -144,9 +171,11 @@ int main(int argc, char** argv)
     sigemptyset(&stops);
     sigaddset(&stops, SIGINT);
     sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGUSR1);
     sigprocmask(SIG_BLOCK, &stops, &old);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
+    std::signal(SIGUSR1, on_usr1);
     std::signal(SIGPIPE, SIG_IGN);
     fmt::print("bulwarkd {}: loaded {}: {}.\n", bulwark::version, what, summary(r.cfg));
 
@@ -175,12 +204,20 @@ int main(int argc, char** argv)
     if (!r.cfg.shields.empty())
         fmt::print("bulwarkd: the packet filter (issue #4) is not built yet: shield '{}' is not run.\n",
                    r.cfg.shields[0].name);
-    fmt::print("bulwarkd: running; SIGINT or SIGTERM stops it.\n");
+    fmt::print("bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n");
     std::fflush(stdout);
-    while (!stop_signal)
+    while (!stop_signal) {
         sigsuspend(&old);
+        if (stats_asked) {
+            stats_asked = 0;
+            if (proxy)
+                print_stats(*proxy);
+        }
+    }
     if (proxy)
         proxy->stop();
     fmt::print("bulwarkd: {} received, exiting.\n", strsignal(stop_signal));
+    if (proxy)
+        print_stats(*proxy);
     return 0;
 }

@@ -103,6 +103,31 @@ private:
 void classify(const beast::tcp_stream&, error_code&) {} // tcp_stream reports timeouts itself
 void classify(const client_stream& s, error_code& ec) { s.classify(ec); }
 
+// A counter written by one thread and read by any: relaxed, so that an
+// increment is a plain add (no lock prefix), yet reading it is no race.
+struct counter {
+    std::atomic<std::uint64_t> v{0};
+    void add(std::uint64_t n = 1) { v.store(v.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+    std::uint64_t get() const { return v.load(std::memory_order_relaxed); }
+};
+
+struct traffic_counters {
+    counter requests, bytes_out;
+    counter status[6];
+};
+struct fe_counters {
+    counter connections, request_errors;
+    traffic_counters t;
+};
+struct srv_counters {
+    counter connect_errors, response_errors;
+    traffic_counters t;
+};
+struct be_counters {
+    counter connect_errors, response_errors, queue_timeouts, no_server;
+    traffic_counters t;
+};
+
 // Per thread: its io_context, listeners and round-robin positions.
 struct worker {
     asio::io_context io{1};
@@ -112,6 +137,10 @@ struct worker {
     // Idle keep-alive server connections, per backend and server.
     std::vector<std::vector<std::vector<beast::tcp_stream>>> idle;
     std::thread thread;
+    // Its counters, per frontend, backend and server (health index).
+    std::unique_ptr<fe_counters[]> fe_count;
+    std::unique_ptr<be_counters[]> be_count;
+    std::unique_ptr<srv_counters[]> srv_count;
 };
 
 // What one request's log line says (HAProxy's httplog fields).
@@ -122,6 +151,7 @@ struct request_log {
     int status = -1; // -1: nothing answered
     std::uint64_t bytes = 0;
     std::string backend, server = "<NOSRV>";
+    int backend_index = -1, server_index = -1; // for the counters: rt.backends, server health index
     char term[5] = "----";
     std::string line = "<BADREQ>";
 };
@@ -188,11 +218,39 @@ struct server::impl {
     asio::awaitable<void> session(worker& w, const frontend_rt& fe, tcp::socket sock);
     asio::awaitable<void> send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
                                      int status, request_log& lg, const char* term);
-    void write_log(const frontend_rt& fe, const tcp::endpoint& peer, const request_log& lg);
+    void finish(worker& w, const frontend_rt& fe, const tcp::endpoint& peer, const request_log& lg);
 };
 
-void server::impl::write_log(const frontend_rt& fe, const tcp::endpoint& peer, const request_log& lg)
+void count_traffic(traffic_counters& c, const request_log& lg)
 {
+    c.requests.add();
+    c.status[lg.status >= 100 && lg.status < 600 ? lg.status / 100 - 1 : 5].add();
+    c.bytes_out.add(lg.bytes);
+}
+
+// Every request ends here: its counters, then its log line.
+void server::impl::finish(worker& w, const frontend_rt& fe, const tcp::endpoint& peer, const request_log& lg)
+{
+    auto& f = w.fe_count[static_cast<std::size_t>(&fe - rt.frontends.data())];
+    count_traffic(f.t, lg);
+    const char who = lg.term[0], phase = lg.term[1];
+    if (who == 'C' || who == 'c' || who == 'P')
+        f.request_errors.add();
+    bool server_side = who == 'S' || who == 's';
+    if (lg.backend_index >= 0) {
+        auto& b = w.be_count[static_cast<std::size_t>(lg.backend_index)];
+        count_traffic(b.t, lg);
+        b.connect_errors.add(server_side && phase == 'C' && lg.server_index >= 0);
+        b.no_server.add(server_side && phase == 'C' && lg.server_index < 0);
+        b.response_errors.add(server_side && (phase == 'H' || phase == 'D'));
+        b.queue_timeouts.add(server_side && phase == 'Q');
+    }
+    if (lg.server_index >= 0) {
+        auto& sc = w.srv_count[static_cast<std::size_t>(lg.server_index)];
+        count_traffic(sc.t, lg);
+        sc.connect_errors.add(server_side && phase == 'C');
+        sc.response_errors.add(server_side && (phase == 'H' || phase == 'D'));
+    }
     if (!log || !fe.httplog)
         return;
     long ta = elapsed_ms(lg.start);
@@ -293,6 +351,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
             here.fetch_sub(1, std::memory_order_relaxed);
         }
     } g{actconn, feconn[static_cast<std::size_t>(&fe - rt.frontends.data())]};
+    w.fe_count[static_cast<std::size_t>(&fe - rt.frontends.data())].connections.add();
 
     for (bool first = true;; first = false) {
         request_log lg;
@@ -324,7 +383,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                 if (!rd.started()) {
                     if (ec == beast::error::timeout && first) { // HAProxy answers 408 here too
                         co_await send_error(client, fe, nullptr, 408, lg, "cR--");
-                        write_log(fe, peer, lg);
+                        finish(w, fe, peer, lg);
                     }
                     co_return; // an idle keep-alive connection just closes
                 }
@@ -334,14 +393,14 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                     std::copy_n("CR--", 4, lg.term);
                     lg.status = 400;
                 }
-                write_log(fe, peer, lg);
+                finish(w, fe, peer, lg);
                 co_return;
             }
             cbuf.commit(n);
         }
         if (st == head_state::error) {
             co_await send_error(client, fe, nullptr, rd.status(), lg, "PR--");
-            write_log(fe, peer, lg);
+            finish(w, fe, peer, lg);
             co_return;
         }
         const auto start = lg.start;
@@ -381,7 +440,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                         if (fe.default_backend >= 0)
                             lg.backend = rt.backends[static_cast<std::size_t>(fe.default_backend)].name;
                     }
-                    write_log(fe, peer, lg);
+                    finish(w, fe, peer, lg);
                     co_return;
                 }
                 pending.append(chunk.data(), asked - req.body().size);
@@ -391,16 +450,17 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
 
         if (fe.default_backend < 0) {
             co_await send_error(client, fe, nullptr, 503, lg, "SC--");
-            write_log(fe, peer, lg);
+            finish(w, fe, peer, lg);
             co_return;
         }
         const backend_rt& be = rt.backends[static_cast<std::size_t>(fe.default_backend)];
         lg.backend = be.name;
+        lg.backend_index = fe.default_backend;
         const auto bi = static_cast<std::size_t>(fe.default_backend);
         std::size_t srv_index = pick_server(w, bi, be, peer);
         if (srv_index == be.servers.size()) { // none up
             co_await send_error(client, fe, &be, 503, lg, "SC--");
-            write_log(fe, peer, lg);
+            finish(w, fe, peer, lg);
             co_return;
         }
         if (srv_index == queued) { // every server up is full: wait in line, up to 'timeout queue'
@@ -434,7 +494,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
             lg.t_queue = elapsed_ms(queue_start);
             if (srv_index == SIZE_MAX || srv_index == be.servers.size()) {
                 co_await send_error(client, fe, &be, 503, lg, "sQ--");
-                write_log(fe, peer, lg);
+                finish(w, fe, peer, lg);
                 co_return;
             }
         } else {
@@ -442,6 +502,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         }
         const server_rt& srv_rt = be.servers[srv_index];
         lg.server = srv_rt.name;
+        lg.server_index = static_cast<int>(srv_rt.health);
         struct slot_guard { // the server slot this request holds, until it ends
             impl& im;
             std::size_t bi, si;
@@ -480,7 +541,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                 co_await srv_slot->async_connect(srv_rt.ep, with_ec(ec));
                 if (ec) {
                     co_await send_error(client, fe, &be, 503, lg, ec == beast::error::timeout ? "sC--" : "SC--");
-                    write_log(fe, peer, lg);
+                    finish(w, fe, peer, lg);
                     co_return;
                 }
                 lg.t_connect =
@@ -503,7 +564,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                         std::copy_n(rec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
                         if (rec == beast::error::timeout)
                             co_await send_error(client, fe, &be, 408, lg, "cD--");
-                        write_log(fe, peer, lg);
+                        finish(w, fe, peer, lg);
                         co_return;
                     }
                     ec = rec;
@@ -513,7 +574,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                 continue; // the idle connection was gone: once more on a new one
             if (ec) {
                 co_await send_error(client, fe, &be, 502, lg, "SH--");
-                write_log(fe, peer, lg);
+                finish(w, fe, peer, lg);
                 co_return;
             }
 
@@ -537,7 +598,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                     }
                     co_await send_error(client, fe, &be, ec == beast::error::timeout ? 504 : 502, lg,
                                         ec == beast::error::timeout ? "sH--" : "SH--");
-                    write_log(fe, peer, lg);
+                    finish(w, fe, peer, lg);
                     co_return;
                 }
                 unsigned code = rp->get().result_int();
@@ -588,7 +649,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
             pool.push_back(std::move(srv));
         else
             srv.socket().shutdown(tcp::socket::shutdown_both, ec);
-        write_log(fe, peer, lg);
+        finish(w, fe, peer, lg);
         if (!keep) {
             client.socket().shutdown(tcp::socket::shutdown_send, ec);
             co_return;
@@ -835,6 +896,9 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
     for (int t = 0; t < im->rt.threads; ++t) {
         auto w = std::make_unique<worker>();
         w->rr.assign(im->rt.backends.size(), static_cast<std::size_t>(t)); // threads start apart
+        w->fe_count = std::make_unique<fe_counters[]>(im->rt.frontends.size());
+        w->be_count = std::make_unique<be_counters[]>(im->rt.backends.size());
+        w->srv_count = std::make_unique<srv_counters[]>(im->rt.servers);
         for (const auto& be : im->rt.backends) {
             w->idle.emplace_back(be.servers.size());
             w->rr_weight.emplace_back(be.servers.size(), 0);
@@ -897,6 +961,60 @@ void server::stop()
 }
 
 int server::maxconn() const { return impl_->rt.maxconn; }
+
+namespace {
+
+void sum_traffic(server::traffic& into, const traffic_counters& c)
+{
+    into.requests += c.requests.get();
+    into.bytes_out += c.bytes_out.get();
+    for (std::size_t i = 0; i < std::size(into.status); ++i)
+        into.status[i] += c.status[i].get();
+}
+
+} // namespace
+
+server::stats server::read_stats() const
+{
+    const auto& rt = impl_->rt;
+    stats out;
+    for (std::size_t i = 0; i < rt.frontends.size(); ++i) {
+        frontend_stats f;
+        f.name = rt.frontends[i].name;
+        for (const auto& w : impl_->workers) {
+            f.connections += w->fe_count[i].connections.get();
+            f.request_errors += w->fe_count[i].request_errors.get();
+            sum_traffic(f.t, w->fe_count[i].t);
+        }
+        out.frontends.push_back(std::move(f));
+    }
+    for (std::size_t i = 0; i < rt.backends.size(); ++i) {
+        const auto& be = rt.backends[i];
+        backend_stats b;
+        b.name = be.name;
+        for (const auto& w : impl_->workers) {
+            const auto& c = w->be_count[i];
+            b.connect_errors += c.connect_errors.get();
+            b.response_errors += c.response_errors.get();
+            b.queue_timeouts += c.queue_timeouts.get();
+            b.no_server += c.no_server.get();
+            sum_traffic(b.t, c.t);
+        }
+        for (const auto& sv : be.servers) {
+            server_stats ss;
+            ss.name = be.name + "/" + sv.name;
+            for (const auto& w : impl_->workers) {
+                const auto& c = w->srv_count[sv.health];
+                ss.connect_errors += c.connect_errors.get();
+                ss.response_errors += c.response_errors.get();
+                sum_traffic(ss.t, c.t);
+            }
+            b.servers.push_back(std::move(ss));
+        }
+        out.backends.push_back(std::move(b));
+    }
+    return out;
+}
 
 std::vector<std::string> server::listening() const
 {

@@ -4,6 +4,7 @@
 #include "controlplane/result.hpp"
 #include "proxy/runtime.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -31,6 +32,36 @@ public:
     // The global connection limit in force: 'maxconn' from the config, or
     // derived from the file descriptor limit.
     int maxconn() const;
+
+    // Counters summed over the threads (each keeps its own, written only by
+    // itself). Any thread may call this while the proxy runs.
+    struct traffic {
+        std::uint64_t requests = 0;
+        std::uint64_t status[6] = {}; // 1xx, 2xx, 3xx, 4xx, 5xx, none (no response: -1)
+        std::uint64_t bytes_out = 0;  // response bytes sent to clients
+    };
+    struct frontend_stats {
+        std::string name;
+        std::uint64_t connections = 0;
+        traffic t;
+        std::uint64_t request_errors = 0; // ended by the client or a bad request (C*, c*, P* flags)
+    };
+    struct server_stats {
+        std::string name; // "backend/server"
+        traffic t;
+        std::uint64_t connect_errors = 0, response_errors = 0;
+    };
+    struct backend_stats {
+        std::string name;
+        traffic t;
+        std::uint64_t connect_errors = 0, response_errors = 0, queue_timeouts = 0, no_server = 0;
+        std::vector<server_stats> servers;
+    };
+    struct stats {
+        std::vector<frontend_stats> frontends;
+        std::vector<backend_stats> backends;
+    };
+    stats read_stats() const;
 
     struct impl;
 

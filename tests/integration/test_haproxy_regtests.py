@@ -60,9 +60,9 @@ frontend fe2
 
 def log_lines(d, count, timeout=5):
     deadline = time.time() + timeout
-    while len(d.lines) < count and time.time() < deadline:
+    while len(d.log_lines()) < count and time.time() < deadline:
         time.sleep(0.02)
-    parsed = [LOG.match(l) for l in d.lines]
+    parsed = [LOG.match(l) for l in d.log_lines()]
     assert all(parsed), d.lines
     return [m.groups() for m in parsed]
 

@@ -30,7 +30,7 @@ def test_server_maxconn_queues_requests_and_serves_them_all_in_turn(proxy, backe
     entries = p.log(3)
     assert sorted(e[7] for e in entries) == ["200"] * 3
     # Tw (queue time) is not logged as a group by LOG_RE: read it from the raw lines
-    waits = sorted(int(l.split()[4].split("/")[1]) for l in p.lines)
+    waits = sorted(int(l.split()[4].split("/")[1]) for l in p.log_lines())
     assert waits[0] < 500 and 800 <= waits[1] and 1800 <= waits[2]  # 0, ~1 s, ~2 s in line
 
 
@@ -48,7 +48,7 @@ def test_timeout_queue_answers_503_sQ(proxy, backend):
     assert 0.3 <= waited < 0.9
     assert [path for _m, path, _h, _b in backend.requests] == ["/slow"]  # the queued one never reached it
     entries = p.log(2)
-    refused = [l for l in p.lines if " 503 " in l]
+    refused = [l for l in p.log_lines() if " 503 " in l]
     assert len(refused) == 1
     assert " app/<NOSRV> " in refused[0] and " sQ-- " in refused[0]
     assert int(refused[0].split()[4].split("/")[1]) >= 300  # Tw: the time in line
@@ -104,3 +104,32 @@ def test_frontend_maxconn_holds_new_connections_until_one_closes(proxy, backend)
 def test_banner_says_the_maxconn_in_force(proxy):
     p = proxy()
     assert any(l.startswith("bulwarkd: proxy: maxconn ") and int(l.split()[-1]) > 100 for l in p.out)
+
+
+def test_counters_on_sigusr1_and_at_exit_add_up(proxy, backend):
+    import signal
+    from test_proxy import parse_stats, raw
+    p = proxy(server_opts="maxconn 1", extra_be="    timeout queue 300ms")
+    assert curl("-o", "/dev/null", p.url + "/a").returncode == 0             # 200
+    assert raw(p.port, b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n").startswith(b"HTTP/1.1 400")
+    backend.slow_paths = {"/slow"}
+    first = threading.Thread(target=lambda: curl("-o", "/dev/null", p.url + "/slow"))
+    first.start()
+    assert wait_for(lambda: backend.in_progress == 1)
+    assert curl("-o", "/dev/null", "-w", "%{http_code}", p.url + "/q").stdout == "503"  # queue timeout
+    first.join(timeout=10)
+    p.log(4)
+    p.proc.send_signal(signal.SIGUSR1)
+    assert wait_for(lambda: any(l.startswith("bulwarkd: stats: server") for l in p.lines))
+    st = parse_stats(p.lines)
+    assert st[("frontend", "www")] == {"connections": 4, "requests": 4, "1xx": 0, "2xx": 2, "3xx": 0, "4xx": 1,
+                                       "5xx": 1, "none": 0, "bytes out": st[("frontend", "www")]["bytes out"],
+                                       "request errors": 1}
+    assert {k: v for k, v in st[("backend", "app")].items() if k != "bytes out"} == {
+        "requests": 3, "1xx": 0, "2xx": 2, "3xx": 0, "4xx": 0, "5xx": 1, "none": 0, "connect errors": 0,
+        "response errors": 0, "queue timeouts": 1, "no server": 0}
+    assert (st[("server", "app/s1")]["requests"], st[("server", "app/s1")]["2xx"]) == (2, 2)
+    # the bytes the frontend sent are those the log lines count
+    assert st[("frontend", "www")]["bytes out"] == sum(int(e[8]) for e in p.log(4))
+    assert p.stop() == 0
+    assert parse_stats(p.lines) == st  # at exit: nothing moved since

@@ -19,6 +19,20 @@ LOG_RE = re.compile(r'^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}
                     r'(-?\d+)/-?\d+/(-?\d+)/(-?\d+)/(\d+) (-1|\d{3}) (\d+) - - (\S{4}) \d+/\d+/0/0/0 0/0 "(.*)"$')
 
 
+STATS_RE = re.compile(r"^bulwarkd: stats: (frontend|backend|server) (\S+): (.*)$")
+
+
+def parse_stats(lines):
+    """The last counters bulwarkd printed: {("frontend", "www"): {"connections": 3, "2xx": 2, ...}}."""
+    out = {}
+    for l in lines:
+        m = STATS_RE.match(l)
+        if m:
+            fields = re.findall(r"([a-z0-9 ]+?) (\d+)", m.group(3).replace("(", ", ").replace(")", ""))
+            out[(m.group(1), m.group(2))] = {k.strip(", "): int(v) for k, v in fields}
+    return out
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -124,12 +138,16 @@ class Bulwarkd:
         for line in stream:
             into.append(line.rstrip("\n"))
 
+    def log_lines(self):
+        """stdout without bulwarkd's own lines (counters, exit): the request log."""
+        return [l for l in self.lines if not l.startswith("bulwarkd: ")]
+
     def log(self, count, timeout=5):
         """Polls until `count` log lines arrived; returns them parsed."""
         deadline = time.time() + timeout
-        while len(self.lines) < count and time.time() < deadline:
+        while len(self.log_lines()) < count and time.time() < deadline:
             time.sleep(0.02)
-        parsed = [LOG_RE.match(l) for l in self.lines]
+        parsed = [LOG_RE.match(l) for l in self.log_lines()]
         assert all(parsed), self.lines
         return [m.groups() for m in parsed]
 

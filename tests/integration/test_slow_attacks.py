@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import SEEDS
-from test_proxy import LOG_RE, Bulwarkd, free_port
+from test_proxy import LOG_RE, Bulwarkd, free_port, parse_stats
 
 SLOW_CONNECTIONS = 200
 TIMEOUT_MS = 10_000  # the seed's 'timeout http-request 10s'
@@ -140,8 +140,8 @@ def test_slowhttptest_through_the_seed_frontend(bulwarkd, tmp_path, backend, mod
         legit.stop.set()
         assert proxy.stop() == 0
 
-    assert proxy.lines[-1] == "bulwarkd: Terminated received, exiting."
-    entries = [LOG_RE.match(l).groups() for l in proxy.lines[:-1]]
+    assert "bulwarkd: Terminated received, exiting." in proxy.lines
+    entries = [LOG_RE.match(l).groups() for l in proxy.log_lines()]
     slow = [e for e in entries if e[7] == "408"]
     legit_entries = [e for e in entries if e[10].startswith("POST /legit")]
     # slowhttptest's own availability probes: complete "GET /" requests, served
@@ -159,3 +159,8 @@ def test_slowhttptest_through_the_seed_frontend(bulwarkd, tmp_path, backend, mod
     assert len(legit.results) >= 60
     assert set(legit.results) == {200}
     assert {e[7] for e in legit_entries} == {"200"}
+    # the counters printed at exit say the same
+    (fe, fe_counts), = [(k, v) for k, v in parse_stats(proxy.lines).items() if k[0] == "frontend"]
+    assert (fe_counts["requests"], fe_counts["4xx"], fe_counts["2xx"]) == (
+        len(entries), SLOW_CONNECTIONS, sum(e[7] == "200" for e in entries))
+    assert fe_counts["request errors"] == sum(e[9][0] in "CcP" for e in entries)
