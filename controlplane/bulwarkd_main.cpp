@@ -47,7 +47,7 @@ reports, as a warning, every keyword whose behaviour is not built yet. It
 then serves the HTTP frontends (plain HTTP/1.1 on ip:port binds) in front
 of their backend (default_backend, or a use_backend without condition;
 balance roundrobin with weights, leastconn or source; server maxconn with
-the backend queue; TCP health checks), logging a line per request with 'option httplog', until
+the backend queue; TCP or HTTP health checks), logging a line per request with 'option httplog', until
 SIGINT or SIGTERM, and exits 0. Counters per frontend, backend and server
 are printed on SIGUSR1 and at exit. TLS, tcp mode, unix sockets, ACL rules
 and the packet filter are not built yet: bulwarkd says at start what it

@@ -163,7 +163,7 @@ constexpr std::array option_table{
     option_kw{"http-ignore-probes", sec_fe, optargs::none, P},
     option_kw{"http-no-delay", sec_fe | sec_be, optargs::none, P},
     option_kw{"redispatch", sec_be, optargs::some, P},
-    option_kw{"httpchk", sec_be, optargs::some, P},
+    option_kw{"httpchk", sec_be, optargs::some, {}},
     option_kw{"tcp-check", sec_be, optargs::none, P},
     option_kw{"ssl-hello-chk", sec_be, optargs::none, P},
     option_kw{"log-health-checks", sec_be, optargs::none, P},

@@ -96,4 +96,22 @@ head_state request_reader::feed(boost::beast::flat_buffer& buf)
     return head_state::done;
 }
 
+std::optional<status_line> parse_status_line(std::string_view line)
+{
+    if (line.ends_with('\r'))
+        line.remove_suffix(1);
+    // "HTTP/1.x NNN" at least, then optionally " reason"
+    if (line.size() < 12 || !line.starts_with("HTTP/1.") || line[7] < '0' || line[7] > '9' || line[8] != ' ')
+        return std::nullopt;
+    int code = 0;
+    for (std::size_t i = 9; i < 12; ++i) {
+        if (line[i] < '0' || line[i] > '9')
+            return std::nullopt;
+        code = code * 10 + (line[i] - '0');
+    }
+    if (code < 100 || (line.size() > 12 && line[12] != ' '))
+        return std::nullopt;
+    return status_line{code, line.size() > 13 ? line.substr(13) : std::string_view{}};
+}
+
 } // namespace bulwark::proxy

@@ -9,6 +9,7 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstddef>
+#include <optional>
 #include <string_view>
 
 namespace bulwark::proxy {
@@ -59,5 +60,14 @@ private:
     bool started_ = false;
     bool line_done_ = false;
 };
+
+// The status line of a response, as an HTTP health check reads it.
+struct status_line {
+    int code = 0;            // 100..599
+    std::string_view reason; // points into the text given
+};
+// Parses "HTTP/1.x NNN reason" (the line, without its CRLF). nullopt when
+// it is not a status line.
+std::optional<status_line> parse_status_line(std::string_view line);
 
 } // namespace bulwark::proxy

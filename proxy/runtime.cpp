@@ -57,6 +57,13 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
         b.forwardfor = bopt("forwardfor");
         b.check = p.timeout.check;
+        if (bopt("httpchk")) { // [METHOD] [URI] [VERSION], HAProxy's defaults: OPTIONS / HTTP/1.0
+            const auto& a = p.option_args.at("httpchk");
+            std::string method = a.size() >= 2 ? a[0] : "OPTIONS";
+            std::string uri = a.size() == 1 ? a[0] : a.size() >= 2 ? a[1] : "/";
+            std::string version = a.size() >= 3 ? a[2] : "HTTP/1.0";
+            b.httpchk = method + " " + uri + " " + version + "\r\n\r\n";
+        }
         if (p.balance == "leastconn")
             b.algo = balance_algo::leastconn;
         else if (p.balance == "source")

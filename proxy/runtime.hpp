@@ -44,6 +44,7 @@ struct backend_rt {
     ms connect = no_timeout, server = no_timeout;
     ms queue = no_timeout;           // timeout queue: how long a request waits for a server slot
     std::optional<ms> check;         // timeout check
+    std::string httpchk;             // option httpchk: the check request, whole; empty: TCP checks
     bool forwardfor = false;
     bool server_close = false;       // option http-server-close / httpclose
 };

@@ -820,7 +820,31 @@ bool server::impl::reserve_connection(const frontend_rt& fe)
     return true;
 }
 
-// A TCP health check: a connection attempt every `inter`; `fall` failures
+// An HTTP check on a connected probe: sends the request, reads the status
+// line. A 2xx or 3xx passes (returns ""); anything else says why, in
+// HAProxy's words.
+static asio::awaitable<std::string> http_check(beast::tcp_stream& probe, const std::string& request)
+{
+    error_code ec;
+    co_await asio::async_write(probe, asio::buffer(request), with_ec(ec));
+    std::string got;
+    std::size_t line_end = 0;
+    if (!ec)
+        line_end = co_await asio::async_read_until(probe, asio::dynamic_buffer(got, 1024), "\n", with_ec(ec));
+    if (ec == beast::error::timeout)
+        co_return "Layer7 timeout, info: \"no response in time\"";
+    if (ec)
+        co_return fmt::format("Layer7 invalid response, info: \"{}\"", ec.message());
+    auto st = parse_status_line(std::string_view(got).substr(0, line_end - 1));
+    if (!st)
+        co_return "Layer7 invalid response, info: \"not an HTTP status line\"";
+    if (st->code < 200 || st->code >= 400)
+        co_return fmt::format("Layer7 wrong status, code: {}, info: \"{}\"", st->code, st->reason);
+    co_return "";
+}
+
+// A health check: a connection attempt every `inter` (then, with option
+// httpchk, a request whose status must be 2xx or 3xx); `fall` failures
 // in a row mark the server DOWN, `rise` successes UP again, said on stderr
 // as HAProxy does.
 asio::awaitable<void> server::impl::health_check(worker& w, const backend_rt& be, const server_rt& s)
@@ -831,13 +855,19 @@ asio::awaitable<void> server::impl::health_check(worker& w, const backend_rt& be
     for (;;) {
         error_code ec;
         auto started = clock::now();
+        std::string why; // HAProxy's "reason: ..., info: ..." of a failed check
         {
             beast::tcp_stream probe(w.io);
             probe.expires_after(limit);
             co_await probe.async_connect(s.ep, with_ec(ec));
+            if (ec)
+                why = fmt::format("Layer4 {}, info: \"{}\"",
+                                  ec == beast::error::timeout ? "timeout" : "connection problem", ec.message());
+            else if (!be.httpchk.empty())
+                why = co_await http_check(probe, be.httpchk);
         } // the probe connection closes here
         long took = elapsed_ms(started);
-        bool ok = !ec;
+        bool ok = why.empty();
         if (ok) {
             ++successes;
             failures = 0;
@@ -852,14 +882,13 @@ asio::awaitable<void> server::impl::health_check(worker& w, const backend_rt& be
             for (const auto& o : be.servers)
                 left += is_up(o);
             std::fprintf(stderr,
-                         "[WARNING] Server %s/%s is DOWN, reason: Layer4 %s, info: \"%s\", check duration: %ldms. "
+                         "[WARNING] Server %s/%s is DOWN, reason: %s, check duration: %ldms. "
                          "%zu active servers left.\n",
-                         be.name.c_str(), s.name.c_str(), ec == beast::error::timeout ? "timeout" : "connection problem",
-                         ec.message().c_str(), took, left);
+                         be.name.c_str(), s.name.c_str(), why.c_str(), took, left);
         } else if (!was_up && successes >= s.rise) {
             up[s.health].store(true, std::memory_order_relaxed);
-            std::fprintf(stderr, "[WARNING] Server %s/%s is UP, reason: Layer4 check passed, check duration: %ldms.\n",
-                         be.name.c_str(), s.name.c_str(), took);
+            std::fprintf(stderr, "[WARNING] Server %s/%s is UP, reason: %s check passed, check duration: %ldms.\n",
+                         be.name.c_str(), s.name.c_str(), be.httpchk.empty() ? "Layer4" : "Layer7", took);
         }
         pause.expires_at(started + s.inter);
         co_await pause.async_wait(with_ec(ec));

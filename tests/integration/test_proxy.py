@@ -51,6 +51,7 @@ class Backend:
         self.delay = delay
         self.drop_after_response = drop_after_response  # close without saying so
         self.slow_paths = set(slow_paths)  # paths answered after 1 s
+        self.status_for = {}                # path -> status to answer (default 200)
         backend = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -87,7 +88,7 @@ class Backend:
                 with backend.lock:
                     backend.in_progress -= 1
                 out = f"ok {self.command} {self.path} {len(body)}\n".encode()
-                self.send_response(200)
+                self.send_response(backend.status_for.get(self.path, 200))
                 self.send_header("Content-Length", str(len(out)))
                 self.send_header("Set-Cookie", "sid=1")
                 self.end_headers()
@@ -496,6 +497,32 @@ def test_health_check_takes_a_dead_server_out_and_back(bulwarkd, tmp_path, backe
         assert b.stop() == 0
         if revived:
             revived.close()
+
+
+def test_httpchk_takes_a_failing_server_out_and_back(bulwarkd, tmp_path):
+    sick, well = Backend(), Backend()
+    sick.status_for["/health"] = 500
+    port = free_port()
+    cfg = two_server_config(port, well.port, sick.port, " check inter 100ms rise 2 fall 2").replace(
+        "    balance roundrobin", "    balance roundrobin\n    option httpchk GET /health")
+    b = Bulwarkd(bulwarkd, tmp_path, cfg)
+    try:
+        assert wait_for(lambda: any("Server app/s1 is DOWN" in e for e in b.errors))
+        assert b.errors[-1].startswith('[WARNING] Server app/s1 is DOWN, reason: Layer7 wrong status, code: 500, '
+                                       'info: "Internal Server Error", check duration: ')
+        assert all("app/s2" not in e for e in b.errors)
+        # the check request is the one asked for, HTTP/1.0 as in HAProxy
+        assert ("GET", "/health") in [(m, p) for m, p, _h, _b in well.requests]
+        codes = [curl("-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/app").stdout
+                 for _ in range(4)]
+        assert codes == ["200"] * 4
+        assert [p for _m, p, _h, _b in sick.requests if p != "/health"] == []
+        sick.status_for["/health"] = 200
+        assert wait_for(lambda: any("Server app/s1 is UP, reason: Layer7 check passed" in e for e in b.errors))
+    finally:
+        assert b.stop() == 0
+        sick.close()
+        well.close()
 
 
 def test_all_servers_down_gives_503_without_trying(bulwarkd, tmp_path):

@@ -219,3 +219,23 @@ TEST_CASE("every error status has HAProxy's response, closing the connection", "
         CHECK(!p.get().keep_alive());
     }
 }
+
+TEST_CASE("status lines, as HTTP health checks read them", "[reader]")
+{
+    auto ok = parse_status_line("HTTP/1.1 200 OK\r");
+    REQUIRE(ok);
+    CHECK(ok->code == 200);
+    CHECK(ok->reason == "OK");
+    auto bare = parse_status_line("HTTP/1.0 503");
+    REQUIRE(bare);
+    CHECK(bare->code == 503);
+    CHECK(bare->reason.empty());
+    auto spaced = parse_status_line("HTTP/1.1 500 Internal Server Error");
+    REQUIRE(spaced);
+    CHECK(spaced->reason == "Internal Server Error");
+    for (std::string_view bad : {"", "HTTP/1.1", "HTTP/1.1 20", "HTTP/1.1 2x0 OK", "HTTP/2 200 OK", "HTTP/1.1 099 x",
+                                 "HTTP/1.1 2000", "SSH-2.0-OpenSSH", "HTTP/1.1  200 OK"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_status_line(bad));
+    }
+}
