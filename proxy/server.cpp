@@ -20,6 +20,8 @@
 #include <deque>
 #include <mutex>
 #include <limits>
+#include <memory>
+#include <span>
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -51,14 +53,21 @@ bool still_open(tcp::socket& s)
     return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
-// The client side of a session: a socket with a deadline. Unlike
-// beast::tcp_stream, which closes its socket on expiry, this one only
-// cancels the pending operation, so the session can still answer 408.
-class client_stream {
+// A socket with a deadline. Unlike beast::tcp_stream, which closes its
+// socket on expiry, this one only cancels the pending operation, so the
+// session can still answer 408 (or 504). The deadline moves on every
+// operation, but the timer is re-armed only when it moves earlier: a
+// later deadline is checked when the armed wait fires, which then waits
+// again for the rest. Most operations so touch no timer at all.
+class deadline_stream {
 public:
     using executor_type = tcp::socket::executor_type;
 
-    explicit client_stream(tcp::socket s) : sock_(std::move(s)), timer_(sock_.get_executor()) {}
+    explicit deadline_stream(tcp::socket s) : sock_(std::move(s)), timer_(sock_.get_executor()) {}
+    explicit deadline_stream(const executor_type& ex) : sock_(ex), timer_(ex) {}
+    deadline_stream(const deadline_stream&) = delete;
+    deadline_stream& operator=(const deadline_stream&) = delete;
+    ~deadline_stream() { *alive_ = false; }
 
     executor_type get_executor() noexcept { return sock_.get_executor(); }
     template <class Buffers, class Token>
@@ -71,20 +80,19 @@ public:
     {
         return sock_.async_write_some(b, std::forward<Token>(t));
     }
+    template <class Token>
+    auto async_connect(const tcp::endpoint& ep, Token&& t)
+    {
+        return sock_.async_connect(ep, std::forward<Token>(t));
+    }
 
     void expires_after(proxy::ms d) { expires_at(clock::now() + d); }
     void expires_at(clock::time_point at)
     {
         expired_ = false;
-        timer_.expires_at(at);
-        // The handler touches `this` only when the timer really fired, never
-        // on the cancellation that destroying the timer causes.
-        timer_.async_wait([this](error_code ec) {
-            if (!ec) {
-                expired_ = true;
-                sock_.cancel(ec);
-            }
-        });
+        deadline_ = at;
+        if (armed_ > at) // no wait pending, or one that would fire too late
+            arm(at);
     }
     // An operation cancelled by the deadline reports beast's timeout error.
     void classify(error_code& ec) const
@@ -95,13 +103,36 @@ public:
     tcp::socket& socket() { return sock_; }
 
 private:
+    void arm(clock::time_point at)
+    {
+        armed_ = at;
+        timer_.expires_at(at); // a wait pending completes as operation_aborted
+        // The handler touches `this` only when the timer really fired and the
+        // stream still exists (a wait can have fired, its handler queued, just
+        // before the stream is destroyed).
+        timer_.async_wait([this, alive = alive_](error_code ec) {
+            if (ec || !*alive)
+                return;
+            armed_ = clock::time_point::max();
+            if (clock::now() < deadline_) { // the deadline moved on since: wait for the rest
+                arm(deadline_);
+                return;
+            }
+            expired_ = true;
+            sock_.cancel(ec);
+        });
+    }
+
     tcp::socket sock_;
     asio::steady_timer timer_;
+    clock::time_point deadline_ = clock::time_point::max();
+    clock::time_point armed_ = clock::time_point::max(); // when the pending wait fires; max: none
     bool expired_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
+using client_stream = deadline_stream;
 
-void classify(const beast::tcp_stream&, error_code&) {} // tcp_stream reports timeouts itself
-void classify(const client_stream& s, error_code& ec) { s.classify(ec); }
+void classify(const deadline_stream& s, error_code& ec) { s.classify(ec); }
 
 // A counter written by one thread and read by any: relaxed, so that an
 // increment is a plain add (no lock prefix), yet reading it is no race.
@@ -135,7 +166,8 @@ struct worker {
     std::vector<std::size_t> rr;             // per backend: where leastconn's scan starts
     std::vector<std::vector<int>> rr_weight; // per backend and server: smooth weighted round robin
     // Idle keep-alive server connections, per backend and server.
-    std::vector<std::vector<std::vector<beast::tcp_stream>>> idle;
+    // On the heap: a stream's timer handler holds its address.
+    std::vector<std::vector<std::vector<std::unique_ptr<deadline_stream>>>> idle;
     std::thread thread;
     // Its counters, per frontend, backend and server (health index).
     std::unique_ptr<fe_counters[]> fe_count;
@@ -283,20 +315,42 @@ asio::awaitable<void> server::impl::send_error(client_stream& client, const fron
     client.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
-// Streams the body of a parsed message from `in` to `out` through one
-// chunk, as Beast's relay example does. `pending` is body already read
-// (request buffering) and goes first. Returns the first error, tagged
-// with the side it came from.
+// Moves body bytes already in `b` into the parser's buffer_body, without
+// reading: what a read would parse first, minus the syscall.
+template <bool isRequest>
+std::size_t take_buffered(http::parser<isRequest, http::buffer_body>& p, beast::flat_buffer& b, error_code& ec)
+{
+    auto& body = p.get().body();
+    const std::size_t room = body.size;
+    while (b.size() > 0 && body.size > 0 && !p.is_done()) {
+        std::size_t n = p.put(b.data(), ec);
+        b.consume(n);
+        if (ec == http::error::need_more || ec == http::error::need_buffer) {
+            ec = {};
+            break;
+        }
+        if (ec || n == 0)
+            break;
+    }
+    return room - body.size;
+}
+
+// Sends the header of a parsed message and streams its body from `in` to
+// `out` through one chunk, as Beast's relay example does. The header goes
+// out with the first body bytes in one write when they are at hand (already
+// read, or `pending`: body read by request buffering), alone before
+// waiting for any. Returns the first error, tagged with the side it came
+// from.
 template <bool isRequest, class In, class Out>
-asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_body(
+asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_message(
     In& in, beast::flat_buffer& inbuf, http::parser<isRequest, http::buffer_body>& p, Out& out,
     http::serializer<isRequest, http::buffer_body>& sr, proxy::ms in_timeout, proxy::ms out_timeout,
-    std::string& pending, std::uint64_t& bytes)
+    std::string& pending, std::uint64_t& bytes, std::span<char> chunk)
 {
-    std::array<char, chunk_size> chunk;
     error_code ec;
     auto& body = p.get().body();
     bool pending_first = !pending.empty();
+    bool header_sent = false;
     do {
         if (pending_first) { // body already read: it goes out before any new read
             pending_first = false;
@@ -307,21 +361,40 @@ asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_body(
         } else if (!p.is_done()) {
             body.data = chunk.data();
             body.size = chunk.size();
-            in.expires_after(in_timeout);
-            co_await http::async_read(in, inbuf, p, with_ec(ec));
-            classify(in, ec);
-            if (ec == http::error::need_buffer)
-                ec = {};
-            if (ec)
-                co_return std::pair{ec, true};
-            body.size = chunk.size() - body.size;
+            if (!header_sent) {
+                error_code bad;
+                std::size_t got = take_buffered(p, inbuf, bad);
+                if (bad || (got == 0 && !p.is_done())) { // nothing at hand: the header alone first
+                    header_sent = true;
+                    out.expires_after(out_timeout);
+                    co_await http::async_write_header(out, sr, with_ec(ec));
+                    classify(out, ec);
+                    if (ec)
+                        co_return std::pair{ec, false};
+                    if (bad)
+                        co_return std::pair{bad, true};
+                    continue;
+                }
+                body.size = got;
+            } else {
+                in.expires_after(in_timeout);
+                co_await http::async_read(in, inbuf, p, with_ec(ec));
+                classify(in, ec);
+                if (ec == http::error::need_buffer)
+                    ec = {};
+                if (ec)
+                    co_return std::pair{ec, true};
+                body.size = chunk.size() - body.size;
+            }
             body.data = chunk.data();
             body.more = !p.is_done();
             bytes += body.size;
-        } else {
+        } else { // no body left: the header alone, if it has not gone yet
             body.data = nullptr;
             body.size = 0;
+            body.more = false;
         }
+        header_sent = true;
         out.expires_after(out_timeout);
         co_await http::async_write(out, sr, with_ec(ec));
         classify(out, ec);
@@ -342,6 +415,11 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
     sock.set_option(tcp::no_delay(true), ec);
     client_stream client(std::move(sock));
     beast::flat_buffer cbuf;
+    // One relay chunk and one server-side buffer per session, reused by every
+    // request: a 16 KiB chunk in each relay coroutine frame made the thread's malloc
+    // arena grow and trim (madvise) all the time, ~1 page fault per request.
+    auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
+    beast::flat_buffer sbuf;
     struct guard { // the connection counts taken by accept_loop
         std::atomic<int>& all;
         std::atomic<int>& here;
@@ -408,18 +486,18 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
             client.expires_at(start + fe.http_request);
         auto& req = p.get();
         auto sv = [](beast::string_view v) { return std::string_view(v.data(), v.size()); };
-        lg.line = fmt::format("{} {} HTTP/{}.{}", sv(req.method_string()), sv(req.target()), req.version() / 10,
-                              req.version() % 10);
+        if (log && fe.httplog) // only a log line needs it
+            lg.line = fmt::format("{} {} HTTP/{}.{}", sv(req.method_string()), sv(req.target()),
+                                  req.version() / 10, req.version() % 10);
         bool client_keep_alive = p.keep_alive();
 
         // option http-buffer-request: the body too, up to tune.bufsize, still
         // under 'timeout http-request', before the server hears of it.
         std::string pending;
         if (fe.buffer_request) {
-            std::array<char, chunk_size> chunk;
             while (!p.is_done() && pending.size() < rt.bufsize) {
-                req.body().data = chunk.data();
-                req.body().size = std::min(chunk.size(), rt.bufsize - pending.size());
+                req.body().data = chunk.get();
+                req.body().size = std::min(chunk_size, rt.bufsize - pending.size());
                 std::size_t asked = req.body().size;
                 co_await http::async_read(client, cbuf, p, with_ec(ec));
                 client.classify(ec);
@@ -443,7 +521,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                     finish(w, fe, peer, lg);
                     co_return;
                 }
-                pending.append(chunk.data(), asked - req.body().size);
+                pending.append(chunk.get(), asked - req.body().size);
             }
         }
         lg.t_request = elapsed_ms(start);
@@ -518,27 +596,30 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         if (fe.forwardfor || be.forwardfor)
             req.insert("X-Forwarded-For", peer.address().to_string());
         auto& pool = w.idle[static_cast<std::size_t>(fe.default_backend)][srv_index];
-        std::optional<beast::tcp_stream> srv_slot;
-        beast::flat_buffer sbuf;
+        std::unique_ptr<deadline_stream> srv_slot;
         std::optional<http::response_parser<http::buffer_body>> rp;
         clock::time_point response_start;
         for (int attempt = 0;; ++attempt) {
             bool reused = false;
             srv_slot.reset();
             while (!pool.empty() && attempt == 0) { // the newest idle connection still open
-                beast::tcp_stream idle = std::move(pool.back());
+                std::unique_ptr<deadline_stream> idle = std::move(pool.back());
                 pool.pop_back();
-                if (still_open(idle.socket())) {
-                    srv_slot.emplace(std::move(idle));
+                // A request that can be sent again skips the peek (a syscall per
+                // request): a connection closed under us fails the write or reads
+                // EOF with nothing, and the retry below takes a new one.
+                if (retryable || still_open(idle->socket())) {
+                    srv_slot = std::move(idle);
                     reused = true;
                     break;
                 }
             }
             if (!srv_slot) {
-                srv_slot.emplace(client.get_executor());
+                srv_slot = std::make_unique<deadline_stream>(client.get_executor());
                 auto connect_start = clock::now();
                 srv_slot->expires_after(be.connect);
                 co_await srv_slot->async_connect(srv_rt.ep, with_ec(ec));
+                srv_slot->classify(ec);
                 if (ec) {
                     co_await send_error(client, fe, &be, 503, lg, ec == beast::error::timeout ? "sC--" : "SC--");
                     finish(w, fe, peer, lg);
@@ -550,25 +631,21 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
             } else {
                 lg.t_connect = 0;
             }
-            beast::tcp_stream& srv = *srv_slot;
+            deadline_stream& srv = *srv_slot;
 
             http::request_serializer<http::buffer_body> req_sr{req};
-            srv.expires_after(be.server);
-            co_await http::async_write_header(srv, req_sr, with_ec(ec));
             std::uint64_t req_bytes = 0;
-            if (!ec) {
-                auto [rec, from_client] = co_await relay_body(client, cbuf, p, srv, req_sr, fe.client, be.server,
-                                                              pending, req_bytes);
-                if (rec) {
-                    if (from_client) {
-                        std::copy_n(rec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
-                        if (rec == beast::error::timeout)
-                            co_await send_error(client, fe, &be, 408, lg, "cD--");
-                        finish(w, fe, peer, lg);
-                        co_return;
-                    }
-                    ec = rec;
+            {
+                auto [rec, from_client] = co_await relay_message(client, cbuf, p, srv, req_sr, fe.client, be.server,
+                                                                 pending, req_bytes, {chunk.get(), chunk_size});
+                if (rec && from_client) {
+                    std::copy_n(rec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
+                    if (rec == beast::error::timeout)
+                        co_await send_error(client, fe, &be, 408, lg, "cD--");
+                    finish(w, fe, peer, lg);
+                    co_return;
                 }
+                ec = rec;
             }
             if (ec && reused && retryable && attempt == 0)
                 continue; // the idle connection was gone: once more on a new one
@@ -590,6 +667,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                     rp->skip(true);
                 srv.expires_after(be.server);
                 co_await http::async_read_header(srv, sbuf, *rp, with_ec(ec));
+                srv.classify(ec);
                 if (ec) {
                     bool nothing_came = sbuf.size() == 0 && ec != beast::error::timeout;
                     if (nothing_came && reused && retryable && attempt == 0) {
@@ -615,7 +693,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
             if (!retry)
                 break;
         }
-        beast::tcp_stream& srv = *srv_slot;
+        deadline_stream& srv = *srv_slot;
         lg.t_response = elapsed_ms(response_start);
         auto& res = rp->get();
         lg.status = static_cast<int>(res.result_int());
@@ -626,27 +704,22 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         res.version(11); // as HAProxy: the client hears HTTP/1.1 whatever the server spoke
         res.keep_alive(keep);
         http::response_serializer<http::buffer_body> res_sr{res};
-        client.expires_after(fe.client);
-        co_await http::async_write_header(client, res_sr, with_ec(ec));
-        if (!ec) {
+        {
             std::string none;
-            auto [rec, from_server] = co_await relay_body(srv, sbuf, *rp, client, res_sr, be.server, fe.client, none,
-                                                          lg.bytes);
+            auto [rec, from_server] = co_await relay_message(srv, sbuf, *rp, client, res_sr, be.server, fe.client,
+                                                             none, lg.bytes, {chunk.get(), chunk_size});
             if (rec) {
                 std::copy_n(from_server ? (rec == beast::error::timeout ? "sD--" : "SD--")
                                         : (rec == beast::error::timeout ? "cD--" : "CD--"),
                             4, lg.term);
                 keep = false;
             }
-        } else {
-            std::copy_n("CD--", 4, lg.term);
-            keep = false;
         }
         // The server connection goes back to this thread's pool when the
         // exchange ended cleanly and the server keeps it open.
         bool server_keeps = !server_close && rp->keep_alive() && rp->is_done() && lg.term[0] == '-';
         if (server_keeps && pool.size() < max_idle_per_server)
-            pool.push_back(std::move(srv));
+            pool.push_back(std::move(srv_slot));
         else
             srv.socket().shutdown(tcp::socket::shutdown_both, ec);
         finish(w, fe, peer, lg);
