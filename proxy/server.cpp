@@ -748,8 +748,11 @@ asio::awaitable<void> server::impl::accept_loop(worker& w, tcp::acceptor& acc, c
         // HAProxy, until one here closes: in the kernel's backlog, and at
         // most one per listener accepted but not served. The place is taken
         // before the session runs, so two threads cannot both take the last.
-        while (full(fe) && co_await pause_for(pause, std::chrono::milliseconds(5)))
-            ;
+        // (No co_await inside && here: GCC 12 evaluates it even when the
+        // left side is false.)
+        while (full(fe))
+            if (!co_await pause_for(pause, std::chrono::milliseconds(5)))
+                co_return;
         tcp::socket s = co_await acc.async_accept(with_ec(ec));
         if (ec == asio::error::operation_aborted)
             co_return;
@@ -758,11 +761,9 @@ asio::awaitable<void> server::impl::accept_loop(worker& w, tcp::acceptor& acc, c
             co_await pause.async_wait(with_ec(ec));
             continue;
         }
-        bool reserved;
-        while (!(reserved = reserve_connection(fe)) && co_await pause_for(pause, std::chrono::milliseconds(5)))
-            ;
-        if (!reserved)
-            co_return;
+        while (!reserve_connection(fe))
+            if (!co_await pause_for(pause, std::chrono::milliseconds(5)))
+                co_return;
         asio::co_spawn(w.io, session(w, fe, std::move(s)), asio::detached);
     }
 }
