@@ -83,7 +83,7 @@ constexpr std::array timeout_table{
     timeout_kw{"server-fin", sec_be, &timeouts::server_fin, P},
     timeout_kw{"connect", sec_be, &timeouts::connect, {}},
     timeout_kw{"queue", sec_be, &timeouts::queue, {}},
-    timeout_kw{"tunnel", sec_be, &timeouts::tunnel, P},
+    timeout_kw{"tunnel", sec_be, &timeouts::tunnel, {}},
     timeout_kw{"check", sec_be, &timeouts::check, {}},
     timeout_kw{"tarpit", sec_fe | sec_be, &timeouts::tarpit, R},
 };

@@ -54,6 +54,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         if (p.timeout.server)
             b.server = *p.timeout.server;
         b.queue = p.timeout.queue ? *p.timeout.queue : b.connect; // HAProxy's fallback
+        b.tunnel = p.timeout.tunnel;
         auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
         b.forwardfor = bopt("forwardfor");
         b.check = p.timeout.check;

@@ -43,6 +43,7 @@ struct backend_rt {
     std::vector<server_rt> servers;
     ms connect = no_timeout, server = no_timeout;
     ms queue = no_timeout;           // timeout queue: how long a request waits for a server slot
+    std::optional<ms> tunnel;        // timeout tunnel: inactivity once upgraded (101); else client/server
     std::optional<ms> check;         // timeout check
     std::string httpchk;             // option httpchk: the check request, whole; empty: TCP checks
     bool forwardfor = false;

@@ -406,6 +406,91 @@ asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_message(
     co_return std::pair{error_code{}, false};
 }
 
+// One direction of a tunnel: bytes from `in` (first those already read
+// into `early`) to `out`, until `in` ends (then `out` is half-closed, so
+// its peer sees the end too) or an error. Returns the error (eof is none)
+// and whether it came from `in`.
+static asio::awaitable<std::pair<error_code, bool>> pump(deadline_stream& in, beast::flat_buffer& early,
+                                                         deadline_stream& out, proxy::ms in_timeout,
+                                                         proxy::ms out_timeout, std::span<char> buf,
+                                                         std::uint64_t& bytes)
+{
+    error_code ec;
+    if (early.size() > 0) {
+        out.expires_after(out_timeout);
+        std::size_t n = co_await asio::async_write(out, early.data(), with_ec(ec));
+        out.classify(ec);
+        early.consume(n);
+        bytes += n;
+        if (ec)
+            co_return std::pair{ec, false};
+    }
+    for (;;) {
+        in.expires_after(in_timeout);
+        std::size_t n = co_await in.async_read_some(asio::buffer(buf.data(), buf.size()), with_ec(ec));
+        in.classify(ec);
+        if (ec == asio::error::eof) {
+            out.socket().shutdown(tcp::socket::shutdown_send, ec);
+            co_return std::pair{error_code{}, true};
+        }
+        if (ec)
+            co_return std::pair{ec, true};
+        out.expires_after(out_timeout);
+        co_await asio::async_write(out, asio::buffer(buf.data(), n), with_ec(ec));
+        out.classify(ec);
+        if (ec)
+            co_return std::pair{ec, false};
+        bytes += n;
+    }
+}
+
+// A tunnel (after 101 Switching Protocols): both directions at once, each
+// stream's deadline pushed back by traffic either way ('timeout tunnel',
+// else the client and server timeouts). It ends when both sides have
+// closed, or at the first error or timeout, which stops the other way too.
+// The termination flags name the side that ended it and how.
+static asio::awaitable<void> tunnel(deadline_stream& client, beast::flat_buffer& cbuf, deadline_stream& srv,
+                                    beast::flat_buffer& sbuf, proxy::ms client_timeout, proxy::ms server_timeout,
+                                    std::span<char> up_buf, std::span<char> down_buf, request_log& lg)
+{
+    std::uint64_t up_bytes = 0;
+    std::pair<error_code, bool> down{};
+    bool down_done = false;
+    asio::steady_timer down_finished(client.get_executor(), clock::time_point::max());
+    asio::co_spawn(client.get_executor(),
+                   pump(srv, sbuf, client, server_timeout, client_timeout, down_buf, lg.bytes),
+                   [&](std::exception_ptr, std::pair<error_code, bool> r) {
+                       down = r;
+                       down_done = true;
+                       down_finished.cancel();
+                   });
+    auto up = co_await pump(client, cbuf, srv, client_timeout, server_timeout, up_buf, up_bytes);
+    error_code ignored;
+    if (up.first) { // stop the other way: its pending operations end at once
+        client.socket().cancel(ignored);
+        srv.socket().cancel(ignored);
+    }
+    if (!down_done)
+        co_await down_finished.async_wait(with_ec(ignored));
+    // The first failure names the side: up reads the client and writes the
+    // server, down the reverse. A cancellation is the echo of the other's.
+    bool client_side;
+    error_code ec;
+    if (up.first && up.first != asio::error::operation_aborted) {
+        ec = up.first;
+        client_side = up.second;
+    } else if (down.first && down.first != asio::error::operation_aborted) {
+        ec = down.first;
+        client_side = !down.second;
+    } else {
+        co_return;
+    }
+    if (ec == beast::error::timeout)
+        std::copy_n(client_side ? "cD--" : "sD--", 4, lg.term);
+    else
+        std::copy_n(client_side ? "CD--" : "SD--", 4, lg.term);
+}
+
 asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tcp::socket sock)
 {
     error_code ec;
@@ -592,7 +677,9 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         // server connection turns out to have been closed under us.
         const bool retryable = p.is_done();
         const bool server_close = fe.server_close || be.server_close;
-        req.keep_alive(!server_close);
+        const bool upgrade = p.upgrade(); // "Connection: upgrade" with an Upgrade header: left as it is
+        if (!upgrade)
+            req.keep_alive(!server_close);
         if (fe.forwardfor || be.forwardfor)
             req.insert("X-Forwarded-For", peer.address().to_string());
         auto& pool = w.idle[static_cast<std::size_t>(fe.default_backend)][srv_index];
@@ -697,6 +784,33 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         lg.t_response = elapsed_ms(response_start);
         auto& res = rp->get();
         lg.status = static_cast<int>(res.result_int());
+        if (lg.status == 101) { // protocol switched: the connection becomes a tunnel
+            if (!upgrade) {
+                co_await send_error(client, fe, &be, 502, lg, "SH--");
+                finish(w, fe, peer, lg);
+                co_return;
+            }
+            res.version(11);
+            http::response_serializer<http::buffer_body> sr{res};
+            res.body().data = nullptr;
+            res.body().more = false;
+            client.expires_after(fe.client);
+            co_await http::async_write(client, sr, with_ec(ec));
+            client.classify(ec);
+            if (ec == http::error::need_buffer)
+                ec = {};
+            if (ec) {
+                std::copy_n(ec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
+            } else {
+                auto other = std::make_unique_for_overwrite<char[]>(chunk_size);
+                co_await tunnel(client, cbuf, srv, sbuf, be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server),
+                                {chunk.get(), chunk_size}, {other.get(), chunk_size}, lg);
+            }
+            srv.socket().shutdown(tcp::socket::shutdown_both, ec);
+            client.socket().shutdown(tcp::socket::shutdown_both, ec);
+            finish(w, fe, peer, lg);
+            co_return;
+        }
         // A body delimited by the server closing cannot be kept alive.
         bool delimited = rp->chunked() || rp->content_length() || req.method() == http::verb::head ||
                          lg.status == 204 || lg.status == 304;

@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Upgraded connections (101 Switching Protocols) become tunnels, bounded by
+'timeout tunnel', as in HAProxy."""
+import socket
+import threading
+import time
+
+import pytest
+
+from test_proxy import LOG_RE, Bulwarkd, free_port
+
+
+class EchoUpgradeServer:
+    """Answers any request with 101 (or with `answer`), then echoes the
+    bytes it gets back upper-cased, and closes when its peer does."""
+
+    def __init__(self, answer=b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n"):
+        self.answer = answer
+        self.requests = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            head, rest = data.split(b"\r\n\r\n", 1)
+            self.requests.append(head.decode())
+            conn.sendall(self.answer + b"welcome\n")  # first bytes of the new protocol, with the 101
+            if rest:
+                conn.sendall(rest.upper())
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                conn.sendall(chunk.upper())
+
+    def close(self):
+        self.sock.close()
+
+
+@pytest.fixture
+def tunnel_proxy(bulwarkd, tmp_path):
+    made = []
+
+    def start(tunnel_timeout=None, answer=None):
+        srv = EchoUpgradeServer(answer) if answer else EchoUpgradeServer()
+        port = free_port()
+        extra = f"    timeout tunnel {tunnel_timeout}\n" if tunnel_timeout else ""
+        d = Bulwarkd(bulwarkd, tmp_path, f"""
+defaults
+    mode http
+    option httplog
+    option http-server-close
+    timeout client 5s
+    timeout connect 2s
+    timeout server 5s
+frontend www
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+{extra}    server s1 127.0.0.1:{srv.port}
+""")
+        d.port = port
+        made.append((d, srv))
+        return d, srv
+
+    yield start
+    for d, srv in made:
+        assert d.stop() == 0
+        srv.close()
+
+
+UPGRADE = b"GET /chat HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n"
+
+
+def recv_until(s, marker):
+    data = b""
+    while marker not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def test_upgrade_becomes_a_tunnel_both_ways_until_both_close(tunnel_proxy):
+    d, srv = tunnel_proxy()
+    with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+        s.sendall(UPGRADE + b"early\n")  # bytes right behind the request go through too
+        got = recv_until(s, b"EARLY\n")
+        assert got.startswith(b"HTTP/1.1 101 Switching Protocols\r\n")
+        assert b"\r\nConnection: Upgrade\r\n" in got and b"\r\nUpgrade: shout\r\n" in got
+        assert got.endswith(b"\r\n\r\nwelcome\nEARLY\n")
+        s.sendall(b"hello\n")
+        assert recv_until(s, b"HELLO\n") == b"HELLO\n"
+        s.shutdown(socket.SHUT_WR)  # the server sees the end, closes, and so do we
+        assert s.recv(4096) == b""
+    # the upgrade request reached the server as sent: http-server-close did not add 'close'
+    assert "Connection: Upgrade" in srv.requests[0] and "close" not in srv.requests[0].lower()
+    (fe, be, sv, _tr, _tc, _tres, _ta, status, size, term, line), = d.log(1)
+    assert (be, sv, status, term, line) == ("app", "s1", "101", "----", "GET /chat HTTP/1.1")
+
+
+def test_timeout_tunnel_ends_an_idle_tunnel(tunnel_proxy):
+    d, _srv = tunnel_proxy(tunnel_timeout="300ms")
+    with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+        s.sendall(UPGRADE)
+        assert recv_until(s, b"welcome\n").endswith(b"welcome\n")
+        start = time.time()
+        s.sendall(b"ping\n")  # traffic pushes the deadline back
+        assert recv_until(s, b"PING\n") == b"PING\n"
+        assert recv_until(s, b"never") == b""  # then, idle: closed
+        idle = time.time() - start
+    assert 0.3 <= idle < 1.5  # timeout tunnel 300ms, not timeout client 5s
+    (_fe, _be, _sv, *_t, status, _size, term, _line), = d.log(1)
+    assert (status, term) == ("101", "cD--")
+
+
+def test_101_to_a_request_that_did_not_ask_is_a_502(tunnel_proxy):
+    d, _srv = tunnel_proxy()
+    with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        assert recv_until(s, b"</html>\n").startswith(b"HTTP/1.1 502 Bad Gateway\r\n")
+    (_fe, _be, _sv, *_t, status, _size, term, _line), = d.log(1)
+    assert (status, term) == ("502", "SH--")
