@@ -2,6 +2,7 @@
 #include "proxy/runtime.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <fmt/format.h>
 
 namespace bulwark::proxy {
@@ -11,6 +12,17 @@ using tcp = asio::ip::tcp;
 using controlplane::address;
 
 namespace {
+
+// A unix@ path, or an abns@ name (Linux's abstract namespace: a name
+// behind a NUL byte, with no file).
+result<stream_protocol::endpoint> unix_endpoint(const address& a)
+{
+    std::string name = a.k == address::kind::abns ? std::string(1, '\0') + a.host : a.host;
+    if (name.size() >= sizeof(sockaddr_un::sun_path))
+        return fail(fmt::format("'{}' is longer than a unix socket path can be ({} bytes)", a.host,
+                                sizeof(sockaddr_un::sun_path) - 1));
+    return stream_protocol::endpoint(asio::local::stream_protocol::endpoint(name));
+}
 
 tcp::endpoint to_endpoint(const controlplane::ip_addr& ip, std::uint16_t port)
 {
@@ -87,18 +99,20 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
                 return r;
             };
             if (s.addr.k == address::kind::ip) {
-                b.servers.push_back(checked({s.name, to_endpoint(s.addr.ip, port)}));
+                auto ep = to_endpoint(s.addr.ip, port);
+                b.servers.push_back(checked({s.name, ep, s.addr.str()}));
             } else if (s.addr.k == address::kind::host) {
                 boost::system::error_code ec;
                 auto res = resolver.resolve(s.addr.host, std::to_string(port), ec);
                 if (ec || res.empty())
                     return fail(fmt::format("{}:{}: server '{}': cannot resolve '{}': {}", s.at.file, s.at.line,
                                             s.name, s.addr.host, ec ? ec.message() : "no address"));
-                b.servers.push_back(checked({s.name, res.begin()->endpoint()}));
+                b.servers.push_back(checked({s.name, res.begin()->endpoint(), s.addr.str()}));
             } else {
-                rt.notes.push_back(fmt::format("{}:{}: server '{}': unix socket servers are not served yet "
-                                               "(issue #3): skipped",
-                                               s.at.file, s.at.line, s.name));
+                auto ep = unix_endpoint(s.addr);
+                if (!ep)
+                    return fail(fmt::format("{}:{}: server '{}': {}", s.at.file, s.at.line, s.name, ep.message()));
+                b.servers.push_back(checked({s.name, *ep, s.addr.str()}));
             }
         }
         backends.push_back(&p);
@@ -118,9 +132,20 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         f.name = p.name;
         f.errorfiles = p.errorfiles;
         for (const auto& b : p.binds) {
+            if (b.addr.k == address::kind::unix_path || b.addr.k == address::kind::abns) {
+                if (b.ssl) {
+                    rt.notes.push_back(fmt::format("{}:{}: bind '{}': TLS is not built yet: skipped", b.at.file,
+                                                   b.at.line, b.addr.str()));
+                    continue;
+                }
+                auto ep = unix_endpoint(b.addr);
+                if (!ep)
+                    return fail(fmt::format("{}:{}: bind: {}", b.at.file, b.at.line, ep.message()));
+                f.binds.push_back({*ep, b.addr.str(), b.addr.k == address::kind::unix_path ? b.addr.host : ""});
+                continue;
+            }
             if (b.addr.k != address::kind::ip) {
-                rt.notes.push_back(fmt::format("{}:{}: bind '{}': unix and named binds are not served yet "
-                                               "(issue #3): skipped",
+                rt.notes.push_back(fmt::format("{}:{}: bind '{}': a bind needs an address, not a host name: skipped",
                                                b.at.file, b.at.line, b.addr.str()));
                 continue;
             }
@@ -130,7 +155,10 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
                 continue;
             }
             for (unsigned port = b.addr.ports.lo; port <= b.addr.ports.hi; ++port)
-                f.binds.push_back(to_endpoint(b.addr.ip, static_cast<std::uint16_t>(port)));
+            {
+                auto ep = to_endpoint(b.addr.ip, static_cast<std::uint16_t>(port));
+                f.binds.push_back({ep, fmt::format("{}:{}", ep.address().to_string(), port), ""});
+            }
         }
         // HAProxy's fallbacks: http-request defaults to client; keep-alive to http-request.
         if (p.timeout.client)

@@ -8,6 +8,7 @@
 #include "controlplane/config_types.hpp"
 #include "controlplane/result.hpp"
 
+#include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <cstdint>
@@ -19,13 +20,17 @@
 namespace bulwark::proxy {
 
 using ms = std::chrono::milliseconds;
+// Sockets are TCP (IPv4, IPv6) or unix stream sockets (unix@, abns@):
+// one generic stream protocol carries them all.
+using stream_protocol = boost::asio::generic::stream_protocol;
 
 // "No timeout" in HAProxy: we use the longest timer HAProxy accepts.
 inline constexpr ms no_timeout{0x7fffffff};
 
 struct server_rt {
     std::string name;
-    boost::asio::ip::tcp::endpoint ep;
+    stream_protocol::endpoint ep;
+    std::string where;         // the address as an operator reads it
     bool check = false;        // TCP health check every `inter`
     ms inter{2000};
     int rise = 2, fall = 3;
@@ -53,7 +58,12 @@ struct backend_rt {
 struct frontend_rt {
     std::string name;
     std::map<int, std::string> errorfiles;
-    std::vector<boost::asio::ip::tcp::endpoint> binds;
+    struct listen_on {
+        stream_protocol::endpoint ep;
+        std::string where;     // "127.0.0.1:80", "unix@/run/x.sock", "abns@name"
+        std::string path;      // a unix socket's file, replaced at start; empty otherwise
+    };
+    std::vector<listen_on> binds;
     ms client = no_timeout;
     ms http_request = no_timeout;    // first byte to last header byte (and body when buffering)
     ms http_keep_alive = no_timeout; // idle time between two requests
@@ -76,7 +86,7 @@ struct runtime {
     std::size_t servers = 0;         // servers in all backends: the size of the health table
 };
 
-// Builds the runtime of the HTTP frontends of cfg with TCP binds. Server
+// Builds the runtime of the HTTP frontends of cfg. Server
 // host names are resolved here (at start, as HAProxy does). Control thread.
 result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores);
 

@@ -23,7 +23,9 @@
 #include <memory>
 #include <span>
 #include <fmt/format.h>
+#include <cstring>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <thread>
 
@@ -33,6 +35,8 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
+using stream = stream_protocol;
+using stream_acceptor = asio::basic_socket_acceptor<stream>;
 using error_code = boost::system::error_code;
 using clock = std::chrono::steady_clock;
 
@@ -46,7 +50,7 @@ constexpr std::size_t queued = SIZE_MAX - 1;
 
 // An idle connection the server has closed reads as EOF at once; one still
 // open has nothing to read. A peek tells them apart without consuming.
-bool still_open(tcp::socket& s)
+bool still_open(stream::socket& s)
 {
     char c;
     ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -61,9 +65,9 @@ bool still_open(tcp::socket& s)
 // again for the rest. Most operations so touch no timer at all.
 class deadline_stream {
 public:
-    using executor_type = tcp::socket::executor_type;
+    using executor_type = stream::socket::executor_type;
 
-    explicit deadline_stream(tcp::socket s) : sock_(std::move(s)), timer_(sock_.get_executor()) {}
+    explicit deadline_stream(stream::socket s) : sock_(std::move(s)), timer_(sock_.get_executor()) {}
     explicit deadline_stream(const executor_type& ex) : sock_(ex), timer_(ex) {}
     deadline_stream(const deadline_stream&) = delete;
     deadline_stream& operator=(const deadline_stream&) = delete;
@@ -81,7 +85,7 @@ public:
         return sock_.async_write_some(b, std::forward<Token>(t));
     }
     template <class Token>
-    auto async_connect(const tcp::endpoint& ep, Token&& t)
+    auto async_connect(const stream::endpoint& ep, Token&& t)
     {
         return sock_.async_connect(ep, std::forward<Token>(t));
     }
@@ -100,7 +104,7 @@ public:
         if (ec == asio::error::operation_aborted && expired_)
             ec = beast::error::timeout;
     }
-    tcp::socket& socket() { return sock_; }
+    stream::socket& socket() { return sock_; }
 
 private:
     void arm(clock::time_point at)
@@ -123,7 +127,7 @@ private:
         });
     }
 
-    tcp::socket sock_;
+    stream::socket sock_;
     asio::steady_timer timer_;
     clock::time_point deadline_ = clock::time_point::max();
     clock::time_point armed_ = clock::time_point::max(); // when the pending wait fires; max: none
@@ -133,6 +137,40 @@ private:
 using client_stream = deadline_stream;
 
 void classify(const deadline_stream& s, error_code& ec) { s.classify(ec); }
+
+// Who a client is, as logs, X-Forwarded-For and balance source need it.
+struct peer_info {
+    std::string addr = "unix"; // as HAProxy logs a unix socket client: "unix:1"
+    unsigned port = 1;
+    bool ip = false;
+    std::array<unsigned char, 16> bytes{};
+    std::size_t len = 0; // address bytes (4 or 16); 0 for unix
+};
+
+peer_info describe(const stream::endpoint& ep)
+{
+    peer_info p;
+    int family = ep.data()->sa_family;
+    if (family != AF_INET && family != AF_INET6)
+        return p;
+    tcp::endpoint te;
+    std::memcpy(te.data(), ep.data(), std::min(ep.size(), sizeof(sockaddr_in6)));
+    te.resize(ep.size());
+    auto a = te.address();
+    p.addr = a.to_string();
+    p.port = te.port();
+    p.ip = true;
+    if (a.is_v4()) {
+        auto b = a.to_v4().to_bytes();
+        std::copy(b.begin(), b.end(), p.bytes.begin());
+        p.len = b.size();
+    } else {
+        auto b = a.to_v6().to_bytes();
+        std::copy(b.begin(), b.end(), p.bytes.begin());
+        p.len = b.size();
+    }
+    return p;
+}
 
 // A counter written by one thread and read by any: relaxed, so that an
 // increment is a plain add (no lock prefix), yet reading it is no race.
@@ -162,7 +200,7 @@ struct be_counters {
 // Per thread: its io_context, listeners and round-robin positions.
 struct worker {
     asio::io_context io{1};
-    std::vector<std::pair<tcp::acceptor, const frontend_rt*>> listeners;
+    std::vector<std::pair<stream_acceptor, const frontend_rt*>> listeners;
     std::vector<std::size_t> rr;             // per backend: where leastconn's scan starts
     std::vector<std::vector<int>> rr_weight; // per backend and server: smooth weighted round robin
     // Idle keep-alive server connections, per backend and server.
@@ -242,15 +280,15 @@ struct server::impl {
     asio::awaitable<void> health_check(worker& w, const backend_rt& be, const server_rt& s);
     bool take_slot(const server_rt& s);
     void release_slot(std::size_t bi, const backend_rt& be, std::size_t si);
-    std::size_t pick_server(worker& w, std::size_t bi, const backend_rt& be, const tcp::endpoint& peer);
+    std::size_t pick_server(worker& w, std::size_t bi, const backend_rt& be, const peer_info& peer);
     bool full(const frontend_rt& fe) const;
     bool reserve_connection(const frontend_rt& fe);
 
-    asio::awaitable<void> accept_loop(worker& w, tcp::acceptor& acc, const frontend_rt& fe);
-    asio::awaitable<void> session(worker& w, const frontend_rt& fe, tcp::socket sock);
+    asio::awaitable<void> accept_loop(worker& w, stream_acceptor& acc, const frontend_rt& fe);
+    asio::awaitable<void> session(worker& w, const frontend_rt& fe, stream::socket sock);
     asio::awaitable<void> send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
                                      int status, request_log& lg, const char* term);
-    void finish(worker& w, const frontend_rt& fe, const tcp::endpoint& peer, const request_log& lg);
+    void finish(worker& w, const frontend_rt& fe, const peer_info& peer, const request_log& lg);
 };
 
 void count_traffic(traffic_counters& c, const request_log& lg)
@@ -261,7 +299,7 @@ void count_traffic(traffic_counters& c, const request_log& lg)
 }
 
 // Every request ends here: its counters, then its log line.
-void server::impl::finish(worker& w, const frontend_rt& fe, const tcp::endpoint& peer, const request_log& lg)
+void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& peer, const request_log& lg)
 {
     auto& f = w.fe_count[static_cast<std::size_t>(&fe - rt.frontends.data())];
     count_traffic(f.t, lg);
@@ -289,8 +327,8 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const tcp::endpoint&
     int conns = actconn.load(std::memory_order_relaxed);
     // One fprintf per line: stdio locks the FILE, so lines never interleave.
     std::string line = fmt::format(
-        "{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 \"{}\"\n", peer.address().to_string(),
-        peer.port(), log_date(lg.accept_date), fe.name, lg.backend, lg.server, lg.t_request, lg.t_queue, lg.t_connect,
+        "{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 \"{}\"\n", peer.addr,
+        peer.port, log_date(lg.accept_date), fe.name, lg.backend, lg.server, lg.t_request, lg.t_queue, lg.t_connect,
         lg.t_response, ta, lg.status, lg.bytes, lg.term, conns, conns, lg.line);
     std::fputs(line.c_str(), log);
     std::fflush(log);
@@ -312,7 +350,7 @@ asio::awaitable<void> server::impl::send_error(client_stream& client, const fron
     error_code ec;
     client.expires_after(fe.client);
     co_await asio::async_write(client, asio::buffer(text), with_ec(ec));
-    client.socket().shutdown(tcp::socket::shutdown_send, ec);
+    client.socket().shutdown(asio::socket_base::shutdown_send, ec);
 }
 
 // Moves body bytes already in `b` into the parser's buffer_body, without
@@ -430,7 +468,7 @@ static asio::awaitable<std::pair<error_code, bool>> pump(deadline_stream& in, be
         std::size_t n = co_await in.async_read_some(asio::buffer(buf.data(), buf.size()), with_ec(ec));
         in.classify(ec);
         if (ec == asio::error::eof) {
-            out.socket().shutdown(tcp::socket::shutdown_send, ec);
+            out.socket().shutdown(asio::socket_base::shutdown_send, ec);
             co_return std::pair{error_code{}, true};
         }
         if (ec)
@@ -491,10 +529,10 @@ static asio::awaitable<void> tunnel(deadline_stream& client, beast::flat_buffer&
         std::copy_n(client_side ? "CD--" : "SD--", 4, lg.term);
 }
 
-asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tcp::socket sock)
+asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, stream::socket sock)
 {
     error_code ec;
-    tcp::endpoint peer = sock.remote_endpoint(ec);
+    const peer_info peer = describe(sock.remote_endpoint(ec));
     // Headers and body go out in separate writes: without TCP_NODELAY,
     // Nagle meets the peer's delayed ACK and each response waits ~40 ms.
     sock.set_option(tcp::no_delay(true), ec);
@@ -681,7 +719,8 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         if (!upgrade)
             req.keep_alive(!server_close);
         if (fe.forwardfor || be.forwardfor)
-            req.insert("X-Forwarded-For", peer.address().to_string());
+            if (peer.ip) // as HAProxy: a unix socket client has no address to tell
+                req.insert("X-Forwarded-For", peer.addr);
         auto& pool = w.idle[static_cast<std::size_t>(fe.default_backend)][srv_index];
         std::unique_ptr<deadline_stream> srv_slot;
         std::optional<http::response_parser<http::buffer_body>> rp;
@@ -806,8 +845,8 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
                 co_await tunnel(client, cbuf, srv, sbuf, be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server),
                                 {chunk.get(), chunk_size}, {other.get(), chunk_size}, lg);
             }
-            srv.socket().shutdown(tcp::socket::shutdown_both, ec);
-            client.socket().shutdown(tcp::socket::shutdown_both, ec);
+            srv.socket().shutdown(asio::socket_base::shutdown_both, ec);
+            client.socket().shutdown(asio::socket_base::shutdown_both, ec);
             finish(w, fe, peer, lg);
             co_return;
         }
@@ -835,10 +874,10 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, tc
         if (server_keeps && pool.size() < max_idle_per_server)
             pool.push_back(std::move(srv_slot));
         else
-            srv.socket().shutdown(tcp::socket::shutdown_both, ec);
+            srv.socket().shutdown(asio::socket_base::shutdown_both, ec);
         finish(w, fe, peer, lg);
         if (!keep) {
-            client.socket().shutdown(tcp::socket::shutdown_send, ec);
+            client.socket().shutdown(asio::socket_base::shutdown_send, ec);
             co_return;
         }
     }
@@ -853,7 +892,7 @@ static asio::awaitable<bool> pause_for(asio::steady_timer& t, std::chrono::milli
     co_return !ec;
 }
 
-asio::awaitable<void> server::impl::accept_loop(worker& w, tcp::acceptor& acc, const frontend_rt& fe)
+asio::awaitable<void> server::impl::accept_loop(worker& w, stream_acceptor& acc, const frontend_rt& fe)
 {
     asio::steady_timer pause(w.io);
     for (;;) {
@@ -867,7 +906,7 @@ asio::awaitable<void> server::impl::accept_loop(worker& w, tcp::acceptor& acc, c
         while (full(fe))
             if (!co_await pause_for(pause, std::chrono::milliseconds(5)))
                 co_return;
-        tcp::socket s = co_await acc.async_accept(with_ec(ec));
+        stream::socket s = co_await acc.async_accept(with_ec(ec));
         if (ec == asio::error::operation_aborted)
             co_return;
         if (ec) { // out of file descriptors, say: back off instead of spinning
@@ -920,7 +959,7 @@ void server::impl::release_slot(std::size_t bi, const backend_rt& be, std::size_
 // leastconn (fewest requests in progress, ties in round-robin order) or
 // source (a hash of the client address over the servers up). Returns
 // be.servers.size() when none is up, `queued` when every server up is full.
-std::size_t server::impl::pick_server(worker& w, std::size_t bi, const backend_rt& be, const tcp::endpoint& peer)
+std::size_t server::impl::pick_server(worker& w, std::size_t bi, const backend_rt& be, const peer_info& peer)
 {
     const std::size_t n = be.servers.size();
     auto has_room = [&](const server_rt& s) {
@@ -935,15 +974,8 @@ std::size_t server::impl::pick_server(worker& w, std::size_t bi, const backend_r
         if (count == 0)
             return n;
         std::uint64_t h = 1469598103934665603ull; // FNV-1a over the address bytes
-        auto addr = peer.address();
-        auto mix = [&](auto bytes) {
-            for (auto b : bytes)
-                h = (h ^ b) * 1099511628211ull;
-        };
-        if (addr.is_v4())
-            mix(addr.to_v4().to_bytes());
-        else
-            mix(addr.to_v6().to_bytes());
+        for (std::size_t k = 0; k < peer.len; ++k)
+            h = (h ^ peer.bytes[k]) * 1099511628211ull;
         std::size_t i = ups[h % count];
         return take_slot(be.servers[i]) ? i : queued; // the client's server, or its turn
     }
@@ -1011,14 +1043,17 @@ bool server::impl::reserve_connection(const frontend_rt& fe)
 // An HTTP check on a connected probe: sends the request, reads the status
 // line. A 2xx or 3xx passes (returns ""); anything else says why, in
 // HAProxy's words.
-static asio::awaitable<std::string> http_check(beast::tcp_stream& probe, const std::string& request)
+static asio::awaitable<std::string> http_check(deadline_stream& probe, const std::string& request)
 {
     error_code ec;
     co_await asio::async_write(probe, asio::buffer(request), with_ec(ec));
     std::string got;
     std::size_t line_end = 0;
-    if (!ec)
+    probe.classify(ec);
+    if (!ec) {
         line_end = co_await asio::async_read_until(probe, asio::dynamic_buffer(got, 1024), "\n", with_ec(ec));
+        probe.classify(ec);
+    }
     if (ec == beast::error::timeout)
         co_return "Layer7 timeout, info: \"no response in time\"";
     if (ec)
@@ -1045,9 +1080,10 @@ asio::awaitable<void> server::impl::health_check(worker& w, const backend_rt& be
         auto started = clock::now();
         std::string why; // HAProxy's "reason: ..., info: ..." of a failed check
         {
-            beast::tcp_stream probe(w.io);
+            deadline_stream probe(w.io.get_executor());
             probe.expires_after(limit);
             co_await probe.async_connect(s.ep, with_ec(ec));
+            probe.classify(ec);
             if (ec)
                 why = fmt::format("Layer4 {}, info: \"{}\"",
                                   ec == beast::error::timeout ? "timeout" : "connection problem", ec.message());
@@ -1121,23 +1157,31 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
             w->rr_weight.emplace_back(be.servers.size(), 0);
         }
         for (const auto& fe : im->rt.frontends)
-            for (const auto& ep : fe.binds) {
-                tcp::acceptor acc(w->io);
+            for (const auto& b : fe.binds) {
+                const int family = b.ep.protocol().family();
+                const bool ip = family == AF_INET || family == AF_INET6;
+                if (!ip && t > 0) // a unix socket has one listener, on thread 0
+                    continue;
+                stream_acceptor acc(w->io);
                 error_code ec;
-                acc.open(ep.protocol(), ec);
-                if (!ec)
+                if (!b.path.empty()) { // a socket file left by an earlier run is replaced; any other file is not
+                    struct stat st {};
+                    if (::lstat(b.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+                        ::unlink(b.path.c_str());
+                }
+                acc.open(b.ep.protocol(), ec);
+                if (!ec && ip)
                     acc.set_option(asio::socket_base::reuse_address(true), ec);
-                if (!ec)
+                if (!ec && ip)
                     acc.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
-                if (!ec && ep.protocol() == tcp::v6())
-                    acc.set_option(asio::ip::v6_only(false), ec);
+                if (!ec && family == AF_INET6)
+                    acc.set_option(asio::detail::socket_option::boolean<IPPROTO_IPV6, IPV6_V6ONLY>(false), ec);
                 if (!ec)
-                    acc.bind(ep, ec);
+                    acc.bind(b.ep, ec);
                 if (!ec)
                     acc.listen(asio::socket_base::max_listen_connections, ec);
                 if (ec)
-                    return fail(fmt::format("frontend '{}': cannot bind {}:{}: {}", fe.name,
-                                            ep.address().to_string(), ep.port(), ec.message()));
+                    return fail(fmt::format("frontend '{}': cannot bind {}: {}", fe.name, b.where, ec.message()));
                 w->listeners.emplace_back(std::move(acc), &fe);
             }
         im->workers.push_back(std::move(w));
@@ -1237,8 +1281,8 @@ std::vector<std::string> server::listening() const
 {
     std::vector<std::string> out;
     for (const auto& fe : impl_->rt.frontends)
-        for (const auto& ep : fe.binds)
-            out.push_back(fmt::format("frontend '{}' on {}:{}", fe.name, ep.address().to_string(), ep.port()));
+        for (const auto& b : fe.binds)
+            out.push_back(fmt::format("frontend '{}' on {}", fe.name, b.where));
     return out;
 }
 

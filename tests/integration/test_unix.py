@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: Apache-2.0
+"""unix@ and abns@ binds and servers."""
+import os
+import socket
+import subprocess
+import threading
+
+import pytest
+
+from conftest import run
+from test_proxy import LOG_RE, Backend, Bulwarkd, free_port
+
+import re
+
+UNIX_LOG_RE = re.compile(LOG_RE.pattern.replace(r"^127\.0\.0\.1:\d+ ", r"^unix:1 "))
+
+
+class UnixHTTPServer:
+    """A keep-alive HTTP/1.1 server on a unix socket answering 'ok PATH'."""
+
+    def __init__(self, path):
+        self.path = path
+        self.requests = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(8)
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        data = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in data:
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return
+                    data += chunk
+                head, data = data.split(b"\r\n\r\n", 1)
+                self.requests.append(head.decode())
+                body = ("ok " + head.split(b" ")[1].decode() + "\n").encode()
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def close(self):
+        self.sock.close()
+
+
+def curl_unix(how, where, url):
+    return run(["curl", "-sS", "--max-time", "10", how, where, url], timeout=20)
+
+
+def test_unix_bind_and_unix_server(bulwarkd, tmp_path):
+    fe_sock, be_sock = str(tmp_path / "fe.sock"), str(tmp_path / "be.sock")
+    srv = UnixHTTPServer(be_sock)
+    d = Bulwarkd(bulwarkd, tmp_path, f"""
+defaults
+    mode http
+    option httplog
+    option forwardfor
+    timeout client 5s
+    timeout connect 2s
+    timeout server 5s
+frontend www
+    bind unix@{fe_sock}
+    default_backend app
+backend app
+    server s1 unix@{be_sock}
+""")
+    try:
+        assert any(f"frontend 'www' on unix@{fe_sock}" in l for l in d.out)
+        for path in ("/a", "/b"):
+            r = curl_unix("--unix-socket", fe_sock, f"http://x{path}")
+            assert r.stdout == f"ok {path}\n", r.stderr
+        assert [h.split("\r\n")[0] for h in srv.requests] == ["GET /a HTTP/1.1", "GET /b HTTP/1.1"]
+        assert all("X-Forwarded-For" not in h for h in srv.requests)  # a unix client has no address
+        lines = [l for l in d.lines if not l.startswith("bulwarkd:")]
+        parsed = [UNIX_LOG_RE.match(l) for l in lines]
+        assert len(parsed) == 2 and all(parsed), lines
+        assert [(m.group(2), m.group(3), m.group(8)) for m in parsed] == [("app", "s1", "200")] * 2
+    finally:
+        assert d.stop() == 0
+        srv.close()
+
+
+def test_a_stale_socket_file_is_replaced_but_no_other_file(bulwarkd, tmp_path):
+    backend = Backend()
+    path = tmp_path / "fe.sock"
+    stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    stale.bind(str(path))  # a socket file nobody listens on: what a killed run leaves
+    stale.close()
+    cfg = f"""
+defaults
+    mode http
+    timeout client 5s
+    timeout connect 2s
+    timeout server 5s
+frontend www
+    bind unix@{path}
+    default_backend app
+backend app
+    server s1 127.0.0.1:{backend.port}
+"""
+    d = Bulwarkd(bulwarkd, tmp_path, cfg)
+    try:
+        assert curl_unix("--unix-socket", str(path), "http://x/").stdout == "ok GET / 0\n"
+    finally:
+        assert d.stop() == 0
+        backend.close()
+    path.unlink()
+    path.write_text("not a socket\n")
+    (tmp_path / "again.cfg").write_text(cfg)
+    r = run([bulwarkd, "-q", "-f", str(tmp_path / "again.cfg")], timeout=10)
+    assert r.returncode == 1
+    assert f"cannot bind unix@{path}: Address already in use" in r.stderr
+    assert path.read_text() == "not a socket\n"
+
+
+def test_abns_bind(bulwarkd, tmp_path):
+    backend = Backend()
+    name = f"bulwark-test-{os.getpid()}"
+    d = Bulwarkd(bulwarkd, tmp_path, f"""
+defaults
+    mode http
+    timeout client 5s
+    timeout connect 2s
+    timeout server 5s
+frontend www
+    bind abns@{name}
+    default_backend app
+backend app
+    server s1 127.0.0.1:{backend.port}
+""")
+    try:
+        assert curl_unix("--abstract-unix-socket", name, "http://x/abns").stdout == "ok GET /abns 0\n"
+    finally:
+        assert d.stop() == 0
+        backend.close()
