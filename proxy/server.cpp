@@ -541,7 +541,14 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
     // One relay chunk and one server-side buffer per session, reused by every
     // request: a 16 KiB chunk in each relay coroutine frame made the thread's malloc
     // arena grow and trim (madvise) all the time, ~1 page fault per request.
-    auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
+    // Taken at the first relay, so a connection still sending its request
+    // (slowloris, slow POST: thousands at once) holds none.
+    std::unique_ptr<char[]> chunk_mem;
+    auto chunk = [&chunk_mem] {
+        if (!chunk_mem)
+            chunk_mem = std::make_unique_for_overwrite<char[]>(chunk_size);
+        return std::span<char>(chunk_mem.get(), chunk_size);
+    };
     beast::flat_buffer sbuf;
     struct guard { // the connection counts taken by accept_loop
         std::atomic<int>& all;
@@ -618,10 +625,14 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
         // under 'timeout http-request', before the server hears of it.
         std::string pending;
         if (fe.buffer_request) {
+            // Straight into `pending`, grown by what has come: a slow body
+            // holds only the bytes it sent.
             while (!p.is_done() && pending.size() < rt.bufsize) {
-                req.body().data = chunk.get();
-                req.body().size = std::min(chunk_size, rt.bufsize - pending.size());
-                std::size_t asked = req.body().size;
+                const std::size_t have = pending.size();
+                const std::size_t asked = std::min(std::max<std::size_t>(cbuf.size(), 1024), rt.bufsize - have);
+                pending.resize(have + asked);
+                req.body().data = pending.data() + have;
+                req.body().size = asked;
                 co_await http::async_read(client, cbuf, p, with_ec(ec));
                 client.classify(ec);
                 if (ec == http::error::need_buffer)
@@ -644,7 +655,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
                     finish(w, fe, peer, lg);
                     co_return;
                 }
-                pending.append(chunk.get(), asked - req.body().size);
+                pending.resize(have + asked - req.body().size);
             }
         }
         lg.t_request = elapsed_ms(start);
@@ -763,7 +774,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
             std::uint64_t req_bytes = 0;
             {
                 auto [rec, from_client] = co_await relay_message(client, cbuf, p, srv, req_sr, fe.client, be.server,
-                                                                 pending, req_bytes, {chunk.get(), chunk_size});
+                                                                 pending, req_bytes, chunk());
                 if (rec && from_client) {
                     std::copy_n(rec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
                     if (rec == beast::error::timeout)
@@ -843,7 +854,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
             } else {
                 auto other = std::make_unique_for_overwrite<char[]>(chunk_size);
                 co_await tunnel(client, cbuf, srv, sbuf, be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server),
-                                {chunk.get(), chunk_size}, {other.get(), chunk_size}, lg);
+                                chunk(), {other.get(), chunk_size}, lg);
             }
             srv.socket().shutdown(asio::socket_base::shutdown_both, ec);
             client.socket().shutdown(asio::socket_base::shutdown_both, ec);
@@ -860,7 +871,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
         {
             std::string none;
             auto [rec, from_server] = co_await relay_message(srv, sbuf, *rp, client, res_sr, be.server, fe.client,
-                                                             none, lg.bytes, {chunk.get(), chunk_size});
+                                                             none, lg.bytes, chunk());
             if (rec) {
                 std::copy_n(from_server ? (rec == beast::error::timeout ? "sD--" : "SD--")
                                         : (rec == beast::error::timeout ? "cD--" : "CD--"),
