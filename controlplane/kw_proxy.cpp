@@ -153,14 +153,14 @@ constexpr std::array option_table{
     option_kw{"http-buffer-request", sec_fe | sec_be, optargs::none, {}},
     option_kw{"httplog", sec_fe | sec_be, optargs::some, {}},
     option_kw{"tcplog", sec_fe | sec_be, optargs::none, P},
-    option_kw{"dontlognull", sec_fe, optargs::none, P},
+    option_kw{"dontlognull", sec_fe, optargs::none, {}},
     option_kw{"dontlog-normal", sec_fe, optargs::none, P},
     option_kw{"log-separate-errors", sec_fe, optargs::none, P},
     option_kw{"forwardfor", sec_fe | sec_be, optargs::some, {}},
-    option_kw{"httpclose", sec_fe | sec_be, optargs::none, P},
+    option_kw{"httpclose", sec_fe | sec_be, optargs::none, {}},
     option_kw{"http-server-close", sec_fe | sec_be, optargs::none, {}},
     option_kw{"http-keep-alive", sec_fe | sec_be, optargs::none, P},
-    option_kw{"http-ignore-probes", sec_fe, optargs::none, P},
+    option_kw{"http-ignore-probes", sec_fe, optargs::none, {}},
     option_kw{"http-no-delay", sec_fe | sec_be, optargs::none, P},
     option_kw{"redispatch", sec_be, optargs::some, P},
     option_kw{"httpchk", sec_be, optargs::some, {}},
@@ -180,6 +180,39 @@ constexpr std::array option_table{
     option_kw{"accept-invalid-http-response", sec_be, optargs::none, P},
 };
 
+// The arguments of the options whose arguments are built: alerts and
+// returns false on a bad one.
+bool option_args_ok(parse_ctx& c, std::string_view kw, const std::string& name, const std::vector<std::string>& a)
+{
+    if (name == "httpchk") { // [METHOD] [URI] [VERSION]
+        if (a.size() > 3)
+            return c.alert_kw(kw, fmt::format("'httpchk' takes at most METHOD URI VERSION, found '{}'", a[3])), false;
+        return true;
+    }
+    // forwardfor [except NETWORK] [header NAME] [if-none]
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == "if-none")
+            continue;
+        if (a[i] != "except" && a[i] != "header") {
+            auto best = closest(a[i], std::vector<std::string_view>{"except", "header", "if-none"});
+            return c.alert_kw(kw, fmt::format("'forwardfor': unknown argument '{}', expected 'except', 'header' or "
+                                              "'if-none'{}",
+                                              a[i], best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best))),
+                   false;
+        }
+        if (i + 1 >= a.size())
+            return c.alert_kw(kw, fmt::format("'forwardfor': '{}' needs a value", a[i])), false;
+        if (a[i] == "except") {
+            if (auto n = parse_cidr(a[i + 1]); !n)
+                return c.alert_kw(kw, fmt::format("'forwardfor': except: {}", n.message())), false;
+        } else if (a[i + 1].find_first_of(" \t:\r\n") != std::string::npos || a[i + 1].empty()) {
+            return c.alert_kw(kw, fmt::format("'forwardfor': '{}' is not a header name", a[i + 1])), false;
+        }
+        ++i;
+    }
+    return true;
+}
+
 void set_option(parse_ctx& c, bool on, std::size_t at)
 {
     std::string_view kw = on ? "option" : "no option";
@@ -196,10 +229,17 @@ void set_option(parse_ctx& c, bool on, std::size_t at)
         if (!(o.sections & c.sec))
             return c.warn_kw(kw, fmt::format("'{}' ignored: it has no effect in a {} section", name,
                                              section_name(c.sec)));
+        std::vector<std::string> args(c.words.begin() + static_cast<long>(at) + 1, c.words.end());
+        bool args_built = args.empty();
+        if (name == "forwardfor" || name == "httpchk") {
+            if (!option_args_ok(c, kw, name, args))
+                return;
+            args_built = true;
+        }
         c.px->options[name] = on;
-        c.px->option_args[name] = {c.words.begin() + static_cast<long>(at) + 1, c.words.end()};
+        c.px->option_args[name] = std::move(args);
         c.pending(fmt::format("{} {}", kw, name), o.pending);
-        if (o.pending.empty() && c.words.size() > at + 1) // built, but not its arguments yet
+        if (o.pending.empty() && !args_built) // built, but not its arguments yet
             c.pending(fmt::format("{} {} {}", kw, name, c.words[at + 1]), P);
         return;
     }

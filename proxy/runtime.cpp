@@ -36,6 +36,31 @@ tcp::endpoint to_endpoint(const controlplane::ip_addr& ip, std::uint16_t port)
     return {asio::ip::address_v6(b), port};
 }
 
+// Already checked by the config loader (kw_proxy.cpp).
+forwardfor_rt forwardfor_of(const controlplane::proxy_section& p)
+{
+    forwardfor_rt f;
+    auto it = p.options.find("forwardfor");
+    if (it == p.options.end() || !it->second)
+        return f;
+    f.on = true;
+    const auto& a = p.option_args.at("forwardfor");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] == "if-none") {
+            f.if_none = true;
+        } else if (i + 1 < a.size()) {
+            if (a[i] == "except") {
+                if (auto n = controlplane::parse_cidr(a[i + 1]))
+                    f.except = *n;
+            } else {
+                f.header = a[i + 1];
+            }
+            ++i;
+        }
+    }
+    return f;
+}
+
 } // namespace
 
 result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
@@ -68,7 +93,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         b.queue = p.timeout.queue ? *p.timeout.queue : b.connect; // HAProxy's fallback
         b.tunnel = p.timeout.tunnel;
         auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
-        b.forwardfor = bopt("forwardfor");
+        b.forwardfor = forwardfor_of(p);
         b.check = p.timeout.check;
         if (bopt("httpchk")) { // [METHOD] [URI] [VERSION], HAProxy's defaults: OPTIONS / HTTP/1.0
             const auto& a = p.option_args.at("httpchk");
@@ -86,6 +111,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
                                            "robin is used",
                                            p.at.file, p.at.line, p.name, p.balance));
         b.server_close = bopt("http-server-close") || bopt("httpclose");
+        b.httpclose = bopt("httpclose");
         for (const auto& s : p.servers) {
             std::uint16_t port = s.addr.ports.lo ? s.addr.ports.lo : 80;
             auto checked = [&](server_rt r) {
@@ -167,9 +193,12 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         f.http_keep_alive = p.timeout.http_keep_alive ? *p.timeout.http_keep_alive : f.http_request;
         auto opt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
         f.buffer_request = opt("http-buffer-request");
-        f.forwardfor = opt("forwardfor");
+        f.forwardfor = forwardfor_of(p);
         f.server_close = opt("http-server-close") || opt("httpclose");
         f.httplog = opt("httplog");
+        f.httpclose = opt("httpclose");
+        f.dontlognull = opt("dontlognull");
+        f.ignore_probes = opt("http-ignore-probes");
         f.maxconn = p.maxconn;
         if (p.has_be())
             f.default_backend = backend_index(p.name);

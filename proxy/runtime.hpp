@@ -41,6 +41,14 @@ struct server_rt {
 
 enum class balance_algo : std::uint8_t { roundrobin, leastconn, source };
 
+// option forwardfor [except NETWORK] [header NAME] [if-none]
+struct forwardfor_rt {
+    bool on = false;
+    std::string header = "X-Forwarded-For";
+    std::optional<controlplane::cidr> except; // clients from here get none
+    bool if_none = false;                     // only when the request has no such header
+};
+
 struct backend_rt {
     std::string name;
     balance_algo algo = balance_algo::roundrobin;
@@ -51,8 +59,9 @@ struct backend_rt {
     std::optional<ms> tunnel;        // timeout tunnel: inactivity once upgraded (101); else client/server
     std::optional<ms> check;         // timeout check
     std::string httpchk;             // option httpchk: the check request, whole; empty: TCP checks
-    bool forwardfor = false;
+    forwardfor_rt forwardfor;
     bool server_close = false;       // option http-server-close / httpclose
+    bool httpclose = false;          // option httpclose: the client side closes after each response too
 };
 
 struct frontend_rt {
@@ -68,9 +77,12 @@ struct frontend_rt {
     ms http_request = no_timeout;    // first byte to last header byte (and body when buffering)
     ms http_keep_alive = no_timeout; // idle time between two requests
     bool buffer_request = false;     // option http-buffer-request
-    bool forwardfor = false;
+    forwardfor_rt forwardfor;
     bool server_close = false;
+    bool httpclose = false;
     bool httplog = false;
+    bool dontlognull = false;        // no log line for a connection that sent nothing
+    bool ignore_probes = false;      // option http-ignore-probes: no 408 to a connection that sent nothing
     int maxconn = 0;                 // connections at once; 0: only the global limit
     int default_backend = -1;        // index into runtime::backends
 };

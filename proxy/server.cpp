@@ -172,6 +172,19 @@ peer_info describe(const stream::endpoint& ep)
     return p;
 }
 
+bool in_network(const peer_info& p, const controlplane::cidr& n)
+{
+    const std::size_t len = n.net.fam == controlplane::family::ipv4 ? 4 : 16;
+    if (p.len != len)
+        return false;
+    for (std::size_t bit = 0; bit < n.prefix; ++bit) {
+        const unsigned mask = 0x80u >> (bit % 8);
+        if ((p.bytes[bit / 8] & mask) != (n.net.bytes[bit / 8] & mask))
+            return false;
+    }
+    return true;
+}
+
 // A counter written by one thread and read by any: relaxed, so that an
 // increment is a plain add (no lock prefix), yet reading it is no race.
 struct counter {
@@ -224,6 +237,7 @@ struct request_log {
     int backend_index = -1, server_index = -1; // for the counters: rt.backends, server health index
     char term[5] = "----";
     std::string line = "<BADREQ>";
+    bool null_connection = false; // nothing came from the client (option dontlognull)
 };
 
 long elapsed_ms(clock::time_point since)
@@ -321,7 +335,7 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& pee
         sc.connect_errors.add(server_side && phase == 'C');
         sc.response_errors.add(server_side && (phase == 'H' || phase == 'D'));
     }
-    if (!log || !fe.httplog)
+    if (!log || !fe.httplog || (fe.dontlognull && lg.null_connection))
         return;
     long ta = elapsed_ms(lg.start);
     int conns = actconn.load(std::memory_order_relaxed);
@@ -589,8 +603,11 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
             client.classify(ec);
             if (ec) {
                 if (!rd.started()) {
-                    if (ec == beast::error::timeout && first) { // HAProxy answers 408 here too
+                    // HAProxy answers 408 here too, unless told these are a
+                    // browser's pre-connections (http-ignore-probes).
+                    if (ec == beast::error::timeout && first && !fe.ignore_probes) {
                         co_await send_error(client, fe, nullptr, 408, lg, "cR--");
+                        lg.null_connection = true;
                         finish(w, fe, peer, lg);
                     }
                     co_return; // an idle keep-alive connection just closes
@@ -729,9 +746,12 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
         const bool upgrade = p.upgrade(); // "Connection: upgrade" with an Upgrade header: left as it is
         if (!upgrade)
             req.keep_alive(!server_close);
-        if (fe.forwardfor || be.forwardfor)
-            if (peer.ip) // as HAProxy: a unix socket client has no address to tell
-                req.insert("X-Forwarded-For", peer.addr);
+        // The backend's option forwardfor, else the frontend's. As HAProxy: a
+        // unix socket client has no address to tell.
+        if (const auto& xff = be.forwardfor.on ? be.forwardfor : fe.forwardfor;
+            xff.on && peer.ip && !(xff.except && in_network(peer, *xff.except)) &&
+            !(xff.if_none && req.count(xff.header)))
+            req.insert(xff.header, peer.addr);
         auto& pool = w.idle[static_cast<std::size_t>(fe.default_backend)][srv_index];
         std::unique_ptr<deadline_stream> srv_slot;
         std::optional<http::response_parser<http::buffer_body>> rp;
@@ -864,7 +884,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
         // A body delimited by the server closing cannot be kept alive.
         bool delimited = rp->chunked() || rp->content_length() || req.method() == http::verb::head ||
                          lg.status == 204 || lg.status == 304;
-        bool keep = client_keep_alive && delimited;
+        bool keep = client_keep_alive && delimited && !fe.httpclose && !be.httpclose;
         res.version(11); // as HAProxy: the client hears HTTP/1.1 whatever the server spoke
         res.keep_alive(keep);
         http::response_serializer<http::buffer_body> res_sr{res};

@@ -44,6 +44,7 @@ class Backend:
 
     def __init__(self, delay=0.0, drop_after_response=False, slow_paths=()):
         self.requests = []      # (method, path, headers dict, body)
+        self.header_lines = []  # per request: [(name, value)] in order
         self.connections = 0
         self.in_progress = 0    # requests being answered now, and the most ever at once
         self.most_at_once = 0
@@ -78,6 +79,7 @@ class Backend:
                 else:
                     body = self.rfile.read(length) if length else b""
                 backend.requests.append((self.command, self.path, dict(self.headers), body))
+                backend.header_lines.append(list(self.headers.items()))  # repeated names kept
                 with backend.lock:
                     backend.in_progress += 1
                     backend.most_at_once = max(backend.most_at_once, backend.in_progress)
@@ -285,6 +287,39 @@ def test_forwardfor(proxy, backend):
     p = proxy(extra_fe="    option forwardfor")
     curl("-o", "/dev/null", p.url + "/")
     assert backend.requests[0][2]["X-Forwarded-For"] == "127.0.0.1"
+
+
+@pytest.mark.parametrize("args,sent,expect", [
+    ("header X-Client-IP", [], [("X-Client-IP", "127.0.0.1")]),
+    ("except 127.0.0.0/8", [], []),
+    ("except 10.0.0.0/8", [], [("X-Forwarded-For", "127.0.0.1")]),
+    ("if-none", [("X-Forwarded-For", "192.0.2.7")], [("X-Forwarded-For", "192.0.2.7")]),
+    # as HAProxy: a line of its own after the client's
+    ("", [("X-Forwarded-For", "192.0.2.7")], [("X-Forwarded-For", "192.0.2.7"), ("X-Forwarded-For", "127.0.0.1")]),
+], ids=["header", "except-match", "except-other", "if-none", "appended"])
+def test_forwardfor_arguments(proxy, backend, args, sent, expect):
+    p = proxy(extra_be=f"    option forwardfor {args}")
+    curl("-o", "/dev/null", *[a for k, v in sent for a in ("-H", f"{k}: {v}")], p.url + "/")
+    got = [(k, v) for k, v in backend.header_lines[0] if k in ("X-Forwarded-For", "X-Client-IP")]
+    assert got == expect
+
+
+def test_httpclose_closes_the_client_connection_after_each_response(proxy, backend):
+    p = proxy(extra_fe="    option httpclose")
+    r = curl("-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects}\n", p.url + "/a", p.url + "/b")
+    assert r.stdout.splitlines() == ["1", "1"]  # a new connection for the second request
+    assert backend.connections == 2
+
+
+@pytest.mark.parametrize("option,answered,logged", [
+    ("", True, True), ("option dontlognull", True, False), ("option http-ignore-probes", False, False)])
+def test_a_connection_that_sends_nothing(proxy, backend, option, answered, logged):
+    p = proxy(extra_fe=f"    {option}", timeouts="timeout http-request 300ms")
+    out = raw(p.port, b"")
+    assert out.startswith(b"HTTP/1.1 408 ") == answered and (out == b"") != answered
+    assert curl("-o", "/dev/null", "-w", "%{http_code}", p.url + "/after").stdout == "200"
+    lines = p.log(2 if logged else 1)
+    assert [(e[7], e[10]) for e in lines] == ([("408", "<BADREQ>")] if logged else []) + [("200", "GET /after HTTP/1.1")]
 
 
 def test_slow_post_gets_408_and_the_server_hears_nothing(proxy, backend):
