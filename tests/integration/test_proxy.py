@@ -385,6 +385,30 @@ def test_huge_headers_get_431(proxy, backend):
     assert backend.connections == 0
 
 
+def test_request_line_longer_than_bufsize_gets_414(proxy, backend):
+    p = proxy()
+    out = raw(p.port, b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 414 URI Too Long\r\n")
+    assert backend.connections == 0
+    (_fe, _be, _srv, *_t, status, _size, term, line), = p.log(1)
+    assert (status, term, line) == ("414", "PR--", "<BADREQ>")
+
+
+def test_more_header_lines_than_maxhdr_get_400(bulwarkd, tmp_path, backend):
+    port = free_port()
+    b = Bulwarkd(bulwarkd, tmp_path, config(port, backend.port).replace("    nbthread 2", "    nbthread 2\n"
+                                                                         "    tune.http.maxhdr 5"))
+    try:
+        head = b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(5))
+        assert raw(port, head + b"Connection: close\r\n\r\n").startswith(b"HTTP/1.1 400 ")  # 6 lines
+        assert backend.connections == 0
+        ok = raw(port, b"GET / HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(4)) +
+                 b"Connection: close\r\n\r\n")  # exactly 5 lines
+        assert ok.startswith(b"HTTP/1.1 200 ")
+    finally:
+        assert b.stop() == 0
+
+
 def test_no_server_listening_gets_503(bulwarkd, tmp_path):
     port = free_port()
     b = Bulwarkd(bulwarkd, tmp_path, config(port, free_port()))
