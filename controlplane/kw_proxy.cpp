@@ -76,11 +76,11 @@ struct timeout_kw {
 
 constexpr std::array timeout_table{
     timeout_kw{"client", sec_fe, &timeouts::client, {}},
-    timeout_kw{"client-fin", sec_fe, &timeouts::client_fin, P},
+    timeout_kw{"client-fin", sec_fe, &timeouts::client_fin, {}},
     timeout_kw{"http-request", sec_fe | sec_be, &timeouts::http_request, {}},
     timeout_kw{"http-keep-alive", sec_fe | sec_be, &timeouts::http_keep_alive, {}},
     timeout_kw{"server", sec_be, &timeouts::server, {}},
-    timeout_kw{"server-fin", sec_be, &timeouts::server_fin, P},
+    timeout_kw{"server-fin", sec_be, &timeouts::server_fin, {}},
     timeout_kw{"connect", sec_be, &timeouts::connect, {}},
     timeout_kw{"queue", sec_be, &timeouts::queue, {}},
     timeout_kw{"tunnel", sec_be, &timeouts::tunnel, {}},

@@ -92,6 +92,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
             b.server = *p.timeout.server;
         b.queue = p.timeout.queue ? *p.timeout.queue : b.connect; // HAProxy's fallback
         b.tunnel = p.timeout.tunnel;
+        b.server_fin = p.timeout.server_fin;
         auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
         b.forwardfor = forwardfor_of(p);
         b.check = p.timeout.check;
@@ -189,6 +190,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         // HAProxy's fallbacks: http-request defaults to client; keep-alive to http-request.
         if (p.timeout.client)
             f.client = *p.timeout.client;
+        f.client_fin = p.timeout.client_fin;
         f.http_request = p.timeout.http_request ? *p.timeout.http_request : f.client;
         f.http_keep_alive = p.timeout.http_keep_alive ? *p.timeout.http_keep_alive : f.http_request;
         auto opt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };

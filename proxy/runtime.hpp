@@ -57,6 +57,7 @@ struct backend_rt {
     ms connect = no_timeout, server = no_timeout;
     ms queue = no_timeout;           // timeout queue: how long a request waits for a server slot
     std::optional<ms> tunnel;        // timeout tunnel: inactivity once upgraded (101); else client/server
+    std::optional<ms> server_fin;    // timeout server-fin: a tunnel's limit once the server closed its half
     std::optional<ms> check;         // timeout check
     std::string httpchk;             // option httpchk: the check request, whole; empty: TCP checks
     forwardfor_rt forwardfor;
@@ -74,6 +75,7 @@ struct frontend_rt {
     };
     std::vector<listen_on> binds;
     ms client = no_timeout;
+    std::optional<ms> client_fin;    // timeout client-fin: a tunnel's limit once the client closed its half
     ms http_request = no_timeout;    // first byte to last header byte (and body when buffering)
     ms http_keep_alive = no_timeout; // idle time between two requests
     bool buffer_request = false;     // option http-buffer-request

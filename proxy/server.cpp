@@ -387,8 +387,8 @@ asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_message(
 // its peer sees the end too) or an error. Returns the error (eof is none)
 // and whether it came from `in`.
 static asio::awaitable<std::pair<error_code, bool>> pump(deadline_stream& in, beast::flat_buffer& early,
-                                                         deadline_stream& out, proxy::ms in_timeout,
-                                                         proxy::ms out_timeout, std::span<char> buf,
+                                                         deadline_stream& out, const proxy::ms& in_timeout,
+                                                         const proxy::ms& out_timeout, std::span<char> buf,
                                                          std::uint64_t& bytes)
 {
     error_code ec;
@@ -422,42 +422,57 @@ static asio::awaitable<std::pair<error_code, bool>> pump(deadline_stream& in, be
 
 // A tunnel (after 101 Switching Protocols): both directions at once, each
 // stream's deadline pushed back by traffic either way ('timeout tunnel',
-// else the client and server timeouts). It ends when both sides have
-// closed, or at the first error or timeout, which stops the other way too.
-// The termination flags name the side that ended it and how.
+// else the client and server timeouts). Once a side has closed its half,
+// the other way is bounded by that side's 'timeout client-fin' or
+// 'timeout server-fin'. It ends when both sides have closed, or at the
+// first error or timeout, which stops the other way too. The termination
+// flags name the side that ended it and how.
+struct tunnel_timeouts {
+    proxy::ms client, server;                 // each stream's inactivity limit
+    std::optional<proxy::ms> client_fin, server_fin;
+};
+
 static asio::awaitable<void> tunnel(deadline_stream& client, beast::flat_buffer& cbuf, deadline_stream& srv,
-                                    beast::flat_buffer& sbuf, proxy::ms client_timeout, proxy::ms server_timeout,
-                                    std::span<char> up_buf, std::span<char> down_buf, request_log& lg)
+                                    beast::flat_buffer& sbuf, tunnel_timeouts t, std::span<char> up_buf,
+                                    std::span<char> down_buf, request_log& lg)
 {
     std::uint64_t up_bytes = 0;
     std::pair<error_code, bool> down{};
     bool down_done = false;
     asio::steady_timer down_finished(client.get_executor(), clock::time_point::max());
-    asio::co_spawn(client.get_executor(),
-                   pump(srv, sbuf, client, server_timeout, client_timeout, down_buf, lg.bytes),
+    asio::co_spawn(client.get_executor(), pump(srv, sbuf, client, t.server, t.client, down_buf, lg.bytes),
                    [&](std::exception_ptr, std::pair<error_code, bool> r) {
                        down = r;
                        down_done = true;
                        down_finished.cancel();
+                       if (!r.first && t.server_fin) { // the server closed its half
+                           t.client = std::min(t.client, *t.server_fin);
+                           client.expires_after(t.client);
+                       }
                    });
-    auto up = co_await pump(client, cbuf, srv, client_timeout, server_timeout, up_buf, up_bytes);
+    auto up = co_await pump(client, cbuf, srv, t.client, t.server, up_buf, up_bytes);
     error_code ignored;
     if (up.first) { // stop the other way: its pending operations end at once
         client.socket().cancel(ignored);
         srv.socket().cancel(ignored);
+    } else if (!down_done && t.client_fin) { // the client closed its half
+        t.server = std::min(t.server, *t.client_fin);
+        srv.expires_after(t.server);
     }
     if (!down_done)
         co_await down_finished.async_wait(with_ec(ignored));
     // The first failure names the side: up reads the client and writes the
     // server, down the reverse. A cancellation is the echo of the other's.
+    // A way that timed out after the other side had closed its half ended
+    // on that side's fin timeout, and is that side's.
     bool client_side;
     error_code ec;
     if (up.first && up.first != asio::error::operation_aborted) {
         ec = up.first;
-        client_side = up.second;
+        client_side = down_done && !down.first && t.server_fin && ec == beast::error::timeout ? false : up.second;
     } else if (down.first && down.first != asio::error::operation_aborted) {
         ec = down.first;
-        client_side = !down.second;
+        client_side = !up.first && t.client_fin && ec == beast::error::timeout ? true : !down.second;
     } else {
         co_return;
     }
@@ -797,7 +812,9 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
                 std::copy_n(ec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
             } else {
                 auto other = std::make_unique_for_overwrite<char[]>(chunk_size);
-                co_await tunnel(client, cbuf, srv, sbuf, be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server),
+                co_await tunnel(client, cbuf, srv, sbuf,
+                                {be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server), fe.client_fin,
+                                 be.server_fin},
                                 chunk(), {other.get(), chunk_size}, lg);
             }
             srv.socket().shutdown(asio::socket_base::shutdown_both, ec);

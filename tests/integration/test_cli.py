@@ -81,6 +81,6 @@ def test_keywords_lists_every_registry_row(bulwarkd):
         "option:httplog",
         "server-opt:check", "server-opt:fall", "server-opt:id", "server-opt:inter", "server-opt:maxconn",
         "server-opt:rise", "server-opt:weight",
-        "timeout:check", "timeout:client", "timeout:connect", "timeout:http-keep-alive", "timeout:http-request",
-        "timeout:queue", "timeout:server", "timeout:tunnel"]
+        "timeout:check", "timeout:client", "timeout:client-fin", "timeout:connect", "timeout:http-keep-alive", "timeout:http-request",
+        "timeout:queue", "timeout:server", "timeout:server-fin", "timeout:tunnel"]
     assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])

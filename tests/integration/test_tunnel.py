@@ -14,8 +14,11 @@ class EchoUpgradeServer:
     """Answers any request with 101 (or with `answer`), then echoes the
     bytes it gets back upper-cased, and closes when its peer does."""
 
-    def __init__(self, answer=b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n"):
+    def __init__(self, answer=b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: shout\r\n\r\n",
+                 linger=False, half_close=False):
         self.answer = answer
+        self.linger = linger          # at its peer's end, stay open and silent
+        self.half_close = half_close  # close its own half right after the 101, keep reading
         self.requests = []
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
@@ -42,11 +45,18 @@ class EchoUpgradeServer:
             head, rest = data.split(b"\r\n\r\n", 1)
             self.requests.append(head.decode())
             conn.sendall(self.answer + b"welcome\n")  # first bytes of the new protocol, with the 101
+            if self.half_close:
+                conn.shutdown(socket.SHUT_WR)
+                while conn.recv(4096):
+                    pass
+                return
             if rest:
                 conn.sendall(rest.upper())
             while True:
                 chunk = conn.recv(4096)
                 if not chunk:
+                    if self.linger:
+                        time.sleep(30)  # bounded: the test ends long before
                     return
                 conn.sendall(chunk.upper())
 
@@ -58,10 +68,10 @@ class EchoUpgradeServer:
 def tunnel_proxy(bulwarkd, tmp_path):
     made = []
 
-    def start(tunnel_timeout=None, answer=None):
-        srv = EchoUpgradeServer(answer) if answer else EchoUpgradeServer()
+    def start(tunnel_timeout=None, answer=None, extra="", fe_extra="", **server):
+        srv = EchoUpgradeServer(answer, **server) if answer else EchoUpgradeServer(**server)
         port = free_port()
-        extra = f"    timeout tunnel {tunnel_timeout}\n" if tunnel_timeout else ""
+        extra += f"    timeout tunnel {tunnel_timeout}\n" if tunnel_timeout else ""
         d = Bulwarkd(bulwarkd, tmp_path, f"""
 defaults
     mode http
@@ -72,7 +82,7 @@ defaults
     timeout server 5s
 frontend www
     bind 127.0.0.1:{port}
-    default_backend app
+{fe_extra}    default_backend app
 backend app
 {extra}    server s1 127.0.0.1:{srv.port}
 """)
@@ -139,3 +149,33 @@ def test_101_to_a_request_that_did_not_ask_is_a_502(tunnel_proxy):
         assert recv_until(s, b"</html>\n").startswith(b"HTTP/1.1 502 Bad Gateway\r\n")
     (_fe, _be, _sv, *_t, status, _size, term, _line), = d.log(1)
     assert (status, term) == ("502", "SH--")
+
+
+def test_client_fin_bounds_a_tunnel_the_client_half_closed(tunnel_proxy):
+    d, _srv = tunnel_proxy(tunnel_timeout="10s", fe_extra="    timeout client-fin 300ms\n", linger=True)
+    with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+        s.sendall(UPGRADE)
+        assert recv_until(s, b"welcome\n").endswith(b"welcome\n")
+        s.sendall(b"bye\n")
+        assert recv_until(s, b"BYE\n") == b"BYE\n"
+        start = time.time()
+        s.shutdown(socket.SHUT_WR)  # our half closes; the server stays, silent
+        assert s.recv(4096) == b""
+        waited = time.time() - start
+    assert 0.3 <= waited < 2  # client-fin, not the 10 s tunnel timeout
+    (_fe, _be, _sv, *_t, status, _size, term, _line), = d.log(1)
+    assert (status, term) == ("101", "cD--")
+
+
+def test_server_fin_bounds_a_tunnel_the_server_half_closed(tunnel_proxy):
+    d, _srv = tunnel_proxy(tunnel_timeout="10s", extra="    timeout server-fin 300ms\n", half_close=True)
+    with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+        s.sendall(UPGRADE)
+        got = recv_until(s, b"never")  # the 101, welcome, then the server's end passed on
+        start = time.time()
+        assert got.endswith(b"welcome\n")
+        # we stay open and silent: the tunnel ends on server-fin, and logs
+        (_fe, _be, _sv, *_t, status, _size, term, _line), = d.log(1)
+        waited = time.time() - start
+    assert (status, term) == ("101", "sD--")
+    assert waited < 2  # server-fin 300 ms, not the 10 s tunnel timeout
