@@ -8,7 +8,7 @@ import threading
 import pytest
 
 from conftest import run
-from test_proxy import LOG_RE, Backend, Bulwarkd, free_port
+from test_proxy import LOG_RE, Backend, Bulwarkd, free_port, wait_for
 
 import re
 
@@ -80,7 +80,8 @@ backend app
             assert r.stdout == f"ok {path}\n", r.stderr
         assert [h.split("\r\n")[0] for h in srv.requests] == ["GET /a HTTP/1.1", "GET /b HTTP/1.1"]
         assert all("X-Forwarded-For" not in h for h in srv.requests)  # a unix client has no address
-        lines = [l for l in d.lines if not l.startswith("bulwarkd:")]
+        assert wait_for(lambda: len(d.log_lines()) == 2)
+        lines = d.log_lines()
         parsed = [UNIX_LOG_RE.match(l) for l in lines]
         assert len(parsed) == 2 and all(parsed), lines
         assert [(m.group(2), m.group(3), m.group(8)) for m in parsed] == [("app", "s1", "200")] * 2
@@ -139,6 +140,37 @@ backend app
 """)
     try:
         assert curl_unix("--abstract-unix-socket", name, "http://x/abns").stdout == "ok GET /abns 0\n"
+    finally:
+        assert d.stop() == 0
+        backend.close()
+
+
+def test_ipv6_bind_and_source_in_logs_and_forwardfor(bulwarkd, tmp_path):
+    backend = Backend()
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.bind(("::1", 0))
+        port = probe.getsockname()[1]
+    d = Bulwarkd(bulwarkd, tmp_path, f"""
+defaults
+    mode http
+    option httplog
+    option forwardfor
+    timeout client 5s
+    timeout connect 2s
+    timeout server 5s
+frontend www
+    bind [::1]:{port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:{backend.port}
+""")
+    try:
+        r = run(["curl", "-sS", "--max-time", "10", "-g", f"http://[::1]:{port}/six"], timeout=20)
+        assert r.stdout == "ok GET /six 0\n", r.stderr
+        assert backend.requests[0][2]["X-Forwarded-For"] == "::1"
+        assert wait_for(lambda: len(d.log_lines()) == 1)  # written just after the response
+        line, = d.log_lines()
+        assert line.startswith("::1:") and ' 200 ' in line and '"GET /six HTTP/1.1"' in line
     finally:
         assert d.stop() == 0
         backend.close()
