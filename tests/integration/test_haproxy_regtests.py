@@ -58,13 +58,8 @@ frontend fe2
     be.close()
 
 
-def log_lines(d, count, timeout=5):
-    deadline = time.time() + timeout
-    while len(d.log_lines()) < count and time.time() < deadline:
-        time.sleep(0.02)
-    parsed = [LOG.match(l) for l in d.log_lines()]
-    assert all(parsed), d.lines
-    return [m.groups() for m in parsed]
+def log_lines(d, count):
+    return d.log(count, pattern=LOG)
 
 
 def send_pieces(port, pieces, delay=0.0):

@@ -39,6 +39,35 @@ def free_port():
         return s.getsockname()[1]
 
 
+class SocketServer:
+    """A listening socket served by a thread per connection: subclasses say
+    what `handle(conn)` does. `address` is ("127.0.0.1", 0) or a unix path."""
+
+    def __init__(self, address=("127.0.0.1", 0)):
+        self.requests = []
+        family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.bind(address)
+        self.sock.listen(8)
+        if family == socket.AF_INET:
+            self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, conn):
+        raise NotImplementedError
+
+    def close(self):
+        self.sock.close()
+
+
 class Backend:
     """An HTTP/1.1 server that records what reaches it."""
 
@@ -145,12 +174,12 @@ class Bulwarkd:
         """stdout without bulwarkd's own lines (counters, exit): the request log."""
         return [l for l in self.lines if not l.startswith("bulwarkd: ")]
 
-    def log(self, count, timeout=5):
-        """Polls until `count` log lines arrived; returns them parsed."""
+    def log(self, count, timeout=5, pattern=None):
+        """Polls until `count` log lines arrived; returns them parsed (LOG_RE's groups, or `pattern`'s)."""
         deadline = time.time() + timeout
         while len(self.log_lines()) < count and time.time() < deadline:
             time.sleep(0.02)
-        parsed = [LOG_RE.match(l) for l in self.log_lines()]
+        parsed = [(pattern or LOG_RE).match(l) for l in self.log_lines()]
         assert all(parsed), self.lines
         return [m.groups() for m in parsed]
 

@@ -2,15 +2,14 @@
 """Upgraded connections (101 Switching Protocols) become tunnels, bounded by
 'timeout tunnel', as in HAProxy."""
 import socket
-import threading
 import time
 
 import pytest
 
-from test_proxy import LOG_RE, Bulwarkd, free_port
+from test_proxy import Bulwarkd, SocketServer, free_port
 
 
-class EchoUpgradeServer:
+class EchoUpgradeServer(SocketServer):
     """Answers any request with 101 (or with `answer`), then echoes the
     bytes it gets back upper-cased, and closes when its peer does."""
 
@@ -19,20 +18,7 @@ class EchoUpgradeServer:
         self.answer = answer
         self.linger = linger          # at its peer's end, stay open and silent
         self.half_close = half_close  # close its own half right after the 101, keep reading
-        self.requests = []
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+        super().__init__()
 
     def handle(self, conn):
         with conn:
@@ -59,9 +45,6 @@ class EchoUpgradeServer:
                         time.sleep(30)  # bounded: the test ends long before
                     return
                 conn.sendall(chunk.upper())
-
-    def close(self):
-        self.sock.close()
 
 
 @pytest.fixture

@@ -1,38 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 """unix@ and abns@ binds and servers."""
 import os
+import re
 import socket
-import subprocess
-import threading
 
 import pytest
 
 from conftest import run
-from test_proxy import LOG_RE, Backend, Bulwarkd, free_port, wait_for
-
-import re
+from test_proxy import LOG_RE, Backend, Bulwarkd, SocketServer, free_port, wait_for
 
 UNIX_LOG_RE = re.compile(LOG_RE.pattern.replace(r"^127\.0\.0\.1:\d+ ", r"^unix:1 "))
 
 
-class UnixHTTPServer:
+class UnixHTTPServer(SocketServer):
     """A keep-alive HTTP/1.1 server on a unix socket answering 'ok PATH'."""
-
-    def __init__(self, path):
-        self.path = path
-        self.requests = []
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(8)
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
 
     def handle(self, conn):
         data = b""
@@ -47,9 +28,6 @@ class UnixHTTPServer:
                 self.requests.append(head.decode())
                 body = ("ok " + head.split(b" ")[1].decode() + "\n").encode()
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
-
-    def close(self):
-        self.sock.close()
 
 
 def curl_unix(how, where, url):
