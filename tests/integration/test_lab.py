@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """tools/lab builds DESIGN.md's topology and removes it; bulwarkd runs in it."""
+import re
 import signal
 import subprocess
 import sys
@@ -82,14 +83,15 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
     p = subprocess.Popen([str(LAB), "--prefix", lab.prefix, "exec", "--", bulwarkd],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        lines = [p.stdout.readline() for _ in range(4)]  # bounded by the finally below
+        lines = [p.stdout.readline() for _ in range(5)]  # bounded by the finally below
         assert lines[0].startswith("bulwarkd 0."), lines
         assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (2 filter rules)" \
             in lines[0]
-        assert lines[1:] == [
-            "bulwarkd: proxy: frontend 'www' on 10.10.0.100:80 (1 thread)\n",
+        assert lines[1] == "bulwarkd: proxy: frontend 'www' on 10.10.0.100:80 (1 thread)\n"
+        assert re.fullmatch(r"bulwarkd: proxy: maxconn \d+\n", lines[2])
+        assert lines[3:] == [
             "bulwarkd: the packet filter (issue #4) is not built yet: shield 'edge' is not run.\n",
-            "bulwarkd: running; SIGINT or SIGTERM stops it.\n",
+            "bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n",
         ]
         # the proxy really listens on the VIP inside the lab's namespace
         ss = lab.ns_exec(lab.bw, "ss", "-Htln", "src", "10.10.0.100:80").stdout
@@ -97,7 +99,11 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
         p.send_signal(signal.SIGTERM)
         out, err = p.communicate(timeout=10)
         assert p.returncode == 0
-        assert out.endswith("bulwarkd: Terminated received, exiting.\n")
+        # then the counters: nothing came, nothing counted
+        assert out.startswith("bulwarkd: Terminated received, exiting.\nbulwarkd: stats: frontend www: connections 0, "
+                              "requests 0 ")
+        assert out.endswith("bulwarkd: stats: server servers/web1: requests 0 (1xx 0, 2xx 0, 3xx 0, 4xx 0, 5xx 0, "
+                            "none 0), bytes out 0, connect errors 0, response errors 0\n")
         # its own interface names reached bulwarkd through the environment
         assert f"iface={lab.outside_if}" not in err  # no warning mentions them: the config loaded clean
         assert "[ALERT]" not in err
@@ -119,7 +125,7 @@ def test_bulwarkd_does_not_read_stdin(lab, bulwarkd):
         p.send_signal(signal.SIGINT)
         out, _ = p.communicate(timeout=10)
         assert p.returncode == 0
-        assert out.endswith("bulwarkd: Interrupt received, exiting.\n")
+        assert out.startswith("bulwarkd: Interrupt received, exiting.\n")
     finally:
         if p.poll() is None:
             p.kill()
