@@ -202,7 +202,15 @@ struct server::impl {
     std::FILE* log = nullptr;
     std::vector<std::unique_ptr<worker>> workers;
     std::atomic<int> actconn{0};
-    bool stopped = false;
+    std::atomic<bool> stopped{false}; // read by the threads (release_slot) as they stop
+    // The threads' io_contexts go first: destroying them destroys the
+    // sessions still suspended there, whose guards give back connection
+    // counts and server slots held in the members below.
+    ~impl()
+    {
+        stopped = true;
+        workers.clear();
+    }
     // One flag per server, written by the health checker (thread 0) and
     // read by every session: a server starts UP, as in HAProxy.
     std::unique_ptr<std::atomic<bool>[]> up;
@@ -914,7 +922,7 @@ void server::impl::release_slot(std::size_t bi, const backend_rt& be, std::size_
 {
     active[be.servers[si].health].fetch_sub(1);
     auto& q = queues[bi];
-    if (q.length.load() == 0)
+    if (q.length.load() == 0 || stopped) // stopped: the waiters' threads are gone
         return;
     std::lock_guard lock(q.m);
     if (q.waiting.empty() || !is_up(be.servers[si]) || !take_slot(be.servers[si]))

@@ -54,7 +54,7 @@ frontend fe2
 """)
     d.fe1, d.fe2 = fe1, fe2
     yield d, be
-    assert d.stop() == 0
+    assert d.stop() == 0, d.errors[-30:]
     be.close()
 
 

@@ -79,7 +79,7 @@ backend app
             assert curl("-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/").stdout == "200"
         assert (len(heavy.requests), len(light.requests), len(never.requests)) == (6, 2, 0)
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
         for s in (heavy, light, never):
             s.close()
 
@@ -131,5 +131,5 @@ def test_counters_on_sigusr1_and_at_exit_add_up(proxy, backend):
     assert (st[("server", "app/s1")]["requests"], st[("server", "app/s1")]["2xx"]) == (2, 2)
     # the bytes the frontend sent are those the log lines count
     assert st[("frontend", "www")]["bytes out"] == sum(int(e[8]) for e in p.log(4))
-    assert p.stop() == 0
+    assert p.stop() == 0, p.errors[-30:]
     assert parse_stats(p.lines) == st  # at exit: nothing moved since

@@ -238,7 +238,7 @@ def proxy(bulwarkd, tmp_path, backend):
 
     yield start
     for b in started:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
 
 
 def curl(*args):
@@ -435,7 +435,7 @@ def test_more_header_lines_than_maxhdr_get_400(bulwarkd, tmp_path, backend):
                  b"Connection: close\r\n\r\n")  # exactly 5 lines
         assert ok.startswith(b"HTTP/1.1 200 ")
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
 
 
 def test_no_server_listening_gets_503(bulwarkd, tmp_path):
@@ -446,7 +446,7 @@ def test_no_server_listening_gets_503(bulwarkd, tmp_path):
         assert r.stdout.startswith("HTTP/1.1 503 Service Unavailable")
         assert b.log(1)[0][9] == "SC--"
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
 
 
 def test_slow_server_gets_504(bulwarkd, tmp_path):
@@ -458,7 +458,7 @@ def test_slow_server_gets_504(bulwarkd, tmp_path):
         assert r.stdout.startswith("HTTP/1.1 504 Gateway Time-out")
         assert b.log(1)[0][9] == "sH--"
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
         slow.close()
 
 
@@ -471,7 +471,7 @@ def test_errorfile_replaces_the_503(bulwarkd, tmp_path):
         r = curl("-i", f"http://127.0.0.1:{port}/")
         assert r.stdout == "HTTP/1.0 503 Service Unavailable\nContent-Type: text/plain\n\nback soon\n"
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
 
 
 def test_bind_failure_is_reported(bulwarkd, tmp_path):
@@ -512,7 +512,7 @@ def test_an_idle_server_connection_closed_under_us_is_replaced(bulwarkd, tmp_pat
         assert dropping.connections == 2
         assert [e[7] for e in b.log(2)] == ["200", "200"]
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
         dropping.close()
 
 
@@ -554,7 +554,7 @@ def test_without_checks_a_dead_server_costs_503s(bulwarkd, tmp_path, backend):
                  for _ in range(8)]
         assert codes == ["503", "200"] * 4  # round robin from s1
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
 
 
 def test_health_check_takes_a_dead_server_out_and_back(bulwarkd, tmp_path, backend):
@@ -582,7 +582,7 @@ def test_health_check_takes_a_dead_server_out_and_back(bulwarkd, tmp_path, backe
             curl("-o", "/dev/null", f"http://127.0.0.1:{port}/")
         assert len(revived.requests) == 2  # round robin again: every other request
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
         if revived:
             revived.close()
 
@@ -608,7 +608,7 @@ def test_httpchk_takes_a_failing_server_out_and_back(bulwarkd, tmp_path):
         sick.status_for["/health"] = 200
         assert wait_for(lambda: any("Server app/s1 is UP, reason: Layer7 check passed" in e for e in b.errors))
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
         sick.close()
         well.close()
 
@@ -624,7 +624,7 @@ def test_all_servers_down_gives_503_without_trying(bulwarkd, tmp_path):
         entry = b.log(1)[-1]
         assert (entry[1], entry[2], entry[7], entry[9]) == ("app", "<NOSRV>", "503", "SC--")
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
 
 
 @pytest.mark.parametrize("balance,expect", [("roundrobin", {"s1": 2, "s2": 2}), ("leastconn", {"s2": 4})])
@@ -641,7 +641,7 @@ def test_leastconn_avoids_the_busy_server(bulwarkd, tmp_path, balance, expect):
         quick = [e[2] for e in b.log(5) if "/quick" in e[10]]
         assert {name: quick.count(name) for name in set(quick)} == expect
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
         a.close()
         b_.close()
 
@@ -656,6 +656,6 @@ def test_source_sends_a_client_to_one_server(bulwarkd, tmp_path):
         assert len({e[2] for e in b.log(6)}) == 1
         assert sorted([len(a.requests), len(b_.requests)]) == [0, 6]
     finally:
-        assert b.stop() == 0
+        assert b.stop() == 0, b.errors[-30:]
         a.close()
         b_.close()

@@ -75,7 +75,7 @@ backend app
 
     yield start
     for d, srv in made:
-        assert d.stop() == 0
+        assert d.stop() == 0, d.errors[-30:]
         srv.close()
 
 

@@ -64,7 +64,7 @@ backend app
         assert len(parsed) == 2 and all(parsed), lines
         assert [(m.group(2), m.group(3), m.group(8)) for m in parsed] == [("app", "s1", "200")] * 2
     finally:
-        assert d.stop() == 0
+        assert d.stop() == 0, d.errors[-30:]
         srv.close()
 
 
@@ -90,7 +90,7 @@ backend app
     try:
         assert curl_unix("--unix-socket", str(path), "http://x/").stdout == "ok GET / 0\n"
     finally:
-        assert d.stop() == 0
+        assert d.stop() == 0, d.errors[-30:]
         backend.close()
     path.unlink()
     path.write_text("not a socket\n")
@@ -119,7 +119,7 @@ backend app
     try:
         assert curl_unix("--abstract-unix-socket", name, "http://x/abns").stdout == "ok GET /abns 0\n"
     finally:
-        assert d.stop() == 0
+        assert d.stop() == 0, d.errors[-30:]
         backend.close()
 
 
@@ -150,5 +150,5 @@ backend app
         line, = d.log_lines()
         assert line.startswith("::1:") and ' 200 ' in line and '"GET /six HTTP/1.1"' in line
     finally:
-        assert d.stop() == 0
+        assert d.stop() == 0, d.errors[-30:]
         backend.close()
