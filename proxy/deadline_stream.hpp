@@ -7,13 +7,23 @@
 #include "proxy/runtime.hpp"
 
 #include <boost/asio/basic_stream_socket.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/basic_waitable_timer.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/beast/core/error.hpp>
 #include <chrono>
 #include <memory>
 #include <utility>
 
 namespace bulwark::proxy {
+
+// Every I/O object runs on its worker's io_context, named by its concrete
+// executor type: the default, type-erased any_io_executor costs a virtual
+// call and a copy or destruction of the erased executor on every operation
+// started and completed (measured: ~2 us of user time per request).
+using executor = boost::asio::io_context::executor_type;
+using socket_type = boost::asio::basic_stream_socket<stream_protocol, executor>;
+using steady_timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock,
+                                                       boost::asio::wait_traits<std::chrono::steady_clock>, executor>;
 
 // A socket with a deadline. Unlike beast::tcp_stream, which closes its
 // socket on expiry, this one only cancels the pending operation, so the
@@ -23,9 +33,9 @@ namespace bulwark::proxy {
 // again for the rest. Most operations so touch no timer at all.
 class deadline_stream {
 public:
-    using executor_type = stream_protocol::socket::executor_type;
+    using executor_type = executor;
 
-    explicit deadline_stream(stream_protocol::socket s) : sock_(std::move(s)), timer_(sock_.get_executor()) {}
+    explicit deadline_stream(socket_type s) : sock_(std::move(s)), timer_(sock_.get_executor()) {}
     explicit deadline_stream(const executor_type& ex) : sock_(ex), timer_(ex) {}
     deadline_stream(const deadline_stream&) = delete;
     deadline_stream& operator=(const deadline_stream&) = delete;
@@ -62,7 +72,7 @@ public:
         if (ec == boost::asio::error::operation_aborted && expired_)
             ec = boost::beast::error::timeout;
     }
-    stream_protocol::socket& socket() { return sock_; }
+    socket_type& socket() { return sock_; }
 
 private:
     void arm(std::chrono::steady_clock::time_point at)
@@ -85,8 +95,8 @@ private:
         });
     }
 
-    stream_protocol::socket sock_;
-    boost::asio::steady_timer timer_;
+    socket_type sock_;
+    steady_timer timer_;
     std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     std::chrono::steady_clock::time_point armed_ = std::chrono::steady_clock::time_point::max(); // when the pending wait fires; max: none
     bool expired_ = false;

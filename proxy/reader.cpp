@@ -4,12 +4,15 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <tuple>
+#include <utility>
 
 namespace bulwark::proxy {
 
 namespace http = boost::beast::http;
 
-request_reader::request_reader(reader_limits lim) : lim_(lim)
+request_reader::request_reader(reader_limits lim, field_arena* arena)
+    : lim_(lim), parser_(std::piecewise_construct, std::make_tuple(), std::make_tuple(arena_allocator<char>(arena)))
 {
     parser_.header_limit(static_cast<std::uint32_t>(std::min<std::size_t>(lim_.bufsize, UINT32_MAX)));
     // The body streams: no limit but the client's pace. (Not boost::none:

@@ -9,6 +9,8 @@
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstddef>
+#include <memory>
+#include <new>
 #include <optional>
 #include <string_view>
 
@@ -19,13 +21,88 @@ struct reader_limits {
     int maxhdr = 101;            // tune.http.maxhdr: header lines per request
 };
 
+// Memory for the header fields of the messages a session has in hand (a
+// request and its response): one block, handed out front to back and
+// reused from its start once everything taken from it has been given back,
+// which is between two requests. Beyond the block, the heap. Each field a
+// parser reads was a malloc and a free otherwise. The block is taken at
+// the first allocation, so a session that never parses a field holds none.
+class field_arena {
+public:
+    static constexpr std::size_t capacity = 4096;
+
+    void* allocate(std::size_t n)
+    {
+        n = (n + align - 1) & ~(align - 1);
+        if (n <= capacity - used_) {
+            if (!mem_)
+                mem_ = std::make_unique_for_overwrite<std::byte[]>(capacity);
+            void* p = mem_.get() + used_;
+            used_ += n;
+            ++live_;
+            return p;
+        }
+        return ::operator new(n);
+    }
+    void deallocate(void* p) noexcept
+    {
+        auto* b = static_cast<std::byte*>(p);
+        if (!mem_ || b < mem_.get() || b >= mem_.get() + capacity) {
+            ::operator delete(p);
+            return;
+        }
+        if (--live_ == 0)
+            used_ = 0;
+    }
+
+private:
+    static constexpr std::size_t align = alignof(std::max_align_t);
+    std::unique_ptr<std::byte[]> mem_;
+    std::size_t used_ = 0;
+    std::size_t live_ = 0; // allocations from the block not given back yet
+};
+
+// An allocator drawing from a field_arena; without one, from the heap.
+template <class T>
+struct arena_allocator {
+    using value_type = T;
+    field_arena* arena = nullptr;
+
+    arena_allocator() noexcept = default;
+    explicit arena_allocator(field_arena* a) noexcept : arena(a) {}
+    template <class U>
+    arena_allocator(const arena_allocator<U>& o) noexcept : arena(o.arena)
+    {
+    }
+    T* allocate(std::size_t n)
+    {
+        return static_cast<T*>(arena ? arena->allocate(n * sizeof(T)) : ::operator new(n * sizeof(T)));
+    }
+    void deallocate(T* p, std::size_t) noexcept
+    {
+        if (arena)
+            arena->deallocate(p);
+        else
+            ::operator delete(p);
+    }
+    template <class U>
+    bool operator==(const arena_allocator<U>& o) const noexcept
+    {
+        return arena == o.arena;
+    }
+};
+
+// The header fields of the messages a session parses.
+using fields_type = boost::beast::http::basic_fields<arena_allocator<char>>;
+
 enum class head_state : unsigned char { need_more, done, error };
 
 class request_reader {
 public:
-    using parser_type = boost::beast::http::request_parser<boost::beast::http::buffer_body>;
+    using parser_type = boost::beast::http::request_parser<boost::beast::http::buffer_body, arena_allocator<char>>;
 
-    explicit request_reader(reader_limits lim);
+    // The fields are allocated from `arena` when one is given.
+    explicit request_reader(reader_limits lim, field_arena* arena = nullptr);
 
     // Consumes from `buf` what belongs to the request head. Returns done
     // once the head is parsed and valid (the body, if any, stays in `buf`

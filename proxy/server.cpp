@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <thread>
+#include <tuple>
 
 namespace bulwark::proxy {
 
@@ -37,13 +38,17 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using stream = stream_protocol;
-using stream_acceptor = asio::basic_socket_acceptor<stream>;
+// Coroutines run on their worker's io_context under its concrete executor
+// type (see deadline_stream.hpp: executor, socket_type, steady_timer).
+template <class T = void>
+using task = asio::awaitable<T, executor>;
+using stream_acceptor = asio::basic_socket_acceptor<stream, executor>;
 using error_code = boost::system::error_code;
 using clock = std::chrono::steady_clock;
 
 namespace {
 
-inline auto with_ec(error_code& ec) { return asio::redirect_error(asio::use_awaitable, ec); }
+inline auto with_ec(error_code& ec) { return asio::redirect_error(asio::use_awaitable_t<executor>{}, ec); }
 constexpr std::size_t chunk_size = 16384;
 constexpr std::size_t max_idle_per_server = 64; // per thread
 // pick_server's answer when every server up is at its maxconn.
@@ -51,7 +56,7 @@ constexpr std::size_t queued = SIZE_MAX - 1;
 
 // An idle connection the server has closed reads as EOF at once; one still
 // open has nothing to read. A peek tells them apart without consuming.
-bool still_open(stream::socket& s)
+bool still_open(socket_type& s)
 {
     char c;
     ssize_t n = ::recv(s.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -182,9 +187,9 @@ std::string log_date(std::chrono::system_clock::time_point t)
 
 // A request waiting in its backend's queue for a server slot.
 struct waiter {
-    asio::steady_timer timer;         // 'timeout queue'; cancelled when a slot is handed over
+    steady_timer timer;         // 'timeout queue'; cancelled when a slot is handed over
     std::size_t server = SIZE_MAX;    // the server whose slot it got (set under the queue's lock)
-    explicit waiter(asio::any_io_executor ex) : timer(std::move(ex)) {}
+    explicit waiter(executor ex) : timer(std::move(ex)) {}
 };
 
 // The only lock in the proxy, taken when a server is full: a request
@@ -223,16 +228,16 @@ struct server::impl {
     std::unique_ptr<std::atomic<int>[]> feconn;
 
     bool is_up(const server_rt& s) const { return up[s.health].load(std::memory_order_relaxed); }
-    asio::awaitable<void> health_check(worker& w, const backend_rt& be, const server_rt& s);
+    task<void> health_check(worker& w, const backend_rt& be, const server_rt& s);
     bool take_slot(const server_rt& s);
     void release_slot(std::size_t bi, const backend_rt& be, std::size_t si);
     std::size_t pick_server(worker& w, std::size_t bi, const backend_rt& be, const peer_info& peer);
     bool full(const frontend_rt& fe) const;
     bool reserve_connection(const frontend_rt& fe);
 
-    asio::awaitable<void> accept_loop(worker& w, stream_acceptor& acc, const frontend_rt& fe);
-    asio::awaitable<void> session(worker& w, const frontend_rt& fe, stream::socket sock);
-    asio::awaitable<void> send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
+    task<void> accept_loop(worker& w, stream_acceptor& acc, const frontend_rt& fe);
+    task<void> session(worker& w, const frontend_rt& fe, socket_type sock);
+    task<void> send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
                                      int status, request_log& lg, const char* term);
     void finish(worker& w, const frontend_rt& fe, const peer_info& peer, const request_log& lg);
 };
@@ -280,7 +285,7 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& pee
     std::fflush(log);
 }
 
-asio::awaitable<void> server::impl::send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
+task<void> server::impl::send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
                                                int status, request_log& lg, const char* term)
 {
     std::string text;
@@ -302,7 +307,7 @@ asio::awaitable<void> server::impl::send_error(client_stream& client, const fron
 // Moves body bytes already in `b` into the parser's buffer_body, without
 // reading: what a read would parse first, minus the syscall.
 template <bool isRequest>
-std::size_t take_buffered(http::parser<isRequest, http::buffer_body>& p, beast::flat_buffer& b, error_code& ec)
+std::size_t take_buffered(http::parser<isRequest, http::buffer_body, arena_allocator<char>>& p, beast::flat_buffer& b, error_code& ec)
 {
     auto& body = p.get().body();
     const std::size_t room = body.size;
@@ -319,22 +324,68 @@ std::size_t take_buffered(http::parser<isRequest, http::buffer_body>& p, beast::
     return room - body.size;
 }
 
+// A header's bytes exactly as Beast's serializer writes them: the start
+// line, the fields in their order ("name: value\r\n" each), an empty line.
+void append_start_line(const http::header<true, fields_type>& h, std::string& out)
+{
+    const auto method = h.method_string();
+    const auto target = h.target();
+    out.append(method.data(), method.size());
+    out += ' ';
+    out.append(target.data(), target.size());
+    const char version[] = {' ', 'H', 'T', 'T', 'P', '/', static_cast<char>('0' + h.version() / 10), '.',
+                            static_cast<char>('0' + h.version() % 10), '\r', '\n'};
+    out.append(version, sizeof version);
+}
+void append_start_line(const http::header<false, fields_type>& h, std::string& out)
+{
+    const unsigned code = h.result_int();
+    const char line[] = {'H', 'T', 'T', 'P', '/', static_cast<char>('0' + h.version() / 10), '.',
+                         static_cast<char>('0' + h.version() % 10), ' ', static_cast<char>('0' + code / 100),
+                         static_cast<char>('0' + (code / 10) % 10), static_cast<char>('0' + code % 10), ' '};
+    out.append(line, sizeof line);
+    const auto reason = h.reason().empty() ? http::obsolete_reason(static_cast<http::status>(code)) : h.reason();
+    out.append(reason.data(), reason.size());
+    out += "\r\n";
+}
+template <bool isRequest>
+void format_header(const http::header<isRequest, fields_type>& h, std::string& out)
+{
+    out.clear();
+    append_start_line(h, out);
+    for (const auto& f : h) {
+        const auto name = f.name_string();
+        const auto value = f.value();
+        out.append(name.data(), name.size());
+        out += ": ";
+        out.append(value.data(), value.size());
+        out += "\r\n";
+    }
+    out += "\r\n";
+}
+
 // Sends the header of a parsed message and streams its body from `in` to
 // `out` through one chunk, as Beast's relay example does. The header goes
 // out with the first body bytes in one write when they are at hand (already
 // read, or `pending`: body read by request buffering), alone before
 // waiting for any. Returns the first error, tagged with the side it came
-// from.
+// from. A chunked body goes through Beast's serializer `sr`, which frames
+// the chunks again; any other is the header's bytes (formatted into `head`,
+// the session's buffer) then the body's as they come, which is all the
+// serializer would write, without the cost of its buffer sequences.
 template <bool isRequest, class In, class Out>
-asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_message(
-    In& in, beast::flat_buffer& inbuf, http::parser<isRequest, http::buffer_body>& p, Out& out,
-    http::serializer<isRequest, http::buffer_body>& sr, proxy::ms in_timeout, proxy::ms out_timeout,
-    std::string& pending, std::uint64_t& bytes, std::span<char> chunk)
+task<std::pair<error_code, bool /*from input*/>> relay_message(
+    In& in, beast::flat_buffer& inbuf, http::parser<isRequest, http::buffer_body, arena_allocator<char>>& p, Out& out,
+    http::serializer<isRequest, http::buffer_body, fields_type>& sr, proxy::ms in_timeout, proxy::ms out_timeout,
+    std::string& pending, std::uint64_t& bytes, std::span<char> chunk, std::string& head)
 {
     error_code ec;
     auto& body = p.get().body();
     bool pending_first = !pending.empty();
     bool header_sent = false;
+    const bool plain = !p.get().chunked();
+    if (plain)
+        format_header(p.get().base(), head);
     do {
         if (pending_first) { // body already read: it goes out before any new read
             pending_first = false;
@@ -351,7 +402,10 @@ asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_message(
                 if (bad || (got == 0 && !p.is_done())) { // nothing at hand: the header alone first
                     header_sent = true;
                     out.expires_after(out_timeout);
-                    co_await http::async_write_header(out, sr, with_ec(ec));
+                    if (plain)
+                        co_await asio::async_write(out, asio::buffer(head), with_ec(ec));
+                    else
+                        co_await http::async_write_header(out, sr, with_ec(ec));
                     classify(out, ec);
                     if (ec)
                         co_return std::pair{ec, false};
@@ -378,6 +432,19 @@ asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_message(
             body.size = 0;
             body.more = false;
         }
+        if (plain) {
+            const std::array<asio::const_buffer, 2> out_bufs{
+                asio::buffer(head.data(), header_sent ? 0 : head.size()), asio::buffer(body.data, body.size)};
+            header_sent = true;
+            if (out_bufs[0].size() + out_bufs[1].size() > 0) {
+                out.expires_after(out_timeout);
+                co_await asio::async_write(out, out_bufs, with_ec(ec));
+                classify(out, ec);
+                if (ec)
+                    co_return std::pair{ec, false};
+            }
+            continue;
+        }
         header_sent = true;
         out.expires_after(out_timeout);
         co_await http::async_write(out, sr, with_ec(ec));
@@ -386,7 +453,7 @@ asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_message(
             ec = {};
         if (ec)
             co_return std::pair{ec, false};
-    } while (!p.is_done() && !sr.is_done());
+    } while (!p.is_done() && (plain || !sr.is_done()));
     co_return std::pair{error_code{}, false};
 }
 
@@ -394,7 +461,7 @@ asio::awaitable<std::pair<error_code, bool /*from input*/>> relay_message(
 // into `early`) to `out`, until `in` ends (then `out` is half-closed, so
 // its peer sees the end too) or an error. Returns the error (eof is none)
 // and whether it came from `in`.
-static asio::awaitable<std::pair<error_code, bool>> pump(deadline_stream& in, beast::flat_buffer& early,
+static task<std::pair<error_code, bool>> pump(deadline_stream& in, beast::flat_buffer& early,
                                                          deadline_stream& out, const proxy::ms& in_timeout,
                                                          const proxy::ms& out_timeout, std::span<char> buf,
                                                          std::uint64_t& bytes)
@@ -440,14 +507,14 @@ struct tunnel_timeouts {
     std::optional<proxy::ms> client_fin, server_fin;
 };
 
-static asio::awaitable<void> tunnel(deadline_stream& client, beast::flat_buffer& cbuf, deadline_stream& srv,
+static task<void> tunnel(deadline_stream& client, beast::flat_buffer& cbuf, deadline_stream& srv,
                                     beast::flat_buffer& sbuf, tunnel_timeouts t, std::span<char> up_buf,
                                     std::span<char> down_buf, request_log& lg)
 {
     std::uint64_t up_bytes = 0;
     std::pair<error_code, bool> down{};
     bool down_done = false;
-    asio::steady_timer down_finished(client.get_executor(), clock::time_point::max());
+    steady_timer down_finished(client.get_executor(), clock::time_point::max());
     asio::co_spawn(client.get_executor(), pump(srv, sbuf, client, t.server, t.client, down_buf, lg.bytes),
                    [&](std::exception_ptr, std::pair<error_code, bool> r) {
                        down = r;
@@ -490,7 +557,7 @@ static asio::awaitable<void> tunnel(deadline_stream& client, beast::flat_buffer&
         std::copy_n(client_side ? "CD--" : "SD--", 4, lg.term);
 }
 
-asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, stream::socket sock)
+task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type sock)
 {
     error_code ec;
     const peer_info peer = describe(sock.remote_endpoint(ec));
@@ -511,6 +578,9 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
         return std::span<char>(chunk_mem.get(), chunk_size);
     };
     beast::flat_buffer sbuf;
+    // The header fields of the request in hand and of its response.
+    field_arena fields_mem;
+    std::string head; // a header as it goes out (relay_message)
     struct guard { // the connection counts taken by accept_loop
         std::atomic<int>& all;
         std::atomic<int>& here;
@@ -531,7 +601,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
         // The head: 'timeout http-request' from the connection's start for
         // the first request; between two requests 'timeout http-keep-alive'
         // until a byte of the next one, then 'timeout http-request' from it.
-        request_reader rd({rt.bufsize, rt.maxhdr});
+        request_reader rd({rt.bufsize, rt.maxhdr}, &fields_mem);
         auto& p = rd.parser();
         client.expires_at(lg.start + (first ? fe.http_request : fe.http_keep_alive));
         bool timing = first;
@@ -701,7 +771,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
             req.insert(xff.header, peer.addr);
         auto& pool = w.idle[static_cast<std::size_t>(fe.default_backend)][srv_index];
         std::unique_ptr<deadline_stream> srv_slot;
-        std::optional<http::response_parser<http::buffer_body>> rp;
+        std::optional<http::response_parser<http::buffer_body, arena_allocator<char>>> rp;
         clock::time_point response_start;
         for (int attempt = 0;; ++attempt) {
             bool reused = false;
@@ -737,11 +807,11 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
             }
             deadline_stream& srv = *srv_slot;
 
-            http::request_serializer<http::buffer_body> req_sr{req};
+            http::serializer<true, http::buffer_body, fields_type> req_sr{req};
             std::uint64_t req_bytes = 0;
             {
                 auto [rec, from_client] = co_await relay_message(client, cbuf, p, srv, req_sr, fe.client, be.server,
-                                                                 pending, req_bytes, chunk());
+                                                                 pending, req_bytes, chunk(), head);
                 if (rec && from_client) {
                     std::copy_n(rec == beast::error::timeout ? "cD--" : "CD--", 4, lg.term);
                     if (rec == beast::error::timeout)
@@ -764,7 +834,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
             response_start = clock::now();
             bool retry = false;
             for (;;) {
-                rp.emplace();
+                rp.emplace(std::piecewise_construct, std::make_tuple(), std::make_tuple(arena_allocator<char>(&fields_mem)));
                 rp->header_limit(static_cast<std::uint32_t>(rt.bufsize));
                 rp->body_limit(std::numeric_limits<std::uint64_t>::max());
                 if (req.method() == http::verb::head)
@@ -786,7 +856,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
                 unsigned code = rp->get().result_int();
                 if (code < 100 || code >= 200 || code == 101)
                     break;
-                http::response_serializer<http::buffer_body> interim{rp->get()};
+                http::serializer<false, http::buffer_body, fields_type> interim{rp->get()};
                 rp->get().body().data = nullptr;
                 rp->get().body().more = false;
                 client.expires_after(fe.client);
@@ -808,7 +878,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
                 co_return;
             }
             res.version(11);
-            http::response_serializer<http::buffer_body> sr{res};
+            http::serializer<false, http::buffer_body, fields_type> sr{res};
             res.body().data = nullptr;
             res.body().more = false;
             client.expires_after(fe.client);
@@ -836,11 +906,11 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
         bool keep = client_keep_alive && delimited && !fe.httpclose && !be.httpclose;
         res.version(11); // as HAProxy: the client hears HTTP/1.1 whatever the server spoke
         res.keep_alive(keep);
-        http::response_serializer<http::buffer_body> res_sr{res};
+        http::serializer<false, http::buffer_body, fields_type> res_sr{res};
         {
             std::string none;
             auto [rec, from_server] = co_await relay_message(srv, sbuf, *rp, client, res_sr, be.server, fe.client,
-                                                             none, lg.bytes, chunk());
+                                                             none, lg.bytes, chunk(), head);
             if (rec) {
                 std::copy_n(from_server ? (rec == beast::error::timeout ? "sD--" : "SD--")
                                         : (rec == beast::error::timeout ? "cD--" : "CD--"),
@@ -864,7 +934,7 @@ asio::awaitable<void> server::impl::session(worker& w, const frontend_rt& fe, st
 }
 
 // Waits `d`; false when the wait was cancelled (the proxy stops).
-static asio::awaitable<bool> pause_for(asio::steady_timer& t, std::chrono::milliseconds d)
+static task<bool> pause_for(steady_timer& t, std::chrono::milliseconds d)
 {
     error_code ec;
     t.expires_after(d);
@@ -872,9 +942,9 @@ static asio::awaitable<bool> pause_for(asio::steady_timer& t, std::chrono::milli
     co_return !ec;
 }
 
-asio::awaitable<void> server::impl::accept_loop(worker& w, stream_acceptor& acc, const frontend_rt& fe)
+task<void> server::impl::accept_loop(worker& w, stream_acceptor& acc, const frontend_rt& fe)
 {
-    asio::steady_timer pause(w.io);
+    steady_timer pause(w.io);
     for (;;) {
         error_code ec;
         // At maxconn (global or this frontend's) new connections wait, as in
@@ -886,7 +956,7 @@ asio::awaitable<void> server::impl::accept_loop(worker& w, stream_acceptor& acc,
         while (full(fe))
             if (!co_await pause_for(pause, std::chrono::milliseconds(5)))
                 co_return;
-        stream::socket s = co_await acc.async_accept(with_ec(ec));
+        socket_type s = co_await acc.async_accept(with_ec(ec));
         if (ec == asio::error::operation_aborted)
             co_return;
         if (ec) { // out of file descriptors, say: back off instead of spinning
@@ -1023,7 +1093,7 @@ bool server::impl::reserve_connection(const frontend_rt& fe)
 // An HTTP check on a connected probe: sends the request, reads the status
 // line. A 2xx or 3xx passes (returns ""); anything else says why, in
 // HAProxy's words.
-static asio::awaitable<std::string> http_check(deadline_stream& probe, const std::string& request)
+static task<std::string> http_check(deadline_stream& probe, const std::string& request)
 {
     error_code ec;
     co_await asio::async_write(probe, asio::buffer(request), with_ec(ec));
@@ -1050,11 +1120,11 @@ static asio::awaitable<std::string> http_check(deadline_stream& probe, const std
 // httpchk, a request whose status must be 2xx or 3xx); `fall` failures
 // in a row mark the server DOWN, `rise` successes UP again, said on stderr
 // as HAProxy does.
-asio::awaitable<void> server::impl::health_check(worker& w, const backend_rt& be, const server_rt& s)
+task<void> server::impl::health_check(worker& w, const backend_rt& be, const server_rt& s)
 {
     int successes = 0, failures = 0;
     proxy::ms limit = be.check ? *be.check : std::min(be.connect, s.inter);
-    asio::steady_timer pause(w.io);
+    steady_timer pause(w.io);
     for (;;) {
         error_code ec;
         auto started = clock::now();

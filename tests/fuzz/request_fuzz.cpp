@@ -18,6 +18,7 @@
 namespace http = boost::beast::http;
 using bulwark::proxy::head_state;
 using bulwark::proxy::request_reader;
+using request = request_reader::parser_type::value_type;
 
 namespace {
 
@@ -27,7 +28,7 @@ void check(bool ok)
         std::abort();
 }
 
-std::size_t field_count(const http::request<http::buffer_body>& req)
+std::size_t field_count(const request& req)
 {
     std::size_t n = 0;
     for (auto it = req.begin(); it != req.end(); ++it)
@@ -36,12 +37,12 @@ std::size_t field_count(const http::request<http::buffer_body>& req)
 }
 
 // What the session does before forwarding, then written and read again.
-void check_round_trip(http::request<http::buffer_body>& req, bool chunked, bool has_length)
+void check_round_trip(request& req, bool chunked, bool has_length)
 {
     req.keep_alive(false);
     req.insert("X-Forwarded-For", "10.0.0.1");
     std::ostringstream os;
-    os << static_cast<const http::request_header<>&>(req);
+    os << static_cast<const http::request_header<bulwark::proxy::fields_type>&>(req);
     std::string text = os.str();
     request_reader again({.bufsize = text.size() + 1, .maxhdr = 1 << 20});
     boost::beast::flat_buffer b;
@@ -84,8 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         fed += n;
         return true;
     };
+    bulwark::proxy::field_arena arena; // as a session has: one for all its requests
     for (int request = 0; request < 8; ++request) { // pipelined requests
-        request_reader rd(lim);
+        request_reader rd(lim, &arena);
         head_state st;
         while ((st = rd.feed(buf)) == head_state::need_more)
             if (!feed_more())

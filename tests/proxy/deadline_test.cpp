@@ -21,7 +21,7 @@ namespace {
 
 struct pair_of_sockets {
     asio::io_context io;
-    stream_protocol::socket a{io}, b{io};
+    socket_type a{io}, b{io};
     pair_of_sockets()
     {
         int fds[2];
@@ -72,7 +72,7 @@ TEST_CASE("a deadline moved later lets the read finish", "[timers]")
     read_result r;
     s.expires_after(100ms);
     start_read(s, buf, r);
-    asio::steady_timer later(p.io, 30ms), send(p.io, 250ms);
+    steady_timer later(p.io, 30ms), send(p.io, 250ms);
     later.async_wait([&](auto) { s.expires_after(2s); }); // the armed wait (100 ms) will find it moved
     send.async_wait([&](auto) { asio::write(p.b, asio::buffer("x", 1)); });
     p.io.run_for(10s);
