@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from test_proxy import Backend, Bulwarkd, free_port
+from test_proxy import Backend, Bulwarkd, free_port, read_all
 
 # TR/Tw/Tc/Tr/Ta status bytes ... termination-state ... "request line"
 LOG = re.compile(r'^\S+ \[[^\]]+\] (\S+) (\S+)/(\S+) (-?\d+)/(-?\d+)/(-?\d+)/(-?\d+)/(\d+) (-?\d+) (\d+) - - '
@@ -69,15 +69,6 @@ def send_pieces(port, pieces, delay=0.0):
         if delay and i == 0:
             time.sleep(delay)
     return s
-
-
-def read_all(s):
-    out = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            return out
-        out += chunk
 
 
 def status_of(response):

@@ -246,16 +246,21 @@ def curl(*args):
     return r
 
 
+def read_all(s):
+    """Everything a socket reads until its peer closes."""
+    out = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            return out
+        out += chunk
+
+
 def raw(port, data, timeout=10):
     """Sends bytes, returns everything read until the proxy closes."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall(data)
-        out = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return out
-            out += chunk
+        return read_all(s)
 
 
 def test_get_is_proxied_and_logged(proxy, backend):

@@ -30,6 +30,23 @@ class UnixHTTPServer(SocketServer):
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
 
 
+def site(bind, server, log=False):
+    """A frontend on `bind` in front of one server at `server`."""
+    opts = "    option httplog\n    option forwardfor\n" if log else ""
+    return f"""
+defaults
+    mode http
+{opts}    timeout client 5s
+    timeout connect 2s
+    timeout server 5s
+frontend www
+    bind {bind}
+    default_backend app
+backend app
+    server s1 {server}
+"""
+
+
 def curl_unix(how, where, url):
     return run(["curl", "-sS", "--max-time", "10", how, where, url], timeout=20)
 
@@ -37,20 +54,7 @@ def curl_unix(how, where, url):
 def test_unix_bind_and_unix_server(bulwarkd, tmp_path):
     fe_sock, be_sock = str(tmp_path / "fe.sock"), str(tmp_path / "be.sock")
     srv = UnixHTTPServer(be_sock)
-    d = Bulwarkd(bulwarkd, tmp_path, f"""
-defaults
-    mode http
-    option httplog
-    option forwardfor
-    timeout client 5s
-    timeout connect 2s
-    timeout server 5s
-frontend www
-    bind unix@{fe_sock}
-    default_backend app
-backend app
-    server s1 unix@{be_sock}
-""")
+    d = Bulwarkd(bulwarkd, tmp_path, site(f"unix@{fe_sock}", f"unix@{be_sock}", log=True))
     try:
         assert any(f"frontend 'www' on unix@{fe_sock}" in l for l in d.out)
         for path in ("/a", "/b"):
@@ -74,18 +78,7 @@ def test_a_stale_socket_file_is_replaced_but_no_other_file(bulwarkd, tmp_path):
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stale.bind(str(path))  # a socket file nobody listens on: what a killed run leaves
     stale.close()
-    cfg = f"""
-defaults
-    mode http
-    timeout client 5s
-    timeout connect 2s
-    timeout server 5s
-frontend www
-    bind unix@{path}
-    default_backend app
-backend app
-    server s1 127.0.0.1:{backend.port}
-"""
+    cfg = site(f"unix@{path}", f"127.0.0.1:{backend.port}")
     d = Bulwarkd(bulwarkd, tmp_path, cfg)
     try:
         assert curl_unix("--unix-socket", str(path), "http://x/").stdout == "ok GET / 0\n"
@@ -104,18 +97,7 @@ backend app
 def test_abns_bind(bulwarkd, tmp_path):
     backend = Backend()
     name = f"bulwark-test-{os.getpid()}"
-    d = Bulwarkd(bulwarkd, tmp_path, f"""
-defaults
-    mode http
-    timeout client 5s
-    timeout connect 2s
-    timeout server 5s
-frontend www
-    bind abns@{name}
-    default_backend app
-backend app
-    server s1 127.0.0.1:{backend.port}
-""")
+    d = Bulwarkd(bulwarkd, tmp_path, site(f"abns@{name}", f"127.0.0.1:{backend.port}"))
     try:
         assert curl_unix("--abstract-unix-socket", name, "http://x/abns").stdout == "ok GET /abns 0\n"
     finally:
@@ -128,20 +110,7 @@ def test_ipv6_bind_and_source_in_logs_and_forwardfor(bulwarkd, tmp_path):
     with socket.socket(socket.AF_INET6) as probe:
         probe.bind(("::1", 0))
         port = probe.getsockname()[1]
-    d = Bulwarkd(bulwarkd, tmp_path, f"""
-defaults
-    mode http
-    option httplog
-    option forwardfor
-    timeout client 5s
-    timeout connect 2s
-    timeout server 5s
-frontend www
-    bind [::1]:{port}
-    default_backend app
-backend app
-    server s1 127.0.0.1:{backend.port}
-""")
+    d = Bulwarkd(bulwarkd, tmp_path, site(f"[::1]:{port}", f"127.0.0.1:{backend.port}", log=True))
     try:
         r = run(["curl", "-sS", "--max-time", "10", "-g", f"http://[::1]:{port}/six"], timeout=20)
         assert r.stdout == "ok GET /six 0\n", r.stderr
