@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: Apache-2.0
+// Frame validation: every rule here is listed, with its source, in
+// dataplane/VALIDATION.md, and tested both ways in
+// tests/dataplane/packet_test.cpp.
+#include "dataplane/packet.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace bulwark::dataplane {
+
+namespace {
+
+constexpr std::string_view reason_names[] = {
+    "none",
+    "eth_truncated",
+    "vlan_truncated",
+    "vlan_too_deep",
+    "ipv4_truncated",
+    "ipv4_bad_version",
+    "ipv4_bad_ihl",
+    "ipv4_bad_total_length",
+    "ipv4_bad_checksum",
+    "ipv4_martian_src",
+    "ipv4_land",
+    "ipv4_frag_oversize",
+    "ipv4_frag_too_small",
+    "ipv6_truncated",
+    "ipv6_bad_version",
+    "ipv6_bad_payload_length",
+    "ipv6_ext_overrun",
+    "ipv6_ext_too_many",
+    "ipv6_ext_bad_order",
+    "ipv6_rh0",
+    "ipv6_martian_src",
+    "ipv6_land",
+    "ipv6_frag_oversize",
+    "ipv6_frag_too_small",
+    "tcp_truncated",
+    "tcp_bad_offset",
+    "tcp_bad_flags",
+    "tcp_zero_port",
+    "udp_truncated",
+    "udp_bad_length",
+    "udp_zero_port",
+    "icmp_truncated",
+};
+static_assert(std::size(reason_names) == drop_reason_count, "a name for every drop reason");
+
+constexpr std::uint16_t eth_ipv4 = 0x0800, eth_ipv6 = 0x86dd, eth_vlan = 0x8100, eth_qinq = 0x88a8;
+constexpr std::uint8_t ip_icmp = 1, ip_tcp = 6, ip_udp = 17, ip_icmpv6 = 58;
+constexpr std::size_t max_vlan_tags = 2;       // 802.1ad: an outer and an inner tag
+constexpr std::size_t max_ipv6_ext_headers = 8; // more is abuse, not a real stack
+
+std::uint8_t u8(std::span<const std::byte> s, std::size_t at) { return static_cast<std::uint8_t>(s[at]); }
+std::uint16_t be16(std::span<const std::byte> s, std::size_t at)
+{
+    return static_cast<std::uint16_t>(u8(s, at) << 8 | u8(s, at + 1));
+}
+
+// TCP flag bits (RFC 9293 §3.1).
+// (PSH 0x08, ECE 0x40 and CWR 0x80 take no part in validity.)
+constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, ack = 0x10, urg = 0x20;
+
+// The flag combinations an honest stack sends, PSH, ECE and CWR aside: the
+// table Linux's conntrack keeps (nf_conntrack_proto_tcp.c, tcp_valid_flags).
+bool tcp_flags_valid(std::uint8_t flags)
+{
+    switch (flags & (fin | syn | rst | ack | urg)) {
+    case syn:
+    case syn | urg:
+    case syn | ack:
+    case rst:
+    case rst | ack:
+    case fin | ack:
+    case fin | ack | urg:
+    case ack:
+    case ack | urg:
+        return true;
+    default:
+        return false;
+    }
+}
+
+// The upper-layer header at `l4` (`len` bytes of it in this frame): its
+// minimum size, ports and flags. Shared by IPv4 and IPv6.
+drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t len, parsed_frame& out)
+{
+    out.l4_offset = static_cast<std::uint16_t>(l4);
+    out.l4_length = static_cast<std::uint16_t>(len);
+    switch (out.proto) {
+    case ip_tcp: {
+        if (len < 20)
+            return drop_reason::tcp_truncated;
+        std::size_t data_offset = (u8(f, l4 + 12) >> 4) * 4u;
+        if (data_offset < 20 || data_offset > len)
+            return drop_reason::tcp_bad_offset;
+        out.sport = be16(f, l4);
+        out.dport = be16(f, l4 + 2);
+        out.tcp_flags = u8(f, l4 + 13);
+        if (out.sport == 0 || out.dport == 0)
+            return drop_reason::tcp_zero_port;
+        if (!tcp_flags_valid(out.tcp_flags))
+            return drop_reason::tcp_bad_flags;
+        return drop_reason::none;
+    }
+    case ip_udp: {
+        if (len < 8)
+            return drop_reason::udp_truncated;
+        std::size_t udp_length = be16(f, l4 + 4);
+        // Shorter than the IP payload is padding (Linux trims it); longer
+        // claims bytes that are not there. A fragment's UDP length covers
+        // the whole datagram, so it is only checked unfragmented.
+        if (udp_length < 8 || (!out.fragment && udp_length > len))
+            return drop_reason::udp_bad_length;
+        out.sport = be16(f, l4);
+        out.dport = be16(f, l4 + 2);
+        if (out.sport == 0 || out.dport == 0)
+            return drop_reason::udp_zero_port;
+        return drop_reason::none;
+    }
+    case ip_icmp:
+    case ip_icmpv6:
+        return len < 8 ? drop_reason::icmp_truncated : drop_reason::none;
+    default:
+        return drop_reason::none;
+    }
+}
+
+// The minimum bytes of an upper-layer header a first fragment must hold
+// (RFC 1858 §3.2 for TCP; the fixed headers otherwise).
+std::size_t l4_minimum(std::uint8_t proto)
+{
+    switch (proto) {
+    case ip_tcp:
+        return 20;
+    case ip_udp:
+    case ip_icmp:
+    case ip_icmpv6:
+        return 8;
+    default:
+        return 0;
+    }
+}
+
+drop_reason parse_ipv4(std::span<const std::byte> f, std::size_t l3, parsed_frame& out)
+{
+    out.l3 = l3_kind::ipv4;
+    const std::size_t avail = f.size() - l3;
+    if (avail < 20)
+        return drop_reason::ipv4_truncated;
+    if (u8(f, l3) >> 4 != 4)
+        return drop_reason::ipv4_bad_version;
+    const std::size_t ihl = (u8(f, l3) & 0x0f) * 4u;
+    if (ihl < 20)
+        return drop_reason::ipv4_bad_ihl;
+    const std::size_t total = be16(f, l3 + 2);
+    // Longer frames are Ethernet padding; a shorter one lost bytes, and a
+    // total shorter than the header contradicts it (options running past).
+    if (total < ihl || total > avail)
+        return drop_reason::ipv4_bad_total_length;
+    if (internet_checksum(f.subspan(l3, ihl)) != 0)
+        return drop_reason::ipv4_bad_checksum;
+    std::memcpy(out.src.data(), &f[l3 + 12], 4);
+    std::memcpy(out.dst.data(), &f[l3 + 16], 4);
+    out.proto = u8(f, l3 + 9);
+
+    // Sources no host can have (RFC 1122 §3.2.1.3, RFC 5735): "this network"
+    // 0/8 (but 0.0.0.0 for a DHCP client's discover, RFC 2131 §4.1),
+    // loopback 127/8, multicast 224/4 and the reserved 240/4 with the
+    // limited broadcast.
+    const std::uint8_t a = out.src[0];
+    const bool dhcp_discover = out.proto == ip_udp && std::all_of(out.src.begin(), out.src.begin() + 4,
+                                                                  [](std::uint8_t b) { return b == 0; });
+    if ((a == 0 && !dhcp_discover) || a == 127 || a >= 224)
+        return drop_reason::ipv4_martian_src;
+    if (std::memcmp(out.src.data(), out.dst.data(), 4) == 0)
+        return drop_reason::ipv4_land;
+
+    const std::uint16_t frag = be16(f, l3 + 6);
+    const std::size_t offset = (frag & 0x1fff) * 8u;
+    const bool more = frag & 0x2000;
+    const std::size_t payload = total - ihl;
+    out.fragment = more || offset != 0;
+    out.later_fragment = offset != 0;
+    // Reassembled, it would pass 65535 bytes: the ping of death.
+    if (offset + payload > 65535)
+        return drop_reason::ipv4_frag_oversize;
+    if (out.later_fragment)
+        return drop_reason::none; // no L4 header in it: the flow stage sees fragments
+    // A first fragment too short for its L4 header hides it from filters
+    // (the tiny fragment attack, RFC 1858).
+    if (more && payload < l4_minimum(out.proto))
+        return drop_reason::ipv4_frag_too_small;
+    if (dhcp_discover) {
+        drop_reason r = parse_l4(f, l3 + ihl, payload, out);
+        if (r != drop_reason::none)
+            return r;
+        return out.sport == 68 && out.dport == 67 ? drop_reason::none : drop_reason::ipv4_martian_src;
+    }
+    return parse_l4(f, l3 + ihl, payload, out);
+}
+
+bool ipv6_extension(std::uint8_t nh)
+{
+    return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
+}
+
+drop_reason parse_ipv6(std::span<const std::byte> f, std::size_t l3, parsed_frame& out)
+{
+    out.l3 = l3_kind::ipv6;
+    const std::size_t avail = f.size() - l3;
+    if (avail < 40)
+        return drop_reason::ipv6_truncated;
+    if (u8(f, l3) >> 4 != 6)
+        return drop_reason::ipv6_bad_version;
+    const std::size_t payload = be16(f, l3 + 4);
+    if (payload > avail - 40) // (a jumbogram's 0 with a hop-by-hop option is not for Ethernet)
+        return drop_reason::ipv6_bad_payload_length;
+    std::memcpy(out.src.data(), &f[l3 + 8], 16);
+    std::memcpy(out.dst.data(), &f[l3 + 24], 16);
+    std::uint8_t nh = u8(f, l3 + 6);
+
+    // Sources no host can have (RFC 4291 §2.5.2, §2.5.3, §2.7): loopback,
+    // multicast, and the unspecified address except for ICMPv6 (duplicate
+    // address detection sends from it, RFC 4862 §5.4.2).
+    static constexpr std::array<std::uint8_t, 16> loopback{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    const bool unspecified = std::all_of(out.src.begin(), out.src.end(), [](std::uint8_t b) { return b == 0; });
+    if (out.src[0] == 0xff || out.src == loopback)
+        return drop_reason::ipv6_martian_src;
+    if (out.src == out.dst && !unspecified)
+        return drop_reason::ipv6_land;
+
+    // The extension header chain (RFC 8200 §4): bounded, in the payload,
+    // hop-by-hop first if at all, no type 0 routing header (RFC 5095).
+    std::size_t at = l3 + 40;
+    const std::size_t end = at + payload;
+    std::size_t count = 0;
+    bool first_fragment_seen = false;
+    while (ipv6_extension(nh)) {
+        if (++count > max_ipv6_ext_headers)
+            return drop_reason::ipv6_ext_too_many;
+        if (nh == 0 && count != 1)
+            return drop_reason::ipv6_ext_bad_order;
+        if (end - at < 8)
+            return drop_reason::ipv6_ext_overrun;
+        std::size_t len = nh == 44 ? 8 : nh == 51 ? (u8(f, at + 1) + 2u) * 4 : (u8(f, at + 1) + 1u) * 8;
+        if (len > end - at)
+            return drop_reason::ipv6_ext_overrun;
+        if (nh == 43 && u8(f, at + 2) == 0)
+            return drop_reason::ipv6_rh0;
+        if (nh == 44) {
+            const std::uint16_t off_flags = be16(f, at + 2);
+            const std::size_t offset = (off_flags & 0xfff8u);
+            const bool more = off_flags & 1;
+            out.fragment = more || offset != 0;
+            out.later_fragment = offset != 0;
+            // the fragmentable part starts after this header
+            if (offset + (end - (at + len)) > 65535)
+                return drop_reason::ipv6_frag_oversize;
+            first_fragment_seen = out.fragment && offset == 0;
+        }
+        nh = u8(f, at);
+        at += len;
+        if (out.later_fragment) { // the rest is payload of a later fragment
+            out.proto = nh;
+            return drop_reason::none;
+        }
+    }
+    out.proto = nh;
+    if (unspecified && nh != ip_icmpv6)
+        return drop_reason::ipv6_martian_src;
+    // A first fragment holds the whole header chain and the upper-layer
+    // header (RFC 7112).
+    if (first_fragment_seen && end - at < l4_minimum(nh))
+        return drop_reason::ipv6_frag_too_small;
+    if (nh == 59) // no next header
+        return drop_reason::none;
+    return parse_l4(f, at, end - at, out);
+}
+
+} // namespace
+
+std::string_view reason_name(drop_reason r)
+{
+    auto i = static_cast<std::size_t>(r);
+    return i < std::size(reason_names) ? reason_names[i] : "unknown";
+}
+
+std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept
+{
+    std::uint32_t sum = 0;
+    std::size_t i = 0;
+    for (; i + 1 < data.size(); i += 2)
+        sum += static_cast<std::uint32_t>(static_cast<std::uint8_t>(data[i]) << 8 | static_cast<std::uint8_t>(data[i + 1]));
+    if (i < data.size())
+        sum += static_cast<std::uint32_t>(static_cast<std::uint8_t>(data[i]) << 8);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return static_cast<std::uint16_t>(~sum & 0xffff);
+}
+
+drop_reason parse_frame(std::span<const std::byte> f, parsed_frame& out) noexcept
+{
+    out = parsed_frame{};
+    if (f.size() < 14)
+        return drop_reason::eth_truncated;
+    std::size_t at = 12;
+    std::uint16_t type = be16(f, at);
+    while (type == eth_vlan || type == eth_qinq) {
+        if (++out.vlan_tags > max_vlan_tags)
+            return drop_reason::vlan_too_deep;
+        if (f.size() < at + 4 + 2)
+            return drop_reason::vlan_truncated;
+        at += 4;
+        type = be16(f, at);
+    }
+    at += 2;
+    out.ethertype = type;
+    out.l3_offset = static_cast<std::uint16_t>(at);
+    if (type == eth_ipv4)
+        return parse_ipv4(f, at, out);
+    if (type == eth_ipv6)
+        return parse_ipv6(f, at, out);
+    return drop_reason::none; // ARP, LLDP, ...: the bridge passes them
+}
+
+} // namespace bulwark::dataplane

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Parse and validate one Ethernet frame on a plain byte span: what the
+// worker lcores run on every packet, and what the unit tests and the fuzzer
+// feed directly (no EAL). Reads only inside the span; allocates nothing;
+// any bytes are fine.
+
+#include "dataplane/packet_types.hpp"
+
+#include <cstddef>
+#include <span>
+
+namespace bulwark::dataplane {
+
+// Fills `out` and returns drop_reason::none for a frame to pass on, or the
+// reason to drop it. Non-IP frames (ARP, LLDP, ...) pass with l3 other.
+// Any thread; noexcept.
+drop_reason parse_frame(std::span<const std::byte> frame, parsed_frame& out) noexcept;
+
+// The Internet checksum (RFC 1071) of `data`, folded, not complemented
+// over a zero sum: 0 means the data (checksum field included) is valid.
+std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept;
+
+} // namespace bulwark::dataplane

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// What parsing a frame yields: its verdict (a drop reason, or none) and the
+// fields later stages read. Plain types: no DPDK, no allocation.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace bulwark::dataplane {
+
+// Why a frame is dropped by validation. Each has its rule, source and
+// tests in dataplane/VALIDATION.md; the names are what counters and pcapng
+// comments say.
+enum class drop_reason : std::uint8_t {
+    none = 0,
+    eth_truncated,
+    vlan_truncated,
+    vlan_too_deep,
+    ipv4_truncated,
+    ipv4_bad_version,
+    ipv4_bad_ihl,
+    ipv4_bad_total_length,
+    ipv4_bad_checksum,
+    ipv4_martian_src,
+    ipv4_land,
+    ipv4_frag_oversize,
+    ipv4_frag_too_small,
+    ipv6_truncated,
+    ipv6_bad_version,
+    ipv6_bad_payload_length,
+    ipv6_ext_overrun,
+    ipv6_ext_too_many,
+    ipv6_ext_bad_order,
+    ipv6_rh0,
+    ipv6_martian_src,
+    ipv6_land,
+    ipv6_frag_oversize,
+    ipv6_frag_too_small,
+    tcp_truncated,
+    tcp_bad_offset,
+    tcp_bad_flags,
+    tcp_zero_port,
+    udp_truncated,
+    udp_bad_length,
+    udp_zero_port,
+    icmp_truncated,
+    count_ // not a reason: the number of them
+};
+
+inline constexpr std::size_t drop_reason_count = static_cast<std::size_t>(drop_reason::count_);
+
+// "ipv4_bad_checksum": the reason as counters and logs name it.
+std::string_view reason_name(drop_reason r);
+
+enum class l3_kind : std::uint8_t { other, ipv4, ipv6 };
+
+// The fields of a frame that passed validation (partly filled when it did
+// not: up to where the parse stopped).
+struct parsed_frame {
+    std::uint16_t ethertype = 0;       // after any VLAN tags
+    std::uint8_t vlan_tags = 0;
+    l3_kind l3 = l3_kind::other;
+    std::uint16_t l3_offset = 0;       // bytes from the frame's start
+    std::array<std::uint8_t, 16> src{}, dst{}; // IPv4 in the first 4 bytes
+    std::uint8_t proto = 0;            // upper-layer protocol (after IPv6 extension headers)
+    bool fragment = false;             // part of a fragmented datagram
+    bool later_fragment = false;       // a fragment with a non-zero offset: no L4 header in it
+    std::uint16_t l4_offset = 0;       // bytes from the frame's start; 0 when there is no L4 header
+    std::uint16_t l4_length = 0;       // bytes of L4 header and payload in this frame
+    std::uint16_t sport = 0, dport = 0;
+    std::uint8_t tcp_flags = 0;
+
+    bool operator==(const parsed_frame&) const = default;
+};
+
+} // namespace bulwark::dataplane

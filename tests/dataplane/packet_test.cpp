@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: Apache-2.0
+// Frame validation, rule by rule: a frame each rule must drop, and the
+// nearest frame it must pass (dataplane/VALIDATION.md lists the rules).
+#include "dataplane/packet.hpp"
+
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+using namespace bulwark::dataplane;
+
+namespace {
+
+using bytes = std::vector<std::uint8_t>;
+
+void put16(bytes& b, std::size_t at, std::uint16_t v)
+{
+    b[at] = static_cast<std::uint8_t>(v >> 8);
+    b[at + 1] = static_cast<std::uint8_t>(v);
+}
+
+std::uint16_t checksum(const bytes& b, std::size_t from, std::size_t len)
+{
+    return internet_checksum(std::as_bytes(std::span(b)).subspan(from, len));
+}
+
+bytes cat(bytes a, const bytes& b)
+{
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+bytes tcp(std::uint16_t sport = 40000, std::uint16_t dport = 80, std::uint8_t flags = 0x02, std::uint8_t words = 5,
+          std::size_t payload = 0)
+{
+    bytes t(20 + std::max<int>(0, words - 5) * 4 + payload, 0);
+    put16(t, 0, sport);
+    put16(t, 2, dport);
+    t[12] = static_cast<std::uint8_t>(words << 4);
+    t[13] = flags;
+    put16(t, 14, 65535);
+    return t;
+}
+
+bytes udp(std::uint16_t sport = 40000, std::uint16_t dport = 53, std::size_t payload = 4, int length = -1)
+{
+    bytes u(8 + payload, 0);
+    put16(u, 0, sport);
+    put16(u, 2, dport);
+    put16(u, 4, static_cast<std::uint16_t>(length < 0 ? 8 + payload : length));
+    return u;
+}
+
+bytes icmp(std::size_t len = 8)
+{
+    bytes i(len, 0);
+    if (len > 0)
+        i[0] = 8; // echo request
+    return i;
+}
+
+struct v4 {
+    std::uint8_t proto = 6;
+    bytes src{192, 0, 2, 1}, dst{198, 51, 100, 7};
+    std::uint8_t version = 4, ihl_words = 5;
+    int total = -1;             // -1: the right one
+    std::uint16_t frag = 0;     // flags + offset field
+    bool bad_checksum = false;
+};
+
+bytes ipv4(const v4& h, const bytes& l4)
+{
+    std::size_t ihl = std::max<std::size_t>(h.ihl_words, 5) * 4;
+    bytes b(ihl, 0);
+    b[0] = static_cast<std::uint8_t>(h.version << 4 | h.ihl_words);
+    put16(b, 2, static_cast<std::uint16_t>(h.total < 0 ? ihl + l4.size() : h.total));
+    put16(b, 6, h.frag);
+    b[8] = 64;
+    b[9] = h.proto;
+    std::copy(h.src.begin(), h.src.end(), b.begin() + 12);
+    std::copy(h.dst.begin(), h.dst.end(), b.begin() + 16);
+    put16(b, 10, static_cast<std::uint16_t>(checksum(b, 0, std::min<std::size_t>(ihl, b.size())) ^
+                                            (h.bad_checksum ? 1 : 0)));
+    return cat(b, l4);
+}
+
+const bytes v6a{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+const bytes v6b{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+
+bytes ipv6(std::uint8_t nh, const bytes& payload, bytes src = v6a, bytes dst = v6b, int payload_len = -1,
+           std::uint8_t version = 6)
+{
+    bytes b(40, 0);
+    b[0] = static_cast<std::uint8_t>(version << 4);
+    put16(b, 4, static_cast<std::uint16_t>(payload_len < 0 ? payload.size() : payload_len));
+    b[6] = nh;
+    b[7] = 64;
+    std::copy(src.begin(), src.end(), b.begin() + 8);
+    std::copy(dst.begin(), dst.end(), b.begin() + 24);
+    return cat(b, payload);
+}
+
+// An extension header: next header, and `units` 8-byte units after the first.
+bytes ext(std::uint8_t next, std::uint8_t units = 0, std::uint8_t byte2 = 0)
+{
+    bytes e((units + 1u) * 8, 0);
+    e[0] = next;
+    e[1] = units;
+    e[2] = byte2;
+    return e;
+}
+
+bytes frag6(std::uint8_t next, std::uint16_t offset_bytes, bool more)
+{
+    bytes e(8, 0);
+    e[0] = next;
+    put16(e, 2, static_cast<std::uint16_t>(offset_bytes | (more ? 1 : 0)));
+    return e;
+}
+
+bytes eth(std::uint16_t type, const bytes& l3, std::initializer_list<std::uint16_t> tags = {})
+{
+    bytes b(12, 0xaa);
+    for (auto tpid : tags) {
+        b.push_back(static_cast<std::uint8_t>(tpid >> 8));
+        b.push_back(static_cast<std::uint8_t>(tpid));
+        b.push_back(0);
+        b.push_back(10);
+    }
+    b.push_back(static_cast<std::uint8_t>(type >> 8));
+    b.push_back(static_cast<std::uint8_t>(type));
+    return cat(b, l3);
+}
+
+bytes v4frame(const v4& h, const bytes& l4) { return eth(0x0800, ipv4(h, l4)); }
+bytes v6frame(std::uint8_t nh, const bytes& payload) { return eth(0x86dd, ipv6(nh, payload)); }
+
+drop_reason verdict(const bytes& f)
+{
+    parsed_frame p;
+    return parse_frame(std::as_bytes(std::span(f)), p);
+}
+
+struct row {
+    const char* what;
+    bytes frame;
+    drop_reason expect;
+};
+
+bytes truncate(bytes b, std::size_t n)
+{
+    b.resize(n);
+    return b;
+}
+
+} // namespace
+
+TEST_CASE("every drop reason has a name", "[packet]")
+{
+    for (std::size_t i = 0; i < drop_reason_count; ++i)
+        CHECK_FALSE(reason_name(static_cast<drop_reason>(i)).empty());
+    CHECK(reason_name(drop_reason::ipv4_bad_checksum) == "ipv4_bad_checksum");
+}
+
+TEST_CASE("frames each rule drops, and their nearest neighbours that pass", "[packet]")
+{
+    using r = drop_reason;
+    const bytes syn = tcp();
+    const row rows[] = {
+        // Ethernet and VLAN
+        {"a valid TCP SYN", v4frame({}, syn), r::none},
+        {"ARP passes the bridge", eth(0x0806, bytes(28, 1)), r::none},
+        {"13 bytes", bytes(13, 0), r::eth_truncated},
+        {"one VLAN tag", eth(0x0800, ipv4({}, syn), {0x8100}), r::none},
+        {"802.1ad outer + inner tag", eth(0x0800, ipv4({}, syn), {0x88a8, 0x8100}), r::none},
+        {"three tags", eth(0x0800, ipv4({}, syn), {0x88a8, 0x8100, 0x8100}), r::vlan_too_deep},
+        {"a tag cut short", truncate(eth(0x0800, {}, {0x8100}), 16), r::vlan_truncated},
+        // IPv4 header
+        {"19 bytes of IPv4", truncate(v4frame({}, syn), 14 + 19), r::ipv4_truncated},
+        {"version 5 under 0x0800", v4frame({.version = 5}, syn), r::ipv4_bad_version},
+        {"IHL 4", v4frame({.ihl_words = 4}, syn), r::ipv4_bad_ihl},
+        {"IHL 6 (4 bytes of options)", v4frame({.ihl_words = 6}, syn), r::none},
+        {"options past the total length", v4frame({.ihl_words = 15, .total = 40}, syn), r::ipv4_bad_total_length},
+        {"total length past the frame", v4frame({.total = 1000}, syn), r::ipv4_bad_total_length},
+        {"Ethernet padding after the datagram", cat(v4frame({}, syn), bytes(6, 0)), r::none},
+        {"bad header checksum", v4frame({.bad_checksum = true}, syn), r::ipv4_bad_checksum},
+        // IPv4 addresses
+        {"source 127.0.0.1", v4frame({.src = {127, 0, 0, 1}}, syn), r::ipv4_martian_src},
+        {"source 0.0.0.0 on TCP", v4frame({.src = {0, 0, 0, 0}}, syn), r::ipv4_martian_src},
+        {"DHCP discover from 0.0.0.0", v4frame({.proto = 17, .src = {0, 0, 0, 0}, .dst = {255, 255, 255, 255}},
+                                               udp(68, 67, 300)), r::none},
+        {"0.0.0.0 to port 53", v4frame({.proto = 17, .src = {0, 0, 0, 0}}, udp(68, 53)), r::ipv4_martian_src},
+        {"multicast source", v4frame({.src = {224, 0, 0, 5}}, syn), r::ipv4_martian_src},
+        {"broadcast source", v4frame({.src = {255, 255, 255, 255}}, syn), r::ipv4_martian_src},
+        {"class E source", v4frame({.src = {240, 0, 0, 1}}, syn), r::ipv4_martian_src},
+        {"223.255.255.255 source (last unicast /8)", v4frame({.src = {223, 255, 255, 254}}, syn), r::none},
+        {"multicast destination", v4frame({.proto = 17, .dst = {239, 1, 2, 3}}, udp()), r::none},
+        {"land: source = destination", v4frame({.dst = {192, 0, 2, 1}}, syn), r::ipv4_land},
+        // IPv4 fragments
+        {"first fragment with the whole TCP header", v4frame({.frag = 0x2000}, tcp(40000, 80, 0x10, 5, 8)), r::none},
+        {"first fragment of 8 TCP bytes (tiny fragment)", v4frame({.frag = 0x2000}, bytes(8, 1)),
+         r::ipv4_frag_too_small},
+        {"a later fragment", v4frame({.frag = 185}, bytes(64, 1)), r::none},
+        {"last fragment ending at 65535", v4frame({.frag = 8183}, bytes(65535 - 8183 * 8, 1)), r::none},
+        {"ping of death: past 65535", v4frame({.proto = 1, .frag = 8189}, bytes(100, 1)), r::ipv4_frag_oversize},
+        // TCP
+        {"16 bytes of TCP", v4frame({}, truncate(syn, 16)), r::tcp_truncated},
+        {"data offset 4", v4frame({}, tcp(1, 2, 0x02, 4)), r::tcp_bad_offset},
+        {"data offset past the segment", v4frame({}, truncate(tcp(1, 2, 0x02, 15), 40)), r::tcp_bad_offset},
+        {"data offset 15 with its options", v4frame({}, tcp(1, 2, 0x02, 15)), r::none},
+        {"source port 0", v4frame({}, tcp(0, 80)), r::tcp_zero_port},
+        {"destination port 0", v4frame({}, tcp(40000, 0)), r::tcp_zero_port},
+        {"SYN+FIN", v4frame({}, tcp(40000, 80, 0x03)), r::tcp_bad_flags},
+        {"SYN+RST", v4frame({}, tcp(40000, 80, 0x06)), r::tcp_bad_flags},
+        {"no flags (null scan)", v4frame({}, tcp(40000, 80, 0x00)), r::tcp_bad_flags},
+        {"FIN alone", v4frame({}, tcp(40000, 80, 0x01)), r::tcp_bad_flags},
+        {"XMAS (FIN PSH URG)", v4frame({}, tcp(40000, 80, 0x29)), r::tcp_bad_flags},
+        {"FIN+ACK", v4frame({}, tcp(40000, 80, 0x11)), r::none},
+        {"SYN+ACK with ECE and CWR", v4frame({}, tcp(80, 40000, 0xd2)), r::none},
+        {"PSH+ACK", v4frame({}, tcp(40000, 80, 0x18)), r::none},
+        {"RST", v4frame({}, tcp(40000, 80, 0x04)), r::none},
+        {"PSH alone", v4frame({}, tcp(40000, 80, 0x08)), r::tcp_bad_flags},
+        // UDP
+        {"7 bytes of UDP", v4frame({.proto = 17}, bytes(7, 1)), r::udp_truncated},
+        {"UDP length 7", v4frame({.proto = 17}, udp(1000, 53, 4, 7)), r::udp_bad_length},
+        {"UDP length past the datagram", v4frame({.proto = 17}, udp(1000, 53, 4, 100)), r::udp_bad_length},
+        {"UDP length short of the datagram (padding)", v4frame({.proto = 17}, udp(1000, 53, 4, 10)), r::none},
+        {"UDP destination port 0", v4frame({.proto = 17}, udp(1000, 0)), r::udp_zero_port},
+        {"UDP source port 0", v4frame({.proto = 17}, udp(0, 53)), r::udp_zero_port},
+        // ICMP
+        {"ICMP echo", v4frame({.proto = 1}, icmp()), r::none},
+        {"7 bytes of ICMP", v4frame({.proto = 1}, icmp(7)), r::icmp_truncated},
+        // IPv6
+        {"IPv6 TCP SYN", v6frame(6, syn), r::none},
+        {"39 bytes of IPv6", truncate(v6frame(6, syn), 14 + 39), r::ipv6_truncated},
+        {"version 4 under 0x86dd", eth(0x86dd, ipv6(6, syn, v6a, v6b, -1, 4)), r::ipv6_bad_version},
+        {"payload length past the frame", eth(0x86dd, ipv6(6, syn, v6a, v6b, 100)), r::ipv6_bad_payload_length},
+        {"::1 source", eth(0x86dd, ipv6(6, syn, []{ bytes b(16, 0); b[15] = 1; return b; }(), v6b)),
+         r::ipv6_martian_src},
+        {"multicast source", eth(0x86dd, ipv6(6, syn, []{ bytes b(16, 0); b[0] = 0xff; b[1] = 2; return b; }(), v6b)),
+         r::ipv6_martian_src},
+        {":: source on TCP", eth(0x86dd, ipv6(6, syn, bytes(16, 0), v6b)), r::ipv6_martian_src},
+        {":: source on ICMPv6 (duplicate address detection)", eth(0x86dd, ipv6(58, icmp(24), bytes(16, 0), v6b)),
+         r::none},
+        {"land", eth(0x86dd, ipv6(6, syn, v6a, v6a)), r::ipv6_land},
+        {"hop-by-hop then TCP", v6frame(0, cat(ext(6), syn)), r::none},
+        {"hop-by-hop after a destination header", v6frame(60, cat(ext(0), cat(ext(6), syn))), r::ipv6_ext_bad_order},
+        {"an extension header running past the payload", v6frame(60, truncate(ext(6, 3), 8)), // claims 32 bytes
+         r::ipv6_ext_overrun},
+        {"an extension header shorter than 8 bytes", v6frame(60, truncate(ext(6), 6)), r::ipv6_ext_overrun},
+        {"nine destination-option headers", v6frame(60, [] { bytes b; for (int i = 0; i < 8; ++i) b = cat(b, ext(60));
+                                                             return cat(b, ext(6)); }()), r::ipv6_ext_too_many},
+        {"eight extension headers", v6frame(60, [] { bytes b; for (int i = 0; i < 7; ++i) b = cat(b, ext(60));
+                                                     return cat(cat(b, ext(6)), tcp()); }()), r::none},
+        {"routing header type 0", v6frame(43, cat(ext(6, 0, 0), syn)), r::ipv6_rh0},
+        {"routing header type 2", v6frame(43, cat(ext(6, 0, 2), syn)), r::none},
+        {"first fragment with the TCP header", v6frame(44, cat(frag6(6, 0, true), syn)), r::none},
+        {"first fragment without the TCP header (RFC 7112)", v6frame(44, cat(frag6(6, 0, true), bytes(8, 1))),
+         r::ipv6_frag_too_small},
+        {"a later fragment", v6frame(44, cat(frag6(6, 1448, true), bytes(64, 1))), r::none},
+        {"a fragment past 65535", v6frame(44, cat(frag6(17, 65528, false), bytes(16, 1))), r::ipv6_frag_oversize},
+        {"UDP over IPv6 with a bad length", v6frame(17, udp(1000, 53, 4, 100)), r::udp_bad_length},
+        {"no next header", v6frame(59, {}), r::none},
+    };
+    for (const auto& row : rows) {
+        CAPTURE(row.what);
+        CHECK(reason_name(verdict(row.frame)) == reason_name(row.expect));
+    }
+}
+
+TEST_CASE("a passing frame's fields", "[packet]")
+{
+    parsed_frame p;
+    bytes f = eth(0x0800, ipv4({.proto = 6}, tcp(40000, 443, 0x12)), {0x8100});
+    REQUIRE(parse_frame(std::as_bytes(std::span(f)), p) == drop_reason::none);
+    CHECK(p.vlan_tags == 1);
+    CHECK(p.ethertype == 0x0800);
+    CHECK(p.l3 == l3_kind::ipv4);
+    CHECK(p.l3_offset == 18);
+    CHECK(p.l4_offset == 38);
+    CHECK((p.sport == 40000 && p.dport == 443 && p.tcp_flags == 0x12));
+    CHECK((p.src[0] == 192 && p.dst[3] == 7));
+
+    bytes g = v6frame(0, cat(ext(17), udp(5353, 53)));
+    REQUIRE(parse_frame(std::as_bytes(std::span(g)), p) == drop_reason::none);
+    CHECK(p.l3 == l3_kind::ipv6);
+    CHECK(p.proto == 17);
+    CHECK(p.l4_offset == 14 + 40 + 8);
+    CHECK((p.sport == 5353 && p.dport == 53));
+}
+
+TEST_CASE("the Internet checksum (RFC 1071's example)", "[packet]")
+{
+    const bytes data{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+    CHECK(checksum(data, 0, data.size()) == static_cast<std::uint16_t>(~0xddf2 & 0xffff));
+    bytes odd{0x01};
+    CHECK(checksum(odd, 0, 1) == static_cast<std::uint16_t>(~0x0100 & 0xffff));
+}
