@@ -162,3 +162,49 @@ def test_server_fin_bounds_a_tunnel_the_server_half_closed(tunnel_proxy):
         waited = time.time() - start
     assert (status, term) == ("101", "sD--")
     assert waited < 2  # server-fin 300 ms, not the 10 s tunnel timeout
+
+
+class CloseDelimitedServer(SocketServer):
+    """Answers with HTTP/1.0, no Content-Length: the body ends when it closes."""
+
+    def handle(self, conn):
+        with conn:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            self.requests.append(data)
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"z" * 50000)
+
+
+def test_a_body_ended_by_the_server_closing_arrives_whole(bulwarkd, tmp_path):
+    srv = CloseDelimitedServer()
+    port = free_port()
+    d = Bulwarkd(bulwarkd, tmp_path, f"""
+defaults
+    mode http
+    option httplog
+    timeout client 5s
+    timeout connect 2s
+    timeout server 5s
+frontend www
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:{srv.port}
+""")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")  # the client asks for keep-alive
+            got = recv_until(s, b"never")  # the proxy must close: nothing else delimits the body
+        head, body = got.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n") and b"\r\nConnection: close" in head
+        assert body == b"z" * 50000
+        (_fe, _be, _sv, *_t, status, size, term, _line), = d.log(1)
+        assert (status, term) == ("200", "----")
+        assert int(size) == 50000
+    finally:
+        assert d.stop() == 0, d.errors[-30:]
+        srv.close()
