@@ -384,8 +384,10 @@ task<std::pair<error_code, bool /*from input*/>> relay_message(
     bool pending_first = !pending.empty();
     bool header_sent = false;
     const bool plain = !p.get().chunked();
-    if (plain)
-        format_header(p.get().base(), head);
+    // The header's bytes count in the log's bytes, as in HAProxy. (Chunked
+    // messages are formatted only for that: Beast's serializer sends them.)
+    format_header(p.get().base(), head);
+    bytes += head.size();
     do {
         if (pending_first) { // body already read: it goes out before any new read
             pending_first = false;
