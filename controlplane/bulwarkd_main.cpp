@@ -44,15 +44,16 @@ config file expand to environment variables, as in HAProxy.
 
 What runs today: bulwarkd loads and checks the whole configuration and
 reports, as a warning, every keyword whose behaviour is not built yet. It
-then serves the HTTP frontends (plain HTTP/1.1 on ip:port, unix@ and
-abns@ binds) in front of their backend (default_backend, or a use_backend
-without condition; balance roundrobin with weights, leastconn or source;
-server maxconn with the backend queue and timeout queue; TCP or HTTP
-health checks; upgrades to tunnels), logging a line per request with
-'option httplog', until SIGINT or SIGTERM, and exits 0. Counters per
-frontend, backend and server are printed on SIGUSR1 and at exit. TLS, tcp
-mode, ACL rules and the packet filter are not built yet: bulwarkd says at
-start what it skips. It never reads standard input.
+then serves the frontends (plain HTTP/1.1, or mode tcp relaying bytes as
+they are) on ip:port, unix@ and abns@ binds, in front of their backend
+(default_backend, or a use_backend without condition; balance roundrobin
+with weights, leastconn or source; server maxconn with the backend queue
+and timeout queue; TCP or HTTP health checks; upgrades to tunnels),
+logging a line per request or connection with 'option httplog' or
+'option tcplog', until SIGINT or SIGTERM, and exits 0. Counters per
+frontend, backend and server are printed on SIGUSR1 and at exit. TLS, ACL
+rules and the packet filter are not built yet: bulwarkd says at start
+what it skips. It never reads standard input.
 
 Exit status: 0 on success, 1 on a configuration error, 2 on a usage error.
 )";

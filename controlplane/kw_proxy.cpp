@@ -42,8 +42,6 @@ void kw_mode(parse_ctx& c)
         return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"http", "tcp"})));
     c.px->mode = m == "http" ? proxy_mode::http : proxy_mode::tcp;
     c.px->mode_set = true;
-    if (m == "tcp")
-        c.pending("mode tcp", P);
 }
 
 void kw_maxconn(parse_ctx& c) { c.int_arg(0, 10'000'000, &c.px->maxconn); }
@@ -152,7 +150,7 @@ struct option_kw {
 constexpr std::array option_table{
     option_kw{"http-buffer-request", sec_fe | sec_be, optargs::none, {}},
     option_kw{"httplog", sec_fe | sec_be, optargs::some, {}},
-    option_kw{"tcplog", sec_fe | sec_be, optargs::none, P},
+    option_kw{"tcplog", sec_fe | sec_be, optargs::none, {}},
     option_kw{"dontlognull", sec_fe, optargs::none, {}},
     option_kw{"dontlog-normal", sec_fe, optargs::none, P},
     option_kw{"log-separate-errors", sec_fe, optargs::none, P},
@@ -852,7 +850,7 @@ void kw_add_header_legacy(parse_ctx& c)
 constexpr unsigned A = sec_proxies, FE = sec_fe, BE = sec_be, FLB = sec_fe_be;
 
 constexpr std::array table{
-    section_kw{"mode", A, kw_mode, pending_varies},
+    section_kw{"mode", A, kw_mode, {}},
     section_kw{"bind", sec_frontend | sec_listen, kw_bind, {}},
     section_kw{"server", sec_backend | sec_listen, kw_server, {}},
     section_kw{"default-server", BE, kw_default_server, pending_varies},

@@ -149,12 +149,6 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
     for (const auto& p : cfg.proxies) {
         if (!p.has_fe())
             continue;
-        if (p.mode != controlplane::proxy_mode::http) {
-            rt.notes.push_back(fmt::format("{}:{}: '{}' is in tcp mode, which is not served yet (issue #3): its "
-                                           "listeners are not opened",
-                                           p.at.file, p.at.line, p.name));
-            continue;
-        }
         frontend_rt f;
         f.name = p.name;
         f.errorfiles = p.errorfiles;
@@ -198,6 +192,8 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         f.forwardfor = forwardfor_of(p);
         f.server_close = opt("http-server-close") || opt("httpclose");
         f.httplog = opt("httplog");
+        f.tcp = p.mode != controlplane::proxy_mode::http;
+        f.tcplog = opt("tcplog");
         f.httpclose = opt("httpclose");
         f.dontlognull = opt("dontlognull");
         f.ignore_probes = opt("http-ignore-probes");

@@ -83,6 +83,8 @@ struct frontend_rt {
     bool server_close = false;
     bool httpclose = false;
     bool httplog = false;
+    bool tcp = false;                // mode tcp: connections relayed as they are
+    bool tcplog = false;             // option tcplog (mode tcp)
     bool dontlognull = false;        // no log line for a connection that sent nothing
     bool ignore_probes = false;      // option http-ignore-probes: no 408 to a connection that sent nothing
     int maxconn = 0;                 // connections at once; 0: only the global limit

@@ -229,6 +229,9 @@ struct server::impl {
 
     bool is_up(const server_rt& s) const { return up[s.health].load(std::memory_order_relaxed); }
     task<void> health_check(worker& w, const backend_rt& be, const server_rt& s);
+    task<std::size_t> acquire_server(worker& w, std::size_t bi, const backend_rt& be, const peer_info& peer,
+                                     executor ex, request_log& lg);
+    task<void> tcp_session(worker& w, const frontend_rt& fe, const peer_info& peer, client_stream& client);
     bool take_slot(const server_rt& s);
     void release_slot(std::size_t bi, const backend_rt& be, std::size_t si);
     std::size_t pick_server(worker& w, std::size_t bi, const backend_rt& be, const peer_info& peer);
@@ -272,7 +275,21 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& pee
         sc.connect_errors.add(server_side && phase == 'C');
         sc.response_errors.add(server_side && (phase == 'H' || phase == 'D'));
     }
-    if (!log || !fe.httplog || (fe.dontlognull && lg.null_connection))
+    if (!log || (fe.dontlognull && lg.null_connection))
+        return;
+    if (fe.tcp) { // HAProxy's tcplog: %ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq
+        if (!fe.tcplog)
+            return;
+        int conns = actconn.load(std::memory_order_relaxed);
+        std::string line = fmt::format("{}:{} [{}] {} {}/{} {}/{}/{} {} {:.2} {}/{}/0/0/0 0/0\n", peer.addr, peer.port,
+                                       log_date(lg.accept_date), fe.name, lg.backend, lg.server, lg.t_queue,
+                                       lg.t_connect, elapsed_ms(lg.start), lg.bytes, std::string_view(lg.term, 2),
+                                       conns, conns);
+        std::fputs(line.c_str(), log);
+        std::fflush(log);
+        return;
+    }
+    if (!fe.httplog)
         return;
     long ta = elapsed_ms(lg.start);
     int conns = actconn.load(std::memory_order_relaxed);
@@ -593,6 +610,10 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
         }
     } g{actconn, feconn[static_cast<std::size_t>(&fe - rt.frontends.data())]};
     w.fe_count[static_cast<std::size_t>(&fe - rt.frontends.data())].connections.add();
+    if (fe.tcp) {
+        co_await tcp_session(w, fe, peer, client);
+        co_return;
+    }
 
     for (bool first = true;; first = false) {
         request_log lg;
@@ -705,48 +726,11 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
         lg.backend = be.name;
         lg.backend_index = fe.default_backend;
         const auto bi = static_cast<std::size_t>(fe.default_backend);
-        std::size_t srv_index = pick_server(w, bi, be, peer);
-        if (srv_index == be.servers.size()) { // none up
-            co_await send_error(client, fe, &be, 503, lg, "SC--");
+        const std::size_t srv_index = co_await acquire_server(w, bi, be, peer, client.get_executor(), lg);
+        if (srv_index >= be.servers.size()) { // none up, or none free within 'timeout queue'
+            co_await send_error(client, fe, &be, 503, lg, srv_index == be.servers.size() ? "SC--" : "sQ--");
             finish(w, fe, peer, lg);
             co_return;
-        }
-        if (srv_index == queued) { // every server up is full: wait in line, up to 'timeout queue'
-            auto queue_start = clock::now();
-            auto wt = std::make_shared<waiter>(client.get_executor());
-            auto& q = queues[bi];
-            {
-                std::lock_guard lock(q.m);
-                // In line before looking again, so that a slot freed meanwhile
-                // is either seen here or handed to us by release_slot.
-                q.length.fetch_add(1);
-                srv_index = pick_server(w, bi, be, peer);
-                if (srv_index == queued) {
-                    q.waiting.push_back(wt);
-                } else {
-                    q.length.fetch_sub(1);
-                }
-            }
-            if (srv_index == queued) {
-                wt->timer.expires_after(be.queue);
-                co_await wt->timer.async_wait(with_ec(ec));
-                {
-                    std::lock_guard lock(q.m);
-                    if (wt->server == SIZE_MAX) { // not served in time: leave the line
-                        std::erase(q.waiting, wt);
-                        q.length.fetch_sub(1);
-                    }
-                }
-                srv_index = wt->server;
-            }
-            lg.t_queue = elapsed_ms(queue_start);
-            if (srv_index == SIZE_MAX || srv_index == be.servers.size()) {
-                co_await send_error(client, fe, &be, 503, lg, "sQ--");
-                finish(w, fe, peer, lg);
-                co_return;
-            }
-        } else {
-            lg.t_queue = 0;
         }
         const server_rt& srv_rt = be.servers[srv_index];
         lg.server = srv_rt.name;
@@ -935,6 +919,64 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
     }
 }
 
+// mode tcp: the connection relayed as it is to a server of the frontend's
+// backend (its slots and queue as in HTTP), under 'timeout client' and
+// 'timeout server' (or 'timeout tunnel'), one log line when it ends.
+task<void> server::impl::tcp_session(worker& w, const frontend_rt& fe, const peer_info& peer, client_stream& client)
+{
+    request_log lg;
+    lg.accept_date = std::chrono::system_clock::now();
+    lg.start = clock::now();
+    lg.backend = fe.name;
+    error_code ec;
+    if (fe.default_backend < 0) {
+        std::copy_n("SC--", 4, lg.term);
+        finish(w, fe, peer, lg);
+        co_return;
+    }
+    const auto bi = static_cast<std::size_t>(fe.default_backend);
+    const backend_rt& be = rt.backends[bi];
+    lg.backend = be.name;
+    lg.backend_index = fe.default_backend;
+    const std::size_t si = co_await acquire_server(w, bi, be, peer, client.get_executor(), lg);
+    if (si >= be.servers.size()) {
+        std::copy_n(si == be.servers.size() ? "SC--" : "sQ--", 4, lg.term);
+        finish(w, fe, peer, lg);
+        co_return;
+    }
+    const server_rt& srv_rt = be.servers[si];
+    lg.server = srv_rt.name;
+    lg.server_index = static_cast<int>(srv_rt.health);
+    struct slot_guard {
+        impl& im;
+        std::size_t bi, si;
+        const backend_rt& be;
+        ~slot_guard() { im.release_slot(bi, be, si); }
+    } hold{*this, bi, si, be};
+
+    deadline_stream srv(client.get_executor());
+    auto connect_start = clock::now();
+    srv.expires_after(be.connect);
+    co_await srv.async_connect(srv_rt.ep, with_ec(ec));
+    srv.classify(ec);
+    if (ec) {
+        std::copy_n(ec == beast::error::timeout ? "sC--" : "SC--", 4, lg.term);
+        finish(w, fe, peer, lg);
+        co_return;
+    }
+    lg.t_connect = elapsed_ms(connect_start);
+    srv.socket().set_option(tcp::no_delay(true), ec);
+    beast::flat_buffer none_in, none_back;
+    auto up = std::make_unique_for_overwrite<char[]>(chunk_size);
+    auto down = std::make_unique_for_overwrite<char[]>(chunk_size);
+    co_await tunnel(client, none_in, srv, none_back,
+                    {be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server), fe.client_fin, be.server_fin},
+                    {up.get(), chunk_size}, {down.get(), chunk_size}, lg);
+    srv.socket().shutdown(asio::socket_base::shutdown_both, ec);
+    client.socket().shutdown(asio::socket_base::shutdown_both, ec);
+    finish(w, fe, peer, lg);
+}
+
 // Waits `d`; false when the wait was cancelled (the proxy stops).
 static task<bool> pause_for(steady_timer& t, std::chrono::milliseconds d)
 {
@@ -971,6 +1013,50 @@ task<void> server::impl::accept_loop(worker& w, stream_acceptor& acc, const fron
                 co_return;
         asio::co_spawn(w.io, session(w, fe, std::move(s)), asio::detached);
     }
+}
+
+// A server of backend bi with a slot taken for this request: at once, or
+// after waiting in the backend's queue up to 'timeout queue' (lg.t_queue
+// says how long). Returns be.servers.size() when none is up, `queued` when
+// the wait ran out.
+task<std::size_t> server::impl::acquire_server(worker& w, std::size_t bi, const backend_rt& be,
+                                               const peer_info& peer, executor ex, request_log& lg)
+{
+    std::size_t srv_index = pick_server(w, bi, be, peer);
+    if (srv_index != queued) {
+        lg.t_queue = srv_index < be.servers.size() ? 0 : -1;
+        co_return srv_index;
+    }
+    // Every server up is full: wait in line.
+    auto queue_start = clock::now();
+    auto wt = std::make_shared<waiter>(ex);
+    auto& q = queues[bi];
+    {
+        std::lock_guard lock(q.m);
+        // In line before looking again, so that a slot freed meanwhile is
+        // either seen here or handed to us by release_slot.
+        q.length.fetch_add(1);
+        srv_index = pick_server(w, bi, be, peer);
+        if (srv_index == queued)
+            q.waiting.push_back(wt);
+        else
+            q.length.fetch_sub(1);
+    }
+    if (srv_index == queued) {
+        error_code ec;
+        wt->timer.expires_after(be.queue);
+        co_await wt->timer.async_wait(with_ec(ec));
+        {
+            std::lock_guard lock(q.m);
+            if (wt->server == SIZE_MAX) { // not served in time: leave the line
+                std::erase(q.waiting, wt);
+                q.length.fetch_sub(1);
+            }
+        }
+        srv_index = wt->server == SIZE_MAX ? queued : wt->server;
+    }
+    lg.t_queue = elapsed_ms(queue_start);
+    co_return srv_index;
 }
 
 bool server::impl::take_slot(const server_rt& s)

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Upgraded connections (101 Switching Protocols) become tunnels, bounded by
-'timeout tunnel', as in HAProxy."""
+'timeout tunnel', as in HAProxy; and mode tcp, which relays a connection the
+same way from its start."""
+import re
 import socket
 import time
 
@@ -208,3 +210,84 @@ backend app
     finally:
         assert d.stop() == 0, d.errors[-30:]
         srv.close()
+
+
+class ShoutServer(SocketServer):
+    """Echoes what it gets upper-cased; closes when its peer does."""
+
+    def handle(self, conn):
+        with conn:
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                conn.sendall(chunk.upper())
+
+
+TCPLOG = re.compile(r"^127\.0\.0\.1:\d+ \[[^\]]+\] (\S+) (\S+)/(\S+) (-?\d+)/(-?\d+)/(\d+) (\d+) (\S\S) "
+                    r"\d+/\d+/0/0/0 0/0$")
+
+
+def tcp_site(port, server_port, extra=""):
+    return f"""
+defaults
+    mode tcp
+    option tcplog
+    timeout client 5s
+    timeout connect 2s
+    timeout server 5s
+frontend relay
+    bind 127.0.0.1:{port}
+{extra}    default_backend app
+backend app
+    server s1 127.0.0.1:{server_port}
+"""
+
+
+def test_mode_tcp_relays_bytes_both_ways_and_logs_tcplog(bulwarkd, tmp_path):
+    srv = ShoutServer()
+    port = free_port()
+    d = Bulwarkd(bulwarkd, tmp_path, tcp_site(port, srv.port))
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            s.sendall(b"not http at all\n")
+            assert recv_until(s, b"ALL\n") == b"NOT HTTP AT ALL\n"
+            s.sendall(b"again\n")
+            assert recv_until(s, b"AGAIN\n") == b"AGAIN\n"
+            s.shutdown(socket.SHUT_WR)
+            assert s.recv(4096) == b""
+        (fe, be, sv, tw, tc, _tt, size, term), = d.log(1, pattern=TCPLOG)
+        assert (fe, be, sv, tw, term, size) == ("relay", "app", "s1", "0", "--", "22")
+        assert int(tc) >= 0
+    finally:
+        assert d.stop() == 0, d.errors[-30:]
+        srv.close()
+
+
+def test_mode_tcp_idle_client_times_out(bulwarkd, tmp_path):
+    srv = ShoutServer()
+    port = free_port()
+    d = Bulwarkd(bulwarkd, tmp_path, tcp_site(port, srv.port).replace("timeout client 5s", "timeout client 300ms")
+                 .replace("timeout server 5s", "timeout server 10s"))
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            start = time.time()
+            assert s.recv(4096) == b""  # nothing sent, nothing received: closed at timeout client
+            assert 0.3 <= time.time() - start < 2
+        (*_x, term), = d.log(1, pattern=TCPLOG)
+        assert term == "cD"
+    finally:
+        assert d.stop() == 0, d.errors[-30:]
+        srv.close()
+
+
+def test_mode_tcp_with_no_server_listening_closes_with_SC(bulwarkd, tmp_path):
+    port = free_port()
+    d = Bulwarkd(bulwarkd, tmp_path, tcp_site(port, free_port()))
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            assert s.recv(4096) == b""
+        (_fe, _be, sv, _tw, tc, _tt, size, term), = d.log(1, pattern=TCPLOG)
+        assert (sv, tc, size, term) == ("s1", "-1", "0", "SC")
+    finally:
+        assert d.stop() == 0, d.errors[-30:]
