@@ -153,12 +153,12 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         f.name = p.name;
         f.errorfiles = p.errorfiles;
         for (const auto& b : p.binds) {
+            if (b.ssl) {
+                rt.notes.push_back(fmt::format("{}:{}: bind '{}': TLS is not built yet: skipped", b.at.file,
+                                               b.at.line, b.addr.str()));
+                continue;
+            }
             if (b.addr.k == address::kind::unix_path || b.addr.k == address::kind::abns) {
-                if (b.ssl) {
-                    rt.notes.push_back(fmt::format("{}:{}: bind '{}': TLS is not built yet: skipped", b.at.file,
-                                                   b.at.line, b.addr.str()));
-                    continue;
-                }
                 auto ep = unix_endpoint(b.addr);
                 if (!ep)
                     return fail(fmt::format("{}:{}: bind: {}", b.at.file, b.at.line, ep.message()));
@@ -168,11 +168,6 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
             if (b.addr.k != address::kind::ip) {
                 rt.notes.push_back(fmt::format("{}:{}: bind '{}': a bind needs an address, not a host name: skipped",
                                                b.at.file, b.at.line, b.addr.str()));
-                continue;
-            }
-            if (b.ssl) {
-                rt.notes.push_back(fmt::format("{}:{}: bind '{}': TLS is not built yet: skipped", b.at.file,
-                                               b.at.line, b.addr.str()));
                 continue;
             }
             for (unsigned port = b.addr.ports.lo; port <= b.addr.ports.hi; ++port)

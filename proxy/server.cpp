@@ -229,6 +229,13 @@ struct server::impl {
 
     bool is_up(const server_rt& s) const { return up[s.health].load(std::memory_order_relaxed); }
     task<void> health_check(worker& w, const backend_rt& be, const server_rt& s);
+    // The server slot a request (or tcp connection) holds, until it ends.
+    struct slot_hold {
+        impl& im;
+        std::size_t bi, si;
+        const backend_rt& be;
+        ~slot_hold() { im.release_slot(bi, be, si); }
+    };
     task<std::size_t> acquire_server(worker& w, std::size_t bi, const backend_rt& be, const peer_info& peer,
                                      executor ex, request_log& lg);
     task<void> tcp_session(worker& w, const frontend_rt& fe, const peer_info& peer, client_stream& client);
@@ -526,6 +533,31 @@ struct tunnel_timeouts {
     std::optional<proxy::ms> client_fin, server_fin;
 };
 
+// 'timeout tunnel' supersedes the client and server timeouts in a tunnel.
+static tunnel_timeouts tunnel_limits(const frontend_rt& fe, const backend_rt& be)
+{
+    return {be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server), fe.client_fin, be.server_fin};
+}
+
+// Connects `s` to a server under 'timeout connect'; on success the connect
+// time goes in the log and Nagle is off (headers and bodies are separate
+// writes: with Nagle, the server's delayed ACK stalls each ~40 ms).
+static task<error_code> connect_server(deadline_stream& s, const backend_rt& be, const server_rt& srv,
+                                       request_log& lg)
+{
+    error_code ec;
+    auto start = clock::now();
+    s.expires_after(be.connect);
+    co_await s.async_connect(srv.ep, with_ec(ec));
+    s.classify(ec);
+    if (ec)
+        co_return ec;
+    lg.t_connect = elapsed_ms(start);
+    error_code ignored;
+    s.socket().set_option(tcp::no_delay(true), ignored);
+    co_return ec;
+}
+
 static task<void> tunnel(deadline_stream& client, beast::flat_buffer& cbuf, deadline_stream& srv,
                                     beast::flat_buffer& sbuf, tunnel_timeouts t, std::span<char> up_buf,
                                     std::span<char> down_buf, request_log& lg)
@@ -735,12 +767,7 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
         const server_rt& srv_rt = be.servers[srv_index];
         lg.server = srv_rt.name;
         lg.server_index = static_cast<int>(srv_rt.health);
-        struct slot_guard { // the server slot this request holds, until it ends
-            impl& im;
-            std::size_t bi, si;
-            const backend_rt& be;
-            ~slot_guard() { im.release_slot(bi, be, si); }
-        } hold{*this, bi, srv_index, be};
+        slot_hold hold{*this, bi, srv_index, be};
 
         // A request with no body left to stream can be sent again when an idle
         // server connection turns out to have been closed under us.
@@ -776,18 +803,12 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
             }
             if (!srv_slot) {
                 srv_slot = std::make_unique<deadline_stream>(client.get_executor());
-                auto connect_start = clock::now();
-                srv_slot->expires_after(be.connect);
-                co_await srv_slot->async_connect(srv_rt.ep, with_ec(ec));
-                srv_slot->classify(ec);
+                ec = co_await connect_server(*srv_slot, be, srv_rt, lg);
                 if (ec) {
                     co_await send_error(client, fe, &be, 503, lg, ec == beast::error::timeout ? "sC--" : "SC--");
                     finish(w, fe, peer, lg);
                     co_return;
                 }
-                lg.t_connect =
-                    elapsed_ms(connect_start);
-                srv_slot->socket().set_option(tcp::no_delay(true), ec);
             } else {
                 lg.t_connect = 0;
             }
@@ -877,8 +898,7 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
             } else {
                 auto other = std::make_unique_for_overwrite<char[]>(chunk_size);
                 co_await tunnel(client, cbuf, srv, sbuf,
-                                {be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server), fe.client_fin,
-                                 be.server_fin},
+                                tunnel_limits(fe, be),
                                 chunk(), {other.get(), chunk_size}, lg);
             }
             srv.socket().shutdown(asio::socket_base::shutdown_both, ec);
@@ -947,30 +967,20 @@ task<void> server::impl::tcp_session(worker& w, const frontend_rt& fe, const pee
     const server_rt& srv_rt = be.servers[si];
     lg.server = srv_rt.name;
     lg.server_index = static_cast<int>(srv_rt.health);
-    struct slot_guard {
-        impl& im;
-        std::size_t bi, si;
-        const backend_rt& be;
-        ~slot_guard() { im.release_slot(bi, be, si); }
-    } hold{*this, bi, si, be};
+    slot_hold hold{*this, bi, si, be};
 
     deadline_stream srv(client.get_executor());
-    auto connect_start = clock::now();
-    srv.expires_after(be.connect);
-    co_await srv.async_connect(srv_rt.ep, with_ec(ec));
-    srv.classify(ec);
+    ec = co_await connect_server(srv, be, srv_rt, lg);
     if (ec) {
         std::copy_n(ec == beast::error::timeout ? "sC--" : "SC--", 4, lg.term);
         finish(w, fe, peer, lg);
         co_return;
     }
-    lg.t_connect = elapsed_ms(connect_start);
-    srv.socket().set_option(tcp::no_delay(true), ec);
     beast::flat_buffer none_in, none_back;
     auto up = std::make_unique_for_overwrite<char[]>(chunk_size);
     auto down = std::make_unique_for_overwrite<char[]>(chunk_size);
     co_await tunnel(client, none_in, srv, none_back,
-                    {be.tunnel.value_or(fe.client), be.tunnel.value_or(be.server), fe.client_fin, be.server_fin},
+                    tunnel_limits(fe, be),
                     {up.get(), chunk_size}, {down.get(), chunk_size}, lg);
     srv.socket().shutdown(asio::socket_base::shutdown_both, ec);
     client.socket().shutdown(asio::socket_base::shutdown_both, ec);
