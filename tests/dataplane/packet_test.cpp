@@ -2,140 +2,15 @@
 // Frame validation, rule by rule: a frame each rule must drop, and the
 // nearest frame it must pass (dataplane/VALIDATION.md lists the rules).
 #include "dataplane/packet.hpp"
+#include "tests/dataplane/frames.hpp"
 
 #include <catch2/catch.hpp>
-#include <cstring>
-#include <initializer_list>
 #include <string>
-#include <vector>
 
 using namespace bulwark::dataplane;
+using namespace bulwark::dataplane::testing;
 
 namespace {
-
-using bytes = std::vector<std::uint8_t>;
-
-void put16(bytes& b, std::size_t at, std::uint16_t v)
-{
-    b[at] = static_cast<std::uint8_t>(v >> 8);
-    b[at + 1] = static_cast<std::uint8_t>(v);
-}
-
-std::uint16_t checksum(const bytes& b, std::size_t from, std::size_t len)
-{
-    return internet_checksum(std::as_bytes(std::span(b)).subspan(from, len));
-}
-
-bytes cat(bytes a, const bytes& b)
-{
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
-bytes tcp(std::uint16_t sport = 40000, std::uint16_t dport = 80, std::uint8_t flags = 0x02, std::uint8_t words = 5,
-          std::size_t payload = 0)
-{
-    bytes t(20 + std::max<int>(0, words - 5) * 4 + payload, 0);
-    put16(t, 0, sport);
-    put16(t, 2, dport);
-    t[12] = static_cast<std::uint8_t>(words << 4);
-    t[13] = flags;
-    put16(t, 14, 65535);
-    return t;
-}
-
-bytes udp(std::uint16_t sport = 40000, std::uint16_t dport = 53, std::size_t payload = 4, int length = -1)
-{
-    bytes u(8 + payload, 0);
-    put16(u, 0, sport);
-    put16(u, 2, dport);
-    put16(u, 4, static_cast<std::uint16_t>(length < 0 ? 8 + payload : length));
-    return u;
-}
-
-bytes icmp(std::size_t len = 8)
-{
-    bytes i(len, 0);
-    if (len > 0)
-        i[0] = 8; // echo request
-    return i;
-}
-
-struct v4 {
-    std::uint8_t proto = 6;
-    bytes src{192, 0, 2, 1}, dst{198, 51, 100, 7};
-    std::uint8_t version = 4, ihl_words = 5;
-    int total = -1;             // -1: the right one
-    std::uint16_t frag = 0;     // flags + offset field
-    bool bad_checksum = false;
-};
-
-bytes ipv4(const v4& h, const bytes& l4)
-{
-    std::size_t ihl = std::max<std::size_t>(h.ihl_words, 5) * 4;
-    bytes b(ihl, 0);
-    b[0] = static_cast<std::uint8_t>(h.version << 4 | h.ihl_words);
-    put16(b, 2, static_cast<std::uint16_t>(h.total < 0 ? ihl + l4.size() : h.total));
-    put16(b, 6, h.frag);
-    b[8] = 64;
-    b[9] = h.proto;
-    std::copy(h.src.begin(), h.src.end(), b.begin() + 12);
-    std::copy(h.dst.begin(), h.dst.end(), b.begin() + 16);
-    put16(b, 10, static_cast<std::uint16_t>(checksum(b, 0, std::min<std::size_t>(ihl, b.size())) ^
-                                            (h.bad_checksum ? 1 : 0)));
-    return cat(b, l4);
-}
-
-const bytes v6a{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-const bytes v6b{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
-
-bytes ipv6(std::uint8_t nh, const bytes& payload, bytes src = v6a, bytes dst = v6b, int payload_len = -1,
-           std::uint8_t version = 6)
-{
-    bytes b(40, 0);
-    b[0] = static_cast<std::uint8_t>(version << 4);
-    put16(b, 4, static_cast<std::uint16_t>(payload_len < 0 ? payload.size() : payload_len));
-    b[6] = nh;
-    b[7] = 64;
-    std::copy(src.begin(), src.end(), b.begin() + 8);
-    std::copy(dst.begin(), dst.end(), b.begin() + 24);
-    return cat(b, payload);
-}
-
-// An extension header: next header, and `units` 8-byte units after the first.
-bytes ext(std::uint8_t next, std::uint8_t units = 0, std::uint8_t byte2 = 0)
-{
-    bytes e((units + 1u) * 8, 0);
-    e[0] = next;
-    e[1] = units;
-    e[2] = byte2;
-    return e;
-}
-
-bytes frag6(std::uint8_t next, std::uint16_t offset_bytes, bool more)
-{
-    bytes e(8, 0);
-    e[0] = next;
-    put16(e, 2, static_cast<std::uint16_t>(offset_bytes | (more ? 1 : 0)));
-    return e;
-}
-
-bytes eth(std::uint16_t type, const bytes& l3, std::initializer_list<std::uint16_t> tags = {})
-{
-    bytes b(12, 0xaa);
-    for (auto tpid : tags) {
-        b.push_back(static_cast<std::uint8_t>(tpid >> 8));
-        b.push_back(static_cast<std::uint8_t>(tpid));
-        b.push_back(0);
-        b.push_back(10);
-    }
-    b.push_back(static_cast<std::uint8_t>(type >> 8));
-    b.push_back(static_cast<std::uint8_t>(type));
-    return cat(b, l3);
-}
-
-bytes v4frame(const v4& h, const bytes& l4) { return eth(0x0800, ipv4(h, l4)); }
-bytes v6frame(std::uint8_t nh, const bytes& payload) { return eth(0x86dd, ipv6(nh, payload)); }
 
 drop_reason verdict(const bytes& f)
 {

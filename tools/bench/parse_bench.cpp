@@ -6,62 +6,20 @@
 //
 //   build/release/tools/parse_bench [--runs 5] [--frames 2000000]
 #include "dataplane/packet.hpp"
+#include "tests/dataplane/frames.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 #include <x86intrin.h>
 
 using namespace bulwark::dataplane;
+using namespace bulwark::dataplane::testing;
 
 namespace {
-
-using bytes = std::vector<std::uint8_t>;
-
-void put16(bytes& b, std::size_t at, std::uint16_t v)
-{
-    b[at] = static_cast<std::uint8_t>(v >> 8);
-    b[at + 1] = static_cast<std::uint8_t>(v);
-}
-
-// Ethernet + IPv4 (valid checksum) + L4 bytes.
-bytes v4(std::uint8_t proto, const bytes& l4, std::uint8_t src0 = 192)
-{
-    bytes f(14 + 20, 0);
-    put16(f, 12, 0x0800);
-    f[14] = 0x45;
-    put16(f, 16, static_cast<std::uint16_t>(20 + l4.size()));
-    f[22] = 64;
-    f[23] = proto;
-    f[26] = src0, f[27] = 0, f[28] = 2, f[29] = 1;
-    f[30] = 198, f[31] = 51, f[32] = 100, f[33] = 7;
-    put16(f, 24, internet_checksum(std::as_bytes(std::span(f)).subspan(14, 20)));
-    f.insert(f.end(), l4.begin(), l4.end());
-    return f;
-}
-
-bytes tcp(std::uint8_t flags)
-{
-    bytes t(20, 0);
-    put16(t, 0, 40000);
-    put16(t, 2, 80);
-    t[12] = 0x50;
-    t[13] = flags;
-    return t;
-}
-
-bytes udp()
-{
-    bytes u(8 + 32, 0);
-    put16(u, 0, 5353);
-    put16(u, 2, 53);
-    put16(u, 4, 40);
-    return u;
-}
 
 struct mix {
     const char* name;
@@ -85,13 +43,12 @@ int main(int argc, char** argv)
             return 2;
         }
     }
-    bytes bad_sum = v4(6, tcp(0x02));
-    bad_sum[24] ^= 1;
+    const bytes udp_query = v4frame({.proto = 17}, udp(5353, 53, 32));
     const mix mixes[] = {
-        {"valid TCP SYN/ACK + UDP", {v4(6, tcp(0x02)), v4(6, tcp(0x10)), v4(17, udp())}},
-        {"bad IPv4 checksum", {bad_sum}},
-        {"martian source", {v4(6, tcp(0x02), 127)}},
-        {"bad TCP flags", {v4(6, tcp(0x03))}},
+        {"valid TCP SYN/ACK + UDP", {v4frame({}, tcp(40000, 80, 0x02)), v4frame({}, tcp(40000, 80, 0x10)), udp_query}},
+        {"bad IPv4 checksum", {v4frame({.bad_checksum = true}, tcp())}},
+        {"martian source", {v4frame({.src = {127, 0, 0, 2}}, tcp())}},
+        {"bad TCP flags", {v4frame({}, tcp(40000, 80, 0x03))}},
     };
     std::printf("parse_bench: %ld frames per run, median of %d runs\n", frames, runs);
     for (const auto& m : mixes) {
