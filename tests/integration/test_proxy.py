@@ -64,6 +64,17 @@ class SocketServer:
     def handle(self, conn):
         raise NotImplementedError
 
+    @staticmethod
+    def read_head(conn, data=b""):
+        """Reads up to a request head's end: (head, bytes after it), or None at EOF before it."""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return None
+            data += chunk
+        head, rest = data.split(b"\r\n\r\n", 1)
+        return head, rest
+
     def close(self):
         self.sock.close()
 

@@ -24,13 +24,10 @@ class EchoUpgradeServer(SocketServer):
 
     def handle(self, conn):
         with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-            head, rest = data.split(b"\r\n\r\n", 1)
+            got = self.read_head(conn)
+            if got is None:
+                return
+            head, rest = got
             self.requests.append(head.decode())
             conn.sendall(self.answer + b"welcome\n")  # first bytes of the new protocol, with the 101
             if self.half_close:
@@ -171,13 +168,10 @@ class CloseDelimitedServer(SocketServer):
 
     def handle(self, conn):
         with conn:
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = conn.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-            self.requests.append(data)
+            got = self.read_head(conn)
+            if got is None:
+                return
+            self.requests.append(got[0])
             conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"z" * 50000)
 
 

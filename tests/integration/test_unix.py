@@ -19,12 +19,10 @@ class UnixHTTPServer(SocketServer):
         data = b""
         with conn:
             while True:
-                while b"\r\n\r\n" not in data:
-                    chunk = conn.recv(4096)
-                    if not chunk:
-                        return
-                    data += chunk
-                head, data = data.split(b"\r\n\r\n", 1)
+                got = self.read_head(conn, data)
+                if got is None:
+                    return
+                head, data = got
                 self.requests.append(head.decode())
                 body = ("ok " + head.split(b" ")[1].decode() + "\n").encode()
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
