@@ -1114,17 +1114,22 @@ std::size_t server::impl::pick_server(worker& w, std::size_t bi, const backend_r
         return s.maxconn == 0 || active[s.health].load(std::memory_order_relaxed) < s.maxconn;
     };
     if (be.algo == balance_algo::source) {
-        std::size_t ups[256];
+        // The hash picks the k-th server up: two passes over the servers,
+        // no list of them, no bound on their number.
         std::size_t count = 0;
-        for (std::size_t i = 0; i < n && count < std::size(ups); ++i)
-            if (is_up(be.servers[i]))
-                ups[count++] = i;
+        for (const auto& sv : be.servers)
+            count += is_up(sv);
         if (count == 0)
             return n;
         std::uint64_t h = 1469598103934665603ull; // FNV-1a over the address bytes
         for (std::size_t k = 0; k < peer.len; ++k)
             h = (h ^ peer.bytes[k]) * 1099511628211ull;
-        std::size_t i = ups[h % count];
+        std::size_t left = h % count, i = 0;
+        for (; i < n; ++i)
+            if (is_up(be.servers[i]) && left-- == 0)
+                break;
+        if (i == n) // a server went down between the passes (the checker runs on thread 0)
+            return queued;
         return take_slot(be.servers[i]) ? i : queued; // the client's server, or its turn
     }
     bool any_up = false;
