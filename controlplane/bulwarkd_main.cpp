@@ -45,15 +45,19 @@ config file expand to environment variables, as in HAProxy.
 What runs today: bulwarkd loads and checks the whole configuration and
 reports, as a warning, every keyword whose behaviour is not built yet. It
 then serves the frontends (plain HTTP/1.1, or mode tcp relaying bytes as
-they are) on ip:port, unix@ and abns@ binds, in front of their backend
-(default_backend, or a use_backend without condition; balance roundrobin
-with weights, leastconn or source; server maxconn with the backend queue
-and timeout queue; TCP or HTTP health checks; upgrades to tunnels),
-logging a line per request or connection with 'option httplog' or
-'option tcplog', until SIGINT or SIGTERM, and exits 0. Counters per
-frontend, backend and server are printed on SIGUSR1 and at exit. TLS, ACL
-rules and the packet filter are not built yet: bulwarkd says at start
-what it skips. It never reads standard input.
+they are) on ip:port, unix@ and abns@ binds, in front of their backends
+(default_backend, use_backend with or without conditions; balance
+roundrobin with weights, leastconn or source; server maxconn with the
+backend queue and timeout queue; TCP or HTTP health checks; upgrades to
+tunnels). HTTP frontends and backends run their ACLs, http-request and
+http-response rules (deny, allow, return, redirect, tarpit, header
+rewrites, wait-for-body, ...), the legacy reqdeny/rsprep/... filters and
+header captures; 'include FILE' in a section reads a rule pack (rules/).
+A line per request or connection is logged with 'option httplog' or
+'option tcplog', until SIGINT or SIGTERM, and bulwarkd exits 0. Counters
+per frontend, backend and server are printed on SIGUSR1 and at exit. TLS,
+tcp-request rules and the packet filter are not built yet: bulwarkd says
+at start what it skips. It never reads standard input.
 
 Exit status: 0 on success, 1 on a configuration error, 2 on a usage error.
 )";
@@ -73,8 +77,9 @@ void print_stats(const bulwark::proxy::server& proxy)
 {
     auto st = proxy.read_stats();
     for (const auto& f : st.frontends)
-        fmt::print("bulwarkd: stats: frontend {}: connections {}, {}, request errors {}\n", f.name, f.connections,
-                   traffic_text(f.t), f.request_errors);
+        fmt::print("bulwarkd: stats: frontend {}: connections {}, {}, request errors {}, denied requests {}, "
+                   "denied responses {}\n",
+                   f.name, f.connections, traffic_text(f.t), f.request_errors, f.denied_requests, f.denied_responses);
     for (const auto& b : st.backends) {
         fmt::print("bulwarkd: stats: backend {}: {}, connect errors {}, response errors {}, queue timeouts {}, "
                    "no server {}\n",

@@ -83,7 +83,7 @@ constexpr std::array timeout_table{
     timeout_kw{"queue", sec_be, &timeouts::queue, {}},
     timeout_kw{"tunnel", sec_be, &timeouts::tunnel, {}},
     timeout_kw{"check", sec_be, &timeouts::check, {}},
-    timeout_kw{"tarpit", sec_fe | sec_be, &timeouts::tarpit, R},
+    timeout_kw{"tarpit", sec_fe | sec_be, &timeouts::tarpit, {}},
 };
 
 void set_timeout(parse_ctx& c, std::string_view which, std::string_view value, std::string_view kw)
@@ -652,8 +652,6 @@ void kw_use_backend(parse_ctx& c)
     proxy_section::switching s{c.here(), c.words[1], std::nullopt};
     if (!tail_condition(c, 2, s.cond))
         return;
-    if (s.cond) // an unconditional one is built: it names the frontend's backend
-        c.pending("use_backend", R);
     c.px->use_backends.push_back(std::move(s));
 }
 
@@ -771,7 +769,6 @@ void kw_capture(parse_ctx& c)
         return;
     }
     c.px->captures.push_back({c.here(), c.words[1] == "request", c.words[3], static_cast<unsigned>(*n)});
-    c.pending(fmt::format("capture {} header", c.words[1]), bulwark::proxy::pending_rules);
 }
 
 constexpr std::array<std::string_view, 17> error_codes{"200", "400", "401", "403", "404", "405", "407", "408", "410",
@@ -844,7 +841,6 @@ void kw_add_header_legacy(parse_ctx& c)
     if (!tail_condition(c, cond_at, r.cond))
         return;
     c.px->rules.push_back(std::move(r));
-    c.pending(c.words[0], bulwark::proxy::pending_rules);
 }
 
 constexpr unsigned A = sec_proxies, FE = sec_fe, BE = sec_be, FLB = sec_fe_be;
@@ -866,7 +862,7 @@ constexpr std::array table{
     section_kw{"retries", BE, kw_int, P},
     section_kw{"log", A, kw_log, P},
     section_kw{"log-format", A, kw_words, P},
-    section_kw{"acl", FLB, kw_acl, R},
+    section_kw{"acl", FLB, kw_acl, {}},
     section_kw{"use_backend", sec_frontend | sec_listen, kw_use_backend, pending_varies},
     section_kw{"default_backend", FE, kw_default_backend, {}},
     section_kw{"http-request", FLB, kw_http_rule, pending_varies},

@@ -214,7 +214,6 @@ void parse_legacy(parse_ctx& c)
                            "'\\(\\s*\\)'?); it is loaded as written",
                            re));
     c.px->rules.push_back(std::move(r));
-    c.pending(kw, bulwark::proxy::pending_rules);
 }
 
 } // namespace bulwark::controlplane

@@ -5,6 +5,7 @@
 #include "proxy/registry.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <fmt/format.h>
 #include <fstream>
 #include <set>
@@ -137,6 +138,8 @@ bool reads_hello(const proxy_section& p, const condition& cond, std::string& fet
     return false;
 }
 
+std::string dir_of(std::string_view path);
+
 class loader {
 public:
     loader(load_result& out, const env_lookup& env) : out_(out)
@@ -155,27 +158,7 @@ public:
         px_index_ = -1;
         sh_index_ = -1;
         skipping_ = false;
-        int line_no = 0;
-        std::size_t pos = 0;
-        while (pos < text.size()) {
-            auto nl = text.find('\n', pos);
-            std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
-            pos = nl == std::string_view::npos ? text.size() : nl + 1;
-            ++line_no;
-            if (line.size() > max_line) {
-                out_.diag.alert(file, line_no, "", fmt::format("line too long ({} bytes, at most {})", line.size(),
-                                                               max_line));
-                continue;
-            }
-            auto words = split_words(line, st_.env);
-            if (!words) {
-                out_.diag.alert(file, line_no, "", words.message());
-                continue;
-            }
-            if (words->empty())
-                continue;
-            handle(file, line_no, std::move(*words));
-        }
+        read_lines(text, file);
     }
 
     void finish();
@@ -185,6 +168,8 @@ private:
 
     void handle(std::string_view file, int line, std::vector<std::string> words);
     bool open_section(parse_ctx& c);
+    void include_pack(parse_ctx& c);
+    void read_lines(std::string_view text, std::string_view file);
 
     load_result& out_;
     loader_state st_;
@@ -193,7 +178,65 @@ private:
     bool skipping_ = false;           // inside a section bulwark does not support
     std::optional<proxy_section> defaults_;   // the last defaults section, copied into new proxies
     bool in_defaults_ = false;
+    int include_depth_ = 0;           // > 0 while reading a rule pack ('include')
+    std::deque<std::string> include_names_; // the packs' paths: lines read keep views of them
 };
+
+// The lines of one file (or rule pack), each handled in turn.
+void loader::read_lines(std::string_view text, std::string_view file)
+{
+    int line_no = 0;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.npos : nl - pos);
+        pos = nl == std::string_view::npos ? text.size() : nl + 1;
+        ++line_no;
+        if (line.size() > max_line) {
+            out_.diag.alert(file, line_no, "", fmt::format("line too long ({} bytes, at most {})", line.size(),
+                                                           max_line));
+            continue;
+        }
+        auto words = split_words(line, st_.env);
+        if (!words) {
+            out_.diag.alert(file, line_no, "", words.message());
+            continue;
+        }
+        if (words->empty())
+            continue;
+        handle(file, line_no, std::move(*words));
+    }
+}
+
+// include FILE, inside a proxy section: the file's lines read as if they
+// were written here (a rule pack). Its path is relative to the including
+// file's directory, else found as other paths are (default-path). A pack
+// opens no section; packs may include packs, 8 deep at most.
+void loader::include_pack(parse_ctx& c)
+{
+    if (!c.args(1, 1, "include FILE"))
+        return;
+    if (include_depth_ >= 8)
+        return c.alert("includes nested more than 8 deep (does a pack include itself?)");
+    std::string path = c.words[1];
+    struct stat sb{};
+    if (path.front() != '/' && stat((st_.file_dir + "/" + path).c_str(), &sb) == 0)
+        path = st_.file_dir + "/" + path;
+    else
+        path = c.resolve(path);
+    std::ifstream in(path, std::ios::binary);
+    if (!in || stat(path.c_str(), &sb) != 0 || !S_ISREG(sb.st_mode))
+        return c.alert(fmt::format("cannot read the rule pack '{}'", path));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    include_names_.push_back(path);
+    std::string saved_dir = st_.file_dir;
+    st_.file_dir = dir_of(path);
+    ++include_depth_;
+    read_lines(ss.str(), include_names_.back());
+    --include_depth_;
+    st_.file_dir = saved_dir;
+}
 
 bool loader::open_section(parse_ctx& c)
 {
@@ -266,6 +309,14 @@ bool loader::open_section(parse_ctx& c)
 void loader::handle(std::string_view file, int line, std::vector<std::string> words)
 {
     parse_ctx c{out_.cfg, out_.diag, st_, file, line, std::move(words)};
+    if (include_depth_ > 0) {
+        const std::string& kw = c.words[0];
+        for (std::string_view sec : {"global", "defaults", "frontend", "backend", "listen", "shield"})
+            if (kw == sec)
+                return c.alert(fmt::format("a rule pack cannot open a section ('{}'): it is read inside the "
+                                           "section that includes it",
+                                           kw));
+    }
     if (open_section(c))
         return;
     if (skipping_)
@@ -282,6 +333,8 @@ void loader::handle(std::string_view file, int line, std::vector<std::string> wo
 
     auto table = sec_ == sec_global ? global_keywords() : sec_ == sec_shield ? shield_keywords() : proxy_keywords();
     const std::string& kw = c.words[0];
+    if (kw == "include" && c.px && !in_defaults_)
+        return include_pack(c);
     for (const auto& row : table) {
         if (row.name != kw)
             continue;

@@ -61,6 +61,18 @@ forwardfor_rt forwardfor_of(const controlplane::proxy_section& p)
     return f;
 }
 
+// The section's rules, or null when it has none (the session then skips
+// all rule work).
+result<std::shared_ptr<const proxy_rules>> rules_of(const controlplane::proxy_section& p,
+                                                    std::vector<std::string>& notes)
+{
+    const bool none = p.rules.empty() && p.use_backends.empty() && p.captures.empty();
+    if (none)
+        return std::shared_ptr<const proxy_rules>();
+    ms tarpit = p.timeout.tarpit ? *p.timeout.tarpit : p.timeout.connect ? *p.timeout.connect : no_timeout;
+    return compile_rules(p, tarpit, &notes);
+}
+
 } // namespace
 
 result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
@@ -142,6 +154,10 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
                 b.servers.push_back(checked({s.name, *ep, s.addr.str()}));
             }
         }
+        auto r = rules_of(p, rt.notes);
+        if (!r)
+            return fail(r.message());
+        b.rules = std::move(*r);
         backends.push_back(&p);
         rt.backends.push_back(std::move(b));
     }
@@ -197,18 +213,15 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
             f.default_backend = backend_index(p.name);
         if (p.default_backend)
             f.default_backend = backend_index(p.default_backend->backend);
-        // The first unconditional use_backend wins over default_backend;
-        // conditional ones wait for the rule engine and are passed over.
-        for (const auto& u : p.use_backends) {
-            if (u.cond) {
-                rt.notes.push_back(fmt::format("{}:{}: 'use_backend': conditions need the rule engine (issue #5): "
-                                               "this rule is passed over",
-                                               u.at.file, u.at.line));
-                continue;
-            }
-            f.default_backend = backend_index(u.backend);
-            break;
-        }
+        // A listen section is its own backend: one rule set for both sides.
+        if (p.has_be())
+            f.rules = rt.backends[static_cast<std::size_t>(backend_index(p.name))].rules;
+        else if (auto r = rules_of(p, rt.notes); !r)
+            return fail(r.message());
+        else
+            f.rules = std::move(*r);
+        for (const auto& u : p.use_backends) // the config checker made sure each exists
+            f.use_backend.push_back(backend_index(u.backend));
         if (!f.binds.empty())
             rt.frontends.push_back(std::move(f));
     }

@@ -7,6 +7,7 @@
 
 #include "controlplane/config_types.hpp"
 #include "controlplane/result.hpp"
+#include "proxy/http_rules.hpp"
 
 #include <boost/asio/generic/stream_protocol.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -63,6 +64,9 @@ struct backend_rt {
     forwardfor_rt forwardfor;
     bool server_close = false;       // option http-server-close / httpclose
     bool httpclose = false;          // option httpclose: the client side closes after each response too
+    // Its http-request/http-response rules and legacy filters; null when it
+    // has none. A listen section's frontend shares the same object.
+    std::shared_ptr<const proxy_rules> rules;
 };
 
 struct frontend_rt {
@@ -89,6 +93,8 @@ struct frontend_rt {
     bool ignore_probes = false;      // option http-ignore-probes: no 408 to a connection that sent nothing
     int maxconn = 0;                 // connections at once; 0: only the global limit
     int default_backend = -1;        // index into runtime::backends
+    std::shared_ptr<const proxy_rules> rules; // null when it has none
+    std::vector<int> use_backend;    // per rules->use_backends entry: its index into runtime::backends
 };
 
 struct runtime {

@@ -127,7 +127,7 @@ struct traffic_counters {
     counter status[6];
 };
 struct fe_counters {
-    counter connections, request_errors;
+    counter connections, request_errors, denied_requests, denied_responses;
     traffic_counters t;
 };
 struct srv_counters {
@@ -153,6 +153,8 @@ struct worker {
     std::unique_ptr<fe_counters[]> fe_count;
     std::unique_ptr<be_counters[]> be_count;
     std::unique_ptr<srv_counters[]> srv_count;
+    // Hyperscan scratch space for every rule set's pattern sets.
+    rules::pattern_scratch scratch;
 };
 
 // What one request's log line says (HAProxy's httplog fields).
@@ -167,6 +169,8 @@ struct request_log {
     char term[5] = "----";
     std::string line = "<BADREQ>";
     bool null_connection = false; // nothing came from the client (option dontlognull)
+    std::string cap_req, cap_res; // "{...}": HAProxy's %hr %hs, when the frontend captures headers
+    char denied = 0;              // 'q': a rule refused the request, 's': the response
 };
 
 long elapsed_ms(clock::time_point since)
@@ -246,9 +250,18 @@ struct server::impl {
     bool reserve_connection(const frontend_rt& fe);
 
     task<void> accept_loop(worker& w, stream_acceptor& acc, const frontend_rt& fe);
+    task<bool> request_rules(const frontend_rt& fe, const backend_rt* be, const proxy_rules& r, client_stream& client,
+                             beast::flat_buffer& cbuf, request_reader::parser_type& p, std::string& pending,
+                             rule_state& st, request_log& lg);
+    task<bool> response_rules(const frontend_rt& fe, const backend_rt& be, const proxy_rules& r,
+                              client_stream& client, deadline_stream& srv, beast::flat_buffer& sbuf,
+                              http::response_parser<http::buffer_body, arena_allocator<char>>& rp,
+                              std::string& pending, rule_state& st, request_log& lg);
     task<void> session(worker& w, const frontend_rt& fe, socket_type sock);
     task<void> send_error(client_stream& client, const frontend_rt& fe, const backend_rt* be,
                                      int status, request_log& lg, const char* term);
+    task<void> send_reply(client_stream& client, const frontend_rt& fe, std::string text, int status,
+                          request_log& lg, const char* term);
     void finish(worker& w, const frontend_rt& fe, const peer_info& peer, const request_log& lg);
 };
 
@@ -265,7 +278,9 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& pee
     auto& f = w.fe_count[static_cast<std::size_t>(&fe - rt.frontends.data())];
     count_traffic(f.t, lg);
     const char who = lg.term[0], phase = lg.term[1];
-    if (who == 'C' || who == 'c' || who == 'P')
+    if (lg.denied)
+        (lg.denied == 'q' ? f.denied_requests : f.denied_responses).add();
+    else if (who == 'C' || who == 'c' || who == 'P')
         f.request_errors.add();
     bool server_side = who == 'S' || who == 's';
     if (lg.backend_index >= 0) {
@@ -302,9 +317,10 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& pee
     int conns = actconn.load(std::memory_order_relaxed);
     // One fprintf per line: stdio locks the FILE, so lines never interleave.
     std::string line = fmt::format(
-        "{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 \"{}\"\n", peer.addr,
+        "{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 {}\"{}\"\n", peer.addr,
         peer.port, log_date(lg.accept_date), fe.name, lg.backend, lg.server, lg.t_request, lg.t_queue, lg.t_connect,
-        lg.t_response, ta, lg.status, lg.bytes, lg.term, conns, conns, lg.line);
+        lg.t_response, ta, lg.status, lg.bytes, lg.term, conns, conns,
+        lg.cap_req.empty() ? std::string() : lg.cap_req + " " + (lg.cap_res.empty() ? "" : lg.cap_res + " "), lg.line);
     std::fputs(line.c_str(), log);
     std::fflush(log);
 }
@@ -319,6 +335,14 @@ task<void> server::impl::send_error(client_stream& client, const frontend_rt& fe
         text = fe.errorfiles.at(status);
     else
         text = error_response(status);
+    co_await send_reply(client, fe, std::move(text), status, lg, term);
+}
+
+// A reply bulwark makes itself (an error page, a rule's deny, return or
+// redirect), then the end of the connection.
+task<void> server::impl::send_reply(client_stream& client, const frontend_rt& fe, std::string text, int status,
+                                    request_log& lg, const char* term)
+{
     lg.status = status;
     lg.bytes += text.size();
     std::copy_n(term, 4, lg.term);
@@ -386,6 +410,34 @@ void format_header(const http::header<isRequest, fields_type>& h, std::string& o
         out += "\r\n";
     }
     out += "\r\n";
+}
+
+// Reads the body of p into `pending` (after what it holds), grown by what
+// comes so a slow body holds only the bytes it sent, until the body is
+// complete or `limit` bytes are held. The caller sets the stream's
+// deadline. Returns the read's error (need_buffer is none).
+template <bool isRequest>
+task<error_code> buffer_body(deadline_stream& in, beast::flat_buffer& buf,
+                             http::parser<isRequest, http::buffer_body, arena_allocator<char>>& p,
+                             std::string& pending, std::size_t limit)
+{
+    error_code ec;
+    auto& body = p.get().body();
+    while (!p.is_done() && pending.size() < limit) {
+        const std::size_t have = pending.size();
+        const std::size_t asked = std::min(std::max<std::size_t>(buf.size(), 1024), limit - have);
+        pending.resize(have + asked);
+        body.data = pending.data() + have;
+        body.size = asked;
+        co_await http::async_read(in, buf, p, with_ec(ec));
+        in.classify(ec);
+        if (ec == http::error::need_buffer)
+            ec = {};
+        pending.resize(have + asked - body.size);
+        if (ec)
+            break;
+    }
+    co_return ec;
 }
 
 // Sends the header of a parsed message and streams its body from `in` to
@@ -632,6 +684,27 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
     // The header fields of the request in hand and of its response.
     field_arena fields_mem;
     std::string head; // a header as it goes out (relay_message)
+    // What the rules need, made at the first request that meets a rule.
+    std::unique_ptr<rule_state> rules_mem;
+    auto rules_of = [&]() -> rule_state& {
+        if (!rules_mem) {
+            rules_mem = std::make_unique<rule_state>();
+            rules_mem->ctx.scratch = &w.scratch;
+            if (peer.ip)
+                if (auto ip = controlplane::parse_ip(peer.addr)) {
+                    rules_mem->view.src = *ip;
+                    rules_mem->view.src_port = static_cast<std::uint16_t>(peer.port);
+                }
+            error_code lec;
+            auto local = describe(client.socket().local_endpoint(lec));
+            if (!lec && local.ip)
+                if (auto ip = controlplane::parse_ip(local.addr)) {
+                    rules_mem->view.dst = *ip;
+                    rules_mem->view.dst_port = static_cast<std::uint16_t>(local.port);
+                }
+        }
+        return *rules_mem;
+    };
     struct guard { // the connection counts taken by accept_loop
         std::atomic<int>& all;
         std::atomic<int>& here;
@@ -713,51 +786,69 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
         // option http-buffer-request: the body too, up to tune.bufsize, still
         // under 'timeout http-request', before the server hears of it.
         std::string pending;
+        // The backend: the frontend's first use_backend whose condition
+        // holds, else its default_backend (-1: none).
+        auto switch_backend = [&]() -> int {
+            if (!fe.rules || fe.rules->use_backends.empty())
+                return fe.default_backend;
+            rule_state& st = rules_of();
+            view_request(st, req, pending);
+            int k = choose_backend(*fe.rules, st);
+            return k >= 0 ? fe.use_backend[static_cast<std::size_t>(k)] : fe.default_backend;
+        };
         if (fe.buffer_request) {
-            // Straight into `pending`, grown by what has come: a slow body
-            // holds only the bytes it sent.
-            while (!p.is_done() && pending.size() < rt.bufsize) {
-                const std::size_t have = pending.size();
-                const std::size_t asked = std::min(std::max<std::size_t>(cbuf.size(), 1024), rt.bufsize - have);
-                pending.resize(have + asked);
-                req.body().data = pending.data() + have;
-                req.body().size = asked;
-                co_await http::async_read(client, cbuf, p, with_ec(ec));
-                client.classify(ec);
-                if (ec == http::error::need_buffer)
-                    ec = {};
-                if (ec) {
-                    if (ec == beast::error::timeout) {
-                        co_await send_error(client, fe, nullptr, 408, lg, "cD--");
-                    } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
-                               ec != asio::error::eof && ec != asio::error::connection_reset) {
-                        co_await send_error(client, fe, nullptr, 400, lg, "PD--");
-                    } else {
-                        // As HAProxy (reg-test http_request_buffer, c4): the
-                        // request goes on to its backend, which finds the
-                        // client gone before choosing a server.
-                        std::copy_n("CR--", 4, lg.term);
-                        lg.t_request = elapsed_ms(start);
-                        if (fe.default_backend >= 0)
-                            lg.backend = rt.backends[static_cast<std::size_t>(fe.default_backend)].name;
-                    }
-                    finish(w, fe, peer, lg);
-                    co_return;
+            ec = co_await buffer_body(client, cbuf, p, pending, rt.bufsize);
+            if (ec) {
+                if (ec == beast::error::timeout) {
+                    co_await send_error(client, fe, nullptr, 408, lg, "cD--");
+                } else if (ec != http::error::end_of_stream && ec != http::error::partial_message &&
+                           ec != asio::error::eof && ec != asio::error::connection_reset) {
+                    co_await send_error(client, fe, nullptr, 400, lg, "PD--");
+                } else {
+                    // As HAProxy (reg-test http_request_buffer, c4): the
+                    // request goes on to its backend, which finds the
+                    // client gone before choosing a server.
+                    std::copy_n("CR--", 4, lg.term);
+                    lg.t_request = elapsed_ms(start);
+                    if (int b = switch_backend(); b >= 0)
+                        lg.backend = rt.backends[static_cast<std::size_t>(b)].name;
                 }
-                pending.resize(have + asked - req.body().size);
+                finish(w, fe, peer, lg);
+                co_return;
             }
         }
         lg.t_request = elapsed_ms(start);
 
-        if (fe.default_backend < 0) {
+        // The frontend's captures and http-request rules, its use_backend
+        // rules, then the chosen backend's http-request rules (HAProxy's order).
+        int chosen = fe.default_backend;
+        if (fe.rules) {
+            rule_state& st = rules_of();
+            if (!fe.rules->req_captures.empty()) {
+                lg.cap_req = captures_text(*fe.rules, req, true);
+                lg.cap_res = captures_text(*fe.rules, {}, false);
+            }
+            if (!fe.rules->req.empty() &&
+                !co_await request_rules(fe, nullptr, *fe.rules, client, cbuf, p, pending, st, lg)) {
+                finish(w, fe, peer, lg);
+                co_return;
+            }
+            chosen = switch_backend();
+        }
+        if (chosen < 0) {
             co_await send_error(client, fe, nullptr, 503, lg, "SC--");
             finish(w, fe, peer, lg);
             co_return;
         }
-        const backend_rt& be = rt.backends[static_cast<std::size_t>(fe.default_backend)];
+        const backend_rt& be = rt.backends[static_cast<std::size_t>(chosen)];
         lg.backend = be.name;
-        lg.backend_index = fe.default_backend;
-        const auto bi = static_cast<std::size_t>(fe.default_backend);
+        lg.backend_index = chosen;
+        if (be.rules && be.rules != fe.rules && !be.rules->req.empty() &&
+            !co_await request_rules(fe, &be, *be.rules, client, cbuf, p, pending, rules_of(), lg)) {
+            finish(w, fe, peer, lg);
+            co_return;
+        }
+        const auto bi = static_cast<std::size_t>(chosen);
         const std::size_t srv_index = co_await acquire_server(w, bi, be, peer, client.get_executor(), lg);
         if (srv_index >= be.servers.size()) { // none up, or none free within 'timeout queue'
             co_await send_error(client, fe, &be, 503, lg, srv_index == be.servers.size() ? "SC--" : "sQ--");
@@ -782,7 +873,7 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
             xff.on && peer.ip && !(xff.except && in_network(peer, *xff.except)) &&
             !(xff.if_none && req.count(xff.header)))
             req.insert(xff.header, peer.addr);
-        auto& pool = w.idle[static_cast<std::size_t>(fe.default_backend)][srv_index];
+        auto& pool = w.idle[bi][srv_index];
         std::unique_ptr<deadline_stream> srv_slot;
         std::optional<http::response_parser<http::buffer_body, arena_allocator<char>>> rp;
         clock::time_point response_start;
@@ -878,6 +969,22 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
         lg.t_response = elapsed_ms(response_start);
         auto& res = rp->get();
         lg.status = static_cast<int>(res.result_int());
+        // The frontend's captures; the backend's http-response rules, then
+        // the frontend's (HAProxy's order).
+        std::string res_pending; // response body read by wait-for-body
+        if (lg.status != 101) {
+            if (fe.rules && !fe.rules->res_captures.empty())
+                lg.cap_res = captures_text(*fe.rules, res, false);
+            bool go_on = true;
+            for (const proxy_rules* r : {be.rules.get(), fe.rules != be.rules ? fe.rules.get() : nullptr})
+                if (go_on && r && !r->res.empty())
+                    go_on = co_await response_rules(fe, be, *r, client, srv, sbuf, *rp, res_pending, rules_of(), lg);
+            if (!go_on) {
+                srv.socket().shutdown(asio::socket_base::shutdown_both, ec);
+                finish(w, fe, peer, lg);
+                co_return;
+            }
+        }
         if (lg.status == 101) { // protocol switched: the connection becomes a tunnel
             if (!upgrade) {
                 co_await send_error(client, fe, &be, 502, lg, "SH--");
@@ -914,9 +1021,8 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
         res.keep_alive(keep);
         http::serializer<false, http::buffer_body, fields_type> res_sr{res};
         {
-            std::string none;
             auto [rec, from_server] = co_await relay_message(srv, sbuf, *rp, client, res_sr, be.server, fe.client,
-                                                             none, lg.bytes, chunk(), head);
+                                                             res_pending, lg.bytes, chunk(), head);
             if (rec) {
                 std::copy_n(from_server ? (rec == beast::error::timeout ? "sD--" : "SD--")
                                         : (rec == beast::error::timeout ? "cD--" : "CD--"),
@@ -936,6 +1042,114 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
             client.socket().shutdown(asio::socket_base::shutdown_send, ec);
             co_return;
         }
+    }
+}
+
+// A section's http-request rules on the request in hand, with the body
+// waits they ask for. True when the request goes on; false when a rule
+// answered it or closed the connection (lg says how; the caller finishes).
+task<bool> server::impl::request_rules(const frontend_rt& fe, const backend_rt* be, const proxy_rules& r,
+                                       client_stream& client, beast::flat_buffer& cbuf,
+                                       request_reader::parser_type& p, std::string& pending, rule_state& st,
+                                       request_log& lg)
+{
+    auto& req = p.get();
+    view_request(st, req, pending);
+    rule_result out = run_request_rules(r, st, req);
+    while (out.what == rule_outcome::wait_body) {
+        // wait-for-body: the body (or its first at-least bytes, within
+        // tune.bufsize) within the time given, else 408.
+        const std::size_t want = out.at_least ? std::min<std::size_t>(out.at_least, rt.bufsize) : rt.bufsize;
+        client.expires_after(out.wait);
+        error_code ec = co_await buffer_body(client, cbuf, p, pending, want);
+        if (ec == beast::error::timeout) {
+            co_await send_error(client, fe, be, 408, lg, "cR--");
+            co_return false;
+        }
+        if (ec) {
+            std::copy_n("CR--", 4, lg.term);
+            lg.status = 400;
+            co_return false;
+        }
+        client.expires_after(fe.client);
+        view_request(st, req, pending);
+        out = run_request_rules(r, st, req, out.next);
+    }
+    switch (out.what) {
+    case rule_outcome::go_on:
+        co_return true;
+    case rule_outcome::tarpit: {
+        // Held for 'timeout tarpit', then the error: an attacker's
+        // connection stays busy doing nothing.
+        steady_timer t(client.get_executor());
+        t.expires_after(out.wait);
+        error_code ec;
+        co_await t.async_wait(with_ec(ec));
+        lg.denied = 'q';
+        if (out.response.empty())
+            co_await send_error(client, fe, be, out.status, lg, "PT--");
+        else
+            co_await send_reply(client, fe, std::move(out.response), out.status, lg, "PT--");
+        co_return false;
+    }
+    case rule_outcome::reply:
+        if (!out.local)
+            lg.denied = 'q';
+        if (out.response.empty())
+            co_await send_error(client, fe, be, out.status, lg, out.local ? "LR--" : "PR--");
+        else
+            co_await send_reply(client, fe, std::move(out.response), out.status, lg, out.local ? "LR--" : "PR--");
+        co_return false;
+    default: { // silent-drop, reject: closed without a word
+        std::copy_n("PR--", 4, lg.term);
+        lg.denied = 'q';
+        error_code ec;
+        client.socket().shutdown(asio::socket_base::shutdown_both, ec);
+        co_return false;
+    }
+    }
+}
+
+// A section's http-response rules on the response header in hand, with
+// the body waits they ask for. True when the response goes on.
+task<bool> server::impl::response_rules(const frontend_rt& fe, const backend_rt& be, const proxy_rules& r,
+                                        client_stream& client, deadline_stream& srv, beast::flat_buffer& sbuf,
+                                        http::response_parser<http::buffer_body, arena_allocator<char>>& rp,
+                                        std::string& pending, rule_state& st, request_log& lg)
+{
+    auto& res = rp.get();
+    view_response(st, res);
+    rule_result out = run_response_rules(r, st, res);
+    while (out.what == rule_outcome::wait_body) {
+        const std::size_t want = out.at_least ? std::min<std::size_t>(out.at_least, rt.bufsize) : rt.bufsize;
+        srv.expires_after(out.wait);
+        error_code ec = co_await buffer_body(srv, sbuf, rp, pending, want);
+        if (ec) {
+            bool timeout = ec == beast::error::timeout;
+            co_await send_error(client, fe, &be, timeout ? 504 : 502, lg, timeout ? "sH--" : "SH--");
+            co_return false;
+        }
+        view_response(st, res);
+        out = run_response_rules(r, st, res, out.next);
+    }
+    switch (out.what) {
+    case rule_outcome::go_on:
+        co_return true;
+    case rule_outcome::reply:
+        if (!out.local)
+            lg.denied = 's';
+        if (out.response.empty())
+            co_await send_error(client, fe, &be, out.status, lg, out.local ? "LH--" : "PH--");
+        else
+            co_await send_reply(client, fe, std::move(out.response), out.status, lg, out.local ? "LH--" : "PH--");
+        co_return false;
+    default: {
+        std::copy_n("PH--", 4, lg.term);
+        lg.denied = 's';
+        error_code ec;
+        client.socket().shutdown(asio::socket_base::shutdown_both, ec);
+        co_return false;
+    }
     }
 }
 
@@ -1337,6 +1551,12 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
                     return fail(fmt::format("frontend '{}': cannot bind {}: {}", fe.name, b.where, ec.message()));
                 w->listeners.emplace_back(std::move(acc), &fe);
             }
+        for (const auto& fe : im->rt.frontends)
+            if (fe.rules)
+                fe.rules->acls.prepare_scratch(w->scratch);
+        for (const auto& be : im->rt.backends)
+            if (be.rules)
+                be.rules->acls.prepare_scratch(w->scratch);
         im->workers.push_back(std::move(w));
     }
     im->up = std::make_unique<std::atomic<bool>[]>(im->rt.servers);
@@ -1398,6 +1618,8 @@ server::stats server::read_stats() const
         for (const auto& w : impl_->workers) {
             f.connections += w->fe_count[i].connections.get();
             f.request_errors += w->fe_count[i].request_errors.get();
+            f.denied_requests += w->fe_count[i].denied_requests.get();
+            f.denied_responses += w->fe_count[i].denied_responses.get();
             sum_traffic(f.t, w->fe_count[i].t);
         }
         out.frontends.push_back(std::move(f));

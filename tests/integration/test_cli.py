@@ -67,20 +67,38 @@ def test_keywords_lists_every_registry_row(bulwarkd):
     for want in (("keyword", "reqdeny"), ("keyword", "syn-guard"), ("keyword", "timeout"), ("fetch", "req.ssl_ec_ext"),
                  ("converter", "lower"), ("matcher", "-m"), ("action", "deny")):
         assert want in names, want
-    # built: what the proxy serves today, the keywords that act at load time only, and the two
-    # HAProxy removed that are refused outright (block, nbproc)
+    # built: what the proxy serves today (the rule engine's fetches, converters, matchers and
+    # actions included), the keywords that act at load time only, and the two HAProxy removed
+    # that are refused outright (block, nbproc)
     built = sorted(f"{row[0]}:{row[1]}" for row in rows if row[-1] == "built")
     assert built == [
-        "bind-opt:id", "bind-opt:name", "keyword:bind", "keyword:block", "keyword:ca-base", "keyword:crt-base",
+        "action:add-header", "action:add-header", "action:allow", "action:allow", "action:del-header",
+        "action:del-header", "action:deny", "action:deny", "action:redirect", "action:redirect", "action:reject",
+        "action:replace-header", "action:replace-header", "action:replace-path", "action:replace-uri",
+        "action:replace-value", "action:replace-value", "action:return", "action:return", "action:set-header",
+        "action:set-header", "action:set-method", "action:set-path", "action:set-query", "action:set-status",
+        "action:set-uri", "action:silent-drop", "action:silent-drop", "action:tarpit", "action:wait-for-body",
+        "action:wait-for-body", "bind-opt:id", "bind-opt:name", "converter:b64dec", "converter:base64",
+        "converter:bytes", "converter:crc32", "converter:djb2", "converter:field", "converter:hex",
+        "converter:length", "converter:lower", "converter:regsub", "converter:upper", "converter:url_dec",
+        "converter:word", "fetch:always_false", "fetch:always_true", "fetch:base", "fetch:cook", "fetch:cook_cnt",
+        "fetch:cook_val", "fetch:dst", "fetch:dst_port", "fetch:env", "fetch:hdr", "fetch:hdr_cnt", "fetch:hdr_val",
+        "fetch:int", "fetch:method", "fetch:path", "fetch:query", "fetch:req.body", "fetch:req.body_len",
+        "fetch:req.cook", "fetch:req.cook_cnt", "fetch:req.fhdr", "fetch:req.hdr", "fetch:req.hdr_cnt",
+        "fetch:req.hdrs", "fetch:req.len", "fetch:req.proto_http", "fetch:req.ver", "fetch:req_len",
+        "fetch:res.cook", "fetch:res.cook_cnt", "fetch:res.fhdr", "fetch:res.hdr", "fetch:res.hdr_cnt", "fetch:shdr",
+        "fetch:src", "fetch:src_port", "fetch:ssl_fc", "fetch:status", "fetch:str", "fetch:url", "fetch:url_param",
+        "fetch:urlp", "keyword:acl", "keyword:bind", "keyword:block", "keyword:ca-base", "keyword:crt-base",
         "keyword:default-path", "keyword:default_backend", "keyword:description", "keyword:description",
-        "keyword:errorfile", "keyword:id", "keyword:maxconn", "keyword:maxconn", "keyword:mode", "keyword:nbproc", "keyword:nbthread",
-        "keyword:node", "keyword:presetenv", "keyword:quiet", "keyword:server", "keyword:setenv",
-        "keyword:tune.bufsize", "keyword:tune.http.maxhdr", "keyword:unsetenv",
-        "option:dontlognull", "option:forwardfor", "option:http-buffer-request", "option:http-ignore-probes",
-        "option:http-server-close", "option:httpchk", "option:httpclose",
-        "option:httplog", "option:tcplog",
-        "server-opt:check", "server-opt:fall", "server-opt:id", "server-opt:inter", "server-opt:maxconn",
-        "server-opt:rise", "server-opt:weight",
-        "timeout:check", "timeout:client", "timeout:client-fin", "timeout:connect", "timeout:http-keep-alive", "timeout:http-request",
-        "timeout:queue", "timeout:server", "timeout:server-fin", "timeout:tunnel"]
+        "keyword:errorfile", "keyword:id", "keyword:maxconn", "keyword:maxconn", "keyword:mode", "keyword:nbproc",
+        "keyword:nbthread", "keyword:node", "keyword:presetenv", "keyword:quiet", "keyword:server", "keyword:setenv",
+        "keyword:tune.bufsize", "keyword:tune.http.maxhdr", "keyword:unsetenv", "matcher:-m", "matcher:-m",
+        "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
+        "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "option:dontlognull", "option:forwardfor",
+        "option:http-buffer-request", "option:http-ignore-probes", "option:http-server-close", "option:httpchk",
+        "option:httpclose", "option:httplog", "option:tcplog", "server-opt:check", "server-opt:fall",
+        "server-opt:id", "server-opt:inter", "server-opt:maxconn", "server-opt:rise", "server-opt:weight",
+        "timeout:check", "timeout:client", "timeout:client-fin", "timeout:connect", "timeout:http-keep-alive",
+        "timeout:http-request", "timeout:queue", "timeout:server", "timeout:server-fin", "timeout:tarpit",
+        "timeout:tunnel"]
     assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])

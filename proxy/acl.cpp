@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "proxy/acl.hpp"
+
+#include "controlplane/units.hpp"
+#include "proxy/registry.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <fmt/format.h>
+#include <limits>
+#include <map>
+#include <strings.h>
+
+namespace bulwark::proxy {
+
+namespace {
+
+using sv = std::string_view;
+using controlplane::acl_def;
+
+struct predefined_def {
+    sv name, fetch, matcher;
+    std::vector<std::string> args, patterns;
+};
+
+// HAProxy's predefined ACLs (configuration manual, 7.4).
+const std::vector<predefined_def>& predefined_defs()
+{
+    static const std::vector<predefined_def> defs{
+        {"FALSE", "always_false", "bool", {}, {}},
+        {"HTTP", "req.proto_http", "bool", {}, {}},
+        {"HTTP_1.0", "req.ver", "str", {}, {"1.0"}},
+        {"HTTP_1.1", "req.ver", "str", {}, {"1.1"}},
+        {"HTTP_2.0", "req.ver", "str", {}, {"2.0"}},
+        {"HTTP_CONTENT", "hdr_val", "int", {"content-length"}, {"gt", "0"}},
+        {"HTTP_URL_ABS", "url", "reg", {}, {"^[^/:]*://"}},
+        {"HTTP_URL_SLASH", "url", "beg", {}, {"/"}},
+        {"HTTP_URL_STAR", "url", "str", {}, {"*"}},
+        {"LOCALHOST", "src", "ip", {}, {"127.0.0.1/8", "::1"}},
+        {"METH_CONNECT", "method", "str", {}, {"CONNECT"}},
+        {"METH_DELETE", "method", "str", {}, {"DELETE"}},
+        {"METH_GET", "method", "str", {}, {"GET", "HEAD"}},
+        {"METH_HEAD", "method", "str", {}, {"HEAD"}},
+        {"METH_OPTIONS", "method", "str", {}, {"OPTIONS"}},
+        {"METH_POST", "method", "str", {}, {"POST"}},
+        {"METH_PUT", "method", "str", {}, {"PUT"}},
+        {"METH_TRACE", "method", "str", {}, {"TRACE"}},
+        // RDP cookies are a mode tcp feature bulwark does not read: never true.
+        {"RDP_COOKIE", "always_false", "bool", {}, {}},
+        {"REQ_CONTENT", "req.len", "int", {}, {"gt", "0"}},
+        {"TRUE", "always_true", "bool", {}, {}},
+        // An HTTP rule runs once the request is in: the wait is over.
+        {"WAIT_END", "always_true", "bool", {}, {}},
+        {"CONNECT", "method", "str", {}, {"CONNECT"}},
+    };
+    return defs;
+}
+
+std::optional<std::int64_t> to_int(sv s)
+{
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || p != s.data() + s.size())
+        return std::nullopt;
+    return n;
+}
+
+result<std::vector<compiled_acl::range>> int_ranges(const std::vector<std::string>& pats)
+{
+    constexpr auto lo_all = std::numeric_limits<std::int64_t>::min(), hi_all = std::numeric_limits<std::int64_t>::max();
+    std::vector<compiled_acl::range> out;
+    for (std::size_t i = 0; i < pats.size(); ++i) {
+        sv p = pats[i];
+        if (p == "eq" || p == "ge" || p == "gt" || p == "le" || p == "lt") {
+            if (i + 1 >= pats.size())
+                return fail(fmt::format("'{}' expects a number after it", p));
+            auto n = to_int(pats[++i]);
+            if (!n)
+                return fail(fmt::format("invalid integer '{}'", pats[i]));
+            if (p == "eq")
+                out.push_back({*n, *n});
+            else if (p == "ge")
+                out.push_back({*n, hi_all});
+            else if (p == "gt")
+                out.push_back({*n == hi_all ? hi_all : *n + 1, hi_all});
+            else if (p == "le")
+                out.push_back({lo_all, *n});
+            else
+                out.push_back({lo_all, *n == lo_all ? lo_all : *n - 1});
+            continue;
+        }
+        auto colon = p.find(':');
+        if (colon == sv::npos) {
+            auto n = to_int(p);
+            if (!n)
+                return fail(fmt::format("invalid integer pattern '{}'", p));
+            out.push_back({*n, *n});
+            continue;
+        }
+        compiled_acl::range r{lo_all, hi_all};
+        if (colon > 0) {
+            auto n = to_int(p.substr(0, colon));
+            if (!n)
+                return fail(fmt::format("invalid integer range '{}'", p));
+            r.lo = *n;
+        }
+        if (colon + 1 < p.size()) {
+            auto n = to_int(p.substr(colon + 1));
+            if (!n)
+                return fail(fmt::format("invalid integer range '{}'", p));
+            r.hi = *n;
+        }
+        out.push_back(r);
+    }
+    return out;
+}
+
+std::optional<match_kind> kind_of(sv m)
+{
+    static const std::map<sv, match_kind> kinds{
+        {"found", match_kind::found}, {"bool", match_kind::boolean}, {"int", match_kind::integer},
+        {"ip", match_kind::ip},       {"bin", match_kind::bin},      {"len", match_kind::len},
+        {"str", match_kind::str},     {"sub", match_kind::sub},      {"reg", match_kind::reg},
+        {"beg", match_kind::beg},     {"end", match_kind::end},      {"dir", match_kind::dir},
+        {"dom", match_kind::dom},
+    };
+    auto it = kinds.find(m);
+    if (it == kinds.end())
+        return std::nullopt;
+    return it->second;
+}
+
+bool same(sv a, sv b, bool icase)
+{
+    return a.size() == b.size() && (icase ? strncasecmp(a.data(), b.data(), a.size()) == 0 : a == b);
+}
+
+// pat appears in v delimited by one of delims (or v's ends) on both sides:
+// -m dir with '/' and '?', -m dom with '/', '?' and '.'.
+bool delimited_match(sv v, sv pat, bool icase, sv delims)
+{
+    while (!pat.empty() && delims.find(pat.front()) != sv::npos)
+        pat.remove_prefix(1);
+    while (!pat.empty() && delims.find(pat.back()) != sv::npos)
+        pat.remove_suffix(1);
+    if (pat.empty() || pat.size() > v.size())
+        return false;
+    for (std::size_t i = 0; i + pat.size() <= v.size(); ++i) {
+        if (i > 0 && delims.find(v[i - 1]) == sv::npos)
+            continue;
+        std::size_t end = i + pat.size();
+        if (end < v.size() && delims.find(v[end]) == sv::npos)
+            continue;
+        if (same(v.substr(i, pat.size()), pat, icase))
+            return true;
+    }
+    return false;
+}
+
+bool in_net(const controlplane::ip_addr& a, const controlplane::cidr& n)
+{
+    if (a.fam != n.net.fam)
+        return false;
+    unsigned bits = n.prefix;
+    for (std::size_t i = 0; bits > 0; ++i, bits = bits >= 8 ? bits - 8 : 0) {
+        unsigned take = std::min(bits, 8u);
+        auto mask = static_cast<std::uint8_t>(0xff << (8 - take));
+        if ((a.bytes[i] & mask) != (n.net.bytes[i] & mask))
+            return false;
+    }
+    return true;
+}
+
+std::optional<std::int64_t> int_of(const sample& v)
+{
+    if (v.type == smp_type::integer || v.type == smp_type::boolean || v.type == smp_type::decimal)
+        return v.num;
+    if (v.type == smp_type::str) {
+        std::int64_t n = 0;
+        auto [p, ec] = std::from_chars(v.str.data(), v.str.data() + v.str.size(), n);
+        if (ec == std::errc() && p != v.str.data())
+            return n;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+bool match_value(const compiled_acl& a, eval_ctx& ctx, const sample& v)
+{
+    switch (a.m) {
+    case match_kind::found:
+        return true;
+    case match_kind::boolean:
+        return (v.type == smp_type::boolean || v.type == smp_type::integer) && v.num != 0;
+    case match_kind::integer:
+    case match_kind::len: {
+        std::optional<std::int64_t> n;
+        if (a.m == match_kind::len) {
+            if (v.type == smp_type::str || v.type == smp_type::bin)
+                n = static_cast<std::int64_t>(v.str.size());
+            else {
+                std::string& t = ctx.tmp();
+                sample_to_string(v, t);
+                n = static_cast<std::int64_t>(t.size());
+            }
+        } else {
+            n = int_of(v);
+        }
+        if (!n)
+            return false;
+        return std::any_of(a.ranges.begin(), a.ranges.end(), [&](const auto& r) { return *n >= r.lo && *n <= r.hi; });
+    }
+    case match_kind::ip: {
+        controlplane::ip_addr ip;
+        if (v.type == smp_type::ip) {
+            ip = v.ip;
+        } else if (v.type == smp_type::str) {
+            auto p = controlplane::parse_ip(v.str);
+            if (!p)
+                return false;
+            ip = *p;
+        } else {
+            return false;
+        }
+        return std::any_of(a.nets.begin(), a.nets.end(), [&](const auto& n) { return in_net(ip, n); });
+    }
+    default:
+        break;
+    }
+    sv text;
+    if (v.type == smp_type::str || v.type == smp_type::bin) {
+        text = v.str;
+    } else {
+        std::string& t = ctx.tmp();
+        sample_to_string(v, t);
+        text = t;
+    }
+    switch (a.m) {
+    case match_kind::bin:
+    case match_kind::str:
+        return std::any_of(a.strs.begin(), a.strs.end(),
+                           [&](const auto& p) { return same(text, p, a.icase && a.m == match_kind::str); });
+    case match_kind::beg:
+        return std::any_of(a.strs.begin(), a.strs.end(), [&](const auto& p) {
+            return text.size() >= p.size() && same(text.substr(0, p.size()), p, a.icase);
+        });
+    case match_kind::end:
+        return std::any_of(a.strs.begin(), a.strs.end(), [&](const auto& p) {
+            return text.size() >= p.size() && same(text.substr(text.size() - p.size()), p, a.icase);
+        });
+    case match_kind::dir:
+        return std::any_of(a.strs.begin(), a.strs.end(),
+                           [&](const auto& p) { return delimited_match(text, p, a.icase, "/?"); });
+    case match_kind::dom:
+        return std::any_of(a.strs.begin(), a.strs.end(),
+                           [&](const auto& p) { return delimited_match(text, p, a.icase, "/?."); });
+    default:
+        return false; // sub and reg go through the pattern sets
+    }
+}
+
+result<acl_set> acl_set::build(const controlplane::proxy_section& px, std::vector<std::string>* notes)
+{
+    acl_set s;
+    std::map<std::string, std::size_t> expr_by_key;
+    std::map<std::size_t, std::vector<rules::pattern>> set_patterns; // expr -> patterns
+    auto add = [&](const acl_def& d) -> result<bool> {
+        auto where = [&](const std::string& msg) {
+            return fail(fmt::format("{}:{}: acl '{}': {}", d.at.file, d.at.line, d.name, msg));
+        };
+        auto e = compile_expr(d.expr);
+        if (!e)
+            return where(e.message());
+        compiled_acl a;
+        a.name = d.name;
+        auto [it, fresh] = expr_by_key.try_emplace(e->key, s.exprs_.size());
+        if (fresh)
+            s.exprs_.push_back(std::move(*e));
+        a.expr = it->second;
+        auto k = kind_of(d.matcher);
+        if (!k)
+            return where(fmt::format("match method '{}' is not built yet", d.matcher));
+        a.m = *k;
+        a.icase = d.icase;
+        std::vector<std::string> pats = d.patterns;
+        for (const auto& file : d.pattern_files) { // -f FILE: one pattern per line, '#' comments
+            std::FILE* f = std::fopen(file.c_str(), "r");
+            if (!f)
+                return where(fmt::format("cannot read pattern file '{}'", file));
+            char line[4096];
+            while (std::fgets(line, sizeof line, f)) {
+                sv l = line;
+                while (!l.empty() && (l.back() == '\n' || l.back() == '\r' || l.back() == ' ' || l.back() == '\t'))
+                    l.remove_suffix(1);
+                while (!l.empty() && (l.front() == ' ' || l.front() == '\t'))
+                    l.remove_prefix(1);
+                if (!l.empty() && l.front() != '#')
+                    pats.emplace_back(l);
+            }
+            std::fclose(f);
+        }
+        switch (a.m) {
+        case match_kind::integer:
+        case match_kind::len: {
+            auto r = int_ranges(pats);
+            if (!r)
+                return where(r.message());
+            a.ranges = std::move(*r);
+            break;
+        }
+        case match_kind::ip:
+            for (const auto& p : pats) {
+                auto n = controlplane::parse_cidr(p);
+                if (!n)
+                    return where(n.message());
+                a.nets.push_back(*n);
+            }
+            break;
+        case match_kind::bin:
+            for (const auto& p : pats) {
+                std::string b;
+                for (std::size_t i = 0; i + 1 < p.size(); i += 2)
+                    b += static_cast<char>(std::stoi(p.substr(i, 2), nullptr, 16));
+                a.strs.push_back(std::move(b));
+            }
+            break;
+        case match_kind::sub:
+        case match_kind::reg: {
+            auto& v = set_patterns[a.expr];
+            for (const auto& p : pats)
+                v.push_back({p, d.icase, a.m == match_kind::sub, static_cast<unsigned>(s.acls_.size())});
+            a.set = -2; // resolved below, once every pattern over the expression is known
+            break;
+        }
+        default:
+            a.strs = pats;
+        }
+        s.acls_.push_back(std::move(a));
+        return true;
+    };
+    for (const auto& d : px.acls)
+        if (auto r = add(d); !r)
+            return fail(r.message());
+    s.predefined_at_ = s.acls_.size();
+    for (const auto& p : predefined_defs()) {
+        acl_def d;
+        d.at = px.at;
+        d.name = std::string(p.name);
+        d.expr.fetch = std::string(p.fetch);
+        d.expr.args = p.args;
+        d.matcher = std::string(p.matcher);
+        d.patterns = p.patterns;
+        if (auto r = add(d); !r)
+            return fail(r.message());
+    }
+    for (auto& [expr, pats] : set_patterns) {
+        auto set = rules::pattern_set::compile(pats, notes);
+        if (!set) {
+            // name the ACL of the first pattern for file and line
+            return fail(fmt::format("{}:{}: {}", px.at.file, px.at.line, set.message()));
+        }
+        for (auto& a : s.acls_)
+            if (a.set == -2 && a.expr == expr)
+                a.set = static_cast<int>(s.sets_.size());
+        s.sets_.push_back(std::move(*set));
+        s.set_expr_.push_back(expr);
+    }
+    for (auto& a : s.acls_) // a reg/sub ACL with no pattern at all never matches
+        if (a.set == -2)
+            a.set = -1;
+    return s;
+}
+
+result<compiled_cond> acl_set::compile(const controlplane::condition& c) const
+{
+    compiled_cond out;
+    out.unless = c.unless;
+    for (const auto& conj : c.any_of) {
+        auto& dst = out.any_of.emplace_back();
+        for (const auto& t : conj) {
+            compiled_cond::term ct;
+            ct.negate = t.negate;
+            if (t.anon >= 0) {
+                ct.acls.push_back(static_cast<std::size_t>(t.anon));
+            } else {
+                for (std::size_t i = 0; i < predefined_at_; ++i)
+                    if (acls_[i].name == t.acl)
+                        ct.acls.push_back(i);
+                if (ct.acls.empty())
+                    for (std::size_t i = predefined_at_; i < acls_.size(); ++i)
+                        if (acls_[i].name == t.acl)
+                            ct.acls.push_back(i);
+                if (ct.acls.empty())
+                    return fail(fmt::format("no such ACL '{}'", t.acl));
+            }
+            dst.push_back(std::move(ct));
+        }
+    }
+    return out;
+}
+
+void acl_set::prepare_scratch(rules::pattern_scratch& scratch) const
+{
+    for (const auto& set : sets_)
+        scratch.prepare(set);
+}
+
+void acl_set::begin(eval_ctx& ctx) const
+{
+    if (ctx.scanned.size() < sets_.size())
+        ctx.scanned.resize(sets_.size());
+    if (ctx.hits.size() < acls_.size())
+        ctx.hits.resize(acls_.size());
+    invalidate(ctx);
+}
+
+void acl_set::invalidate(eval_ctx& ctx) const
+{
+    std::fill(ctx.scanned.begin(), ctx.scanned.end(), 0);
+    std::fill(ctx.hits.begin(), ctx.hits.end(), 0);
+}
+
+bool acl_set::eval_acl(eval_ctx& ctx, std::size_t i) const
+{
+    const compiled_acl& a = acls_[i];
+    const compiled_expr& e = exprs_[a.expr];
+    if (a.set >= 0) {
+        auto si = static_cast<std::size_t>(a.set);
+        if (!ctx.scanned[si]) {
+            ctx.scanned[si] = 1;
+            ctx.reset();
+            eval_expr(ctx, e, true);
+            for (const sample& v : ctx.vals) {
+                sv text;
+                if (v.type == smp_type::str || v.type == smp_type::bin) {
+                    text = v.str;
+                } else {
+                    std::string& t = ctx.tmp();
+                    sample_to_string(v, t);
+                    text = t;
+                }
+                sets_[si].scan(text, *ctx.scratch, [&](unsigned id) { ctx.hits[id] = 1; });
+            }
+        }
+        return ctx.hits[i];
+    }
+    if (a.m == match_kind::sub || a.m == match_kind::reg)
+        return false; // no pattern
+    ctx.reset();
+    eval_expr(ctx, e, true);
+    for (std::size_t k = 0; k < ctx.vals.size(); ++k) {
+        const sample v = ctx.vals[k];
+        if (match_value(a, ctx, v))
+            return true;
+    }
+    return false;
+}
+
+bool acl_set::eval(eval_ctx& ctx, const compiled_cond& c) const
+{
+    bool any = false;
+    for (const auto& conj : c.any_of) {
+        bool all = true;
+        for (const auto& t : conj) {
+            bool v = false;
+            for (std::size_t a : t.acls)
+                if ((v = eval_acl(ctx, a)))
+                    break;
+            if (v == t.negate) {
+                all = false;
+                break;
+            }
+        }
+        if (all) {
+            any = true;
+            break;
+        }
+    }
+    return any != c.unless;
+}
+
+} // namespace bulwark::proxy

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// ACLs and if/unless conditions, compiled from a proxy section. Every
+// -m reg / -m sub pattern of the ACLs over one sample expression sits in
+// one pattern set (Hyperscan), scanned once per transaction the first time
+// one of those ACLs is asked; the other ACLs over it read the result.
+
+#include "controlplane/config_types.hpp"
+#include "controlplane/result.hpp"
+#include "proxy/sample.hpp"
+#include "rules/pattern_set.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bulwark::proxy {
+
+enum class match_kind : std::uint8_t { found, boolean, integer, ip, bin, len, str, sub, reg, beg, end, dir, dom };
+
+struct compiled_acl {
+    std::string name;                 // as declared; "" for an anonymous one
+    std::size_t expr = 0;             // into acl_set's expressions
+    match_kind m = match_kind::str;
+    bool icase = false;
+    std::vector<std::string> strs;    // str, beg, end, dir, dom; bin decoded
+    struct range {
+        std::int64_t lo, hi;
+    };
+    std::vector<range> ranges;        // int, len
+    std::vector<controlplane::cidr> nets;
+    int set = -1;                     // reg, sub: its pattern set
+};
+
+// OR of ANDs of (negated) ACLs; a named ACL declared on several lines is
+// the OR of its lines.
+struct compiled_cond {
+    bool unless = false;
+    struct term {
+        bool negate = false;
+        std::vector<std::size_t> acls;
+    };
+    std::vector<std::vector<term>> any_of;
+};
+
+class acl_set {
+public:
+    // Compiles every ACL of px (named and anonymous, in px.acls order) and
+    // HAProxy's predefined ACLs. notes: patterns left to PCRE2.
+    static result<acl_set> build(const controlplane::proxy_section& px, std::vector<std::string>* notes);
+
+    // A condition of px's rules; its ACL references were checked at load.
+    result<compiled_cond> compile(const controlplane::condition& c) const;
+
+    // Makes a thread's scratch fit this set's pattern sets. Allocates:
+    // call when the thread starts.
+    void prepare_scratch(rules::pattern_scratch& scratch) const;
+    // Before running rules of this set: sizes ctx's per-transaction state
+    // (it grows only: no allocation once a session has seen the largest
+    // set) and forgets earlier scans.
+    void begin(eval_ctx& ctx) const;
+    // Forgets what this transaction's scans found: after a rule rewrote
+    // what a fetch reads.
+    void invalidate(eval_ctx& ctx) const;
+
+    bool eval(eval_ctx& ctx, const compiled_cond& c) const;
+    bool eval_acl(eval_ctx& ctx, std::size_t acl) const;
+
+    std::size_t size() const { return acls_.size(); }
+    std::size_t sets() const { return sets_.size(); }
+    const std::vector<compiled_acl>& acls() const { return acls_; }
+
+private:
+    std::vector<compiled_expr> exprs_;
+    std::vector<compiled_acl> acls_;
+    std::vector<rules::pattern_set> sets_;
+    std::vector<std::size_t> set_expr_;     // the expression each set scans
+    std::size_t predefined_at_ = 0;         // acls_[predefined_at_...] are HAProxy's predefined ACLs
+};
+
+// One ACL line's matching on one value (exposed for the unit tests).
+bool match_value(const compiled_acl& a, eval_ctx& ctx, const sample& v);
+
+} // namespace bulwark::proxy

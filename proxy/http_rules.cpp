@@ -1,0 +1,971 @@
+// SPDX-License-Identifier: Apache-2.0
+// HAProxy's rule processing (src/http_ana.c http_req_get_intercept_rule,
+// http_res_get_intercept_rule; 1.x apply_filters_to_request for req*):
+// rules in file order, a condition per rule, the first final action stops.
+#include "proxy/http_rules.hpp"
+
+#include "proxy/http_errors.hpp"
+#include "proxy/registry.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <strings.h>
+
+namespace bulwark::proxy {
+
+namespace http = boost::beast::http;
+using sv = std::string_view;
+using ms = std::chrono::milliseconds;
+
+proxy_rules::proxy_rules() = default;
+proxy_rules::proxy_rules(proxy_rules&&) noexcept = default;
+proxy_rules::~proxy_rules() = default;
+
+namespace {
+
+bool iequals(sv a, sv b) { return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0; }
+
+sv reason_of(int status)
+{
+    auto r = http::obsolete_reason(static_cast<http::status>(status));
+    return {r.data(), r.size()};
+}
+
+boost::beast::string_view bsv(sv s) { return {s.data(), s.size()}; }
+
+// "name(a,b),conv(c)" as a sample expression (the text of a %[...]).
+result<controlplane::sample_expr> parse_sample_text(sv s)
+{
+    controlplane::sample_expr e;
+    std::size_t pos = 0;
+    bool first = true;
+    while (pos <= s.size()) {
+        std::size_t start = pos;
+        while (pos < s.size() && s[pos] != '(' && s[pos] != ',')
+            ++pos;
+        std::string name(s.substr(start, pos - start));
+        std::vector<std::string> args;
+        if (pos < s.size() && s[pos] == '(') {
+            auto close = s.find(')', pos);
+            if (close == sv::npos)
+                return fail(fmt::format("missing ')' in '%[{}]'", s));
+            sv inner = s.substr(pos + 1, close - pos - 1);
+            while (!inner.empty()) {
+                auto comma = inner.find(',');
+                args.emplace_back(inner.substr(0, comma));
+                if (comma == sv::npos)
+                    break;
+                inner.remove_prefix(comma + 1);
+            }
+            pos = close + 1;
+        }
+        if (name.empty())
+            return fail(fmt::format("empty name in '%[{}]'", s));
+        if (first) {
+            auto f = find_fetch(name);
+            if (!f || !f->implied_matcher.empty())
+                return fail(fmt::format("unknown fetch '{}' in '%[{}]'", name, s));
+            e.fetch = std::string(f->fetch->name);
+            e.args = std::move(args);
+            first = false;
+        } else {
+            e.convs.push_back({std::move(name), std::move(args)});
+        }
+        if (pos >= s.size())
+            break;
+        if (s[pos] != ',')
+            return fail(fmt::format("unexpected '{}' in '%[{}]'", s.substr(pos), s));
+        ++pos;
+    }
+    return e;
+}
+
+// A log-format string: literal text with %[expr] parts and %% for '%'.
+// Other %X variables are not built: kept as written, with a note.
+result<log_format> parse_log_format(sv s, std::vector<std::string>* notes, const std::string& at)
+{
+    log_format lf;
+    std::string lit;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '%' || i + 1 >= s.size()) {
+            lit += s[i];
+            continue;
+        }
+        if (s[i + 1] == '%') {
+            lit += '%';
+            ++i;
+            continue;
+        }
+        if (s[i + 1] != '[') {
+            if (notes)
+                notes->push_back(fmt::format("{}: log-format variable in '{}' is not built yet: kept as written", at, s));
+            lit += s[i];
+            continue;
+        }
+        auto close = s.find(']', i + 2);
+        if (close == sv::npos)
+            return fail(fmt::format("missing ']' in '{}'", s));
+        auto e = parse_sample_text(s.substr(i + 2, close - i - 2));
+        if (!e)
+            return fail(e.message());
+        auto ce = compile_expr(*e);
+        if (!ce)
+            return fail(ce.message());
+        if (!lit.empty())
+            lf.parts.push_back({std::move(lit), std::nullopt});
+        lit.clear();
+        lf.parts.push_back({{}, std::move(*ce)});
+        i = close;
+    }
+    if (!lit.empty() || lf.parts.empty())
+        lf.parts.push_back({std::move(lit), std::nullopt});
+    return lf;
+}
+
+void render(const log_format& lf, eval_ctx& ctx, std::string& out)
+{
+    out.clear();
+    std::string piece;
+    for (const auto& p : lf.parts) {
+        if (!p.expr) {
+            out += p.text;
+            continue;
+        }
+        ctx.reset();
+        if (eval_string(ctx, *p.expr, piece))
+            out += piece;
+    }
+}
+
+result<std::string> read_file(const std::string& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        return fail(fmt::format("cannot read '{}'", path));
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+// deny / tarpit / return arguments: the status and, when a body or headers
+// are given, the whole reply.
+result<bool> parse_reply(http_rule& r, const std::vector<std::string>& a, int default_status, bool build_always)
+{
+    r.status = default_status;
+    std::string ctype, body, hdrs, errorfile;
+    bool have_body = false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        if (w == "deny_status" || w == "status") {
+            r.status = std::stoi(a[++i]);
+        } else if (w == "content-type") {
+            ctype = a[++i];
+        } else if (w == "string" || w == "lf-string") {
+            body = a[++i];
+            have_body = true;
+        } else if (w == "file" || w == "lf-file") {
+            auto f = read_file(a[++i]);
+            if (!f)
+                return fail(f.message());
+            body = std::move(*f);
+            have_body = true;
+        } else if (w == "errorfile") {
+            auto f = read_file(a[++i]);
+            if (!f)
+                return fail(f.message());
+            errorfile = std::move(*f);
+        } else if (w == "hdr") {
+            hdrs += fmt::format("{}: {}\r\n", a[i + 1], a[i + 2]);
+            i += 2;
+        } else if (w == "errorfiles") {
+            ++i; // an http-errors section: not built, the proxy's error pages answer
+        }
+    }
+    if (!errorfile.empty()) {
+        r.response = std::move(errorfile);
+        return true;
+    }
+    if (have_body && ctype.empty())
+        return fail("a body ('string' or 'file') needs a 'content-type'");
+    if (!have_body && hdrs.empty() && !build_always)
+        return true; // the proxy's error page for the status
+    r.response = fmt::format("HTTP/1.1 {} {}\r\n", r.status, reason_of(r.status));
+    if (have_body)
+        r.response += fmt::format("content-type: {}\r\n", ctype);
+    r.response += hdrs;
+    r.response += fmt::format("content-length: {}\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n", body.size());
+    r.response += body;
+    return true;
+}
+
+result<bool> parse_redirect(http_rule& r, const std::vector<std::string>& a, std::vector<std::string>* notes)
+{
+    r.rtype = a[0] == "prefix" ? http_rule::redir::prefix
+              : a[0] == "scheme" ? http_rule::redir::scheme
+                                 : http_rule::redir::location;
+    auto lf = parse_log_format(a[1], notes, r.at);
+    if (!lf)
+        return fail(lf.message());
+    r.value = std::move(*lf);
+    for (std::size_t i = 2; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        if (w == "code")
+            r.code = std::stoi(a[++i]);
+        else if (w == "drop-query")
+            r.drop_query = true;
+        else if (w == "append-slash")
+            r.append_slash = true;
+        else if (w == "set-cookie")
+            r.cookie_header = fmt::format("set-cookie: {}; path=/\r\n", a[++i]);
+        else if (w == "clear-cookie")
+            r.cookie_header =
+                fmt::format("set-cookie: {}; path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT\r\n", a[++i]);
+    }
+    return true;
+}
+
+// wait-for-body time TIME [at-least SIZE]
+result<bool> parse_wait(http_rule& r, const std::vector<std::string>& a)
+{
+    for (std::size_t i = 0; i + 1 < a.size(); i += 2) {
+        if (a[i] == "time") {
+            auto t = controlplane::parse_time(a[i + 1]);
+            if (!t)
+                return fail(t.message());
+            r.wait = *t;
+        } else if (a[i] == "at-least") {
+            auto n = controlplane::parse_size(a[i + 1]);
+            if (!n)
+                return fail(n.message());
+            r.at_least = *n;
+        } else {
+            return fail(fmt::format("unexpected '{}', expected 'time' or 'at-least'", a[i]));
+        }
+    }
+    if (r.wait.count() == 0)
+        return fail("'wait-for-body' expects 'time TIME'");
+    return true;
+}
+
+struct action_row {
+    sv name;
+    op o;
+};
+constexpr action_row http_actions[]{
+    {"allow", op::allow},           {"deny", op::deny},
+    {"tarpit", op::tarpit},         {"return", op::ret},
+    {"redirect", op::redirect},     {"set-header", op::set_header},
+    {"add-header", op::add_header}, {"del-header", op::del_header},
+    {"replace-header", op::replace_header}, {"replace-value", op::replace_value},
+    {"set-path", op::set_path},     {"set-query", op::set_query},
+    {"set-uri", op::set_uri},       {"set-method", op::set_method},
+    {"replace-path", op::replace_path}, {"replace-uri", op::replace_uri},
+    {"set-status", op::set_status}, {"silent-drop", op::silent_drop},
+    {"reject", op::reject},         {"wait-for-body", op::wait_for_body},
+};
+
+// One http-request / http-response rule; nullopt (with a note) when its
+// action is not built.
+result<std::optional<http_rule>> compile_http_rule(const controlplane::rule& cr, const acl_set& acls,
+                                                   std::vector<std::string>* notes)
+{
+    http_rule r;
+    r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
+    const auto* row = std::find_if(std::begin(http_actions), std::end(http_actions),
+                                   [&](const auto& x) { return x.name == cr.action; });
+    if (row == std::end(http_actions)) {
+        if (notes)
+            notes->push_back(fmt::format("{}: '{} {}' is not built yet: the rule is passed over", r.at, cr.family,
+                                         cr.action));
+        return std::optional<http_rule>();
+    }
+    r.o = row->o;
+    const bool response = cr.family == "http-response" || cr.family == "rspadd";
+    const auto& a = cr.args;
+    auto lf = [&](const std::string& s) -> result<log_format> { return parse_log_format(s, notes, r.at); };
+    switch (r.o) {
+    case op::deny:
+        if (auto x = parse_reply(r, a, response ? 502 : 403, false); !x)
+            return fail(x.message());
+        break;
+    case op::tarpit:
+        if (auto x = parse_reply(r, a, 500, false); !x)
+            return fail(x.message());
+        break;
+    case op::ret:
+        if (auto x = parse_reply(r, a, 200, true); !x)
+            return fail(x.message());
+        break;
+    case op::redirect:
+        if (auto x = parse_redirect(r, a, notes); !x)
+            return fail(x.message());
+        break;
+    case op::set_header:
+    case op::add_header: {
+        r.name = a[0];
+        auto v = lf(a[1]);
+        if (!v)
+            return fail(v.message());
+        r.value = std::move(*v);
+        break;
+    }
+    case op::del_header:
+        r.name = a[0];
+        if (a.size() == 3) {
+            static const std::map<sv, match_kind> modes{{"str", match_kind::str}, {"beg", match_kind::beg},
+                                                        {"end", match_kind::end}, {"sub", match_kind::sub},
+                                                        {"reg", match_kind::reg}};
+            r.del_mode = modes.at(a[2]);
+            if (r.del_mode == match_kind::reg) {
+                auto re = rules::regex::compile(a[0], true);
+                if (!re)
+                    return fail(re.message());
+                r.re = std::move(*re);
+            }
+        }
+        break;
+    case op::replace_header:
+    case op::replace_value: {
+        r.name = a[0];
+        auto re = rules::regex::compile(a[1], false);
+        if (!re)
+            return fail(re.message());
+        r.re = std::move(*re);
+        r.repl = a[2];
+        break;
+    }
+    case op::replace_path:
+    case op::replace_uri: {
+        auto re = rules::regex::compile(a[0], false);
+        if (!re)
+            return fail(re.message());
+        r.re = std::move(*re);
+        r.repl = a[1];
+        break;
+    }
+    case op::set_path:
+    case op::set_query:
+    case op::set_uri:
+    case op::set_method: {
+        auto v = lf(a[0]);
+        if (!v)
+            return fail(v.message());
+        r.value = std::move(*v);
+        break;
+    }
+    case op::set_status:
+        r.status = std::stoi(a[0]);
+        if (a.size() == 3)
+            r.reason = a[2];
+        break;
+    case op::wait_for_body:
+        if (auto x = parse_wait(r, a); !x)
+            return fail(x.message());
+        break;
+    default:
+        break;
+    }
+    if (cr.cond) {
+        auto c = acls.compile(*cr.cond);
+        if (!c)
+            return fail(c.message());
+        r.cond = std::move(*c);
+    }
+    return std::optional<http_rule>(std::move(r));
+}
+
+result<http_rule> compile_legacy(const controlplane::rule& cr, const acl_set& acls)
+{
+    http_rule r;
+    r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
+    const bool icase = cr.family.size() > 3 && cr.family[3] == 'i';
+    const std::string& act = cr.action;
+    r.o = act == "deny" ? op::legacy_deny
+          : act == "allow" ? op::legacy_allow
+          : act == "pass" ? op::legacy_pass
+          : act == "tarpit" ? op::legacy_tarpit
+          : act == "del" ? op::legacy_del
+                         : op::legacy_rep;
+    auto re = rules::regex::compile(cr.args[0], icase);
+    if (!re)
+        return fail(re.message());
+    r.re = std::move(*re);
+    if (r.o == op::legacy_rep)
+        r.repl = cr.args[1];
+    r.status = cr.family.starts_with("req") ? (r.o == op::legacy_tarpit ? 500 : 403) : 502;
+    if (cr.cond) {
+        auto c = acls.compile(*cr.cond);
+        if (!c)
+            return fail(c.message());
+        r.cond = std::move(*c);
+    }
+    return r;
+}
+
+} // namespace
+
+result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::proxy_section& px, ms tarpit_fallback,
+                                                         std::vector<std::string>* notes)
+{
+    auto out = std::make_shared<proxy_rules>();
+    out->name = px.name;
+    out->errorfiles = px.errorfiles;
+    out->tarpit = px.timeout.tarpit ? *px.timeout.tarpit : tarpit_fallback;
+    auto acls = acl_set::build(px, notes);
+    if (!acls)
+        return fail(acls.message());
+    out->acls = std::move(*acls);
+    auto where = [](const controlplane::rule& r, const std::string& msg) {
+        return fail(fmt::format("{}:{}: '{} {}': {}", r.at.file, r.at.line, r.family, r.action, msg));
+    };
+    // http-request rules first, then the legacy filters (HAProxy 1.x ran
+    // the filters after the http-request rules); likewise for responses.
+    for (int pass = 0; pass < 2; ++pass) {
+        for (const auto& cr : px.rules) {
+            const bool modern = cr.family == "http-request" || cr.family == "http-response";
+            const bool legacy = cr.family.starts_with("req") || cr.family.starts_with("rsp");
+            if ((pass == 0) != modern || (!modern && !legacy))
+                continue;
+            const bool request = cr.family == "http-request" || cr.family.starts_with("req");
+            if (modern || cr.action == "add-header") { // reqadd / rspadd are add-header rules
+                auto r = compile_http_rule(cr, out->acls, notes);
+                if (!r)
+                    return where(cr, r.message());
+                if (*r)
+                    (request ? out->req : out->res).push_back(std::move(**r));
+            } else {
+                auto r = compile_legacy(cr, out->acls);
+                if (!r)
+                    return where(cr, r.message());
+                (request ? out->req : out->res).push_back(std::move(*r));
+            }
+        }
+    }
+    for (const auto& u : px.use_backends) {
+        proxy_rules::switch_rule s{u.backend, std::nullopt};
+        if (u.cond) {
+            auto c = out->acls.compile(*u.cond);
+            if (!c)
+                return fail(fmt::format("{}:{}: 'use_backend': {}", u.at.file, u.at.line, c.message()));
+            s.cond = std::move(*c);
+        }
+        out->use_backends.push_back(std::move(s));
+    }
+    for (const auto& c : px.captures)
+        (c.request ? out->req_captures : out->res_captures).push_back({c.header, c.len});
+    return std::shared_ptr<const proxy_rules>(std::move(out));
+}
+
+// ---- views ----------------------------------------------------------------------
+
+namespace {
+
+template <class Fields>
+void fill_refs(std::vector<header_ref>& refs, const Fields& f)
+{
+    refs.clear();
+    for (const auto& field : f)
+        refs.push_back({sv(field.name_string().data(), field.name_string().size()),
+                        sv(field.value().data(), field.value().size())});
+}
+
+} // namespace
+
+void view_request(rule_state& st, const request_header& h, std::string_view body)
+{
+    fill_refs(st.req_refs, h);
+    st.view.has_request = true;
+    st.view.method = sv(h.method_string().data(), h.method_string().size());
+    st.view.target = sv(h.target().data(), h.target().size());
+    st.view.version = static_cast<int>(h.version());
+    st.view.req_headers = st.req_refs;
+    st.view.req_body = body;
+    st.ctx.txn = &st.view;
+}
+
+void view_response(rule_state& st, const response_header& h)
+{
+    fill_refs(st.res_refs, h);
+    st.view.has_response = true;
+    st.view.status = static_cast<int>(h.result_int());
+    st.view.res_headers = st.res_refs;
+    st.ctx.txn = &st.view;
+}
+
+// ---- running ---------------------------------------------------------------------
+
+namespace {
+
+// Rewrites every field of `h` whose name matches: f(value, out) gives the
+// new value (return false to keep it). Order and other fields are kept.
+template <bool isRequest, class F>
+bool rewrite_values(http::header<isRequest, fields_type>& h, sv name, F&& f)
+{
+    std::vector<std::pair<std::string, std::string>> all;
+    bool changed = false;
+    std::string out;
+    for (const auto& field : h) {
+        sv n(field.name_string().data(), field.name_string().size());
+        sv v(field.value().data(), field.value().size());
+        if (iequals(n, name) && f(v, out)) {
+            all.emplace_back(n, out);
+            changed = true;
+        } else {
+            all.emplace_back(n, v);
+        }
+    }
+    if (!changed)
+        return false;
+    h.clear();
+    for (auto& [n, v] : all)
+        h.insert(n, v);
+    return true;
+}
+
+// Every header line "Name: value" through f(line, out) -> keep, replace or
+// drop. Returns true when something changed.
+enum class line_fate { keep, replace, drop };
+template <bool isRequest, class F>
+bool rewrite_lines(http::header<isRequest, fields_type>& h, F&& f)
+{
+    std::vector<std::pair<std::string, std::string>> all;
+    bool changed = false;
+    std::string line, out;
+    for (const auto& field : h) {
+        sv n(field.name_string().data(), field.name_string().size());
+        sv v(field.value().data(), field.value().size());
+        line.assign(n);
+        line += ": ";
+        line.append(v);
+        switch (f(line, out)) {
+        case line_fate::keep:
+            all.emplace_back(n, v);
+            break;
+        case line_fate::drop:
+            changed = true;
+            break;
+        case line_fate::replace: {
+            changed = true;
+            auto colon = out.find(':');
+            if (colon == std::string::npos || colon == 0)
+                break; // no longer a header line: dropped, as 1.x did not re-parse it either
+            sv value = sv(out).substr(colon + 1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+                value.remove_prefix(1);
+            all.emplace_back(out.substr(0, colon), value);
+            break;
+        }
+        }
+    }
+    if (!changed)
+        return false;
+    h.clear();
+    for (auto& [n, v] : all)
+        h.insert(n, v);
+    return true;
+}
+
+bool del_matches(const http_rule& r, sv name)
+{
+    switch (r.del_mode) {
+    case match_kind::beg:
+        return name.size() >= r.name.size() && iequals(name.substr(0, r.name.size()), r.name);
+    case match_kind::end:
+        return name.size() >= r.name.size() && iequals(name.substr(name.size() - r.name.size()), r.name);
+    case match_kind::sub: {
+        auto it = std::search(name.begin(), name.end(), r.name.begin(), r.name.end(),
+                              [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+        return it != name.end() || r.name.empty();
+    }
+    case match_kind::reg:
+        return r.re->search(name);
+    default:
+        return iequals(name, r.name);
+    }
+}
+
+template <bool isRequest>
+void del_header(http::header<isRequest, fields_type>& h, const http_rule& r)
+{
+    if (r.del_mode == match_kind::str) {
+        h.erase(r.name);
+        return;
+    }
+    for (auto it = h.begin(); it != h.end();) {
+        if (del_matches(r, sv(it->name_string().data(), it->name_string().size())))
+            it = h.erase(it);
+        else
+            ++it;
+    }
+}
+
+// replace-value: the regex on each comma-separated value.
+bool replace_each_value(const rules::regex& re, sv repl, sv v, std::string& out)
+{
+    out.clear();
+    bool changed = false;
+    std::string piece;
+    while (true) {
+        auto comma = v.find(',');
+        sv one = v.substr(0, comma);
+        std::size_t lead = 0;
+        while (lead < one.size() && one[lead] == ' ')
+            ++lead;
+        out.append(one.substr(0, lead));
+        if (re.replace(one.substr(lead), repl, piece)) {
+            out += piece;
+            changed = true;
+        } else {
+            out.append(one.substr(lead));
+        }
+        if (comma == sv::npos)
+            break;
+        out += ',';
+        v.remove_prefix(comma + 1);
+    }
+    return changed;
+}
+
+std::string request_line(const request_header& h)
+{
+    return fmt::format("{} {} HTTP/{}.{}", sv(h.method_string().data(), h.method_string().size()),
+                       sv(h.target().data(), h.target().size()), h.version() / 10, h.version() % 10);
+}
+
+// A rewritten request line back into the header; false when it no longer
+// parses as one (the rewrite is then refused, as a 400 would be harsher).
+bool set_request_line(request_header& h, sv line)
+{
+    auto sp1 = line.find(' ');
+    auto sp2 = line.rfind(' ');
+    if (sp1 == sv::npos || sp2 == sp1)
+        return false;
+    sv method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1), ver = line.substr(sp2 + 1);
+    if (method.empty() || target.empty() || ver.size() != 8 || !ver.starts_with("HTTP/1."))
+        return false;
+    h.method_string(bsv(method));
+    h.target(bsv(target));
+    h.version(ver[7] == '0' ? 10 : 11);
+    return true;
+}
+
+void set_target_part(request_header& h, op o, sv value)
+{
+    sv t(h.target().data(), h.target().size());
+    auto q = t.find('?');
+    std::string nt;
+    if (o == op::set_path)
+        nt = std::string(value) + (q == sv::npos ? std::string() : std::string(t.substr(q)));
+    else if (o == op::set_query)
+        nt = std::string(t.substr(0, q)) + (value.empty() ? std::string() : "?" + std::string(value));
+    else
+        nt = std::string(value);
+    h.target(nt);
+}
+
+std::string redirect_response(const http_rule& r, const std::string& target)
+{
+    std::string resp = fmt::format("HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: {}\r\n{}cache-control: "
+                                   "no-cache\r\nconnection: close\r\n\r\n",
+                                   r.code, reason_of(r.code), target, r.cookie_header);
+    return resp;
+}
+
+std::string redirect_target(const http_rule& r, rule_state& st, const request_header& h)
+{
+    std::string v;
+    render(r.value, st.ctx, v);
+    sv t(h.target().data(), h.target().size());
+    if (r.rtype == http_rule::redir::location)
+        return v;
+    if (r.rtype == http_rule::redir::scheme) {
+        sv host;
+        if (auto it = h.find(http::field::host); it != h.end())
+            host = sv(it->value().data(), it->value().size());
+        std::string path(r.drop_query ? t.substr(0, t.find('?')) : t);
+        return fmt::format("{}://{}{}", v, host, path);
+    }
+    // prefix: the prefix, then the path (and query unless drop-query)
+    std::string path(r.drop_query ? t.substr(0, t.find('?')) : t);
+    if (r.append_slash && !path.empty() && path.back() != '/' && path.find('?') == std::string::npos)
+        path += '/';
+    if (v == "/")
+        v.clear();
+    return v + path;
+}
+
+// The actions common to both directions on the header (set/add/del/replace).
+template <bool isRequest>
+bool edit_header(const http_rule& r, rule_state& st, http::header<isRequest, fields_type>& h)
+{
+    switch (r.o) {
+    case op::set_header:
+    case op::add_header:
+        render(r.value, st.ctx, st.scratch);
+        if (r.o == op::set_header)
+            h.set(r.name, st.scratch);
+        else
+            h.insert(r.name, st.scratch);
+        return true;
+    case op::del_header:
+        del_header(h, r);
+        return true;
+    case op::replace_header:
+        return rewrite_values(h, r.name, [&](sv v, std::string& out) { return r.re->replace(v, r.repl, out); });
+    case op::replace_value:
+        return rewrite_values(h, r.name,
+                              [&](sv v, std::string& out) { return replace_each_value(*r.re, r.repl, v, out); });
+    default:
+        return false;
+    }
+}
+
+} // namespace
+
+rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_header& h, std::size_t from)
+{
+    rule_result res;
+    r.acls.begin(st.ctx);
+    auto changed = [&] {
+        view_request(st, h, st.view.req_body);
+        r.acls.invalidate(st.ctx);
+    };
+    for (std::size_t i = from; i < r.req.size(); ++i) {
+        const http_rule& rule = r.req[i];
+        if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+            continue;
+        switch (rule.o) {
+        case op::allow:
+            return res;
+        case op::deny:
+            res.what = rule_outcome::reply;
+            res.status = rule.status;
+            res.response = rule.response;
+            return res;
+        case op::tarpit:
+        case op::legacy_tarpit:
+            res.what = rule_outcome::tarpit;
+            res.status = rule.o == op::tarpit ? rule.status : 500;
+            res.response = rule.response;
+            res.wait = r.tarpit;
+            return res;
+        case op::ret:
+            res.what = rule_outcome::reply;
+            res.status = rule.status;
+            res.response = rule.response;
+            res.local = true;
+            return res;
+        case op::redirect:
+            res.what = rule_outcome::reply;
+            res.status = rule.code;
+            res.response = redirect_response(rule, redirect_target(rule, st, h));
+            res.local = true;
+            return res;
+        case op::silent_drop:
+            res.what = rule_outcome::silent_drop;
+            return res;
+        case op::reject:
+            res.what = rule_outcome::reject;
+            return res;
+        case op::wait_for_body:
+            res.what = rule_outcome::wait_body;
+            res.wait = rule.wait;
+            res.at_least = rule.at_least;
+            res.next = i + 1;
+            return res;
+        case op::set_path:
+        case op::set_query:
+        case op::set_uri:
+            render(rule.value, st.ctx, st.scratch);
+            set_target_part(h, rule.o, st.scratch);
+            changed();
+            break;
+        case op::set_method:
+            render(rule.value, st.ctx, st.scratch);
+            h.method_string(st.scratch);
+            changed();
+            break;
+        case op::replace_path:
+        case op::replace_uri: {
+            sv t(h.target().data(), h.target().size());
+            sv part = rule.o == op::replace_path ? t.substr(0, t.find('?')) : t;
+            if (rule.re->replace(part, rule.repl, st.scratch)) {
+                if (rule.o == op::replace_path)
+                    st.scratch.append(t.substr(part.size()));
+                h.target(st.scratch);
+                changed();
+            }
+            break;
+        }
+        case op::legacy_deny:
+        case op::legacy_allow:
+        case op::legacy_pass: {
+            bool hit = rule.re->search(request_line(h));
+            for (std::size_t k = 0; !hit && k < st.req_refs.size(); ++k) {
+                st.scratch.assign(st.req_refs[k].name);
+                st.scratch += ": ";
+                st.scratch.append(st.req_refs[k].value);
+                hit = rule.re->search(st.scratch);
+            }
+            if (!hit)
+                break;
+            if (rule.o == op::legacy_pass)
+                break;
+            if (rule.o == op::legacy_allow)
+                return res;
+            res.what = rule_outcome::reply;
+            res.status = rule.status;
+            res.legacy = true;
+            return res;
+        }
+        case op::legacy_rep:
+        case op::legacy_del: {
+            bool any = false;
+            if (rule.o == op::legacy_rep) {
+                std::string line = request_line(h), out;
+                if (rule.re->replace(line, rule.repl, out) && out != line && set_request_line(h, out))
+                    any = true;
+            }
+            any |= rewrite_lines(h, [&](const std::string& line, std::string& out) {
+                if (rule.o == op::legacy_del)
+                    return rule.re->search(line) ? line_fate::drop : line_fate::keep;
+                return rule.re->replace(line, rule.repl, out) ? line_fate::replace : line_fate::keep;
+            });
+            if (any)
+                changed();
+            break;
+        }
+        default:
+            if (edit_header(rule, st, h))
+                changed();
+            break;
+        }
+    }
+    return res;
+}
+
+rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_header& h, std::size_t from)
+{
+    rule_result res;
+    r.acls.begin(st.ctx);
+    auto changed = [&] {
+        view_response(st, h);
+        r.acls.invalidate(st.ctx);
+    };
+    for (std::size_t i = from; i < r.res.size(); ++i) {
+        const http_rule& rule = r.res[i];
+        if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+            continue;
+        switch (rule.o) {
+        case op::allow:
+            return res;
+        case op::deny:
+        case op::ret:
+            res.what = rule_outcome::reply;
+            res.status = rule.status;
+            res.response = rule.response;
+            return res;
+        case op::redirect:
+            res.what = rule_outcome::reply;
+            res.status = rule.code;
+            {
+                std::string v;
+                render(rule.value, st.ctx, v);
+                res.response = redirect_response(rule, v);
+            }
+            return res;
+        case op::silent_drop:
+            res.what = rule_outcome::silent_drop;
+            return res;
+        case op::set_status:
+            h.result(rule.status);
+            h.reason(bsv(rule.reason.empty() ? reason_of(rule.status) : sv(rule.reason)));
+            changed();
+            break;
+        case op::wait_for_body:
+            res.what = rule_outcome::wait_body;
+            res.wait = rule.wait;
+            res.at_least = rule.at_least;
+            res.next = i + 1;
+            return res;
+        case op::legacy_deny: {
+            std::string status_line =
+                fmt::format("HTTP/{}.{} {} {}", h.version() / 10, h.version() % 10, h.result_int(),
+                            sv(h.reason().data(), h.reason().size()));
+            bool hit = rule.re->search(status_line);
+            for (std::size_t k = 0; !hit && k < st.res_refs.size(); ++k) {
+                st.scratch.assign(st.res_refs[k].name);
+                st.scratch += ": ";
+                st.scratch.append(st.res_refs[k].value);
+                hit = rule.re->search(st.scratch);
+            }
+            if (hit) {
+                res.what = rule_outcome::reply;
+                res.status = 502;
+                res.legacy = true;
+                return res;
+            }
+            break;
+        }
+        case op::legacy_rep:
+        case op::legacy_del:
+            if (rewrite_lines(h, [&](const std::string& line, std::string& out) {
+                    if (rule.o == op::legacy_del)
+                        return rule.re->search(line) ? line_fate::drop : line_fate::keep;
+                    return rule.re->replace(line, rule.repl, out) ? line_fate::replace : line_fate::keep;
+                }))
+                changed();
+            break;
+        default:
+            if (edit_header(rule, st, h))
+                changed();
+            break;
+        }
+    }
+    return res;
+}
+
+int choose_backend(const proxy_rules& r, rule_state& st)
+{
+    r.acls.begin(st.ctx);
+    for (std::size_t i = 0; i < r.use_backends.size(); ++i)
+        if (!r.use_backends[i].cond || r.acls.eval(st.ctx, *r.use_backends[i].cond))
+            return static_cast<int>(i);
+    return -1;
+}
+
+std::string captures_text(const proxy_rules& r, const fields_type& f, bool request)
+{
+    const auto& caps = request ? r.req_captures : r.res_captures;
+    if (caps.empty())
+        return {};
+    std::string out = "{";
+    for (std::size_t i = 0; i < caps.size(); ++i) {
+        if (i)
+            out += '|';
+        sv last;
+        bool found = false;
+        for (const auto& field : f)
+            if (iequals(sv(field.name_string().data(), field.name_string().size()), caps[i].header)) {
+                last = sv(field.value().data(), field.value().size());
+                found = true;
+            }
+        if (!found)
+            continue;
+        last = last.substr(0, caps[i].len);
+        // HAProxy's log encoding: '#' + hex for controls, '"', '#', '{', '|', '}'
+        for (unsigned char ch : last) {
+            if (ch < 32 || ch > 126 || ch == '"' || ch == '#' || ch == '{' || ch == '|' || ch == '}')
+                out += fmt::format("#{:02X}", ch);
+            else
+                out += static_cast<char>(ch);
+        }
+    }
+    out += '}';
+    return out;
+}
+
+} // namespace bulwark::proxy

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// http-request / http-response rules, the legacy req* / rsp* filters,
+// conditional use_backend and header captures of one proxy section,
+// compiled at load. Running them is a function of (message, compiled
+// rules): it edits the message's header in place and answers what the
+// session must do next; the session does the I/O.
+
+#include "controlplane/config_types.hpp"
+#include "controlplane/result.hpp"
+#include "proxy/acl.hpp"
+#include "proxy/reader.hpp"
+#include "proxy/sample.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulwark::proxy {
+
+using request_header = boost::beast::http::header<true, fields_type>;
+using response_header = boost::beast::http::header<false, fields_type>;
+
+// A log-format value: literal text and %[sample] expressions.
+struct log_format {
+    struct part {
+        std::string text;                 // literal, when expr is empty
+        std::optional<compiled_expr> expr;
+    };
+    std::vector<part> parts;
+    bool dynamic() const { return parts.size() != 1 || parts[0].expr.has_value(); }
+};
+
+// What a rule does, resolved at load.
+enum class op : std::uint8_t {
+    allow, deny, tarpit, ret, redirect, set_header, add_header, del_header, replace_header, replace_value,
+    set_path, set_query, set_uri, set_method, replace_path, replace_uri, set_status, silent_drop, reject,
+    wait_for_body,
+    // the 1.x req*/rsp* filters
+    legacy_deny, legacy_allow, legacy_pass, legacy_tarpit, legacy_del, legacy_rep,
+};
+
+struct http_rule {
+    op o = op::allow;
+    std::string at;                     // file:line, for notes
+    std::optional<compiled_cond> cond;
+    std::string name;                   // a header name
+    log_format value;                   // set/add-header value, set-path..., redirect target
+    std::optional<rules::regex> re;     // replace-*, legacy filters
+    std::string repl;                   // the replacement (log-format not supported in it)
+    match_kind del_mode = match_kind::str;
+    int status = 0;
+    std::string response;               // a prebuilt reply (deny with a body, return); empty: the error page
+    std::string reason;                 // set-status
+    std::chrono::milliseconds wait{0};
+    std::uint64_t at_least = 0;
+    // redirect
+    enum class redir : std::uint8_t { location, prefix, scheme } rtype = redir::location;
+    int code = 302;
+    bool drop_query = false, append_slash = false;
+    std::string cookie_header;          // "set-cookie: ..." line for set-cookie / clear-cookie
+};
+
+struct proxy_rules {
+    std::string name;                           // the section's
+    acl_set acls;
+    std::vector<http_rule> req;                 // http-request rules, then legacy req* filters
+    std::vector<http_rule> res;                 // http-response rules, then legacy rsp* filters
+    struct switch_rule {
+        std::string backend;
+        std::optional<compiled_cond> cond;
+    };
+    std::vector<switch_rule> use_backends;      // conditional and not, in file order
+    struct capture {
+        std::string header;
+        unsigned len;
+    };
+    std::vector<capture> req_captures, res_captures;
+    std::map<int, std::string> errorfiles;
+    std::chrono::milliseconds tarpit{0};        // timeout tarpit (else timeout connect)
+
+    proxy_rules();
+    proxy_rules(proxy_rules&&) noexcept;
+    ~proxy_rules();
+    bool empty() const { return req.empty() && res.empty() && use_backends.empty(); }
+};
+
+// Compiles px's rules. notes collects what loads but is not honoured (an
+// action not built yet, a pattern left to PCRE2). Errors name file:line.
+result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::proxy_section& px,
+                                                         std::chrono::milliseconds tarpit_fallback,
+                                                         std::vector<std::string>* notes);
+
+enum class rule_outcome : std::uint8_t {
+    go_on,        // every rule ran (or an allow stopped them): the message goes on
+    reply,        // answer with `response` (deny, return, redirect); status set
+    tarpit,       // hold the client for `wait`, then answer `response` (500)
+    silent_drop,  // close without a word (and no RST we can send: a plain close)
+    reject,       // close the connection
+    wait_body,    // buffer the body (up to at_least or bufsize) for `wait`, then resume at `next`
+};
+
+struct rule_result {
+    rule_outcome what = rule_outcome::go_on;
+    int status = 0;
+    std::string response;                 // a full HTTP response
+    std::chrono::milliseconds wait{0};
+    std::uint64_t at_least = 0;
+    std::size_t next = 0;                 // the rule to resume at after wait_body
+    bool legacy = false;                  // from a req*/rsp* filter
+    bool local = false;                   // return, redirect: answered by design, not refused (log flag L)
+};
+
+// The per-session state the rules need: the transaction view and the
+// evaluation memory, reused by every request of the session.
+struct rule_state {
+    txn_view view;
+    std::vector<header_ref> req_refs, res_refs;
+    eval_ctx ctx;
+    std::string scratch;
+};
+
+// Fills st.view's request part from h (again after a rewrite).
+void view_request(rule_state& st, const request_header& h, std::string_view body);
+void view_response(rule_state& st, const response_header& h);
+
+// Runs r.req from rule `from` on h. st.view must describe h.
+rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_header& h, std::size_t from = 0);
+rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_header& h, std::size_t from = 0);
+
+// The first of the section's use_backend rules whose condition holds (its
+// index in r.use_backends), or -1.
+int choose_backend(const proxy_rules& r, rule_state& st);
+
+// "{v1|v2}" for the section's request (or response) captures, "" when it
+// has none: HAProxy's httplog fields.
+std::string captures_text(const proxy_rules& r, const fields_type& f, bool request);
+
+} // namespace bulwark::proxy

@@ -1,0 +1,838 @@
+// SPDX-License-Identifier: Apache-2.0
+// Sample fetches and converters, HAProxy's semantics (src/http_fetch.c,
+// src/sample.c): header values split at commas for hdr() and whole for
+// fhdr(); in an ACL every occurrence is tried, elsewhere the last one.
+#include "proxy/sample.hpp"
+
+#include "proxy/registry.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <strings.h>
+
+namespace bulwark::proxy {
+
+namespace {
+
+using sv = std::string_view;
+
+bool iequals(sv a, sv b) { return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0; }
+
+sv trim(sv s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
+        s.remove_suffix(1);
+    return s;
+}
+
+void push_str(eval_ctx& c, sv s, smp_type t = smp_type::str)
+{
+    sample v;
+    v.type = t;
+    v.str = s;
+    c.vals.push_back(v);
+}
+
+void push_int(eval_ctx& c, std::int64_t n, smp_type t = smp_type::integer)
+{
+    sample v;
+    v.type = t;
+    v.num = n;
+    c.vals.push_back(v);
+}
+
+std::optional<std::int64_t> to_int(sv s)
+{
+    s = trim(s);
+    std::int64_t n = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec != std::errc() || p == s.data())
+        return std::nullopt;
+    return n; // HAProxy's strl2ic: leading digits, the rest ignored
+}
+
+// ---- headers ----------------------------------------------------------------
+
+// Calls f(value) for each value of the headers named `name` (all headers
+// when name is empty), split at commas when `split`.
+template <class F>
+void each_value(std::span<const header_ref> hs, sv name, bool split, F&& f)
+{
+    for (const auto& h : hs) {
+        if (!name.empty() && !iequals(h.name, name))
+            continue;
+        if (!split) {
+            f(trim(h.value));
+            continue;
+        }
+        sv v = h.value;
+        for (;;) {
+            auto comma = v.find(',');
+            f(trim(v.substr(0, comma)));
+            if (comma == sv::npos)
+                break;
+            v.remove_prefix(comma + 1);
+        }
+    }
+}
+
+// hdr / fhdr with HAProxy's occurrence rule: occ > 0 counts from the
+// first, occ < 0 from the last; 0 is every value in an ACL, else the last.
+void fetch_header(eval_ctx& c, std::span<const header_ref> hs, const compiled_expr& e, bool all, bool split)
+{
+    sv name = e.args.empty() ? sv() : sv(e.args[0]);
+    if (e.occ == 0 && all) {
+        each_value(hs, name, split, [&](sv v) { push_str(c, v); });
+        return;
+    }
+    std::size_t n = 0;
+    each_value(hs, name, split, [&](sv) { ++n; });
+    if (n == 0)
+        return;
+    long want = e.occ == 0 ? static_cast<long>(n) : e.occ > 0 ? e.occ : static_cast<long>(n) + e.occ + 1;
+    if (want < 1 || want > static_cast<long>(n))
+        return;
+    long i = 0;
+    each_value(hs, name, split, [&](sv v) {
+        if (++i == want)
+            push_str(c, v);
+    });
+}
+
+void f_req_hdr(eval_ctx& c, const compiled_expr& e, bool all) { fetch_header(c, c.txn->req_headers, e, all, true); }
+void f_req_fhdr(eval_ctx& c, const compiled_expr& e, bool all) { fetch_header(c, c.txn->req_headers, e, all, false); }
+void f_res_hdr(eval_ctx& c, const compiled_expr& e, bool all)
+{
+    if (c.txn->has_response)
+        fetch_header(c, c.txn->res_headers, e, all, true);
+}
+void f_res_fhdr(eval_ctx& c, const compiled_expr& e, bool all)
+{
+    if (c.txn->has_response)
+        fetch_header(c, c.txn->res_headers, e, all, false);
+}
+
+void count_headers(eval_ctx& c, std::span<const header_ref> hs, const compiled_expr& e)
+{
+    std::int64_t n = 0;
+    each_value(hs, e.args.empty() ? sv() : sv(e.args[0]), true, [&](sv) { ++n; });
+    push_int(c, n);
+}
+void f_req_hdr_cnt(eval_ctx& c, const compiled_expr& e, bool) { count_headers(c, c.txn->req_headers, e); }
+void f_res_hdr_cnt(eval_ctx& c, const compiled_expr& e, bool)
+{
+    if (c.txn->has_response)
+        count_headers(c, c.txn->res_headers, e);
+}
+
+void f_hdr_val(eval_ctx& c, const compiled_expr& e, bool all)
+{
+    f_req_hdr(c, e, all);
+    std::size_t w = 0;
+    for (auto& v : c.vals)
+        if (auto n = to_int(v.str)) {
+            v.type = smp_type::integer;
+            v.num = *n;
+            c.vals[w++] = v;
+        }
+    c.vals.resize(w);
+}
+
+void f_req_hdrs(eval_ctx& c, const compiled_expr&, bool)
+{
+    std::string& s = c.tmp();
+    for (const auto& h : c.txn->req_headers) {
+        s.append(h.name);
+        s += ": ";
+        s.append(h.value);
+        s += "\r\n";
+    }
+    push_str(c, s);
+}
+
+// ---- cookies ----------------------------------------------------------------
+
+// Calls f(name, value) for each cookie of the request's Cookie headers.
+template <class F>
+void each_cookie(std::span<const header_ref> hs, F&& f)
+{
+    for (const auto& h : hs) {
+        if (!iequals(h.name, "cookie"))
+            continue;
+        sv v = h.value;
+        while (!v.empty()) {
+            auto semi = v.find_first_of(";,");
+            sv pair = trim(v.substr(0, semi));
+            auto eq = pair.find('=');
+            if (!pair.empty())
+                f(trim(pair.substr(0, eq)), eq == sv::npos ? sv() : trim(pair.substr(eq + 1)));
+            if (semi == sv::npos)
+                break;
+            v.remove_prefix(semi + 1);
+        }
+    }
+}
+
+// Set-Cookie: one cookie per line, "name=value; attributes".
+template <class F>
+void each_set_cookie(std::span<const header_ref> hs, F&& f)
+{
+    for (const auto& h : hs) {
+        if (!iequals(h.name, "set-cookie"))
+            continue;
+        sv pair = trim(h.value.substr(0, h.value.find(';')));
+        auto eq = pair.find('=');
+        f(trim(pair.substr(0, eq)), eq == sv::npos ? sv() : trim(pair.substr(eq + 1)));
+    }
+}
+
+template <class Each>
+void fetch_cookie(eval_ctx& c, const compiled_expr& e, bool all, Each each)
+{
+    sv want = e.args.empty() ? sv() : sv(e.args[0]);
+    bool done = false;
+    each([&](sv name, sv value) {
+        if (done || (!want.empty() && name != want)) // cookie names are case-sensitive
+            return;
+        push_str(c, value);
+        done = !all; // a sample takes the first
+    });
+}
+
+template <class Each>
+void count_cookie(eval_ctx& c, const compiled_expr& e, Each each)
+{
+    sv want = e.args.empty() ? sv() : sv(e.args[0]);
+    std::int64_t n = 0;
+    each([&](sv name, sv) { n += want.empty() || name == want; });
+    push_int(c, n);
+}
+
+void f_req_cook(eval_ctx& c, const compiled_expr& e, bool all)
+{
+    fetch_cookie(c, e, all, [&](auto f) { each_cookie(c.txn->req_headers, f); });
+}
+void f_req_cook_cnt(eval_ctx& c, const compiled_expr& e, bool)
+{
+    count_cookie(c, e, [&](auto f) { each_cookie(c.txn->req_headers, f); });
+}
+void f_cook_val(eval_ctx& c, const compiled_expr& e, bool all)
+{
+    f_req_cook(c, e, all);
+    std::size_t w = 0;
+    for (auto& v : c.vals)
+        if (auto n = to_int(v.str)) {
+            v.type = smp_type::integer;
+            v.num = *n;
+            c.vals[w++] = v;
+        }
+    c.vals.resize(w);
+}
+void f_res_cook(eval_ctx& c, const compiled_expr& e, bool all)
+{
+    if (c.txn->has_response)
+        fetch_cookie(c, e, all, [&](auto f) { each_set_cookie(c.txn->res_headers, f); });
+}
+void f_res_cook_cnt(eval_ctx& c, const compiled_expr& e, bool)
+{
+    if (c.txn->has_response)
+        count_cookie(c, e, [&](auto f) { each_set_cookie(c.txn->res_headers, f); });
+}
+
+// ---- request line -------------------------------------------------------------
+
+// The path of a target: "/a/b" of "/a/b?q", or of "http://host/a/b?q".
+sv path_of(sv target)
+{
+    if (!target.empty() && target[0] != '/') {
+        auto scheme = target.find("://");
+        if (scheme != sv::npos) {
+            auto slash = target.find('/', scheme + 3);
+            target = slash == sv::npos ? sv() : target.substr(slash);
+        }
+    }
+    return target.substr(0, target.find('?'));
+}
+
+bool have_req(eval_ctx& c) { return c.txn->has_request; }
+
+void f_method(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (have_req(c))
+        push_str(c, c.txn->method);
+}
+void f_path(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (have_req(c))
+        push_str(c, path_of(c.txn->target));
+}
+void f_url(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (have_req(c))
+        push_str(c, c.txn->target);
+}
+void f_query(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (!have_req(c))
+        return;
+    auto q = c.txn->target.find('?');
+    if (q != sv::npos)
+        push_str(c, c.txn->target.substr(q + 1));
+}
+void f_base(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (!have_req(c))
+        return;
+    sv host;
+    each_value(c.txn->req_headers, "host", false, [&](sv v) { host = v; });
+    if (host.empty())
+        return;
+    std::string& s = c.tmp();
+    s.append(host);
+    s.append(path_of(c.txn->target));
+    push_str(c, s);
+}
+void f_req_ver(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (have_req(c))
+        push_str(c, c.txn->version == 10 ? "1.0" : c.txn->version == 20 ? "2.0" : "1.1");
+}
+
+// url_param([name[,delim]]): a parameter of the query string; every one in
+// an ACL, else the first. Without a name, the first parameter's value.
+void f_url_param(eval_ctx& c, const compiled_expr& e, bool all)
+{
+    if (!have_req(c))
+        return;
+    sv t = c.txn->target;
+    auto q = t.find('?');
+    if (q == sv::npos)
+        return;
+    sv rest = t.substr(q + 1);
+    sv name = e.args.empty() ? sv() : sv(e.args[0]);
+    sv delims = e.args.size() > 1 && !e.args[1].empty() ? sv(e.args[1]) : sv("&");
+    while (true) {
+        auto end = rest.find_first_of(delims);
+        sv pair = rest.substr(0, end);
+        auto eq = pair.find('=');
+        if (name.empty() || pair.substr(0, eq) == name) {
+            push_str(c, eq == sv::npos ? sv() : pair.substr(eq + 1));
+            if (!all || name.empty())
+                return;
+        }
+        if (end == sv::npos)
+            return;
+        rest.remove_prefix(end + 1);
+    }
+}
+
+void f_req_body(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (have_req(c))
+        push_str(c, c.txn->req_body, smp_type::bin);
+}
+void f_req_body_len(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (have_req(c))
+        push_int(c, static_cast<std::int64_t>(c.txn->req_body.size()));
+}
+void f_proto_http(eval_ctx& c, const compiled_expr&, bool) { push_int(c, have_req(c), smp_type::boolean); }
+
+void f_status(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (c.txn->has_response)
+        push_int(c, c.txn->status);
+}
+
+// ---- connection ------------------------------------------------------------------
+
+void f_src(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (c.txn->src) {
+        sample v;
+        v.type = smp_type::ip;
+        v.ip = *c.txn->src;
+        c.vals.push_back(v);
+    }
+}
+void f_dst(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (c.txn->dst) {
+        sample v;
+        v.type = smp_type::ip;
+        v.ip = *c.txn->dst;
+        c.vals.push_back(v);
+    }
+}
+void f_src_port(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (c.txn->src)
+        push_int(c, c.txn->src_port);
+}
+void f_dst_port(eval_ctx& c, const compiled_expr&, bool)
+{
+    if (c.txn->dst)
+        push_int(c, c.txn->dst_port);
+}
+void f_ssl_fc(eval_ctx& c, const compiled_expr&, bool) { push_int(c, c.txn->tls, smp_type::boolean); }
+
+// ---- constants ----------------------------------------------------------------------
+
+void f_true(eval_ctx& c, const compiled_expr&, bool) { push_int(c, 1, smp_type::boolean); }
+void f_false(eval_ctx& c, const compiled_expr&, bool) { push_int(c, 0, smp_type::boolean); }
+void f_int(eval_ctx& c, const compiled_expr& e, bool) { push_int(c, to_int(e.args[0]).value_or(0)); }
+void f_str(eval_ctx& c, const compiled_expr& e, bool) { push_str(c, e.args[0]); }
+void f_env(eval_ctx& c, const compiled_expr& e, bool)
+{
+    // Read at load into args[1] (the environment is not read per request).
+    if (e.args.size() > 1)
+        push_str(c, e.args[1]);
+}
+
+struct fetch_impl {
+    sv name;
+    fetch_fn fn;
+};
+
+constexpr std::array fetch_impls{
+    fetch_impl{"src", f_src},
+    fetch_impl{"src_port", f_src_port},
+    fetch_impl{"dst", f_dst},
+    fetch_impl{"dst_port", f_dst_port},
+    fetch_impl{"method", f_method},
+    fetch_impl{"path", f_path},
+    fetch_impl{"url", f_url},
+    fetch_impl{"query", f_query},
+    fetch_impl{"base", f_base},
+    fetch_impl{"url_param", f_url_param},
+    fetch_impl{"urlp", f_url_param},
+    fetch_impl{"req.ver", f_req_ver},
+    fetch_impl{"hdr", f_req_hdr},
+    fetch_impl{"req.hdr", f_req_hdr},
+    fetch_impl{"req.fhdr", f_req_fhdr},
+    fetch_impl{"hdr_cnt", f_req_hdr_cnt},
+    fetch_impl{"req.hdr_cnt", f_req_hdr_cnt},
+    fetch_impl{"hdr_val", f_hdr_val},
+    fetch_impl{"req.hdrs", f_req_hdrs},
+    fetch_impl{"cook", f_req_cook},
+    fetch_impl{"req.cook", f_req_cook},
+    fetch_impl{"cook_cnt", f_req_cook_cnt},
+    fetch_impl{"req.cook_cnt", f_req_cook_cnt},
+    fetch_impl{"cook_val", f_cook_val},
+    fetch_impl{"req.body", f_req_body},
+    fetch_impl{"req.body_len", f_req_body_len},
+    fetch_impl{"req.len", f_req_body_len},
+    fetch_impl{"req_len", f_req_body_len},
+    fetch_impl{"req.proto_http", f_proto_http},
+    fetch_impl{"status", f_status},
+    fetch_impl{"res.hdr", f_res_hdr},
+    fetch_impl{"shdr", f_res_hdr},
+    fetch_impl{"res.fhdr", f_res_fhdr},
+    fetch_impl{"res.hdr_cnt", f_res_hdr_cnt},
+    fetch_impl{"res.cook", f_res_cook},
+    fetch_impl{"res.cook_cnt", f_res_cook_cnt},
+    fetch_impl{"ssl_fc", f_ssl_fc},
+    fetch_impl{"always_true", f_true},
+    fetch_impl{"always_false", f_false},
+    fetch_impl{"int", f_int},
+    fetch_impl{"str", f_str},
+    fetch_impl{"env", f_env},
+};
+
+// ---- converters ------------------------------------------------------------------------
+
+// The sample as text, in ctx's scratch when it is not text already.
+sv as_text(eval_ctx& c, const sample& s)
+{
+    if (s.type == smp_type::str || s.type == smp_type::bin)
+        return s.str;
+    std::string& t = c.tmp();
+    sample_to_string(s, t);
+    return t;
+}
+
+void set_str(sample& s, sv v)
+{
+    s.type = smp_type::str;
+    s.str = v;
+}
+
+bool c_lower(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    std::string& out = c.tmp();
+    out.assign(in);
+    for (char& ch : out)
+        if (ch >= 'A' && ch <= 'Z')
+            ch = static_cast<char>(ch + 32);
+    set_str(s, out);
+    return true;
+}
+
+bool c_upper(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    std::string& out = c.tmp();
+    out.assign(in);
+    for (char& ch : out)
+        if (ch >= 'a' && ch <= 'z')
+            ch = static_cast<char>(ch - 32);
+    set_str(s, out);
+    return true;
+}
+
+bool c_hex(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    std::string& out = c.tmp();
+    static constexpr char digits[] = "0123456789ABCDEF";
+    for (unsigned char ch : in) {
+        out += digits[ch >> 4];
+        out += digits[ch & 15];
+    }
+    set_str(s, out);
+    return true;
+}
+
+int hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+// url_dec([in_form]): %XX decoded; '+' is a space only in form mode (or,
+// as HAProxy does by default, after a '?'). A bad escape drops the sample.
+bool c_url_dec(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    bool form = !a.empty() && a[0] != "0";
+    std::string& out = c.tmp();
+    bool in_query = form;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        char ch = in[i];
+        if (ch == '?')
+            in_query = true;
+        if (ch == '%') {
+            if (i + 2 >= in.size())
+                return false;
+            int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            if (hi < 0 || lo < 0)
+                return false;
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else if (ch == '+' && in_query) {
+            out += ' ';
+        } else {
+            out += ch;
+        }
+    }
+    set_str(s, out);
+    return true;
+}
+
+constexpr char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+bool c_base64(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    std::string& out = c.tmp();
+    std::size_t i = 0;
+    for (; i + 2 < in.size(); i += 3) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16 | static_cast<unsigned char>(in[i + 1]) << 8 |
+                     static_cast<unsigned char>(in[i + 2]);
+        for (int k = 18; k >= 0; k -= 6)
+            out += b64chars[(v >> k) & 63];
+    }
+    if (std::size_t rest = in.size() - i; rest) {
+        unsigned v = static_cast<unsigned char>(in[i]) << 16 |
+                     (rest > 1 ? static_cast<unsigned char>(in[i + 1]) << 8 : 0u);
+        out += b64chars[(v >> 18) & 63];
+        out += b64chars[(v >> 12) & 63];
+        out += rest > 1 ? b64chars[(v >> 6) & 63] : '=';
+        out += '=';
+    }
+    set_str(s, out);
+    return true;
+}
+
+bool c_b64dec(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    if (in.size() % 4)
+        return false;
+    std::string& out = c.tmp();
+    unsigned acc = 0;
+    int bits = 0;
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        char ch = in[i];
+        if (ch == '=') {
+            if (i + 2 < in.size() || (i + 1 < in.size() && in[i + 1] != '='))
+                return false;
+            break;
+        }
+        const char* p = std::char_traits<char>::find(b64chars, 64, ch);
+        if (!p)
+            return false;
+        acc = acc << 6 | static_cast<unsigned>(p - b64chars);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out += static_cast<char>((acc >> bits) & 0xff);
+        }
+    }
+    s.type = smp_type::bin;
+    s.str = out;
+    return true;
+}
+
+bool c_length(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    s.type = smp_type::integer;
+    s.num = static_cast<std::int64_t>(in.size());
+    return true;
+}
+
+// field(index,delimiters[,count]) and word(...): index from 1, negative
+// from the end; count fields (0: to the end). word skips empty fields.
+bool split_pick(eval_ctx& c, const std::vector<std::string>& a, sample& s, bool words)
+{
+    sv in = as_text(c, s);
+    long idx = to_int(a[0]).value_or(0);
+    sv delims = a[1];
+    long count = a.size() > 2 ? to_int(a[2]).value_or(1) : 1;
+    if (idx == 0 || delims.empty())
+        return false;
+    std::vector<std::pair<std::size_t, std::size_t>> parts; // [begin, end)
+    parts.reserve(8);
+    std::size_t b = 0;
+    for (std::size_t i = 0; i <= in.size(); ++i) {
+        if (i == in.size() || delims.find(in[i]) != sv::npos) {
+            if (!words || i > b)
+                parts.emplace_back(b, i);
+            b = i + 1;
+        }
+    }
+    long n = static_cast<long>(parts.size());
+    long first, last;
+    if (idx > 0) {
+        first = idx - 1;
+        last = count == 0 ? n - 1 : first + count - 1;
+    } else {
+        last = n + idx;
+        first = count == 0 ? 0 : last - count + 1;
+    }
+    first = std::max(first, 0L);
+    last = std::min(last, n - 1);
+    if (first >= n || last < 0 || first > last) {
+        set_str(s, sv());
+        return true;
+    }
+    auto lo = parts[static_cast<std::size_t>(first)].first, hi = parts[static_cast<std::size_t>(last)].second;
+    std::string& out = c.tmp();
+    out.assign(in.substr(lo, hi - lo));
+    set_str(s, out);
+    return true;
+}
+bool c_field(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*, sample& s)
+{
+    return split_pick(c, a, s, false);
+}
+bool c_word(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*, sample& s)
+{
+    return split_pick(c, a, s, true);
+}
+
+// regsub(regex,subst[,flags]): flags "g" (every match), "i" (compiled in).
+bool c_regsub(eval_ctx& c, const std::vector<std::string>& a, const rules::regex* re, sample& s)
+{
+    sv in = as_text(c, s);
+    std::string& out = c.tmp();
+    bool global = a.size() > 2 && a[2].find('g') != std::string::npos;
+    re->substitute(in, a[1], global, out);
+    set_str(s, out);
+    return true;
+}
+
+// bytes(offset[,length])
+bool c_bytes(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    auto off = to_int(a[0]).value_or(0);
+    auto len = a.size() > 1 ? to_int(a[1]).value_or(0) : -1;
+    if (off < 0 || static_cast<std::size_t>(off) > in.size()) {
+        set_str(s, sv());
+        return true;
+    }
+    sv out = in.substr(static_cast<std::size_t>(off), len < 0 ? sv::npos : static_cast<std::size_t>(len));
+    s.type = s.type == smp_type::bin ? smp_type::bin : smp_type::str;
+    s.str = out;
+    return true;
+}
+
+bool c_djb2(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    std::uint32_t h = 5381;
+    for (unsigned char ch : in)
+        h = h * 33 + ch;
+    s.type = smp_type::integer;
+    s.num = h;
+    return true;
+}
+
+bool c_crc32(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+{
+    sv in = as_text(c, s);
+    std::uint32_t crc = 0xffffffff;
+    for (unsigned char ch : in) {
+        crc ^= ch;
+        for (int k = 0; k < 8; ++k)
+            crc = crc & 1 ? (crc >> 1) ^ 0xedb88320u : crc >> 1;
+    }
+    s.type = smp_type::integer;
+    s.num = ~crc & 0xffffffffu;
+    return true;
+}
+
+struct conv_impl {
+    sv name;
+    conv_fn fn;
+};
+
+constexpr std::array conv_impls{
+    conv_impl{"lower", c_lower},   conv_impl{"upper", c_upper},   conv_impl{"hex", c_hex},
+    conv_impl{"url_dec", c_url_dec}, conv_impl{"base64", c_base64}, conv_impl{"b64dec", c_b64dec},
+    conv_impl{"length", c_length}, conv_impl{"field", c_field},   conv_impl{"word", c_word},
+    conv_impl{"regsub", c_regsub}, conv_impl{"bytes", c_bytes},   conv_impl{"djb2", c_djb2},
+    conv_impl{"crc32", c_crc32},
+};
+
+} // namespace
+
+bool fetch_built(std::string_view name)
+{
+    return std::any_of(fetch_impls.begin(), fetch_impls.end(), [&](const auto& f) { return f.name == name; });
+}
+
+bool converter_built(std::string_view name)
+{
+    return std::any_of(conv_impls.begin(), conv_impls.end(), [&](const auto& f) { return f.name == name; });
+}
+
+void sample_to_string(const sample& s, std::string& out)
+{
+    switch (s.type) {
+    case smp_type::boolean:
+    case smp_type::integer:
+    case smp_type::decimal:
+        out = fmt::format("{}", s.num);
+        break;
+    case smp_type::ip:
+        out = s.ip.str();
+        break;
+    case smp_type::str:
+    case smp_type::bin:
+        out.assign(s.str);
+        break;
+    }
+}
+
+result<compiled_expr> compile_expr(const controlplane::sample_expr& e)
+{
+    compiled_expr ce;
+    auto f = std::find_if(fetch_impls.begin(), fetch_impls.end(), [&](const auto& x) { return x.name == e.fetch; });
+    if (f == fetch_impls.end())
+        return fail(fmt::format("fetch '{}' is not built yet", e.fetch));
+    ce.fn = f->fn;
+    if (auto row = find_fetch(e.fetch))
+        ce.out = row->fetch->out;
+    ce.args = e.args;
+    ce.key = e.fetch;
+    if (!e.args.empty())
+        ce.key += "(" + fmt::format("{}", fmt::join(e.args, ",")) + ")";
+    // hdr(name,occ) and fhdr(name,occ): the occurrence
+    bool has_occ = e.fetch == "hdr" || e.fetch == "req.hdr" || e.fetch == "req.fhdr" || e.fetch == "res.hdr" ||
+                   e.fetch == "shdr" || e.fetch == "res.fhdr" || e.fetch == "hdr_val";
+    if (has_occ && e.args.size() > 1) {
+        auto n = controlplane::parse_int(e.args[1], -1000, 1000);
+        if (!n)
+            return fail(fmt::format("fetch '{}': invalid occurrence '{}'", e.fetch, e.args[1]));
+        ce.occ = static_cast<int>(*n);
+        ce.args.resize(1);
+    }
+    if (e.fetch == "env") {
+        const char* v = std::getenv(e.args[0].c_str());
+        if (v)
+            ce.args.emplace_back(v);
+    }
+    for (const auto& cv : e.convs) {
+        auto c = std::find_if(conv_impls.begin(), conv_impls.end(), [&](const auto& x) { return x.name == cv.name; });
+        if (c == conv_impls.end())
+            return fail(fmt::format("converter '{}' is not built yet", cv.name));
+        compiled_conv cc;
+        cc.fn = c->fn;
+        cc.args = cv.args;
+        if (cv.name == "field" || cv.name == "word") {
+            if (!controlplane::parse_int(cv.args[0], -1000000, 1000000) ||
+                (cv.args.size() > 2 && !controlplane::parse_int(cv.args[2], 0, 1000000)))
+                return fail(fmt::format("converter '{}': expected an index and a count, found '{}'", cv.name,
+                                        fmt::join(cv.args, ",")));
+        }
+        if (cv.name == "regsub") {
+            bool icase = cv.args.size() > 2 && cv.args[2].find('i') != std::string::npos;
+            auto re = rules::regex::compile(cv.args[0], icase);
+            if (!re)
+                return fail(re.message());
+            cc.re = std::move(*re);
+        }
+        ce.key += "," + cv.name;
+        if (!cv.args.empty())
+            ce.key += "(" + fmt::format("{}", fmt::join(cv.args, ",")) + ")";
+        ce.convs.push_back(std::move(cc));
+    }
+    if (!ce.convs.empty())
+        ce.out = smp_type::str; // most converters give text; matchers cast as they need
+    return ce;
+}
+
+std::size_t eval_expr(eval_ctx& ctx, const compiled_expr& e, bool all)
+{
+    ctx.vals.clear();
+    e.fn(ctx, e, all);
+    if (e.convs.empty())
+        return ctx.vals.size();
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < ctx.vals.size(); ++i) {
+        sample s = ctx.vals[i];
+        bool keep = true;
+        for (const auto& cv : e.convs)
+            if (!(keep = cv.fn(ctx, cv.args, cv.re ? &*cv.re : nullptr, s)))
+                break;
+        if (keep)
+            ctx.vals[w++] = s;
+    }
+    ctx.vals.resize(w);
+    return w;
+}
+
+bool eval_string(eval_ctx& ctx, const compiled_expr& e, std::string& out)
+{
+    out.clear();
+    if (eval_expr(ctx, e, false) == 0)
+        return false;
+    sample_to_string(ctx.vals.front(), out);
+    return true;
+}
+
+} // namespace bulwark::proxy

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// Sample fetches and converters: what an ACL or a rule reads from a
+// transaction. They read a plain view of the request and response (no
+// Beast, no sockets), so unit tests and the fuzzer build one directly.
+
+#include "controlplane/config_types.hpp"
+#include "controlplane/result.hpp"
+#include "proxy/registry_types.hpp"
+#include "rules/pattern_set.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bulwark::proxy {
+
+struct header_ref {
+    std::string_view name, value;
+};
+
+// What the fetches of one transaction read. The proxy fills it from the
+// parsed messages (and fills it again after a rule rewrote a header).
+struct txn_view {
+    std::optional<controlplane::ip_addr> src, dst; // none for a unix socket
+    std::uint16_t src_port = 0, dst_port = 0;
+    bool has_request = false;
+    std::string_view method, target;
+    int version = 11;                              // 10, 11
+    std::span<const header_ref> req_headers;
+    std::string_view req_body;                     // what was buffered (wait-for-body, http-buffer-request)
+    bool has_response = false;
+    int status = 0;
+    std::span<const header_ref> res_headers;
+    bool tls = false;                              // ssl_fc
+};
+
+struct sample {
+    smp_type type = smp_type::str;
+    std::int64_t num = 0;        // boolean, integer
+    std::string_view str;        // str, bin
+    controlplane::ip_addr ip;    // ip
+};
+
+struct eval_ctx;
+struct compiled_expr;
+
+// A fetch pushes its values into ctx.vals: in an ACL every occurrence
+// (`all`), elsewhere the one HAProxy takes (the last occurrence of a header).
+using fetch_fn = void (*)(eval_ctx& ctx, const compiled_expr& e, bool all);
+// A converter turns one sample into another, or drops it (false).
+using conv_fn = bool (*)(eval_ctx& ctx, const std::vector<std::string>& args, const rules::regex* re, sample& s);
+
+struct compiled_conv {
+    conv_fn fn = nullptr;
+    std::vector<std::string> args;
+    std::optional<rules::regex> re; // regsub
+};
+
+// FETCH(args),conv1,conv2... resolved at load.
+struct compiled_expr {
+    fetch_fn fn = nullptr;
+    smp_type out = smp_type::str;
+    std::vector<std::string> args;
+    int occ = 0;                  // hdr(name,occ): 0 = every one (ACL) / the last (sample)
+    std::vector<compiled_conv> convs;
+    std::string key;              // canonical text: expressions with one key share a pattern set
+};
+
+// Working memory of one evaluation, reused from request to request by a
+// session (its vectors keep their capacity: nothing allocated once warm).
+struct eval_ctx {
+    const txn_view* txn = nullptr;
+    std::vector<sample> vals;
+    rules::pattern_scratch* scratch = nullptr;
+    // per pattern-set state of the transaction (see acl.hpp)
+    std::vector<std::uint8_t> scanned;
+    std::vector<std::uint8_t> hits;
+
+    // A string for a converter's output, valid until reset().
+    std::string& tmp()
+    {
+        if (used_ == strings_.size())
+            strings_.emplace_back();
+        std::string& s = strings_[used_++];
+        s.clear();
+        return s;
+    }
+    void reset() { used_ = 0; vals.clear(); }
+
+private:
+    std::deque<std::string> strings_; // a deque: strings do not move as it grows
+    std::size_t used_ = 0;
+};
+
+// Resolves a parsed expression. Fails only on what the config checker let
+// through but cannot run (a fetch or converter not built yet).
+result<compiled_expr> compile_expr(const controlplane::sample_expr& e);
+
+// Evaluates e into ctx.vals (cleared first). Returns the number of values.
+std::size_t eval_expr(eval_ctx& ctx, const compiled_expr& e, bool all);
+
+// The first value of e as text ("" and false when there is none):
+// what a rule's %[expr] puts in a header.
+bool eval_string(eval_ctx& ctx, const compiled_expr& e, std::string& out);
+
+// True when the registry row `name` has an implementation here (tests
+// check every row marked built has one).
+bool fetch_built(std::string_view name);
+bool converter_built(std::string_view name);
+
+// Text of a sample, as a string converter or a log sees it.
+void sample_to_string(const sample& s, std::string& out);
+
+} // namespace bulwark::proxy

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: Apache-2.0
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "rules/pattern_set.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <hs/hs.h>
+#include <pcre2.h>
+
+namespace bulwark::rules {
+
+namespace {
+
+// Enough pairs for \0..\9 and then some; PCRE2 still reports a match when
+// the pattern has more groups than pairs.
+constexpr std::uint32_t ovector_pairs = 32;
+
+// One match block per thread, made on first use: a search allocates nothing.
+pcre2_match_data* thread_match_data()
+{
+    struct holder {
+        pcre2_match_data* md = pcre2_match_data_create(ovector_pairs, nullptr);
+        ~holder() { pcre2_match_data_free(md); }
+    };
+    thread_local holder h;
+    if (!h.md)
+        std::abort(); // out of memory at thread start
+    return h.md;
+}
+
+std::string pcre2_message(int code)
+{
+    PCRE2_UCHAR buf[256];
+    pcre2_get_error_message(code, buf, sizeof buf);
+    return reinterpret_cast<const char*>(buf);
+}
+
+// Appends the expansion of replacement: \N is group N of the match in
+// `subject` (empty when the group did not take part), "\\" a backslash.
+void expand(std::string_view subject, std::string_view replacement, const PCRE2_SIZE* ov, int pairs, std::string& out)
+{
+    for (std::size_t i = 0; i < replacement.size(); ++i) {
+        char ch = replacement[i];
+        if (ch == '\\' && i + 1 < replacement.size()) {
+            char next = replacement[i + 1];
+            if (next >= '0' && next <= '9') {
+                int g = next - '0';
+                if (g < pairs && ov[2 * g] != PCRE2_UNSET)
+                    out.append(subject.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
+                ++i;
+                continue;
+            }
+            if (next == '\\') {
+                out += '\\';
+                ++i;
+                continue;
+            }
+        }
+        out += ch;
+    }
+}
+
+} // namespace
+
+result<regex> regex::compile(std::string_view pattern, bool icase)
+{
+    int code = 0;
+    PCRE2_SIZE offset = 0;
+    pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                   icase ? PCRE2_CASELESS : 0, &code, &offset, nullptr);
+    if (!re)
+        return fail(fmt::format("invalid regex '{}': {} at offset {}", pattern, pcre2_message(code),
+                                static_cast<std::size_t>(offset)));
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); // without JIT support, the interpreter runs
+    regex r;
+    r.code_ = re;
+    std::uint32_t n = 0;
+    pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &n);
+    r.groups_ = static_cast<int>(n);
+    return r;
+}
+
+regex::regex(regex&& o) noexcept : code_(std::exchange(o.code_, nullptr)), groups_(o.groups_) {}
+regex& regex::operator=(regex&& o) noexcept
+{
+    if (this != &o) {
+        pcre2_code_free(code_);
+        code_ = std::exchange(o.code_, nullptr);
+        groups_ = o.groups_;
+    }
+    return *this;
+}
+regex::~regex() { pcre2_code_free(code_); }
+
+bool regex::search(std::string_view text) const
+{
+    if (!code_)
+        return false;
+    int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, thread_match_data(),
+                         nullptr);
+    return rc >= 0;
+}
+
+bool regex::replace(std::string_view text, std::string_view replacement, std::string& out) const
+{
+    if (!code_)
+        return false;
+    pcre2_match_data* md = thread_match_data();
+    int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, md, nullptr);
+    if (rc < 0)
+        return false;
+    out.clear();
+    expand(text, replacement, pcre2_get_ovector_pointer(md), rc == 0 ? static_cast<int>(ovector_pairs) : rc, out);
+    return true;
+}
+
+void regex::substitute(std::string_view text, std::string_view replacement, bool global, std::string& out) const
+{
+    out.clear();
+    if (!code_) {
+        out.assign(text);
+        return;
+    }
+    pcre2_match_data* md = thread_match_data();
+    std::size_t at = 0;
+    while (at <= text.size()) {
+        int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), at, 0, md, nullptr);
+        if (rc < 0)
+            break;
+        const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+        out.append(text.substr(at, ov[0] - at));
+        expand(text, replacement, ov, rc == 0 ? static_cast<int>(ovector_pairs) : rc, out);
+        std::size_t next = ov[1];
+        if (ov[1] == ov[0]) { // an empty match: keep one character and go on
+            if (ov[0] < text.size())
+                out += text[ov[0]];
+            next = ov[0] + 1;
+        }
+        at = next;
+        if (!global)
+            break;
+    }
+    if (at < text.size())
+        out.append(text.substr(at));
+}
+
+std::string escape_literal(std::string_view s)
+{
+    std::string out;
+    out.reserve(s.size() * 2);
+    for (unsigned char ch : s) {
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_')
+            out += static_cast<char>(ch);
+        else
+            out += fmt::format("\\x{:02x}", ch);
+    }
+    return out;
+}
+
+// ---- pattern_set -------------------------------------------------------------
+
+result<pattern_set> pattern_set::compile(const std::vector<pattern>& patterns, std::vector<std::string>* notes)
+{
+    pattern_set set;
+    set.count_ = patterns.size();
+    std::vector<std::string> exprs;
+    std::vector<unsigned> flags, ids;
+    std::vector<const pattern*> src;
+    for (const pattern& p : patterns) {
+        if (!p.literal) {
+            // PCRE2 is the reference: a pattern it refuses is a config error
+            // even if Hyperscan would take it.
+            auto re = regex::compile(p.text, p.icase);
+            if (!re)
+                return fail(re.message());
+        }
+        exprs.push_back(p.literal ? escape_literal(p.text) : p.text);
+        flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | (p.icase ? HS_FLAG_CASELESS : 0u));
+        ids.push_back(static_cast<unsigned>(src.size()));
+        src.push_back(&p);
+    }
+    // Compile; when Hyperscan refuses one expression, move it to PCRE2 and
+    // try again with the rest.
+    while (!exprs.empty()) {
+        std::vector<const char*> ptrs;
+        for (const auto& e : exprs)
+            ptrs.push_back(e.c_str());
+        hs_database_t* db = nullptr;
+        hs_compile_error_t* err = nullptr;
+        hs_error_t rc = hs_compile_multi(ptrs.data(), flags.data(), ids.data(), static_cast<unsigned>(exprs.size()),
+                                         HS_MODE_BLOCK, nullptr, &db, &err);
+        if (rc == HS_SUCCESS) {
+            set.db_ = db;
+            // Hyperscan reports the id we gave: the index into src. Map it.
+            std::vector<unsigned> by_index(src.size());
+            for (std::size_t i = 0; i < src.size(); ++i)
+                by_index[i] = src[i]->id;
+            set.hs_ids_ = std::move(by_index);
+            break;
+        }
+        int bad = err ? err->expression : -1;
+        std::string why = err && err->message ? err->message : "unknown error";
+        hs_free_compile_error(err);
+        if (bad < 0 || static_cast<std::size_t>(bad) >= exprs.size())
+            return fail(fmt::format("Hyperscan could not compile the pattern set: {}", why));
+        const pattern& p = *src[ids[static_cast<std::size_t>(bad)]];
+        auto re = regex::compile(p.literal ? escape_literal(p.text) : p.text, p.icase);
+        if (!re)
+            return fail(re.message());
+        if (notes)
+            notes->push_back(fmt::format("regex '{}' runs on PCRE2, not in the one-pass Hyperscan set: {}", p.text,
+                                         why));
+        set.fallback_.push_back({std::move(*re), p.id});
+        exprs.erase(exprs.begin() + bad);
+        flags.erase(flags.begin() + bad);
+        ids.erase(ids.begin() + bad);
+    }
+    return set;
+}
+
+pattern_set::pattern_set(pattern_set&& o) noexcept
+    : db_(std::exchange(o.db_, nullptr)), hs_ids_(std::move(o.hs_ids_)), fallback_(std::move(o.fallback_)),
+      count_(o.count_)
+{
+}
+
+pattern_set& pattern_set::operator=(pattern_set&& o) noexcept
+{
+    if (this != &o) {
+        hs_free_database(db_);
+        db_ = std::exchange(o.db_, nullptr);
+        hs_ids_ = std::move(o.hs_ids_);
+        fallback_ = std::move(o.fallback_);
+        count_ = o.count_;
+    }
+    return *this;
+}
+
+pattern_set::~pattern_set() { hs_free_database(db_); }
+
+void pattern_set::scan_raw(std::string_view text, pattern_scratch& scratch, cb f, void* ctx) const
+{
+    if (db_) {
+        struct state {
+            const pattern_set* set;
+            cb f;
+            void* ctx;
+        } st{this, f, ctx};
+        auto on_hs = [](unsigned id, unsigned long long, unsigned long long, unsigned, void* c) -> int {
+            auto* s = static_cast<state*>(c);
+            s->f(s->ctx, s->set->hs_ids_[id]);
+            return 0;
+        };
+        // An empty text still runs: patterns that match empty ("^$", "x*") report.
+        static const char empty = 0;
+        hs_scan(db_, text.empty() ? &empty : text.data(), static_cast<unsigned>(text.size()), 0, scratch.s_, on_hs,
+                &st);
+    }
+    for (const auto& fb : fallback_)
+        if (fb.re.search(text))
+            f(ctx, fb.id);
+}
+
+pattern_scratch::~pattern_scratch() { hs_free_scratch(s_); }
+
+void pattern_scratch::prepare(const pattern_set& set)
+{
+    if (set.db_ && hs_alloc_scratch(set.db_, &s_) != HS_SUCCESS)
+        std::abort(); // out of memory at thread start
+}
+
+} // namespace bulwark::rules
