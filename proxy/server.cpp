@@ -429,7 +429,9 @@ task<error_code> buffer_body(deadline_stream& in, beast::flat_buffer& buf,
         pending.resize(have + asked);
         body.data = pending.data() + have;
         body.size = asked;
-        co_await http::async_read(in, buf, p, with_ec(ec));
+        // read_some, not read: a read would wait for the body buffer to
+        // fill, past `limit` (wait-for-body at-least) when the body is longer.
+        co_await http::async_read_some(in, buf, p, with_ec(ec));
         in.classify(ec);
         if (ec == http::error::need_buffer)
             ec = {};

@@ -93,6 +93,7 @@ class Backend:
         self.drop_after_response = drop_after_response  # close without saying so
         self.slow_paths = set(slow_paths)  # paths answered after 1 s
         self.status_for = {}                # path -> status to answer (default 200)
+        self.headers_for = {}               # path -> [(name, value)] added to the response
         backend = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -133,6 +134,8 @@ class Backend:
                 self.send_response(backend.status_for.get(self.path, 200))
                 self.send_header("Content-Length", str(len(out)))
                 self.send_header("Set-Cookie", "sid=1")
+                for name, value in backend.headers_for.get(self.path, ()):
+                    self.send_header(name, value)
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(out)
