@@ -421,28 +421,37 @@ void acl_set::invalidate(eval_ctx& ctx) const
     std::fill(ctx.hits.begin(), ctx.hits.end(), 0);
 }
 
+std::uint32_t acl_set::scan(eval_ctx& ctx, std::size_t si) const
+{
+    if (ctx.scanned[si])
+        return ctx.scanned[si] - 1;
+    std::uint32_t found = 0;
+    ctx.reset();
+    eval_expr(ctx, exprs_[set_expr_[si]], true);
+    for (const sample& v : ctx.vals) {
+        std::string_view text;
+        if (v.type == smp_type::str || v.type == smp_type::bin) {
+            text = v.str;
+        } else {
+            std::string& t = ctx.tmp();
+            sample_to_string(v, t);
+            text = t;
+        }
+        sets_[si].scan(text, *ctx.scratch, [&](unsigned id) {
+            found += !ctx.hits[id];
+            ctx.hits[id] = 1;
+        });
+    }
+    ctx.scanned[si] = found + 1;
+    return found;
+}
+
 bool acl_set::eval_acl(eval_ctx& ctx, std::size_t i) const
 {
     const compiled_acl& a = acls_[i];
     const compiled_expr& e = exprs_[a.expr];
     if (a.set >= 0) {
-        auto si = static_cast<std::size_t>(a.set);
-        if (!ctx.scanned[si]) {
-            ctx.scanned[si] = 1;
-            ctx.reset();
-            eval_expr(ctx, e, true);
-            for (const sample& v : ctx.vals) {
-                sv text;
-                if (v.type == smp_type::str || v.type == smp_type::bin) {
-                    text = v.str;
-                } else {
-                    std::string& t = ctx.tmp();
-                    sample_to_string(v, t);
-                    text = t;
-                }
-                sets_[si].scan(text, *ctx.scratch, [&](unsigned id) { ctx.hits[id] = 1; });
-            }
-        }
+        scan(ctx, static_cast<std::size_t>(a.set));
         return ctx.hits[i];
     }
     if (a.m == match_kind::sub || a.m == match_kind::reg)

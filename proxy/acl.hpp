@@ -66,6 +66,11 @@ public:
 
     bool eval(eval_ctx& ctx, const compiled_cond& c) const;
     bool eval_acl(eval_ctx& ctx, std::size_t acl) const;
+    // Scans pattern set `set` for this transaction unless done already;
+    // returns how many of its ACLs matched (ctx.hits says which).
+    std::uint32_t scan(eval_ctx& ctx, std::size_t set) const;
+    // The pattern set an ACL's patterns are in, or -1.
+    int set_of(std::size_t acl) const { return acls_[acl].set; }
 
     std::size_t size() const { return acls_.size(); }
     std::size_t sets() const { return sets_.size(); }

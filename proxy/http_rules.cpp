@@ -444,6 +444,33 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::pro
             }
         }
     }
+    auto gates = [&](const std::vector<http_rule>& rules) {
+        std::vector<proxy_rules::rule_gate> g(rules.size());
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            const auto& c = rules[i].cond;
+            if (!c || c->unless || c->any_of.empty())
+                continue;
+            int set = -1;
+            bool ok = true;
+            for (const auto& conj : c->any_of) {
+                ok = ok && conj.size() == 1 && !conj[0].negate && !conj[0].acls.empty();
+                for (std::size_t a : ok ? conj[0].acls : std::vector<std::size_t>{}) {
+                    int s = out->acls.set_of(a);
+                    ok = ok && s >= 0 && (set < 0 || s == set);
+                    set = s;
+                }
+            }
+            if (ok)
+                g[i].set = set;
+        }
+        for (std::size_t i = rules.size(); i-- > 0;)
+            g[i].skip_to = g[i].set >= 0 && i + 1 < rules.size() && g[i + 1].set == g[i].set
+                               ? g[i + 1].skip_to
+                               : static_cast<std::uint32_t>(i + 1);
+        return g;
+    };
+    out->req_gates = gates(out->req);
+    out->res_gates = gates(out->res);
     for (const auto& u : px.use_backends) {
         proxy_rules::switch_rule s{u.backend, std::nullopt};
         if (u.cond) {
@@ -735,6 +762,10 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
     };
     for (std::size_t i = from; i < r.req.size(); ++i) {
         const http_rule& rule = r.req[i];
+        if (const auto& g = r.req_gates[i]; g.set >= 0 && r.acls.scan(st.ctx, static_cast<std::size_t>(g.set)) == 0) {
+            i = g.skip_to - 1;
+            continue;
+        }
         if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
             continue;
         switch (rule.o) {
@@ -857,6 +888,10 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
     };
     for (std::size_t i = from; i < r.res.size(); ++i) {
         const http_rule& rule = r.res[i];
+        if (const auto& g = r.res_gates[i]; g.set >= 0 && r.acls.scan(st.ctx, static_cast<std::size_t>(g.set)) == 0) {
+            i = g.skip_to - 1;
+            continue;
+        }
         if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
             continue;
         switch (rule.o) {

@@ -71,6 +71,15 @@ struct proxy_rules {
     acl_set acls;
     std::vector<http_rule> req;                 // http-request rules, then legacy req* filters
     std::vector<http_rule> res;                 // http-response rules, then legacy rsp* filters
+    // A rule whose condition is "if a", "if a || b ...", every ACL in one
+    // pattern set, can only fire when that set matched something: after one
+    // scan that found nothing, the whole run of such rules on that set is
+    // skipped (a thousand regex rules over one header cost one scan).
+    struct rule_gate {
+        std::int32_t set = -1;                  // -1: no gate, the condition is evaluated
+        std::uint32_t skip_to = 0;              // the first rule after the run gated on this set
+    };
+    std::vector<rule_gate> req_gates, res_gates; // one per rule of req, res
     struct switch_rule {
         std::string backend;
         std::optional<compiled_cond> cond;

@@ -78,8 +78,10 @@ struct eval_ctx {
     const txn_view* txn = nullptr;
     std::vector<sample> vals;
     rules::pattern_scratch* scratch = nullptr;
-    // per pattern-set state of the transaction (see acl.hpp)
-    std::vector<std::uint8_t> scanned;
+    // per pattern-set state of the transaction (see acl.hpp): per set, 0 if
+    // not scanned yet, else 1 + the number of its ACLs that matched; per
+    // ACL, whether its patterns matched
+    std::vector<std::uint32_t> scanned;
     std::vector<std::uint8_t> hits;
 
     // A string for a converter's output, valid until reset().
