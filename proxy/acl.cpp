@@ -157,10 +157,31 @@ bool delimited_match(sv v, sv pat, bool icase, sv delims)
     return false;
 }
 
-bool in_net(const controlplane::ip_addr& a, const controlplane::cidr& n)
+// HAProxy's pat_match_ip also tries an IPv4 address on IPv6 networks as
+// ::ffff:a.b.c.d, and an IPv6 address that carries an IPv4 one (v4-mapped
+// ::ffff:a.b.c.d, v4-compatible ::a.b.c.d, 6to4 2002:aabb:ccdd::) on IPv4
+// networks (v4tov6, v6tov4).
+bool in_net(const controlplane::ip_addr& addr, const controlplane::cidr& n)
 {
-    if (a.fam != n.net.fam)
-        return false;
+    controlplane::ip_addr a = addr;
+    if (a.fam != n.net.fam) {
+        controlplane::ip_addr m;
+        m.fam = n.net.fam;
+        auto zero = [&](std::size_t from, std::size_t to) {
+            return std::all_of(a.bytes.begin() + from, a.bytes.begin() + to, [](auto b) { return b == 0; });
+        };
+        if (a.fam == controlplane::family::ipv4) {
+            m.bytes[10] = m.bytes[11] = 0xff;
+            std::copy_n(a.bytes.begin(), 4, m.bytes.begin() + 12);
+        } else if (zero(0, 10) && ((a.bytes[10] == 0xff && a.bytes[11] == 0xff) || zero(10, 12))) {
+            std::copy_n(a.bytes.begin() + 12, 4, m.bytes.begin());
+        } else if (a.bytes[0] == 0x20 && a.bytes[1] == 0x02) {
+            std::copy_n(a.bytes.begin() + 2, 4, m.bytes.begin());
+        } else {
+            return false;
+        }
+        a = m;
+    }
     unsigned bits = n.prefix;
     for (std::size_t i = 0; bits > 0; ++i, bits = bits >= 8 ? bits - 8 : 0) {
         unsigned take = std::min(bits, 8u);
@@ -329,7 +350,8 @@ result<acl_set> acl_set::build(const controlplane::proxy_section& px, std::vecto
         case match_kind::reg: {
             auto& v = set_patterns[a.expr];
             for (const auto& p : pats)
-                v.push_back({p, d.icase, a.m == match_kind::sub, static_cast<unsigned>(s.acls_.size())});
+                v.push_back({p, d.icase, a.m == match_kind::sub, static_cast<unsigned>(s.acls_.size()),
+                             fmt::format("{}:{}", d.at.file, d.at.line)});
             a.set = -2; // resolved below, once every pattern over the expression is known
             break;
         }
@@ -356,10 +378,8 @@ result<acl_set> acl_set::build(const controlplane::proxy_section& px, std::vecto
     }
     for (auto& [expr, pats] : set_patterns) {
         auto set = rules::pattern_set::compile(pats, notes);
-        if (!set) {
-            // name the ACL of the first pattern for file and line
-            return fail(fmt::format("{}:{}: {}", px.at.file, px.at.line, set.message()));
-        }
+        if (!set)
+            return fail(set.message()); // it names the pattern's file and line
         for (auto& a : s.acls_)
             if (a.set == -2 && a.expr == expr)
                 a.set = static_cast<int>(s.sets_.size());

@@ -173,7 +173,7 @@ result<pattern_set> pattern_set::compile(const std::vector<pattern>& patterns, s
             // even if Hyperscan would take it.
             auto re = regex::compile(p.text, p.icase);
             if (!re)
-                return fail(re.message());
+                return fail(p.where.empty() ? re.message() : p.where + ": " + re.message());
         }
         exprs.push_back(p.literal ? escape_literal(p.text) : p.text);
         flags.push_back(HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | (p.icase ? HS_FLAG_CASELESS : 0u));
@@ -209,8 +209,8 @@ result<pattern_set> pattern_set::compile(const std::vector<pattern>& patterns, s
         if (!re)
             return fail(re.message());
         if (notes)
-            notes->push_back(fmt::format("regex '{}' runs on PCRE2, not in the one-pass Hyperscan set: {}", p.text,
-                                         why));
+            notes->push_back(fmt::format("{}{}regex '{}' runs on PCRE2, not in the one-pass Hyperscan set: {}",
+                                         p.where, p.where.empty() ? "" : ": ", p.text, why));
         set.fallback_.push_back({std::move(*re), p.id});
         exprs.erase(exprs.begin() + bad);
         flags.erase(flags.begin() + bad);

@@ -30,6 +30,7 @@ struct pattern {
     bool icase = false;
     bool literal = false;   // a substring (-m sub), not a regex
     unsigned id = 0;        // reported on a match; several patterns may share one
+    std::string where;      // "file:line" of its rule, for notes and errors
 };
 
 // A compiled PCRE2 regex (JIT when the machine has it). Movable, not copyable.

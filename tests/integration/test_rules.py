@@ -339,3 +339,30 @@ def test_a_rule_pack_cannot_open_a_section(bulwarkd, tmp_path):
     r = run([bulwarkd, "-c", "-f", str(cfg)])
     assert r.returncode == 1
     assert f"{pack}:2: 'backend': a rule pack cannot open a section" in r.stderr
+
+
+def test_a_regex_hyperscan_refuses_runs_on_pcre2_with_a_note(start, backend):
+    port = free_port()
+    d = start(f"""
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 2s
+frontend www
+    bind 127.0.0.1:{port}
+    http-request deny if {{ hdr(x-word) -m reg ^(ab)\\1$ }}
+    http-request deny if {{ hdr(x-word) -m sub attack }}
+    default_backend app
+backend app
+    server s1 127.0.0.1:{backend.port}
+""")
+    deadline = time.time() + 5
+    while time.time() < deadline and not any("runs on PCRE2" in l for l in d.errors):
+        time.sleep(0.02)
+    assert any(l.endswith("proxy.cfg:9: regex '^(ab)\\1$' runs on PCRE2, not in the one-pass Hyperscan set: "
+                          "Back-references are unsupported.") for l in d.errors), d.errors
+    assert status(port, "/", ["X-Word: abab"]) == "403"       # the back-reference, on PCRE2
+    assert status(port, "/", ["X-Word: abba"]) == "200"
+    assert status(port, "/", ["X-Word: an attack"]) == "403"  # the substring, in Hyperscan
+    assert len(backend.requests) == 1
