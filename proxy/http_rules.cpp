@@ -265,6 +265,7 @@ constexpr action_row http_actions[]{
     {"replace-path", op::replace_path}, {"replace-uri", op::replace_uri},
     {"set-status", op::set_status}, {"silent-drop", op::silent_drop},
     {"reject", op::reject},         {"wait-for-body", op::wait_for_body},
+    {"capture", op::capture},
 };
 
 // One http-request / http-response rule; nullopt (with a note) when its
@@ -365,6 +366,27 @@ result<std::optional<http_rule>> compile_http_rule(const controlplane::rule& cr,
         if (auto x = parse_wait(r, a); !x)
             return fail(x.message());
         break;
+    case op::capture: {
+        // capture SAMPLE len N: a new slot after the 'capture request
+        // header' ones (placed by compile_rules); 'id N' needs 'declare
+        // capture', which is not built.
+        if (a[1] != "len") {
+            if (notes)
+                notes->push_back(fmt::format("{}: 'http-request capture ... id' is not built yet (it needs "
+                                             "'declare capture'): the rule is passed over",
+                                             r.at));
+            return std::optional<http_rule>();
+        }
+        auto e = parse_sample_text(a[0]);
+        if (!e)
+            return fail(e.message());
+        auto ce = compile_expr(*e);
+        if (!ce)
+            return fail(ce.message());
+        r.value.parts.push_back({{}, std::move(*ce)});
+        r.status = std::stoi(a[2]);
+        break;
+    }
     default:
         break;
     }
@@ -434,6 +456,15 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::pro
                 auto r = compile_http_rule(cr, out->acls, notes);
                 if (!r)
                     return where(cr, r.message());
+                if (*r && (*r)->o == op::capture) {
+                    if (!px.has_fe()) {
+                        if (notes)
+                            notes->push_back(fmt::format("{}: 'http-request capture' in a backend is not built yet "
+                                                         "(its slot is the frontend's): the rule is passed over",
+                                                         (*r)->at));
+                        continue;
+                    }
+                }
                 if (*r)
                     (request ? out->req : out->res).push_back(std::move(**r));
             } else {
@@ -483,6 +514,11 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::pro
     }
     for (const auto& c : px.captures)
         (c.request ? out->req_captures : out->res_captures).push_back({c.header, c.len});
+    for (auto& r : out->req) // 'http-request capture' slots follow the header ones, in rule order
+        if (r.o == op::capture) {
+            r.slot = out->req_captures.size();
+            out->req_captures.push_back({"", static_cast<unsigned>(r.status)});
+        }
     return std::shared_ptr<const proxy_rules>(std::move(out));
 }
 
@@ -807,6 +843,12 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
             res.at_least = rule.at_least;
             res.next = i + 1;
             return res;
+        case op::capture:
+            if (st.captured.size() < r.req_captures.size()) // the session sized it; a test may not have
+                st.captured.resize(r.req_captures.size());
+            render(rule.value, st.ctx, st.scratch);
+            st.captured[rule.slot].assign(std::string_view(st.scratch).substr(0, static_cast<std::size_t>(rule.status)));
+            break;
         case op::set_path:
         case op::set_query:
         case op::set_uri:
@@ -972,27 +1014,29 @@ int choose_backend(const proxy_rules& r, rule_state& st)
     return -1;
 }
 
-std::string captures_text(const proxy_rules& r, const fields_type& f, bool request)
+void capture_headers(const proxy_rules& r, const fields_type& f, bool request, std::vector<std::string>& out)
 {
     const auto& caps = request ? r.req_captures : r.res_captures;
-    if (caps.empty())
-        return {};
-    std::string out = "{";
+    out.resize(caps.size());
     for (std::size_t i = 0; i < caps.size(); ++i) {
+        if (caps[i].header.empty())
+            continue; // an 'http-request capture' slot: the rule fills it
+        sv last; // the last occurrence, as HAProxy takes it
+        for (const auto& field : f)
+            if (iequals(sv(field.name_string().data(), field.name_string().size()), caps[i].header))
+                last = sv(field.value().data(), field.value().size());
+        out[i].assign(last.substr(0, caps[i].len));
+    }
+}
+
+std::string format_captures(std::span<const std::string> values)
+{
+    std::string out = "{";
+    for (std::size_t i = 0; i < values.size(); ++i) {
         if (i)
             out += '|';
-        sv last;
-        bool found = false;
-        for (const auto& field : f)
-            if (iequals(sv(field.name_string().data(), field.name_string().size()), caps[i].header)) {
-                last = sv(field.value().data(), field.value().size());
-                found = true;
-            }
-        if (!found)
-            continue;
-        last = last.substr(0, caps[i].len);
         // HAProxy's log encoding: '#' + hex for controls, '"', '#', '{', '|', '}'
-        for (unsigned char ch : last) {
+        for (unsigned char ch : values[i]) {
             if (ch < 32 || ch > 126 || ch == '"' || ch == '#' || ch == '{' || ch == '|' || ch == '}')
                 out += fmt::format("#{:02X}", ch);
             else
@@ -1001,6 +1045,20 @@ std::string captures_text(const proxy_rules& r, const fields_type& f, bool reque
     }
     out += '}';
     return out;
+}
+
+std::string captures_text(const proxy_rules& r, const fields_type& f, bool request, const rule_state* st)
+{
+    const auto& caps = request ? r.req_captures : r.res_captures;
+    if (caps.empty())
+        return {};
+    std::vector<std::string> values;
+    capture_headers(r, f, request, values);
+    if (st)
+        for (std::size_t i = 0; i < caps.size() && i < st->captured.size(); ++i)
+            if (caps[i].header.empty())
+                values[i] = st->captured[i];
+    return format_captures(values);
 }
 
 } // namespace bulwark::proxy

@@ -38,7 +38,7 @@ struct log_format {
 
 // What a rule does, resolved at load.
 enum class op : std::uint8_t {
-    allow, deny, tarpit, ret, redirect, set_header, add_header, del_header, replace_header, replace_value,
+    allow, deny, tarpit, ret, redirect, capture, set_header, add_header, del_header, replace_header, replace_value,
     set_path, set_query, set_uri, set_method, replace_path, replace_uri, set_status, silent_drop, reject,
     wait_for_body,
     // the 1.x req*/rsp* filters
@@ -57,6 +57,7 @@ struct http_rule {
     int status = 0;
     std::string response;               // a prebuilt reply (deny with a body, return); empty: the error page
     std::string reason;                 // set-status
+    std::size_t slot = 0;               // capture: its slot in the request captures
     std::chrono::milliseconds wait{0};
     std::uint64_t at_least = 0;
     // redirect
@@ -86,7 +87,7 @@ struct proxy_rules {
     };
     std::vector<switch_rule> use_backends;      // conditional and not, in file order
     struct capture {
-        std::string header;
+        std::string header;                     // empty: a slot filled by 'http-request capture SAMPLE'
         unsigned len;
     };
     std::vector<capture> req_captures, res_captures;
@@ -132,6 +133,7 @@ struct rule_state {
     std::vector<header_ref> req_refs, res_refs;
     eval_ctx ctx;
     std::string scratch;
+    std::vector<std::string> captured;  // per request capture slot: what 'http-request capture' took
 };
 
 // Fills st.view's request part from h (again after a rewrite).
@@ -148,6 +150,12 @@ int choose_backend(const proxy_rules& r, rule_state& st);
 
 // "{v1|v2}" for the section's request (or response) captures, "" when it
 // has none: HAProxy's httplog fields.
-std::string captures_text(const proxy_rules& r, const fields_type& f, bool request);
+// Slots filled by 'http-request capture' are read from st (empty without).
+std::string captures_text(const proxy_rules& r, const fields_type& f, bool request, const rule_state* st = nullptr);
+// The same in two steps, for a session that captures headers before its
+// rules run: the header values into out (one per slot, the rules' slots
+// left as they are), then the "{...}" text of the values.
+void capture_headers(const proxy_rules& r, const fields_type& f, bool request, std::vector<std::string>& out);
+std::string format_captures(std::span<const std::string> values);
 
 } // namespace bulwark::proxy

@@ -248,7 +248,7 @@ constexpr std::array actions{
     action_kw{HREQ, "set-query",      1, 1,  nullptr,              true, {}},
     action_kw{HREQ, "set-uri",        1, 1,  nullptr,              true, {}},
     action_kw{HREQ, "set-method",     1, 1,  nullptr,              true, {}},
-    action_kw{HREQ, "capture",        3, 3,  check_capture,        true, R},
+    action_kw{HREQ, "capture",        3, 3,  check_capture,        true, {}},
     action_kw{HREQ, "silent-drop",    0, 0,  nullptr,              true, {}},
     action_kw{HREQ, "reject",         0, 0,  nullptr,              true, {}},
     action_kw{HREQ, "use-service",    1, 1,  check_use_service,    true, L},

@@ -320,7 +320,7 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& pee
         "{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 {}\"{}\"\n", peer.addr,
         peer.port, log_date(lg.accept_date), fe.name, lg.backend, lg.server, lg.t_request, lg.t_queue, lg.t_connect,
         lg.t_response, ta, lg.status, lg.bytes, lg.term, conns, conns,
-        lg.cap_req.empty() ? std::string() : lg.cap_req + " " + (lg.cap_res.empty() ? "" : lg.cap_res + " "), lg.line);
+        (lg.cap_req.empty() ? std::string() : lg.cap_req + " ") + (lg.cap_res.empty() ? "" : lg.cap_res + " "), lg.line);
     std::fputs(line.c_str(), log);
     std::fflush(log);
 }
@@ -826,12 +826,21 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
         int chosen = fe.default_backend;
         if (fe.rules) {
             rule_state& st = rules_of();
-            if (!fe.rules->req_captures.empty()) {
-                lg.cap_req = captures_text(*fe.rules, req, true);
-                lg.cap_res = captures_text(*fe.rules, {}, false);
+            // Header captures are taken as the request came (HAProxy captures
+            // before any rule rewrites), 'http-request capture' slots by the rules.
+            const bool captures = !fe.rules->req_captures.empty();
+            if (captures) {
+                for (auto& c : st.captured)
+                    c.clear();
+                capture_headers(*fe.rules, req, true, st.captured);
             }
-            if (!fe.rules->req.empty() &&
-                !co_await request_rules(fe, nullptr, *fe.rules, client, cbuf, p, pending, st, lg)) {
+            if (!fe.rules->res_captures.empty())
+                lg.cap_res = captures_text(*fe.rules, {}, false);
+            const bool go_on = fe.rules->req.empty() ||
+                               co_await request_rules(fe, nullptr, *fe.rules, client, cbuf, p, pending, st, lg);
+            if (captures)
+                lg.cap_req = format_captures(st.captured);
+            if (!go_on) {
                 finish(w, fe, peer, lg);
                 co_return;
             }

@@ -72,7 +72,7 @@ def test_keywords_lists_every_registry_row(bulwarkd):
     # that are refused outright (block, nbproc)
     built = sorted(f"{row[0]}:{row[1]}" for row in rows if row[-1] == "built")
     assert built == [
-        "action:add-header", "action:add-header", "action:allow", "action:allow", "action:del-header",
+        "action:add-header", "action:add-header", "action:allow", "action:allow", "action:capture", "action:del-header",
         "action:del-header", "action:deny", "action:deny", "action:redirect", "action:redirect", "action:reject",
         "action:replace-header", "action:replace-header", "action:replace-path", "action:replace-uri",
         "action:replace-value", "action:replace-value", "action:return", "action:return", "action:set-header",

@@ -366,3 +366,31 @@ backend app
     assert status(port, "/", ["X-Word: abba"]) == "200"
     assert status(port, "/", ["X-Word: an attack"]) == "403"  # the substring, in Hyperscan
     assert len(backend.requests) == 1
+
+
+def test_captures_headers_and_samples_in_the_log_line(start, backend):
+    port = free_port()
+    d = start(f"""
+defaults
+    mode http
+    option httplog
+    timeout client 5s
+    timeout server 5s
+    timeout connect 2s
+frontend www
+    bind 127.0.0.1:{port}
+    capture request header Host len 20
+    capture response header Set-Cookie len 30
+    http-request capture req.hdr(user-agent),lower len 5
+    http-request del-header Host
+    http-request deny if {{ path /no }}
+    default_backend app
+backend app
+    server s1 127.0.0.1:{backend.port}
+""")
+    assert status(port, "/", ["Host: a.example", "User-Agent: Mozilla/5.0"]) == "200"
+    assert status(port, "/no", ["Host: b|c", "User-Agent: X"]) == "403"
+    got = [(e[8], e[11]) for e in entries(d, 2)]
+    # the Host as it came, though a rule deleted it; '|' encoded as HAProxy does
+    assert got == [("200", "{a.example|mozil} {sid=1} "), ("403", "{b#7Cc|x} {} ")]
+    assert "Host" not in backend.requests[0][2]
