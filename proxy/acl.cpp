@@ -291,10 +291,28 @@ result<acl_set> acl_set::build(const controlplane::proxy_section& px, std::vecto
             return fail(fmt::format("{}:{}: acl '{}': {}", d.at.file, d.at.line, d.name, msg));
         };
         auto e = compile_expr(d.expr);
-        if (!e)
-            return where(e.message());
         compiled_acl a;
         a.name = d.name;
+        if (!e) {
+            // A fetch or converter of a later issue (TLS): the ACL never
+            // matches, and the operator is told, with what that means for
+            // a negated use. Refusing to start would take the site down.
+            if (notes)
+                notes->push_back(fmt::format("{}:{}: acl '{}': {}: it never matches (and '!{}' always does) until "
+                                             "it is",
+                                             d.at.file, d.at.line, d.name.empty() ? "(anonymous)" : d.name,
+                                             e.message(), d.name.empty() ? "..." : d.name));
+            controlplane::sample_expr never;
+            never.fetch = "always_false";
+            e = compile_expr(never);
+            a.m = match_kind::boolean;
+            auto [it, fresh] = expr_by_key.try_emplace(e->key, s.exprs_.size());
+            if (fresh)
+                s.exprs_.push_back(std::move(*e));
+            a.expr = it->second;
+            s.acls_.push_back(std::move(a));
+            return true;
+        }
         auto [it, fresh] = expr_by_key.try_emplace(e->key, s.exprs_.size());
         if (fresh)
             s.exprs_.push_back(std::move(*e));

@@ -130,17 +130,19 @@ void f_res_hdr_cnt(eval_ctx& c, const compiled_expr& e, bool)
         count_headers(c, c.txn->res_headers, e);
 }
 
+// HAProxy's strl2ic: the leading digits of the value, 0 when there are none.
+void values_to_int(eval_ctx& c)
+{
+    for (auto& v : c.vals) {
+        v.num = to_int(v.str).value_or(0);
+        v.type = smp_type::integer;
+    }
+}
+
 void f_hdr_val(eval_ctx& c, const compiled_expr& e, bool all)
 {
     f_req_hdr(c, e, all);
-    std::size_t w = 0;
-    for (auto& v : c.vals)
-        if (auto n = to_int(v.str)) {
-            v.type = smp_type::integer;
-            v.num = *n;
-            c.vals[w++] = v;
-        }
-    c.vals.resize(w);
+    values_to_int(c);
 }
 
 void f_req_hdrs(eval_ctx& c, const compiled_expr&, bool)
@@ -152,6 +154,7 @@ void f_req_hdrs(eval_ctx& c, const compiled_expr&, bool)
         s.append(h.value);
         s += "\r\n";
     }
+    s += "\r\n"; // the empty line ending the block, as HAProxy gives it
     push_str(c, s);
 }
 
@@ -169,8 +172,8 @@ void each_cookie(std::span<const header_ref> hs, F&& f)
             auto semi = v.find_first_of(";,");
             sv pair = trim(v.substr(0, semi));
             auto eq = pair.find('=');
-            if (!pair.empty())
-                f(trim(pair.substr(0, eq)), eq == sv::npos ? sv() : trim(pair.substr(eq + 1)));
+            if (eq != sv::npos) // HAProxy ignores a cookie without '='
+                f(trim(pair.substr(0, eq)), trim(pair.substr(eq + 1)));
             if (semi == sv::npos)
                 break;
             v.remove_prefix(semi + 1);
@@ -187,21 +190,30 @@ void each_set_cookie(std::span<const header_ref> hs, F&& f)
             continue;
         sv pair = trim(h.value.substr(0, h.value.find(';')));
         auto eq = pair.find('=');
-        f(trim(pair.substr(0, eq)), eq == sv::npos ? sv() : trim(pair.substr(eq + 1)));
+        if (eq != sv::npos)
+            f(trim(pair.substr(0, eq)), trim(pair.substr(eq + 1)));
     }
 }
 
+// In an ACL every matching cookie; elsewhere the last one of that name, or
+// the first cookie when no name is given (HAProxy's smp_fetch_cookie).
 template <class Each>
 void fetch_cookie(eval_ctx& c, const compiled_expr& e, bool all, Each each)
 {
     sv want = e.args.empty() ? sv() : sv(e.args[0]);
-    bool done = false;
+    bool found = false;
+    sv last;
     each([&](sv name, sv value) {
-        if (done || (!want.empty() && name != want)) // cookie names are case-sensitive
+        if (!want.empty() && name != want) // cookie names are case-sensitive
             return;
-        push_str(c, value);
-        done = !all; // a sample takes the first
+        if (all)
+            push_str(c, value);
+        else if (!found || !want.empty())
+            last = value;
+        found = true;
     });
+    if (found && !all)
+        push_str(c, last);
 }
 
 template <class Each>
@@ -224,14 +236,7 @@ void f_req_cook_cnt(eval_ctx& c, const compiled_expr& e, bool)
 void f_cook_val(eval_ctx& c, const compiled_expr& e, bool all)
 {
     f_req_cook(c, e, all);
-    std::size_t w = 0;
-    for (auto& v : c.vals)
-        if (auto n = to_int(v.str)) {
-            v.type = smp_type::integer;
-            v.num = *n;
-            c.vals[w++] = v;
-        }
-    c.vals.resize(w);
+    values_to_int(c);
 }
 void f_res_cook(eval_ctx& c, const compiled_expr& e, bool all)
 {
@@ -289,7 +294,12 @@ void f_base(eval_ctx& c, const compiled_expr&, bool)
     if (!have_req(c))
         return;
     sv host;
-    each_value(c.txn->req_headers, "host", false, [&](sv v) { host = v; });
+    bool seen = false;
+    each_value(c.txn->req_headers, "host", false, [&](sv v) {
+        if (!seen)
+            host = v; // the first Host header
+        seen = true;
+    });
     if (host.empty())
         return;
     std::string& s = c.tmp();
@@ -303,26 +313,30 @@ void f_req_ver(eval_ctx& c, const compiled_expr&, bool)
         push_str(c, c.txn->version == 10 ? "1.0" : c.txn->version == 20 ? "2.0" : "1.1");
 }
 
-// url_param([name[,delim]]): a parameter of the query string; every one in
-// an ACL, else the first. Without a name, the first parameter's value.
+// url_param([name[,delim]]): a parameter of the query string, which starts
+// after the first '?' (or delim) and whose parameters end at '&', ';' or
+// delim; every one in an ACL, else the first. Without a name, any
+// parameter. A parameter without '=' has no value (HAProxy's
+// http_find_next_url_param).
 void f_url_param(eval_ctx& c, const compiled_expr& e, bool all)
 {
     if (!have_req(c))
         return;
     sv t = c.txn->target;
-    auto q = t.find('?');
+    char delim = e.args.size() > 1 && !e.args[1].empty() ? e.args[1][0] : '?';
+    auto q = t.find(delim);
     if (q == sv::npos)
         return;
     sv rest = t.substr(q + 1);
     sv name = e.args.empty() ? sv() : sv(e.args[0]);
-    sv delims = e.args.size() > 1 && !e.args[1].empty() ? sv(e.args[1]) : sv("&");
+    const char delims[] = {'&', ';', delim};
     while (true) {
-        auto end = rest.find_first_of(delims);
+        auto end = rest.find_first_of(sv(delims, sizeof delims));
         sv pair = rest.substr(0, end);
         auto eq = pair.find('=');
-        if (name.empty() || pair.substr(0, eq) == name) {
-            push_str(c, eq == sv::npos ? sv() : pair.substr(eq + 1));
-            if (!all || name.empty())
+        if (eq != sv::npos && (name.empty() || pair.substr(0, eq) == name)) {
+            push_str(c, pair.substr(eq + 1));
+            if (!all)
                 return;
         }
         if (end == sv::npos)
@@ -634,10 +648,8 @@ bool split_pick(eval_ctx& c, const std::vector<std::string>& a, sample& s, bool 
     }
     first = std::max(first, 0L);
     last = std::min(last, n - 1);
-    if (first >= n || last < 0 || first > last) {
-        set_str(s, sv());
-        return true;
-    }
+    if (first >= n || last < 0 || first > last)
+        return false; // no such field: HAProxy drops the sample
     auto lo = parts[static_cast<std::size_t>(first)].first, hi = parts[static_cast<std::size_t>(last)].second;
     std::string& out = c.tmp();
     out.assign(in.substr(lo, hi - lo));
@@ -755,8 +767,15 @@ result<compiled_expr> compile_expr(const controlplane::sample_expr& e)
     if (f == fetch_impls.end())
         return fail(fmt::format("fetch '{}' is not built yet", e.fetch));
     ce.fn = f->fn;
-    if (auto row = find_fetch(e.fetch))
+    if (auto row = find_fetch(e.fetch)) {
         ce.out = row->fetch->out;
+        // The config checker counts the arguments of an ACL's expression,
+        // not those of a %[...] in a rule's value: the fetches and
+        // converters below read theirs unchecked.
+        if (e.args.size() < row->fetch->min_args || e.args.size() > row->fetch->max_args)
+            return fail(fmt::format("fetch '{}' takes {} to {} arguments, found {}", e.fetch, row->fetch->min_args,
+                                    row->fetch->max_args, e.args.size()));
+    }
     ce.args = e.args;
     ce.key = e.fetch;
     if (!e.args.empty())
@@ -780,6 +799,10 @@ result<compiled_expr> compile_expr(const controlplane::sample_expr& e)
         auto c = std::find_if(conv_impls.begin(), conv_impls.end(), [&](const auto& x) { return x.name == cv.name; });
         if (c == conv_impls.end())
             return fail(fmt::format("converter '{}' is not built yet", cv.name));
+        if (const conv_kw* k = find_converter(cv.name);
+            k && (cv.args.size() < k->min_args || cv.args.size() > k->max_args))
+            return fail(fmt::format("converter '{}' takes {} to {} arguments, found {}", cv.name, k->min_args,
+                                    k->max_args, cv.args.size()));
         compiled_conv cc;
         cc.fn = c->fn;
         cc.args = cv.args;

@@ -662,6 +662,27 @@ static task<void> tunnel(deadline_stream& client, beast::flat_buffer& cbuf, dead
         std::copy_n(client_side ? "CD--" : "SD--", 4, lg.term);
 }
 
+// What the rules of a connection read before any request: its addresses.
+std::unique_ptr<rule_state> make_rule_state(worker& w, const peer_info& peer, client_stream& client)
+{
+    auto st = std::make_unique<rule_state>();
+    st->ctx.scratch = &w.scratch;
+    if (peer.ip)
+        if (auto ip = controlplane::parse_ip(peer.addr)) {
+            st->view.src = *ip;
+            st->view.src_port = static_cast<std::uint16_t>(peer.port);
+        }
+    error_code ec;
+    auto local = describe(client.socket().local_endpoint(ec));
+    if (!ec && local.ip)
+        if (auto ip = controlplane::parse_ip(local.addr)) {
+            st->view.dst = *ip;
+            st->view.dst_port = static_cast<std::uint16_t>(local.port);
+        }
+    st->ctx.txn = &st->view;
+    return st;
+}
+
 task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type sock)
 {
     error_code ec;
@@ -689,22 +710,8 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
     // What the rules need, made at the first request that meets a rule.
     std::unique_ptr<rule_state> rules_mem;
     auto rules_of = [&]() -> rule_state& {
-        if (!rules_mem) {
-            rules_mem = std::make_unique<rule_state>();
-            rules_mem->ctx.scratch = &w.scratch;
-            if (peer.ip)
-                if (auto ip = controlplane::parse_ip(peer.addr)) {
-                    rules_mem->view.src = *ip;
-                    rules_mem->view.src_port = static_cast<std::uint16_t>(peer.port);
-                }
-            error_code lec;
-            auto local = describe(client.socket().local_endpoint(lec));
-            if (!lec && local.ip)
-                if (auto ip = controlplane::parse_ip(local.addr)) {
-                    rules_mem->view.dst = *ip;
-                    rules_mem->view.dst_port = static_cast<std::uint16_t>(local.port);
-                }
-        }
+        if (!rules_mem)
+            rules_mem = make_rule_state(w, peer, client);
         return *rules_mem;
     };
     struct guard { // the connection counts taken by accept_loop
@@ -1174,15 +1181,23 @@ task<void> server::impl::tcp_session(worker& w, const frontend_rt& fe, const pee
     lg.start = clock::now();
     lg.backend = fe.name;
     error_code ec;
-    if (fe.default_backend < 0) {
+    // use_backend conditions on what a connection has: its addresses
+    // (request-content fetches wait for tcp-request inspect-delay, not built).
+    int chosen = fe.default_backend;
+    if (fe.rules && !fe.rules->use_backends.empty()) {
+        auto st = make_rule_state(w, peer, client);
+        if (int k = choose_backend(*fe.rules, *st); k >= 0)
+            chosen = fe.use_backend[static_cast<std::size_t>(k)];
+    }
+    if (chosen < 0) {
         std::copy_n("SC--", 4, lg.term);
         finish(w, fe, peer, lg);
         co_return;
     }
-    const auto bi = static_cast<std::size_t>(fe.default_backend);
+    const auto bi = static_cast<std::size_t>(chosen);
     const backend_rt& be = rt.backends[bi];
     lg.backend = be.name;
-    lg.backend_index = fe.default_backend;
+    lg.backend_index = chosen;
     const std::size_t si = co_await acquire_server(w, bi, be, peer, client.get_executor(), lg);
     if (si >= be.servers.size()) {
         std::copy_n(si == be.servers.size() ? "SC--" : "sQ--", 4, lg.term);
