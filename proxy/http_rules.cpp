@@ -28,6 +28,15 @@ namespace {
 
 bool iequals(sv a, sv b) { return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0; }
 
+// An HTTP field name: a token (RFC 9110 5.1), so never empty.
+bool field_name_ok(sv s)
+{
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char ch) {
+        return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+               sv("!#$%&'*+-.^_`|~").find(static_cast<char>(ch)) != sv::npos;
+    });
+}
+
 sv reason_of(int status)
 {
     auto r = http::obsolete_reason(static_cast<http::status>(status));
@@ -306,6 +315,9 @@ result<std::optional<http_rule>> compile_http_rule(const controlplane::rule& cr,
         break;
     case op::set_header:
     case op::add_header: {
+        // reqadd ":x" and set-header "" x would send a field without a name
+        if (!field_name_ok(a[0]))
+            return fail(fmt::format("invalid header name '{}'", a[0]));
         r.name = a[0];
         auto v = lf(a[1]);
         if (!v)
@@ -715,6 +727,26 @@ bool set_request_line(request_header& h, sv line)
     return true;
 }
 
+std::string status_line_of(const response_header& h)
+{
+    sv reason(h.reason().data(), h.reason().size());
+    return fmt::format("HTTP/{}.{} {} {}", h.version() / 10, h.version() % 10, h.result_int(),
+                       reason.empty() ? reason_of(static_cast<int>(h.result_int())) : reason);
+}
+
+// A rewritten status line back into the header; false (unchanged) when it
+// no longer reads as one.
+bool set_status_line(response_header& h, sv line)
+{
+    auto st = parse_status_line(line);
+    if (!st)
+        return false;
+    h.version(line[7] == '0' ? 10 : 11);
+    h.result(static_cast<unsigned>(st->code));
+    h.reason(bsv(st->reason));
+    return true;
+}
+
 void set_target_part(request_header& h, op o, sv value)
 {
     sv t(h.target().data(), h.target().size());
@@ -896,17 +928,20 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
         }
         case op::legacy_rep:
         case op::legacy_del: {
+            // 1.x tried the request line first, and the header lines only
+            // when the request line did not match.
             bool any = false;
-            if (rule.o == op::legacy_rep) {
-                std::string line = request_line(h), out;
-                if (rule.re->replace(line, rule.repl, out) && out != line && set_request_line(h, out))
-                    any = true;
-            }
-            any |= rewrite_lines(h, [&](const std::string& line, std::string& out) {
-                if (rule.o == op::legacy_del)
-                    return rule.re->search(line) ? line_fate::drop : line_fate::keep;
-                return rule.re->replace(line, rule.repl, out) ? line_fate::replace : line_fate::keep;
-            });
+            std::string line = request_line(h), out;
+            bool line_matched = rule.o == op::legacy_rep ? rule.re->replace(line, rule.repl, out)
+                                                         : rule.re->search(line);
+            if (line_matched && rule.o == op::legacy_rep && out != line && set_request_line(h, out))
+                any = true;
+            if (!line_matched)
+                any = rewrite_lines(h, [&](const std::string& hl, std::string& o) {
+                    if (rule.o == op::legacy_del)
+                        return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
+                    return rule.re->replace(hl, rule.repl, o) ? line_fate::replace : line_fate::keep;
+                });
             if (any)
                 changed();
             break;
@@ -969,10 +1004,7 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
             res.next = i + 1;
             return res;
         case op::legacy_deny: {
-            std::string status_line =
-                fmt::format("HTTP/{}.{} {} {}", h.version() / 10, h.version() % 10, h.result_int(),
-                            sv(h.reason().data(), h.reason().size()));
-            bool hit = rule.re->search(status_line);
+            bool hit = rule.re->search(status_line_of(h));
             for (std::size_t k = 0; !hit && k < st.res_refs.size(); ++k) {
                 st.scratch.assign(st.res_refs[k].name);
                 st.scratch += ": ";
@@ -988,14 +1020,25 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
             break;
         }
         case op::legacy_rep:
-        case op::legacy_del:
-            if (rewrite_lines(h, [&](const std::string& line, std::string& out) {
+        case op::legacy_del: {
+            // The status line first (rsprep may rewrite it), the header
+            // lines only when it did not match, as 1.x did.
+            std::string line = status_line_of(h), out;
+            bool line_matched = rule.o == op::legacy_rep ? rule.re->replace(line, rule.repl, out)
+                                                         : rule.re->search(line);
+            bool any = false;
+            if (line_matched && rule.o == op::legacy_rep && out != line)
+                any = set_status_line(h, out);
+            if (!line_matched)
+                any = rewrite_lines(h, [&](const std::string& hl, std::string& o) {
                     if (rule.o == op::legacy_del)
-                        return rule.re->search(line) ? line_fate::drop : line_fate::keep;
-                    return rule.re->replace(line, rule.repl, out) ? line_fate::replace : line_fate::keep;
-                }))
+                        return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
+                    return rule.re->replace(hl, rule.repl, o) ? line_fate::replace : line_fate::keep;
+                });
+            if (any)
                 changed();
             break;
+        }
         default:
             if (edit_header(rule, st, h))
                 changed();

@@ -598,3 +598,32 @@ TEST_CASE("compile_rules notes what it passes over", "[http_rules]")
                                               "passed over"});
     CHECK(r.request("GET", "/x").run().status == 403);
 }
+
+TEST_CASE("legacy filters: the start line first, the header lines only when it did not match", "[http_rules][legacy]")
+{
+    // 1.x's apply_filters_to_request: a filter matching the request line is not tried on headers
+    rig r(R"( reqrep ^(.*)old(.*) \1new\2)" "\n");
+    r.request("GET", "/old", {{"X-Old", "old"}});
+    r.run();
+    CHECK(r.target() == "/new");
+    CHECK(fields_of(r.req) == fields_list{{"X-Old", "old"}});
+    r.request("GET", "/x", {{"X-Old", "old"}});
+    r.run();
+    CHECK(r.target() == "/x");
+    CHECK(fields_of(r.req) == fields_list{{"X-Old", "new"}}); // greedy: the last "old" of the line
+
+    // rsprep rewrites the status line, and then leaves the header lines alone
+    rig s(R"( rspirep ^HTTP/1\.1\ 200\ OK HTTP/1.1\ 203\ Rewritten)" "\n"
+          R"( rspirep ^(X-Tag:.*)a \1b)" "\n");
+    s.request("GET", "/");
+    CHECK(s.respond(200, {{"X-Tag", "a"}}).what == rule_outcome::go_on);
+    CHECK(s.res.result_int() == 203);
+    CHECK(s.res.reason() == "Rewritten");
+    CHECK(fields_of(s.res) == fields_list{{"X-Tag", "b"}}); // the second filter did not match the status line
+    // a rewrite that is no longer a status line is refused: the response is unchanged
+    rig t(R"( rspirep ^HTTP/1\.1\ 200 nonsense)" "\n");
+    t.request("GET", "/");
+    t.respond(200, {{"X-Tag", "a"}});
+    CHECK(t.res.result_int() == 200);
+    CHECK(fields_of(t.res) == fields_list{{"X-Tag", "a"}});
+}
