@@ -53,11 +53,13 @@ tunnels). HTTP frontends and backends run their ACLs, http-request and
 http-response rules (deny, allow, return, redirect, tarpit, header
 rewrites, wait-for-body, ...), the legacy reqdeny/rsprep/... filters and
 header captures; 'include FILE' in a section reads a rule pack (rules/).
-A line per request or connection is logged with 'option httplog' or
-'option tcplog', until SIGINT or SIGTERM, and bulwarkd exits 0. Counters
-per frontend, backend and server are printed on SIGUSR1 and at exit. TLS,
-tcp-request rules and the packet filter are not built yet: bulwarkd says
-at start what it skips. It never reads standard input.
+tcp-request connection/session/content accept, reject and silent-drop
+rules run at accept on the connection's addresses. A line per request or
+connection is logged with 'option httplog' or 'option tcplog', until
+SIGINT or SIGTERM, and bulwarkd exits 0. Counters per frontend, backend
+and server are printed on SIGUSR1 and at exit. TLS, content inspection
+(tcp-request inspect-delay) and the packet filter are not built yet:
+bulwarkd says at start what it skips. It never reads standard input.
 
 Exit status: 0 on success, 1 on a configuration error, 2 on a usage error.
 )";
@@ -77,9 +79,10 @@ void print_stats(const bulwark::proxy::server& proxy)
 {
     auto st = proxy.read_stats();
     for (const auto& f : st.frontends)
-        fmt::print("bulwarkd: stats: frontend {}: connections {}, {}, request errors {}, denied requests {}, "
-                   "denied responses {}\n",
-                   f.name, f.connections, traffic_text(f.t), f.request_errors, f.denied_requests, f.denied_responses);
+        fmt::print("bulwarkd: stats: frontend {}: connections {}, {}, request errors {}, denied connections {}, "
+                   "denied requests {}, denied responses {}\n",
+                   f.name, f.connections, traffic_text(f.t), f.request_errors, f.denied_connections,
+                   f.denied_requests, f.denied_responses);
     for (const auto& b : st.backends) {
         fmt::print("bulwarkd: stats: backend {}: {}, connect errors {}, response errors {}, queue timeouts {}, "
                    "no server {}\n",

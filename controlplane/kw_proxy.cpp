@@ -17,7 +17,6 @@ namespace bulwark::controlplane {
 namespace {
 
 constexpr auto P = bulwark::proxy::pending_proxy;
-constexpr auto R = bulwark::proxy::pending_rules;
 constexpr auto T = bulwark::proxy::pending_tls;
 constexpr auto L = bulwark::proxy::pending_later;
 

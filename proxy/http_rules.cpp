@@ -487,6 +487,38 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::pro
             }
         }
     }
+    // tcp-request connection, session, then content rules, run at accept
+    // on the connection's addresses (a phase's accept ends that phase).
+    int phase = 0;
+    for (std::string_view fam : {"tcp-request connection", "tcp-request session", "tcp-request content"}) {
+        for (const auto& cr : px.rules) {
+            if (cr.family != fam)
+                continue;
+            std::optional<op> o = cr.action == "accept"        ? std::optional<op>(op::allow)
+                                  : cr.action == "reject"      ? std::optional<op>(op::reject)
+                                  : cr.action == "silent-drop" ? std::optional<op>(op::silent_drop)
+                                                               : std::nullopt;
+            if (!o || !px.has_fe()) {
+                if (notes)
+                    notes->push_back(fmt::format("{}:{}: '{} {}' {}: the rule is passed over", cr.at.file, cr.at.line,
+                                                 cr.family, cr.action,
+                                                 !o ? "is not built yet" : "in a backend is not built yet"));
+                continue;
+            }
+            http_rule r;
+            r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
+            r.o = *o;
+            r.slot = static_cast<std::size_t>(phase);
+            if (cr.cond) {
+                auto c = out->acls.compile(*cr.cond);
+                if (!c)
+                    return where(cr, c.message());
+                r.cond = std::move(*c);
+            }
+            out->tcp.push_back(std::move(r));
+        }
+        ++phase;
+    }
     auto gates = [&](const std::vector<http_rule>& rules) {
         std::vector<proxy_rules::rule_gate> g(rules.size());
         for (std::size_t i = 0; i < rules.size(); ++i) {
@@ -1046,6 +1078,23 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
         }
     }
     return res;
+}
+
+rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
+{
+    r.acls.begin(st.ctx);
+    std::size_t skip_phase = SIZE_MAX;
+    for (const http_rule& rule : r.tcp) {
+        if (rule.slot == skip_phase)
+            continue;
+        if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+            continue;
+        if (rule.o == op::allow)
+            skip_phase = rule.slot; // accept: the rest of this phase is skipped
+        else
+            return rule.o == op::reject ? rule_outcome::reject : rule_outcome::silent_drop;
+    }
+    return rule_outcome::go_on;
 }
 
 int choose_backend(const proxy_rules& r, rule_state& st)

@@ -72,6 +72,7 @@ struct proxy_rules {
     acl_set acls;
     std::vector<http_rule> req;                 // http-request rules, then legacy req* filters
     std::vector<http_rule> res;                 // http-response rules, then legacy rsp* filters
+    std::vector<http_rule> tcp;                 // tcp-request connection/session/content (slot: the phase)
     // A rule whose condition is "if a", "if a || b ...", every ACL in one
     // pattern set, can only fire when that set matched something: after one
     // scan that found nothing, the whole run of such rules on that set is
@@ -97,7 +98,7 @@ struct proxy_rules {
     proxy_rules();
     proxy_rules(proxy_rules&&) noexcept;
     ~proxy_rules();
-    bool empty() const { return req.empty() && res.empty() && use_backends.empty(); }
+    bool empty() const { return req.empty() && res.empty() && tcp.empty() && use_backends.empty(); }
 };
 
 // Compiles px's rules. notes collects what loads but is not honoured (an
@@ -143,6 +144,12 @@ void view_response(rule_state& st, const response_header& h);
 // Runs r.req from rule `from` on h. st.view must describe h.
 rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_header& h, std::size_t from = 0);
 rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_header& h, std::size_t from = 0);
+
+// The section's tcp-request connection, session and content rules, on
+// the connection's addresses (st.view's src and dst): go_on, reject or
+// silent_drop. Request contents are not inspected (no inspect-delay yet):
+// an ACL on them does not match.
+rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st);
 
 // The first of the section's use_backend rules whose condition holds (its
 // index in r.use_backends), or -1.

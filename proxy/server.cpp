@@ -127,7 +127,7 @@ struct traffic_counters {
     counter status[6];
 };
 struct fe_counters {
-    counter connections, request_errors, denied_requests, denied_responses;
+    counter connections, request_errors, denied_connections, denied_requests, denied_responses;
     traffic_counters t;
 };
 struct srv_counters {
@@ -723,7 +723,15 @@ task<void> server::impl::session(worker& w, const frontend_rt& fe, socket_type s
             here.fetch_sub(1, std::memory_order_relaxed);
         }
     } g{actconn, feconn[static_cast<std::size_t>(&fe - rt.frontends.data())]};
-    w.fe_count[static_cast<std::size_t>(&fe - rt.frontends.data())].connections.add();
+    auto& fec = w.fe_count[static_cast<std::size_t>(&fe - rt.frontends.data())];
+    fec.connections.add();
+    // tcp-request connection/session/content rules: a rejected connection
+    // is closed at once, counted, and not logged (as HAProxy).
+    if (fe.rules && !fe.rules->tcp.empty() && run_connection_rules(*fe.rules, rules_of()) != rule_outcome::go_on) {
+        fec.denied_connections.add();
+        client.socket().shutdown(asio::socket_base::shutdown_both, ec);
+        co_return;
+    }
     if (fe.tcp) {
         co_await tcp_session(w, fe, peer, client);
         co_return;
@@ -1644,6 +1652,7 @@ server::stats server::read_stats() const
         for (const auto& w : impl_->workers) {
             f.connections += w->fe_count[i].connections.get();
             f.request_errors += w->fe_count[i].request_errors.get();
+            f.denied_connections += w->fe_count[i].denied_connections.get();
             f.denied_requests += w->fe_count[i].denied_requests.get();
             f.denied_responses += w->fe_count[i].denied_responses.get();
             sum_traffic(f.t, w->fe_count[i].t);

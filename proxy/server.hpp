@@ -45,6 +45,7 @@ public:
         std::uint64_t connections = 0;
         traffic t;
         std::uint64_t request_errors = 0; // ended by the client or a bad request (C*, c*, P* flags)
+        std::uint64_t denied_connections = 0;               // closed by a tcp-request rule
         std::uint64_t denied_requests = 0, denied_responses = 0; // refused by a rule (deny, tarpit, ...)
     };
     struct server_stats {

@@ -124,7 +124,7 @@ def test_counters_on_sigusr1_and_at_exit_add_up(proxy, backend):
     st = parse_stats(p.lines)
     assert st[("frontend", "www")] == {"connections": 4, "requests": 4, "1xx": 0, "2xx": 2, "3xx": 0, "4xx": 1,
                                        "5xx": 1, "none": 0, "bytes out": st[("frontend", "www")]["bytes out"],
-                                       "request errors": 1, "denied requests": 0, "denied responses": 0}
+                                       "request errors": 1, "denied connections": 0, "denied requests": 0, "denied responses": 0}
     assert {k: v for k, v in st[("backend", "app")].items() if k != "bytes out"} == {
         "requests": 3, "1xx": 0, "2xx": 2, "3xx": 0, "4xx": 0, "5xx": 1, "none": 0, "connect errors": 0,
         "response errors": 0, "queue timeouts": 1, "no server": 0}

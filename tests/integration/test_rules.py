@@ -394,3 +394,36 @@ backend app
     # the Host as it came, though a rule deleted it; '|' encoded as HAProxy does
     assert got == [("200", "{a.example|mozil} {sid=1} "), ("403", "{b#7Cc|x} {} ")]
     assert "Host" not in backend.requests[0][2]
+
+
+@pytest.mark.parametrize("mode", ["http", "tcp"])
+def test_tcp_request_rules_close_refused_connections_at_once(start, backend, mode):
+    port, port2 = free_port(), free_port()
+    d = start(f"""
+defaults
+    mode {mode}
+    timeout client 5s
+    timeout server 5s
+    timeout connect 2s
+frontend refused
+    bind 127.0.0.1:{port}
+    tcp-request connection accept if {{ src 10.0.0.0/8 }}
+    tcp-request connection reject if {{ src 127.0.0.0/8 }}
+    default_backend app
+frontend allowed
+    bind 127.0.0.1:{port2}
+    tcp-request connection accept if {{ src 127.0.0.0/8 }}
+    tcp-request connection reject
+    tcp-request content reject if {{ dst_port {port} }}
+    default_backend app
+backend app
+    server s1 127.0.0.1:{backend.port}
+""")
+    for _ in range(3):
+        assert raw(port, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n") == b""
+    out = raw(port2, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert [p for _m, p, _h, _b in backend.requests] == ["/"]
+    st = counters(d)
+    assert (st[("frontend", "refused")]["denied connections"], st[("frontend", "refused")]["connections"]) == (3, 3)
+    assert st[("frontend", "allowed")]["denied connections"] == 0
