@@ -249,14 +249,7 @@ bool match_value(const compiled_acl& a, eval_ctx& ctx, const sample& v)
     default:
         break;
     }
-    sv text;
-    if (v.type == smp_type::str || v.type == smp_type::bin) {
-        text = v.str;
-    } else {
-        std::string& t = ctx.tmp();
-        sample_to_string(v, t);
-        text = t;
-    }
+    const sv text = sample_text(ctx, v);
     switch (a.m) {
     case match_kind::bin:
     case match_kind::str:
@@ -467,15 +460,7 @@ std::uint32_t acl_set::scan(eval_ctx& ctx, std::size_t si) const
     ctx.reset();
     eval_expr(ctx, exprs_[set_expr_[si]], true);
     for (const sample& v : ctx.vals) {
-        std::string_view text;
-        if (v.type == smp_type::str || v.type == smp_type::bin) {
-            text = v.str;
-        } else {
-            std::string& t = ctx.tmp();
-            sample_to_string(v, t);
-            text = t;
-        }
-        sets_[si].scan(text, *ctx.scratch, [&](unsigned id) {
+        sets_[si].scan(sample_text(ctx, v), *ctx.scratch, [&](unsigned id) {
             found += !ctx.hits[id];
             ctx.hits[id] = 1;
         });

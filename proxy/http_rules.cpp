@@ -850,6 +850,37 @@ bool edit_header(const http_rule& r, rule_state& st, http::header<isRequest, fie
     }
 }
 
+// Whether rule i applies: its gate's pattern set matched something (else
+// i moves to the last rule of the gated run, which the caller's ++i
+// passes) and its condition holds.
+bool applies(const proxy_rules& r, const http_rule& rule, const proxy_rules::rule_gate& g, rule_state& st,
+             std::size_t& i)
+{
+    if (g.set >= 0 && r.acls.scan(st.ctx, static_cast<std::size_t>(g.set)) == 0) {
+        i = g.skip_to - 1;
+        return false;
+    }
+    return !rule.cond || r.acls.eval(st.ctx, *rule.cond);
+}
+
+// A legacy rep/del filter: the start line first (set_line puts a rewrite
+// back, false when it no longer parses), the header lines only when the
+// start line did not match, as 1.x did. True when something changed.
+template <bool isRequest, class SetLine>
+bool legacy_rewrite(const http_rule& rule, http::header<isRequest, fields_type>& h, const std::string& line,
+                    SetLine set_line)
+{
+    std::string out;
+    bool line_matched = rule.o == op::legacy_rep ? rule.re->replace(line, rule.repl, out) : rule.re->search(line);
+    if (line_matched)
+        return rule.o == op::legacy_rep && out != line && set_line(out);
+    return rewrite_lines(h, [&](const std::string& hl, std::string& o) {
+        if (rule.o == op::legacy_del)
+            return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
+        return rule.re->replace(hl, rule.repl, o) ? line_fate::replace : line_fate::keep;
+    });
+}
+
 } // namespace
 
 rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_header& h, std::size_t from)
@@ -862,11 +893,7 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
     };
     for (std::size_t i = from; i < r.req.size(); ++i) {
         const http_rule& rule = r.req[i];
-        if (const auto& g = r.req_gates[i]; g.set >= 0 && r.acls.scan(st.ctx, static_cast<std::size_t>(g.set)) == 0) {
-            i = g.skip_to - 1;
-            continue;
-        }
-        if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+        if (!applies(r, rule, r.req_gates[i], st, i))
             continue;
         switch (rule.o) {
         case op::allow:
@@ -960,21 +987,7 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
         }
         case op::legacy_rep:
         case op::legacy_del: {
-            // 1.x tried the request line first, and the header lines only
-            // when the request line did not match.
-            bool any = false;
-            std::string line = request_line(h), out;
-            bool line_matched = rule.o == op::legacy_rep ? rule.re->replace(line, rule.repl, out)
-                                                         : rule.re->search(line);
-            if (line_matched && rule.o == op::legacy_rep && out != line && set_request_line(h, out))
-                any = true;
-            if (!line_matched)
-                any = rewrite_lines(h, [&](const std::string& hl, std::string& o) {
-                    if (rule.o == op::legacy_del)
-                        return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
-                    return rule.re->replace(hl, rule.repl, o) ? line_fate::replace : line_fate::keep;
-                });
-            if (any)
+            if (legacy_rewrite(rule, h, request_line(h), [&](sv line) { return set_request_line(h, line); }))
                 changed();
             break;
         }
@@ -997,11 +1010,7 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
     };
     for (std::size_t i = from; i < r.res.size(); ++i) {
         const http_rule& rule = r.res[i];
-        if (const auto& g = r.res_gates[i]; g.set >= 0 && r.acls.scan(st.ctx, static_cast<std::size_t>(g.set)) == 0) {
-            i = g.skip_to - 1;
-            continue;
-        }
-        if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+        if (!applies(r, rule, r.res_gates[i], st, i))
             continue;
         switch (rule.o) {
         case op::allow:
@@ -1053,21 +1062,7 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
         }
         case op::legacy_rep:
         case op::legacy_del: {
-            // The status line first (rsprep may rewrite it), the header
-            // lines only when it did not match, as 1.x did.
-            std::string line = status_line_of(h), out;
-            bool line_matched = rule.o == op::legacy_rep ? rule.re->replace(line, rule.repl, out)
-                                                         : rule.re->search(line);
-            bool any = false;
-            if (line_matched && rule.o == op::legacy_rep && out != line)
-                any = set_status_line(h, out);
-            if (!line_matched)
-                any = rewrite_lines(h, [&](const std::string& hl, std::string& o) {
-                    if (rule.o == op::legacy_del)
-                        return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
-                    return rule.re->replace(hl, rule.repl, o) ? line_fate::replace : line_fate::keep;
-                });
-            if (any)
+            if (legacy_rewrite(rule, h, status_line_of(h), [&](sv line) { return set_status_line(h, line); }))
                 changed();
             break;
         }

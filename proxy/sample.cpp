@@ -460,15 +460,7 @@ constexpr std::array fetch_impls{
 
 // ---- converters ------------------------------------------------------------------------
 
-// The sample as text, in ctx's scratch when it is not text already.
-sv as_text(eval_ctx& c, const sample& s)
-{
-    if (s.type == smp_type::str || s.type == smp_type::bin)
-        return s.str;
-    std::string& t = c.tmp();
-    sample_to_string(s, t);
-    return t;
-}
+sv as_text(eval_ctx& c, const sample& s) { return sample_text(c, s); }
 
 void set_str(sample& s, sv v)
 {
@@ -758,6 +750,15 @@ void sample_to_string(const sample& s, std::string& out)
         out.assign(s.str);
         break;
     }
+}
+
+std::string_view sample_text(eval_ctx& ctx, const sample& s)
+{
+    if (s.type == smp_type::str || s.type == smp_type::bin)
+        return s.str;
+    std::string& t = ctx.tmp();
+    sample_to_string(s, t);
+    return t;
 }
 
 result<compiled_expr> compile_expr(const controlplane::sample_expr& e)

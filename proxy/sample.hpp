@@ -118,5 +118,8 @@ bool converter_built(std::string_view name);
 
 // Text of a sample, as a string converter or a log sees it.
 void sample_to_string(const sample& s, std::string& out);
+// The same as a view: the sample's own bytes when it is text, else its
+// text in ctx's scratch (valid until ctx.reset()).
+std::string_view sample_text(eval_ctx& ctx, const sample& s);
 
 } // namespace bulwark::proxy
