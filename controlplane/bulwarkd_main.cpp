@@ -91,6 +91,10 @@ void print_stats(const bulwark::proxy::server& proxy)
             fmt::print("bulwarkd: stats: server {}: {}, connect errors {}, response errors {}\n", sv.name,
                        traffic_text(sv.t), sv.connect_errors, sv.response_errors);
     }
+    // The rules that applied at least once: which rule refused what.
+    for (const auto& r : st.rules)
+        if (r.hits)
+            fmt::print("bulwarkd: stats: rule {} {} '{}': hits {}\n", r.section, r.at, r.what, r.hits);
     std::fflush(stdout);
 }
 

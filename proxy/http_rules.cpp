@@ -284,6 +284,7 @@ result<std::optional<http_rule>> compile_http_rule(const controlplane::rule& cr,
 {
     http_rule r;
     r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
+    r.what = cr.family.starts_with("http-") ? cr.family + " " + cr.action : cr.family;
     const auto* row = std::find_if(std::begin(http_actions), std::end(http_actions),
                                    [&](const auto& x) { return x.name == cr.action; });
     if (row == std::end(http_actions)) {
@@ -415,6 +416,7 @@ result<http_rule> compile_legacy(const controlplane::rule& cr, const acl_set& ac
 {
     http_rule r;
     r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
+    r.what = cr.family;
     const bool icase = cr.family.size() > 3 && cr.family[3] == 'i';
     const std::string& act = cr.action;
     r.o = act == "deny" ? op::legacy_deny
@@ -507,6 +509,7 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::pro
             }
             http_rule r;
             r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
+            r.what = cr.family + " " + cr.action;
             r.o = *o;
             r.slot = static_cast<std::size_t>(phase);
             if (cr.cond) {
@@ -850,6 +853,8 @@ bool edit_header(const http_rule& r, rule_state& st, http::header<isRequest, fie
     }
 }
 
+void count(const http_rule& rule) { rule.hits->fetch_add(1, std::memory_order_relaxed); }
+
 // Whether rule i applies: its gate's pattern set matched something (else
 // i moves to the last rule of the gated run, which the caller's ++i
 // passes) and its condition holds.
@@ -860,7 +865,11 @@ bool applies(const proxy_rules& r, const http_rule& rule, const proxy_rules::rul
         i = g.skip_to - 1;
         return false;
     }
-    return !rule.cond || r.acls.eval(st.ctx, *rule.cond);
+    if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+        return false;
+    if (rule.o < op::legacy_deny) // a legacy filter counts when its regex matched too
+        count(rule);
+    return true;
 }
 
 // A legacy rep/del filter: the start line first (set_line puts a rewrite
@@ -872,13 +881,16 @@ bool legacy_rewrite(const http_rule& rule, http::header<isRequest, fields_type>&
 {
     std::string out;
     bool line_matched = rule.o == op::legacy_rep ? rule.re->replace(line, rule.repl, out) : rule.re->search(line);
-    if (line_matched)
-        return rule.o == op::legacy_rep && out != line && set_line(out);
-    return rewrite_lines(h, [&](const std::string& hl, std::string& o) {
-        if (rule.o == op::legacy_del)
-            return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
-        return rule.re->replace(hl, rule.repl, o) ? line_fate::replace : line_fate::keep;
-    });
+    bool changed = line_matched ? rule.o == op::legacy_rep && out != line && set_line(out)
+                                : rewrite_lines(h, [&](const std::string& hl, std::string& o) {
+                                      if (rule.o == op::legacy_del)
+                                          return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
+                                      return rule.re->replace(hl, rule.repl, o) ? line_fate::replace
+                                                                                : line_fate::keep;
+                                  });
+    if (changed)
+        count(rule);
+    return changed;
 }
 
 } // namespace
@@ -904,9 +916,8 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
             res.response = rule.response;
             return res;
         case op::tarpit:
-        case op::legacy_tarpit:
             res.what = rule_outcome::tarpit;
-            res.status = rule.o == op::tarpit ? rule.status : 500;
+            res.status = rule.status;
             res.response = rule.response;
             res.wait = r.tarpit;
             return res;
@@ -966,7 +977,8 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
         }
         case op::legacy_deny:
         case op::legacy_allow:
-        case op::legacy_pass: {
+        case op::legacy_pass:
+        case op::legacy_tarpit: {
             bool hit = rule.re->search(request_line(h));
             for (std::size_t k = 0; !hit && k < st.req_refs.size(); ++k) {
                 st.scratch.assign(st.req_refs[k].name);
@@ -976,10 +988,18 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
             }
             if (!hit)
                 break;
+            count(rule);
             if (rule.o == op::legacy_pass)
                 break;
             if (rule.o == op::legacy_allow)
                 return res;
+            if (rule.o == op::legacy_tarpit) {
+                res.what = rule_outcome::tarpit;
+                res.status = 500;
+                res.wait = r.tarpit;
+                res.legacy = true;
+                return res;
+            }
             res.what = rule_outcome::reply;
             res.status = rule.status;
             res.legacy = true;
@@ -1053,6 +1073,7 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
                 hit = rule.re->search(st.scratch);
             }
             if (hit) {
+                count(rule);
                 res.what = rule_outcome::reply;
                 res.status = 502;
                 res.legacy = true;
@@ -1084,6 +1105,7 @@ rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
             continue;
         if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
             continue;
+        count(rule);
         if (rule.o == op::allow)
             skip_phase = rule.slot; // accept: the rest of this phase is skipped
         else

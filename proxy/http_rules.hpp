@@ -13,6 +13,7 @@
 #include "proxy/reader.hpp"
 #include "proxy/sample.hpp"
 
+#include <atomic>
 #include <boost/beast/http/message.hpp>
 #include <chrono>
 #include <map>
@@ -48,6 +49,10 @@ enum class op : std::uint8_t {
 struct http_rule {
     op o = op::allow;
     std::string at;                     // file:line, for notes
+    std::string what;                   // "http-request deny", "reqideny", ...: for the counters
+    // Times it applied (its condition held; a legacy filter: its regex
+    // matched too), by any thread: relaxed adds, read by the stats.
+    std::unique_ptr<std::atomic<std::uint64_t>> hits = std::make_unique<std::atomic<std::uint64_t>>(0);
     std::optional<compiled_cond> cond;
     std::string name;                   // a header name
     log_format value;                   // set/add-header value, set-path..., redirect target

@@ -1684,6 +1684,19 @@ server::stats server::read_stats() const
         }
         out.backends.push_back(std::move(b));
     }
+    std::vector<const proxy_rules*> seen; // a listen's frontend and backend share one set
+    auto add_rules = [&](const std::shared_ptr<const proxy_rules>& r) {
+        if (!r || std::find(seen.begin(), seen.end(), r.get()) != seen.end())
+            return;
+        seen.push_back(r.get());
+        for (const auto* list : {&r->tcp, &r->req, &r->res})
+            for (const auto& rule : *list)
+                out.rules.push_back({r->name, rule.at, rule.what, rule.hits->load(std::memory_order_relaxed)});
+    };
+    for (const auto& fe : rt.frontends)
+        add_rules(fe.rules);
+    for (const auto& be : rt.backends)
+        add_rules(be.rules);
     return out;
 }
 

@@ -59,9 +59,16 @@ public:
         std::uint64_t connect_errors = 0, response_errors = 0, queue_timeouts = 0, no_server = 0;
         std::vector<server_stats> servers;
     };
+    struct rule_stats {
+        std::string section;       // the frontend, backend or listen holding it
+        std::string at;            // file:line
+        std::string what;          // "http-request deny", "reqideny", ...
+        std::uint64_t hits = 0;    // times it applied
+    };
     struct stats {
         std::vector<frontend_stats> frontends;
         std::vector<backend_stats> backends;
+        std::vector<rule_stats> rules; // every rule of every section, in file order per section
     };
     stats read_stats() const;
 

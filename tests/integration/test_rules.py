@@ -70,6 +70,24 @@ def counters(d):
     return parse_stats(d.lines)
 
 
+RULE_RE = re.compile(r"^bulwarkd: stats: rule (\S+) (\S+):(\d+) '(.*)': hits (\d+)$")
+
+
+def rule_hits(d):
+    """{(section, file name, line, what): hits} from the last counters bulwarkd printed."""
+    out = {}
+    for l in d.lines:
+        m = RULE_RE.match(l)
+        if m:
+            out[(m.group(1), m.group(2).rsplit("/", 1)[-1], int(m.group(3)), m.group(4))] = int(m.group(5))
+    return out
+
+
+def line_of(text, needle):
+    """The 1-based line number of the line containing needle in a config text."""
+    return next(i for i, l in enumerate(text.split("\n"), 1) if needle in l)
+
+
 def pack_config(port, be_port, packs, extra=""):
     includes = "\n".join(f"    include {PACKS / p}" for p in packs)
     return f"""
@@ -318,6 +336,18 @@ def test_deny_return_redirect_and_tarpit(actions):
                    ("200", "----"), ("500", "PT--")]
     fe = counters(d)[("frontend", "www")]
     assert (fe["denied requests"], fe["request errors"]) == (3, 0)
+    # which rule did what: every rule that applied, with its line
+    text = d.cfg.read_text()
+    hits = rule_hits(d)
+    want = {("www", line_of(text, "deny_status 429"), "http-request deny"): 1,
+            ("www", line_of(text, "http-request tarpit"), "http-request tarpit"): 1,
+            ("www", line_of(text, "http-request return"), "http-request return"): 1,
+            ("www", line_of(text, "http-request redirect"), "http-request redirect"): 1,
+            ("www", line_of(text, "deny if admin"), "http-request deny"): 1,
+            ("www", line_of(text, "set-header X-Client"), "http-request set-header"): 3,  # before the admin deny
+            ("www", line_of(text, "http-response set-header"), "http-response set-header"): 2}
+    assert {(sec, line, what): n for (sec, _f, line, what), n in hits.items()
+            if (sec, line, what) in want} == want
 
 
 def test_a_bad_rule_is_refused_with_its_file_and_line(bulwarkd, tmp_path):
