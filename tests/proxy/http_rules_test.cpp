@@ -627,3 +627,16 @@ TEST_CASE("legacy filters: the start line first, the header lines only when it d
     CHECK(t.res.result_int() == 200);
     CHECK(fields_of(t.res) == fields_list{{"X-Tag", "a"}});
 }
+
+TEST_CASE("legacy reqtarpit holds only requests its regex matches", "[http_rules][legacy]")
+{
+    rig r(R"( reqitarpit ^User-Agent:\ .*sqlmap)" "\n");
+    r.request("GET", "/", {{"User-Agent", "curl/8"}});
+    CHECK(r.run().what == rule_outcome::go_on);
+    r.request("GET", "/", {{"User-Agent", "SQLMap/1.7"}});
+    auto res = r.run();
+    CHECK(res.what == rule_outcome::tarpit);
+    CHECK(res.status == 500);
+    CHECK(res.wait == 1000ms); // compile_rules' fallback in the rig: no 'timeout tarpit'
+    CHECK(r.compiled->req[0].hits->load() == 1);
+}
