@@ -714,7 +714,7 @@ void kw_tcp_rule(parse_ctx& c)
         if (!t)
             return c.alert(t.message());
         c.px->inspect_delay = *t;
-        c.pending(fmt::format("{} inspect-delay", kw), bulwark::proxy::pending_rules);
+        c.pending(fmt::format("{} inspect-delay", kw), bulwark::proxy::pending_tls); // content inspection: ClientHello
         return;
     }
     std::vector<std::string_view> types = kw == "tcp-request"
@@ -764,7 +764,7 @@ void kw_capture(parse_ctx& c)
     if (!n)
         return c.alert(fmt::format("invalid length: {}", n.message()));
     if (cookie) {
-        c.pending("capture cookie", bulwark::proxy::pending_rules);
+        c.pending("capture cookie", bulwark::proxy::pending_later);
         return;
     }
     c.px->captures.push_back({c.here(), c.words[1] == "request", c.words[3], static_cast<unsigned>(*n)});

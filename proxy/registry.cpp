@@ -13,7 +13,6 @@ namespace {
 
 using cp_args = std::span<const std::string>;
 constexpr auto P = pending_proxy;
-constexpr auto R = pending_rules;
 constexpr auto T = pending_tls;
 constexpr auto L = pending_later;
 
@@ -50,7 +49,7 @@ constexpr std::array fetches{
     fetch_kw{"req.body_len",    0, 0, smp_type::integer, req | res,   false, {}},
     fetch_kw{"req.len",         0, 0, smp_type::integer, at_hello | req, false, {}},
     fetch_kw{"req_len",         0, 0, smp_type::integer, at_hello | req, false, {}},
-    fetch_kw{"req.payload",     2, 2, smp_type::bin,     at_hello | req, false, R},
+    fetch_kw{"req.payload",     2, 2, smp_type::bin,     at_hello | req, false, L},
     fetch_kw{"req.proto_http",  0, 0, smp_type::boolean, at_hello | req, false, {}},
     fetch_kw{"status",          0, 0, smp_type::integer, res,         false, {}},
     fetch_kw{"res.hdr",         0, 2, smp_type::str,     res,         true,  {}},
@@ -74,7 +73,7 @@ constexpr std::array fetches{
     fetch_kw{"int",             1, 1, smp_type::integer, at_any,      false, {}},
     fetch_kw{"str",             1, 1, smp_type::str,     at_any,      false, {}},
     fetch_kw{"env",             1, 1, smp_type::str,     at_any,      false, {}},
-    fetch_kw{"var",             1, 2, smp_type::str,     at_any,      false, R},
+    fetch_kw{"var",             1, 2, smp_type::str,     at_any,      false, L},
 };
 
 // The ACL derivatives HAProxy offers on string fetches: hdr_sub, url_beg, ...
@@ -85,8 +84,8 @@ constexpr std::array converters{
     conv_kw{"lower", 0, 0, {}},    conv_kw{"upper", 0, 0, {}},   conv_kw{"hex", 0, 0, {}},
     conv_kw{"url_dec", 0, 1, {}},  conv_kw{"base64", 0, 0, {}},  conv_kw{"b64dec", 0, 0, {}},
     conv_kw{"length", 0, 0, {}},   conv_kw{"field", 2, 3, {}},   conv_kw{"word", 2, 3, {}},
-    conv_kw{"regsub", 2, 3, {}},   conv_kw{"bytes", 1, 2, {}},   conv_kw{"ipmask", 1, 2, R},
-    conv_kw{"json", 0, 1, R},     conv_kw{"crc32", 0, 1, {}},   conv_kw{"djb2", 0, 1, {}},
+    conv_kw{"regsub", 2, 3, {}},   conv_kw{"bytes", 1, 2, {}},   conv_kw{"ipmask", 1, 2, L},
+    conv_kw{"json", 0, 1, L},     conv_kw{"crc32", 0, 1, {}},   conv_kw{"djb2", 0, 1, {}},
 };
 
 // ---- matchers --------------------------------------------------------------
@@ -236,7 +235,7 @@ constexpr std::array actions{
     action_kw{HREQ, "tarpit",         0, -1, check_reply,          true, {}},
     action_kw{HREQ, "return",         0, -1, check_reply,          true, {}},
     action_kw{HREQ, "redirect",       2, -1, check_redirect,       true, {}},
-    action_kw{HREQ, "auth",           0, 2,  check_auth,           true, R},
+    action_kw{HREQ, "auth",           0, 2,  check_auth,           true, L},
     action_kw{HREQ, "set-header",     2, 2,  nullptr,              true, {}},
     action_kw{HREQ, "add-header",     2, 2,  nullptr,              true, {}},
     action_kw{HREQ, "del-header",     1, 3,  check_del_header,     true, {}},
@@ -252,12 +251,12 @@ constexpr std::array actions{
     action_kw{HREQ, "silent-drop",    0, 0,  nullptr,              true, {}},
     action_kw{HREQ, "reject",         0, 0,  nullptr,              true, {}},
     action_kw{HREQ, "use-service",    1, 1,  check_use_service,    true, L},
-    action_kw{HREQ, "set-var(",       1, 1,  nullptr,              true, R},
-    action_kw{HREQ, "unset-var(",     0, 0,  nullptr,              true, R},
+    action_kw{HREQ, "set-var(",       1, 1,  nullptr,              true, L},
+    action_kw{HREQ, "unset-var(",     0, 0,  nullptr,              true, L},
     action_kw{HREQ, "track-sc0",      1, 3,  nullptr,              true, L},
     action_kw{HREQ, "track-sc1",      1, 3,  nullptr,              true, L},
     action_kw{HREQ, "track-sc2",      1, 3,  nullptr,              true, L},
-    action_kw{HREQ, "set-log-level",  1, 1,  nullptr,              true, R},
+    action_kw{HREQ, "set-log-level",  1, 1,  nullptr,              true, L},
     action_kw{HREQ, "wait-for-body",  2, 4,  nullptr,              true, {}},
     action_kw{HRES, "allow",          0, 0,  nullptr,              true, {}},
     action_kw{HRES, "deny",           0, -1, check_reply,          true, {}},
@@ -269,15 +268,15 @@ constexpr std::array actions{
     action_kw{HRES, "replace-header", 3, 3,  check_replace_header, true, {}},
     action_kw{HRES, "replace-value",  3, 3,  check_replace_header, true, {}},
     action_kw{HRES, "set-status",     1, 3,  check_set_status,     true, {}},
-    action_kw{HRES, "capture",        3, 3,  check_capture,        true, R},
+    action_kw{HRES, "capture",        3, 3,  check_capture,        true, L},
     action_kw{HRES, "silent-drop",    0, 0,  nullptr,              true, {}},
-    action_kw{HRES, "set-var(",       1, 1,  nullptr,              true, R},
-    action_kw{HRES, "set-log-level",  1, 1,  nullptr,              true, R},
+    action_kw{HRES, "set-var(",       1, 1,  nullptr,              true, L},
+    action_kw{HRES, "set-log-level",  1, 1,  nullptr,              true, L},
     action_kw{HRES, "wait-for-body",  2, 4,  nullptr,              true, {}},
     action_kw{TCPC, "accept",         0, 0,  nullptr,              false, {}},
     action_kw{TCPC, "reject",         0, 0,  nullptr,              false, {}},
-    action_kw{TCPC, "capture",        3, 3,  check_capture,        false, R},
-    action_kw{TCPC, "set-var(",       1, 1,  nullptr,              false, R},
+    action_kw{TCPC, "capture",        3, 3,  check_capture,        false, L},
+    action_kw{TCPC, "set-var(",       1, 1,  nullptr,              false, L},
     action_kw{TCPC, "silent-drop",    0, 0,  nullptr,              false, {}},
     action_kw{TCPC, "track-sc0",      1, 3,  nullptr,              false, L},
     action_kw{TCPC, "track-sc1",      1, 3,  nullptr,              false, L},
@@ -291,9 +290,9 @@ constexpr std::array actions{
     action_kw{TCPN, "track-sc2",      1, 3,  nullptr,              false, L},
     action_kw{TCPS, "accept",         0, 0,  nullptr,              false, {}},
     action_kw{TCPS, "reject",         0, 0,  nullptr,              false, {}},
-    action_kw{TRES, "accept",         0, 0,  nullptr,              false, R},
-    action_kw{TRES, "reject",         0, 0,  nullptr,              false, R},
-    action_kw{TRES, "close",          0, 0,  nullptr,              false, R},
+    action_kw{TRES, "accept",         0, 0,  nullptr,              false, L},
+    action_kw{TRES, "reject",         0, 0,  nullptr,              false, L},
+    action_kw{TRES, "close",          0, 0,  nullptr,              false, L},
 };
 
 constexpr std::array<std::string_view, 23> predefined{

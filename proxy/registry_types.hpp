@@ -62,7 +62,6 @@ struct action_kw {
 };
 
 inline constexpr std::string_view pending_proxy = "the L7 proxy (issue #3)";
-inline constexpr std::string_view pending_rules = "the L7 rule engine (issue #5)";
 inline constexpr std::string_view pending_tls = "TLS termination (a later issue)";
 inline constexpr std::string_view pending_later = "a later issue";
 
