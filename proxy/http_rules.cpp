@@ -37,6 +37,17 @@ bool field_name_ok(sv s)
     });
 }
 
+// What a rule may put into a message. A value built from the request
+// (%[url_param(x),url_dec] can hold "%0d%0a") must not add a line to the
+// message (request or response splitting): such a value is not used and
+// the message is left as it was.
+bool value_ok(sv v) { return v.find_first_of(sv("\r\n\0", 3)) == sv::npos; }
+// A request target: no blank, no control byte (it goes between two spaces).
+bool target_ok(sv v)
+{
+    return !v.empty() && std::none_of(v.begin(), v.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f; });
+}
+
 sv reason_of(int status)
 {
     auto r = http::obsolete_reason(static_cast<http::status>(status));
@@ -835,6 +846,8 @@ bool edit_header(const http_rule& r, rule_state& st, http::header<isRequest, fie
     case op::set_header:
     case op::add_header:
         render(r.value, st.ctx, st.scratch);
+        if (!value_ok(st.scratch))
+            return false;
         if (r.o == op::set_header)
             h.set(r.name, st.scratch);
         else
@@ -927,12 +940,16 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
             res.response = rule.response;
             res.local = true;
             return res;
-        case op::redirect:
+        case op::redirect: {
+            std::string target = redirect_target(rule, st, h);
+            if (!value_ok(target))
+                break; // a Location that would split the response: no redirect
             res.what = rule_outcome::reply;
             res.status = rule.code;
-            res.response = redirect_response(rule, redirect_target(rule, st, h));
+            res.response = redirect_response(rule, target);
             res.local = true;
             return res;
+        }
         case op::silent_drop:
             res.what = rule_outcome::silent_drop;
             return res;
@@ -955,11 +972,16 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
         case op::set_query:
         case op::set_uri:
             render(rule.value, st.ctx, st.scratch);
+            if (rule.o == op::set_uri ? !target_ok(st.scratch)
+                                      : !value_ok(st.scratch) || st.scratch.find(' ') != std::string::npos)
+                break;
             set_target_part(h, rule.o, st.scratch);
             changed();
             break;
         case op::set_method:
             render(rule.value, st.ctx, st.scratch);
+            if (!field_name_ok(st.scratch)) // a method is a token
+                break;
             h.method_string(st.scratch);
             changed();
             break;
@@ -967,7 +989,7 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
         case op::replace_uri: {
             sv t(h.target().data(), h.target().size());
             sv part = rule.o == op::replace_path ? t.substr(0, t.find('?')) : t;
-            if (rule.re->replace(part, rule.repl, st.scratch)) {
+            if (rule.re->replace(part, rule.repl, st.scratch) && target_ok(st.scratch)) {
                 if (rule.o == op::replace_path)
                     st.scratch.append(t.substr(part.size()));
                 h.target(st.scratch);
@@ -1047,6 +1069,10 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
             {
                 std::string v;
                 render(rule.value, st.ctx, v);
+                if (!value_ok(v)) {
+                    res = {};
+                    break;
+                }
                 res.response = redirect_response(rule, v);
             }
             return res;

@@ -640,3 +640,29 @@ TEST_CASE("legacy reqtarpit holds only requests its regex matches", "[http_rules
     CHECK(res.wait == 1000ms); // compile_rules' fallback in the rig: no 'timeout tarpit'
     CHECK(r.compiled->req[0].hits->load() == 1);
 }
+
+TEST_CASE("a value built from the request cannot split the message", "[http_rules]")
+{
+    rig r(" http-request set-header X-A %[url_param(a),url_dec]\n"
+          " http-request set-path %[url_param(p),url_dec]\n"
+          " http-request set-method %[url_param(m),url_dec]\n"
+          " http-request redirect location %[url_param(l),url_dec] if { url_param(l) -m found }\n");
+    r.request("GET", "/x?a=ok%20fine&p=/y&m=PUT");
+    CHECK(r.run().what == rule_outcome::go_on);
+    CHECK(fields_of(r.req) == fields_list{{"X-A", "ok fine"}});
+    CHECK(r.target() == "/y?a=ok%20fine&p=/y&m=PUT");
+    CHECK(r.req.method_string() == "PUT");
+    // CR LF, a blank in a path, a method that is no token: the message is left as it was
+    r.request("GET", "/x?a=1%0d%0aX-Evil:%201&p=/a%20b&m=P%20T", {{"X-A", "old"}});
+    CHECK(r.run().what == rule_outcome::go_on);
+    CHECK(fields_of(r.req) == fields_list{{"X-A", "old"}});
+    CHECK(r.target() == "/x?a=1%0d%0aX-Evil:%201&p=/a%20b&m=P%20T");
+    CHECK(r.req.method_string() == "GET");
+    // a Location with a line break: no redirect; a clean one redirects
+    r.request("GET", "/?l=/a%0d%0aSet-Cookie:%20x=1");
+    CHECK(r.run().what == rule_outcome::go_on);
+    r.request("GET", "/?l=/a");
+    auto res = r.run();
+    CHECK(res.what == rule_outcome::reply);
+    CHECK(location_of(res.response) == "/a");
+}
