@@ -972,8 +972,9 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
         case op::set_query:
         case op::set_uri:
             render(rule.value, st.ctx, st.scratch);
-            if (rule.o == op::set_uri ? !target_ok(st.scratch)
-                                      : !value_ok(st.scratch) || st.scratch.find(' ') != std::string::npos)
+            // a path or query goes into the target as it is: no blank, no
+            // control (an HTAB splits the request line for some servers)
+            if (rule.o == op::set_uri ? !target_ok(st.scratch) : !st.scratch.empty() && !target_ok(st.scratch))
                 break;
             set_target_part(h, rule.o, st.scratch);
             changed();
