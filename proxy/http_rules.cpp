@@ -906,6 +906,31 @@ bool legacy_rewrite(const http_rule& rule, http::header<isRequest, fields_type>&
     return changed;
 }
 
+// deny and return in either direction: the rule's status and reply (empty:
+// the proxy's error page for the status); return is an answer, not a refusal.
+rule_result reply_of(const http_rule& rule)
+{
+    rule_result res;
+    res.what = rule_outcome::reply;
+    res.status = rule.status;
+    res.response = rule.response;
+    res.local = rule.o == op::ret;
+    return res;
+}
+
+// A redirect to `target`, or go_on when the target would split the response.
+rule_result redirect_of(const http_rule& rule, const std::string& target)
+{
+    rule_result res;
+    if (!value_ok(target))
+        return res;
+    res.what = rule_outcome::reply;
+    res.status = rule.code;
+    res.response = redirect_response(rule, target);
+    res.local = true;
+    return res;
+}
+
 } // namespace
 
 rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_header& h, std::size_t from)
@@ -924,32 +949,18 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
         case op::allow:
             return res;
         case op::deny:
-            res.what = rule_outcome::reply;
-            res.status = rule.status;
-            res.response = rule.response;
-            return res;
+        case op::ret:
+            return reply_of(rule);
         case op::tarpit:
             res.what = rule_outcome::tarpit;
             res.status = rule.status;
             res.response = rule.response;
             res.wait = r.tarpit;
             return res;
-        case op::ret:
-            res.what = rule_outcome::reply;
-            res.status = rule.status;
-            res.response = rule.response;
-            res.local = true;
-            return res;
-        case op::redirect: {
-            std::string target = redirect_target(rule, st, h);
-            if (!value_ok(target))
-                break; // a Location that would split the response: no redirect
-            res.what = rule_outcome::reply;
-            res.status = rule.code;
-            res.response = redirect_response(rule, target);
-            res.local = true;
-            return res;
-        }
+        case op::redirect:
+            if (auto out = redirect_of(rule, redirect_target(rule, st, h)); out.what != rule_outcome::go_on)
+                return out;
+            break; // a Location that would split the response: no redirect
         case op::silent_drop:
             res.what = rule_outcome::silent_drop;
             return res;
@@ -1060,23 +1071,14 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
             return res;
         case op::deny:
         case op::ret:
-            res.what = rule_outcome::reply;
-            res.status = rule.status;
-            res.response = rule.response;
-            return res;
-        case op::redirect:
-            res.what = rule_outcome::reply;
-            res.status = rule.code;
-            {
-                std::string v;
-                render(rule.value, st.ctx, v);
-                if (!value_ok(v)) {
-                    res = {};
-                    break;
-                }
-                res.response = redirect_response(rule, v);
-            }
-            return res;
+            return reply_of(rule);
+        case op::redirect: {
+            std::string target;
+            render(rule.value, st.ctx, target);
+            if (auto out = redirect_of(rule, target); out.what != rule_outcome::go_on)
+                return out;
+            break; // a Location that would split the response: no redirect
+        }
         case op::silent_drop:
             res.what = rule_outcome::silent_drop;
             return res;
