@@ -16,7 +16,7 @@ PACKAGES=(
   clang libclang-rt-14-dev        # libFuzzer and sanitizer runtimes
   # tests and lab
   python3 python3-pytest python3-scapy
-  iproute2 ethtool tcpdump curl openssl procps
+  iproute2 iputils-ping ethtool tcpdump tshark curl openssl procps
   hping3 slowhttptest wrk
   haproxy nginx                   # baselines for benchmarks and behaviour checks
 )

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // bulwarkd: loads and checks the configuration, then runs what is built.
 #include "controlplane/parser.hpp"
+#include "dataplane/shield.hpp"
 #include "proxy/server.hpp"
 #include "version.hpp"
 
@@ -57,9 +58,19 @@ tcp-request connection/session/content accept, reject and silent-drop
 rules run at accept on the connection's addresses. A line per request or
 connection is logged with 'option httplog' or 'option tcplog', until
 SIGINT or SIGTERM, and bulwarkd exits 0. Counters per frontend, backend
-and server are printed on SIGUSR1 and at exit. TLS, content inspection
-(tcp-request inspect-delay) and the packet filter are not built yet:
-bulwarkd says at start what it skips. It never reads standard input.
+and server are printed on SIGUSR1 and at exit.
+
+A 'shield' section starts DPDK (EAL from its 'eal' line) and bridges its
+outside and inside ports on the worker lcores, in stateless mode: every
+frame is validated (dataplane/VALIDATION.md), sources on the blocklist
+('block src') are dropped, then the allow/deny rules apply (first match,
+else 'default'); ARP and other non-IP frames pass. Every drop is counted
+per reason and port (printed on SIGUSR1 and at exit) and, with
+'drop-capture FILE', sampled to a pcapng file. A config with no shield
+section starts no EAL. TLS, content inspection (tcp-request
+inspect-delay), the host port (punt rules forward inline), flow tracking,
+the SYN guard and rate limits are not built yet: bulwarkd says at start
+what it skips. It never reads standard input.
 
 Exit status: 0 on success, 1 on a configuration error, 2 on a usage error.
 )";
@@ -193,6 +204,23 @@ int main(int argc, char** argv)
     std::signal(SIGPIPE, SIG_IGN);
     fmt::print("bulwarkd {}: loaded {}: {}.\n", bulwark::version, what, summary(r.cfg));
 
+    // The packet filter first: EAL takes its lcores before the proxy's
+    // threads start (they inherit the blocked signals either way).
+    std::unique_ptr<bulwark::dataplane::shield> shield;
+    if (!r.cfg.shields.empty()) {
+        if (r.cfg.shields.size() > 1)
+            fmt::print(stderr, "[WARNING] only the first shield section ('{}') runs; one process has one EAL.\n",
+                       r.cfg.shields[0].name);
+        auto started = bulwark::dataplane::shield::start(r.cfg.shields[0]);
+        if (!started) {
+            fmt::print(stderr, "[ALERT] {}\n", started.message());
+            return 1;
+        }
+        shield = std::move(*started);
+        for (const auto& l : shield->describe())
+            fmt::print("bulwarkd: shield {}: {}\n", r.cfg.shields[0].name, l);
+    }
+
     auto rt = bulwark::proxy::build_runtime(r.cfg, std::thread::hardware_concurrency());
     if (!rt) {
         fmt::print(stderr, "[ALERT] {}\n", rt.message());
@@ -215,9 +243,6 @@ int main(int argc, char** argv)
     } else {
         fmt::print("bulwarkd: no HTTP frontend to serve.\n");
     }
-    if (!r.cfg.shields.empty())
-        fmt::print("bulwarkd: the packet filter (issue #4) is not built yet: shield '{}' is not run.\n",
-                   r.cfg.shields[0].name);
     fmt::print("bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n");
     std::fflush(stdout);
     while (!stop_signal) {
@@ -226,12 +251,22 @@ int main(int argc, char** argv)
             stats_asked = 0;
             if (proxy)
                 print_stats(*proxy);
+            if (shield)
+                fmt::print("{}", shield->stats_text());
+            std::fflush(stdout);
         }
     }
     if (proxy)
         proxy->stop();
+    if (shield)
+        shield->stop();
     fmt::print("bulwarkd: {} received, exiting.\n", strsignal(stop_signal));
     if (proxy)
         print_stats(*proxy);
+    if (shield) {
+        fmt::print("{}", shield->stats_text());
+        std::fflush(stdout);
+        shield.reset(); // closes the ports and releases EAL
+    }
     return 0;
 }

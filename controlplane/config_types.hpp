@@ -161,6 +161,7 @@ enum class verdict : std::uint8_t { allow, deny, punt };
 
 struct shield_rule {
     source_loc at;
+    std::string text;                  // the line as written, for counters and logs
     verdict v = verdict::allow;
     std::uint8_t proto = 0;            // IPPROTO_*; 0 = any ("ip")
     std::optional<cidr> src, dst;
@@ -182,6 +183,8 @@ struct shield_section {
     std::vector<cidr> blocks;
     std::vector<shield_rule> rules;     // first match wins
     verdict default_verdict = verdict::allow;
+    std::string drop_capture;           // pcapng file of sampled drops; empty: none
+    unsigned drop_capture_rate = 10;    // frames per drop reason per second (per lcore)
 };
 
 struct config {

@@ -10,7 +10,7 @@ namespace bulwark::controlplane {
 
 namespace {
 
-constexpr std::string_view D = "the dataplane (issue #4)";
+constexpr std::string_view H = "the host port (a later dataplane issue)";
 constexpr std::string_view D2 = "flow tracking, the SYN guard and rate limits (the dataplane's next issue)";
 
 void kw_eal(parse_ctx& c)
@@ -64,7 +64,7 @@ void kw_mode(parse_ctx& c)
         return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"stateful", "stateless"})));
     c.sh->stateful = m == "stateful";
     if (c.sh->stateful)
-        c.pending("mode stateful", D2);
+        c.warn(fmt::format("'mode stateful' is not built yet (waits for {}): the shield runs stateless", D2));
 }
 
 void kw_flows(parse_ctx& c)
@@ -170,6 +170,8 @@ void kw_filter(parse_ctx& c)
         return;
     shield_rule r;
     r.at = c.here();
+    for (const auto& w : c.words)
+        r.text += (r.text.empty() ? "" : " ") + w;
     r.v = kw == "allow" ? verdict::allow : kw == "deny" ? verdict::deny : verdict::punt;
     const std::string& p = c.words[1];
     bool known = false;
@@ -219,6 +221,9 @@ void kw_filter(parse_ctx& c)
         return c.alert("'icmpv6' with an IPv4 address never matches");
     if (r.proto == IPPROTO_ICMP && ((r.src && r.src->net.fam == family::ipv6) || (r.dst && r.dst->net.fam == family::ipv6)))
         return c.alert("'icmp' with an IPv6 address never matches (use 'icmpv6')");
+    if (r.v == verdict::punt)
+        c.warn(fmt::format("'punt' needs {}, not built yet: the traffic it names is forwarded inline and counted "
+                           "as punted", H));
     c.sh->rules.push_back(std::move(r));
 }
 
@@ -232,21 +237,38 @@ void kw_default(parse_ctx& c)
     c.sh->default_verdict = v == "allow" ? verdict::allow : verdict::deny;
 }
 
+// drop-capture FILE [per-second N]
+void kw_drop_capture(parse_ctx& c)
+{
+    if (!c.args(1, 3, "drop-capture FILE [per-second N]"))
+        return;
+    if (c.words.size() == 3 || (c.words.size() == 4 && c.words[2] != "per-second"))
+        return c.alert("expected 'drop-capture FILE [per-second N]'");
+    c.sh->drop_capture = c.words[1];
+    if (c.words.size() == 4) {
+        auto n = parse_int(c.words[3], 1, 100000);
+        if (!n)
+            return c.alert(n.message());
+        c.sh->drop_capture_rate = static_cast<unsigned>(*n);
+    }
+}
+
 constexpr unsigned S = sec_shield;
 
 constexpr std::array table{
-    section_kw{"eal", S, kw_eal, D},
-    section_kw{"port", S, kw_port, D},
-    section_kw{"host-port", S, kw_host_port, D},
-    section_kw{"mode", S, kw_mode, D},
+    section_kw{"eal", S, kw_eal, {}},
+    section_kw{"port", S, kw_port, {}},
+    section_kw{"host-port", S, kw_host_port, H},
+    section_kw{"mode", S, kw_mode, pending_varies},
     section_kw{"flows", S, kw_flows, D2},
     section_kw{"syn-guard", S, kw_syn_guard, D2},
     section_kw{"limit", S, kw_limit, D2},
-    section_kw{"block", S, kw_block, D},
-    section_kw{"allow", S, kw_filter, D},
-    section_kw{"deny", S, kw_filter, D},
-    section_kw{"punt", S, kw_filter, D},
-    section_kw{"default", S, kw_default, D},
+    section_kw{"block", S, kw_block, {}},
+    section_kw{"allow", S, kw_filter, {}},
+    section_kw{"deny", S, kw_filter, {}},
+    section_kw{"punt", S, kw_filter, {}},
+    section_kw{"default", S, kw_default, {}},
+    section_kw{"drop-capture", S, kw_drop_capture, {}},
 };
 
 } // namespace

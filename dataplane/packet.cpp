@@ -44,6 +44,10 @@ constexpr std::string_view reason_names[] = {
     "udp_bad_length",
     "udp_zero_port",
     "icmp_truncated",
+    "blocklisted",
+    "acl_deny",
+    "acl_default_deny",
+    "tx_full",
 };
 static_assert(std::size(reason_names) == drop_reason_count, "a name for every drop reason");
 

@@ -46,6 +46,11 @@ enum class drop_reason : std::uint8_t {
     udp_bad_length,
     udp_zero_port,
     icmp_truncated,
+    // past validation: the pipeline's own verdicts (dataplane/pipeline.cpp)
+    blocklisted,       // the source is on the blocklist
+    acl_deny,          // a 'deny' rule matched
+    acl_default_deny,  // no rule matched and the default is deny
+    tx_full,           // the other port's TX queue took no more of the burst
     count_ // not a reason: the number of them
 };
 

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The shield's allow|deny|punt rules compiled into DPDK ACL tries, one per
+// address family (rte_acl). Built by the control plane, read by the worker
+// lcores: classify() takes no lock and allocates nothing.
+
+#include "controlplane/config_types.hpp"
+#include "controlplane/result.hpp"
+#include "dataplane/packet_types.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct rte_acl_ctx;
+
+namespace bulwark::dataplane {
+
+using controlplane::verdict;
+
+class acl_table {
+public:
+    // Compiles `rules` (first match wins) for both families. `name` keeps
+    // the DPDK object names unique in the process.
+    static result<std::unique_ptr<acl_table>> build(const std::vector<controlplane::shield_rule>& rules,
+                                                    verdict default_verdict, const std::string& name);
+    ~acl_table();
+    acl_table(const acl_table&) = delete;
+    acl_table& operator=(const acl_table&) = delete;
+
+    // results[i]: 0 when no rule matched frames[i] (or it is not IP), else
+    // the index of the first matching rule plus one. n <= 64.
+    void classify(const parsed_frame* const* frames, unsigned n, std::uint32_t* results) const noexcept;
+
+    verdict verdict_of(std::uint32_t result) const noexcept { return result ? verdicts_[result - 1] : default_; }
+    verdict default_verdict() const noexcept { return default_; }
+    std::size_t rules() const noexcept { return verdicts_.size(); }
+    std::size_t acl_rules() const noexcept { return acl_rules_; } // after port-list expansion
+
+private:
+    acl_table() = default;
+    rte_acl_ctx* v4_ = nullptr;
+    rte_acl_ctx* v6_ = nullptr;
+    std::vector<verdict> verdicts_;
+    verdict default_ = verdict::allow;
+    std::size_t acl_rules_ = 0;
+};
+
+} // namespace bulwark::dataplane

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: Apache-2.0
+// EAL, ports and lcores around the pipeline (DESIGN.md sections 1 and 2).
+#include "dataplane/shield.hpp"
+
+#include "dataplane/acl_table.hpp"
+#include "dataplane/packet.hpp"
+#include "dataplane/pcapng_writer.hpp"
+#include "dataplane/pipeline.hpp"
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <fmt/format.h>
+#include <mutex>
+#include <thread>
+
+namespace bulwark::dataplane {
+
+namespace {
+
+constexpr std::uint16_t rx_desc = 1024, tx_desc = 1024;
+constexpr unsigned sample_slots = 4095; // mempool sizes are best as 2^n - 1
+
+const char* side_name(unsigned s) { return s == outside ? "outside" : "inside"; }
+
+struct worker_slot {
+    shield::impl* owner = nullptr;
+    unsigned index = 0;    // also the queue on both ports and the RCU thread id
+    unsigned lcore = 0;
+    std::unique_ptr<worker_state> state;
+};
+
+} // namespace
+
+struct shield::impl {
+    controlplane::shield_section cfg;
+    bool eal_up = false;
+    std::array<std::uint16_t, 2> ports{};
+    std::array<bool, 2> port_started{};
+    rte_mempool* mbufs = nullptr;
+    rte_mempool* sample_pool = nullptr;
+    rte_ring* sample_ring = nullptr;
+    rte_rcu_qsbr* qs = nullptr;
+    std::unique_ptr<acl_table> acl;
+    std::unique_ptr<blocklist> blocks;
+    pipeline_tables tables;
+    std::vector<worker_slot> workers;
+    std::atomic<bool> quit{false};
+    bool launched = false;
+    std::unique_ptr<pcapng_writer> capture;
+    std::thread control;
+    std::mutex control_mu;
+    std::condition_variable control_cv;
+    bool control_quit = false;
+    std::vector<std::string> lines;
+    bool stopped = false;
+
+    result<bool> setup();
+    result<bool> setup_port(side s, const std::string& name, unsigned queues, unsigned mtu_room);
+    void control_loop();
+    void teardown();
+};
+
+namespace {
+
+int worker_main(void* arg)
+{
+    auto* w = static_cast<worker_slot*>(arg);
+    shield::impl& sh = *w->owner;
+    worker_state& ws = *w->state;
+    const auto q = static_cast<std::uint16_t>(w->index);
+    rte_rcu_qsbr_thread_register(sh.qs, w->index);
+    rte_rcu_qsbr_thread_online(sh.qs, w->index);
+    rte_mbuf* pkts[burst_size];
+    while (!sh.quit.load(std::memory_order_relaxed)) {
+        for (side from : {outside, inside}) {
+            const side to = from == outside ? inside : outside;
+            std::uint16_t n = rte_eth_rx_burst(sh.ports[from], q, pkts, burst_size);
+            if (!n)
+                continue;
+            unsigned pass = ws.filter(sh.tables, from, pkts, n);
+            if (!pass)
+                continue;
+            std::uint16_t sent = rte_eth_tx_burst(sh.ports[to], q, pkts, static_cast<std::uint16_t>(pass));
+            ws.counters.port[to].tx += sent;
+            if (sent < pass)
+                ws.tx_dropped(to, pkts + sent, pass - sent);
+        }
+        rte_rcu_qsbr_quiescent(sh.qs, w->index);
+    }
+    rte_rcu_qsbr_thread_offline(sh.qs, w->index);
+    rte_rcu_qsbr_thread_unregister(sh.qs, w->index);
+    return 0;
+}
+
+} // namespace
+
+result<bool> shield::impl::setup_port(side s, const std::string& name, unsigned queues, unsigned)
+{
+    std::uint16_t id;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) {
+        std::string known;
+        std::uint16_t p;
+        RTE_ETH_FOREACH_DEV(p)
+        {
+            char n[RTE_ETH_NAME_MAX_LEN];
+            if (rte_eth_dev_get_name_by_port(p, n) == 0)
+                known += fmt::format("{}'{}'", known.empty() ? "" : ", ", n);
+        }
+        return fail(fmt::format("{}:{}: 'port {}': no DPDK port '{}' (the eal line made: {})", cfg.at.file, cfg.at.line,
+                                side_name(s), name, known.empty() ? "none" : known));
+    }
+    ports[s] = id;
+    rte_eth_dev_info info{};
+    if (int rc = rte_eth_dev_info_get(id, &info); rc != 0)
+        return fail(fmt::format("port {} ({}): rte_eth_dev_info_get: {}", side_name(s), name, rte_strerror(-rc)));
+    if (info.max_rx_queues < queues || info.max_tx_queues < queues)
+        return fail(fmt::format("port {} ({}) has {} RX/{} TX queues; {} worker lcores need {} (af_packet: "
+                                "'qpairs={}' in its --vdev)",
+                                side_name(s), name, info.max_rx_queues, info.max_tx_queues, queues, queues, queues));
+    rte_eth_conf conf{};
+    auto qn = static_cast<std::uint16_t>(queues);
+    if (int rc = rte_eth_dev_configure(id, qn, qn, &conf); rc != 0)
+        return fail(fmt::format("port {} ({}): rte_eth_dev_configure: {}", side_name(s), name, rte_strerror(-rc)));
+    std::uint16_t nrx = rx_desc, ntx = tx_desc;
+    rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
+    int socket = rte_eth_dev_socket_id(id);
+    for (std::uint16_t q = 0; q < qn; ++q) {
+        if (int rc = rte_eth_rx_queue_setup(id, q, nrx, socket, nullptr, mbufs); rc != 0)
+            return fail(fmt::format("port {} ({}): RX queue {}: {}", side_name(s), name, q, rte_strerror(-rc)));
+        if (int rc = rte_eth_tx_queue_setup(id, q, ntx, socket, nullptr); rc != 0)
+            return fail(fmt::format("port {} ({}): TX queue {}: {}", side_name(s), name, q, rte_strerror(-rc)));
+    }
+    if (int rc = rte_eth_dev_start(id); rc != 0)
+        return fail(fmt::format("port {} ({}): rte_eth_dev_start: {}", side_name(s), name, rte_strerror(-rc)));
+    port_started[s] = true;
+    // a bridge takes every frame, whoever it is addressed to
+    if (int rc = rte_eth_promiscuous_enable(id); rc != 0 && rc != -ENOTSUP)
+        return fail(fmt::format("port {} ({}): promiscuous mode: {}", side_name(s), name, rte_strerror(-rc)));
+    std::uint16_t mtu = 0;
+    rte_eth_dev_get_mtu(id, &mtu);
+    lines.push_back(fmt::format("port {} {} (DPDK port {}, driver {}, MTU {}, {} queue pair{})", side_name(s), name, id,
+                                info.driver_name ? info.driver_name : "?", mtu, queues, queues == 1 ? "" : "s"));
+    return true;
+}
+
+result<bool> shield::impl::setup()
+{
+    // 1. EAL, from the eal line
+    std::vector<std::string> args{"bulwarkd"};
+    args.insert(args.end(), cfg.eal_args.begin(), cfg.eal_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args)
+        argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (rte_eal_init(static_cast<int>(args.size()), argv.data()) < 0)
+        return fail(fmt::format("{}:{}: shield '{}': EAL did not start from its 'eal' line: {}", cfg.at.file,
+                                cfg.at.line, cfg.name, rte_strerror(rte_errno)));
+    eal_up = true;
+
+    // 2. worker lcores: every lcore of the eal line but the main one
+    unsigned lc;
+    RTE_LCORE_FOREACH_WORKER(lc)
+    {
+        worker_slot w;
+        w.owner = this;
+        w.index = static_cast<unsigned>(workers.size());
+        w.lcore = lc;
+        workers.push_back(std::move(w));
+    }
+    if (workers.empty())
+        return fail(fmt::format("{}:{}: shield '{}': the eal line gives no worker lcore (lcore {} is the control "
+                                "plane's): give two, e.g. '-l 0-1'",
+                                cfg.at.file, cfg.at.line, cfg.name, rte_get_main_lcore()));
+    const auto queues = static_cast<unsigned>(workers.size());
+
+    // 3. buffers: one pool for both ports, sized for every ring and cache
+    //    (it must fit the 512 MB of the lab's --no-huge -m 512)
+    unsigned n = std::max(8191u, queues * 2 * (rx_desc + tx_desc + 2 * burst_size) + 512 * queues);
+    mbufs = rte_pktmbuf_pool_create("bw_mbufs", n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+    if (!mbufs)
+        return fail(fmt::format("cannot allocate {} packet buffers: {}", n, rte_strerror(rte_errno)));
+
+    // 4. the ports
+    if (cfg.port_outside.empty() || cfg.port_inside.empty())
+        return fail(fmt::format("{}:{}: shield '{}' needs 'port outside DEVICE' and 'port inside DEVICE'",
+                                cfg.at.file, cfg.at.line, cfg.name));
+    if (auto r = setup_port(outside, cfg.port_outside, queues, 0); !r)
+        return r;
+    if (auto r = setup_port(inside, cfg.port_inside, queues, 0); !r)
+        return r;
+
+    // 5. quiescent-state variable for the workers, then the tables
+    std::size_t qsz = rte_rcu_qsbr_get_memsize(queues);
+    qs = static_cast<rte_rcu_qsbr*>(rte_zmalloc("bw_qsbr", qsz, RTE_CACHE_LINE_SIZE));
+    if (!qs || rte_rcu_qsbr_init(qs, queues) != 0)
+        return fail("cannot set up the RCU quiescent-state variable");
+    auto t = acl_table::build(cfg.rules, cfg.default_verdict, "bw_acl");
+    if (!t)
+        return fail(fmt::format("{}:{}: shield '{}': {}", cfg.at.file, cfg.at.line, cfg.name, t.message()));
+    acl = std::move(*t);
+    auto b = blocklist::create("bw_block", std::max<std::size_t>(65536, 2 * cfg.blocks.size()), qs);
+    if (!b)
+        return fail(b.message());
+    blocks = std::move(*b);
+    if (auto r = blocks->add(cfg.blocks); !r)
+        return fail(r.message());
+    tables.acl = acl.get();
+    tables.blocks = blocks.get();
+    lines.push_back(fmt::format("{} filter rule{} ({} ACL rules), default {}, {} blocklist entr{}", acl->rules(),
+                                acl->rules() == 1 ? "" : "s", acl->acl_rules(),
+                                cfg.default_verdict == verdict::allow ? "allow" : "deny", cfg.blocks.size(),
+                                cfg.blocks.size() == 1 ? "y" : "ies"));
+
+    // 6. drop sampling to pcapng
+    drop_sampling sampling;
+    if (!cfg.drop_capture.empty()) {
+        sample_pool = rte_mempool_create("bw_samples", sample_slots, sizeof(drop_sample), 64, 0, nullptr, nullptr,
+                                         nullptr, nullptr, SOCKET_ID_ANY, 0);
+        sample_ring = rte_ring_create("bw_samples", sample_slots + 1, SOCKET_ID_ANY, RING_F_SC_DEQ);
+        if (!sample_pool || !sample_ring)
+            return fail(fmt::format("drop capture: cannot allocate its buffers: {}", rte_strerror(rte_errno)));
+        auto w = pcapng_writer::open(cfg.drop_capture);
+        if (!w)
+            return fail(fmt::format("{}:{}: 'drop-capture': {}", cfg.at.file, cfg.at.line, w.message()));
+        capture = std::move(*w);
+        sampling = {sample_pool, sample_ring, cfg.drop_capture_rate};
+        lines.push_back(fmt::format("drop capture to {} (the first {} drops per reason per second per lcore)",
+                                    cfg.drop_capture, cfg.drop_capture_rate));
+    }
+
+    // 7. the workers
+    for (auto& w : workers)
+        w.state = std::make_unique<worker_state>(acl->rules(), sampling, ports);
+    control = std::thread([this] { control_loop(); });
+    for (auto& w : workers)
+        if (int rc = rte_eal_remote_launch(worker_main, &w, w.lcore); rc != 0)
+            return fail(fmt::format("cannot launch lcore {}: {}", w.lcore, rte_strerror(-rc)));
+    launched = true;
+    std::string lcores;
+    for (const auto& w : workers)
+        lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", w.lcore);
+    lines.push_back(fmt::format("{} worker lcore{} ({}), bursts of {}, mode {}", workers.size(),
+                                workers.size() == 1 ? "" : "s", lcores, burst_size,
+                                cfg.stateful ? "stateful (not built yet: running stateless)" : "stateless"));
+    return true;
+}
+
+// The control thread: sampled drops to the pcapng file every 100 ms, the
+// blocklist's TTLs every second. Never touches packets.
+void shield::impl::control_loop()
+{
+    auto next_expire = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    std::unique_lock lock(control_mu);
+    for (;;) {
+        bool last = control_quit;
+        lock.unlock();
+        if (sample_ring) {
+            void* objs[64];
+            unsigned got;
+            while ((got = rte_ring_sc_dequeue_burst(sample_ring, objs, 64, nullptr)) > 0) {
+                for (unsigned i = 0; i < got; ++i)
+                    capture->add(*static_cast<const drop_sample*>(objs[i]));
+                rte_mempool_put_bulk(sample_pool, objs, got);
+            }
+            capture->flush();
+        }
+        if (std::chrono::steady_clock::now() >= next_expire) {
+            blocks->expire();
+            next_expire += std::chrono::seconds(1);
+        }
+        lock.lock();
+        if (last)
+            return;
+        control_cv.wait_for(lock, std::chrono::milliseconds(100), [this] { return control_quit; });
+    }
+}
+
+void shield::impl::teardown()
+{
+    if (stopped)
+        return;
+    stopped = true;
+    quit.store(true);
+    if (launched)
+        rte_eal_mp_wait_lcore();
+    if (control.joinable()) {
+        {
+            std::lock_guard g(control_mu);
+            control_quit = true;
+        }
+        control_cv.notify_all();
+        control.join();
+    }
+}
+
+shield::shield(std::unique_ptr<impl> p) : p_(std::move(p)) {}
+
+result<std::unique_ptr<shield>> shield::start(const controlplane::shield_section& cfg)
+{
+    auto p = std::make_unique<impl>();
+    p->cfg = cfg;
+    std::unique_ptr<shield> s{new shield(std::move(p))};
+    if (auto r = s->p_->setup(); !r)
+        return fail(r.message()); // the destructor releases what setup made
+    return s;
+}
+
+void shield::stop() { p_->teardown(); }
+
+shield::~shield()
+{
+    impl& p = *p_;
+    p.teardown();
+    for (side s : {outside, inside})
+        if (p.port_started[s]) {
+            rte_eth_dev_stop(p.ports[s]);
+            rte_eth_dev_close(p.ports[s]);
+        }
+    p.capture.reset();
+    p.acl.reset();
+    p.blocks.reset();
+    p.workers.clear();
+    rte_ring_free(p.sample_ring);
+    rte_mempool_free(p.sample_pool);
+    rte_mempool_free(p.mbufs);
+    rte_free(p.qs);
+    if (p.eal_up)
+        rte_eal_cleanup();
+}
+
+const std::vector<std::string>& shield::describe() const { return p_->lines; }
+
+blocklist& shield::blocks() { return *p_->blocks; }
+
+std::string shield::stats_text() const
+{
+    const impl& p = *p_;
+    std::string out;
+    const std::string& sh = p.cfg.name;
+    std::array<port_counters, 2> sum{};
+    std::vector<std::uint64_t> hits(p.acl ? p.acl->rules() + 1 : 1, 0);
+    for (const auto& w : p.workers) {
+        if (!w.state)
+            continue;
+        for (unsigned s = 0; s < 2; ++s) {
+            const port_counters& c = w.state->counters.port[s];
+            sum[s].rx += c.rx;
+            sum[s].tx += c.tx;
+            sum[s].punted += c.punted;
+            for (std::size_t r = 0; r < drop_reason_count; ++r)
+                sum[s].drops[r] += c.drops[r];
+        }
+        for (std::size_t i = 0; i < hits.size() && i < w.state->rule_hits.size(); ++i)
+            hits[i] += w.state->rule_hits[i];
+    }
+    for (unsigned s = 0; s < 2; ++s) {
+        std::uint64_t dropped = 0;
+        for (auto d : sum[s].drops)
+            dropped += d;
+        out += fmt::format("bulwarkd: stats: shield {} port {}: rx {}, tx {}, dropped {}, punted {}\n", sh,
+                           side_name(s), sum[s].rx, sum[s].tx, dropped, sum[s].punted);
+    }
+    for (unsigned s = 0; s < 2; ++s)
+        for (std::size_t r = 1; r < drop_reason_count; ++r)
+            if (sum[s].drops[r])
+                out += fmt::format("bulwarkd: stats: shield {} drop {} {}: {}\n", sh, side_name(s),
+                                   reason_name(static_cast<drop_reason>(r)), sum[s].drops[r]);
+    for (std::size_t i = 0; i < p.cfg.rules.size() && i < hits.size(); ++i)
+        if (hits[i])
+            out += fmt::format("bulwarkd: stats: shield {} rule {}:{} '{}': hits {}\n", sh, p.cfg.rules[i].at.file,
+                               p.cfg.rules[i].at.line, p.cfg.rules[i].text, hits[i]);
+    if (hits.back())
+        out += fmt::format("bulwarkd: stats: shield {} default {}: hits {}\n", sh,
+                           p.cfg.default_verdict == verdict::allow ? "allow" : "deny", hits.back());
+    if (p.blocks)
+        out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, p.blocks->size());
+    if (p.capture)
+        out += fmt::format("bulwarkd: stats: shield {} drop capture {}: {} frames written\n", sh, p.cfg.drop_capture,
+                           p.capture->written());
+    return out;
+}
+
+} // namespace bulwark::dataplane

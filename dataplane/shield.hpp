@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The packet filter of a `shield` section, running: EAL from its `eal`
+// line, the outside and inside ports, one worker lcore per RX/TX queue pair
+// bridging them through the pipeline, and a control thread that writes
+// sampled drops to pcapng and expires blocklist entries.
+//
+// One per process (EAL initialises once). start() returns with the workers
+// polling; stop() (or the destructor) stops them, closes the ports and
+// releases EAL.
+
+#include "controlplane/config_types.hpp"
+#include "controlplane/result.hpp"
+#include "dataplane/blocklist.hpp"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bulwark::dataplane {
+
+class shield {
+public:
+    static result<std::unique_ptr<shield>> start(const controlplane::shield_section& cfg);
+    ~shield();
+    shield(const shield&) = delete;
+    shield& operator=(const shield&) = delete;
+
+    // What start() set up, one line each, for the startup log.
+    const std::vector<std::string>& describe() const;
+    // The counters summed over the workers, as "bulwarkd: stats: shield ..."
+    // lines; only non-zero drop reasons and rules that matched.
+    std::string stats_text() const;
+    // The blocklist, for run-time entries (the runtime API is a later issue).
+    blocklist& blocks();
+    void stop();
+
+    struct impl;
+
+private:
+    explicit shield(std::unique_ptr<impl> p);
+    std::unique_ptr<impl> p_;
+};
+
+} // namespace bulwark::dataplane
