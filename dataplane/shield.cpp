@@ -211,7 +211,7 @@ result<bool> shield::impl::setup()
     if (!t)
         return fail(fmt::format("{}:{}: shield '{}': {}", cfg.at.file, cfg.at.line, cfg.name, t.message()));
     acl = std::move(*t);
-    auto b = blocklist::create("bw_block", std::max<std::size_t>(65536, 2 * cfg.blocks.size()), qs);
+    auto b = blocklist::create("bw_block", std::max<std::size_t>(65536, cfg.blocks.size() + 65536), qs);
     if (!b)
         return fail(b.message());
     blocks = std::move(*b);

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// EAL for the unit tests of the DPDK layer: started once, on first use, in
+// memory only (no hugepages, no PCI, no shared files), on lcore 0.
+
+#include <cstdlib>
+#include <rte_eal.h>
+
+namespace bulwark::dataplane::testing {
+
+inline void ensure_eal()
+{
+    static const bool up = [] {
+        const char* args[] = {"unit_tests", "-l", "0", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+                              "--log-level=error", "--vdev=net_null0", "--vdev=net_null1"};
+        if (rte_eal_init(static_cast<int>(std::size(args)), const_cast<char**>(args)) < 0)
+            std::abort();
+        std::atexit([] { rte_eal_cleanup(); });
+        return true;
+    }();
+    (void)up;
+}
+
+} // namespace bulwark::dataplane::testing
