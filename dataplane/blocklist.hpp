@@ -5,14 +5,18 @@
 // time to live added at run time (the runtime API that exposes this is a
 // later issue; this is its C++ interface).
 //
-// One lock-free rte_hash (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF) keyed by
-// (family, prefix length, masked address): the control plane is its one
-// writer, the worker lcores read it with no lock, and the key slots of
+// Two lock-free rte_hash tables (RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF),
+// one per family, keyed by (prefix length, masked address): the control
+// plane is their one writer, the worker lcores read it with no lock, and the key slots of
 // deleted entries are reclaimed only after every worker has passed a
 // quiescent state (rte_hash_rcu_qsbr_add on the workers' rte_rcu_qsbr). A
 // lookup probes once per prefix length in use (hosts only: one bulk probe
 // per burst). Each entry holds its expiry; readers check it, so an entry
 // stops blocking when its TTL ends, before expire() removes it.
+//
+// IPv4 lookups first test a 2 MB bitmap of the /24s any entry covers, so a
+// source in no listed /24 costs one bit test, not a probe of a table of a
+// million entries that does not fit in cache.
 //
 // Why not rte_lpm/rte_lpm6: each costs a 64 MB tbl24 whatever it holds,
 // and the lab runs in 512 MB; a blocklist holds few prefix lengths.
@@ -29,6 +33,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 struct rte_hash;
 struct rte_rcu_qsbr;
@@ -64,11 +69,13 @@ public:
     // One address, for tests and the control plane: is it blocked now?
     bool blocked(const controlplane::ip_addr& src) const;
 
-    struct key {
-        std::uint8_t len;   // prefix length
-        std::uint8_t v6;    // 0: IPv4, 1: IPv6
-        std::uint8_t pad[2];
-        std::array<std::uint8_t, 16> addr; // host bits cleared
+    struct key4 {
+        std::uint32_t len;  // prefix length
+        std::array<std::uint8_t, 4> addr; // host bits cleared
+    };
+    struct key6 {
+        std::uint32_t len;
+        std::array<std::uint8_t, 16> addr;
     };
 
 private:
@@ -76,7 +83,11 @@ private:
     std::uint64_t expiry_of(seconds ttl) const;
     void count_length(bool v6, unsigned len, int delta);
 
-    rte_hash* h_ = nullptr;
+    rte_hash* h4_ = nullptr;
+    rte_hash* h6_ = nullptr;
+    std::unique_ptr<std::atomic<std::uint64_t>[]> slash24_; // 2^24 bits: a listed entry covers this /24
+    std::vector<std::uint16_t> slash24_count_;              // writer side: entries covering each /24 (made on first use)
+    void cover24(const controlplane::cidr& c, int delta);
     std::string name_;
     // prefix lengths in use, as bits: [0] IPv4 0..32, [1..3] IPv6 0..128
     std::array<std::atomic<std::uint64_t>, 4> lengths_{};

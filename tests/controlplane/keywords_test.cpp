@@ -233,6 +233,8 @@ const std::vector<row> rows{
          "t.cfg:6: 'punt': 'dport' expects a value"},
         {"default", sec_shield, " default deny", " default drop",
          "t.cfg:6: 'default': unknown verdict 'drop', expected one of 'allow', 'deny'"},
+        {"drop-capture", sec_shield, " drop-capture /tmp/drops.pcapng per-second 5", " drop-capture /tmp/d.pcapng per-second 0",
+         "t.cfg:6: 'drop-capture': 0 is out of range, expected 1 to 100000"},
 };
 
 const std::string head = "defaults\n mode http\n timeout client 5s\n timeout connect 5s\n timeout server 5s\n";
