@@ -367,5 +367,5 @@ TEST_CASE("the embedded default config is valid", "[parser]")
     CHECK(alerts(got).empty());
     CHECK(warnings(got).empty());
     REQUIRE(got.cfg.shields.size() == 1);
-    CHECK(got.cfg.shields[0].eal_args.back() == "--vdev=net_af_packet1,iface=bwlab-in");
+    CHECK(got.cfg.shields[0].eal_args.back() == "--vdev=net_pcap1,iface=bwlab-in");
 }

@@ -83,16 +83,19 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
     p = subprocess.Popen([str(LAB), "--prefix", lab.prefix, "exec", "--", bulwarkd],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        lines = [p.stdout.readline() for _ in range(5)]  # bounded by the finally below
+        lines = [p.stdout.readline() for _ in range(8)]  # bounded by the finally below
         assert lines[0].startswith("bulwarkd 0."), lines
         assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (2 filter rules)" \
             in lines[0]
-        assert lines[1] == "bulwarkd: proxy: frontend 'www' on 10.10.0.100:80 (1 thread)\n"
-        assert re.fullmatch(r"bulwarkd: proxy: maxconn \d+\n", lines[2])
-        assert lines[3:] == [
-            "bulwarkd: the packet filter (issue #4) is not built yet: shield 'edge' is not run.\n",
-            "bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n",
-        ]
+        # the shield bridges the lab's two veth ends (net_pcap) on lcore 1
+        assert lines[1].startswith(f"bulwarkd: shield edge: port outside net_pcap0 (DPDK port 0, driver net_pcap, "), lines
+        assert lines[2].startswith(f"bulwarkd: shield edge: port inside net_pcap1 (DPDK port 1, driver net_pcap, "), lines
+        assert lines[3] == ("bulwarkd: shield edge: 2 filter rules (9 ACL rules), default allow, "
+                            "0 blocklist entries\n")
+        assert lines[4] == "bulwarkd: shield edge: 1 worker lcore (1), bursts of 32, mode stateless\n"
+        assert lines[5] == "bulwarkd: proxy: frontend 'www' on 10.10.0.100:80 (1 thread)\n"
+        assert re.fullmatch(r"bulwarkd: proxy: maxconn \d+\n", lines[6])
+        assert lines[7] == "bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n"
         # the proxy really listens on the VIP inside the lab's namespace
         ss = lab.ns_exec(lab.bw, "ss", "-Htln", "src", "10.10.0.100:80").stdout
         assert "10.10.0.100:80" in ss
@@ -102,8 +105,12 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
         # then the counters: nothing came, nothing counted
         assert out.startswith("bulwarkd: Terminated received, exiting.\nbulwarkd: stats: frontend www: connections 0, "
                               "requests 0 ")
-        assert out.endswith("bulwarkd: stats: server servers/web1: requests 0 (1xx 0, 2xx 0, 3xx 0, 4xx 0, 5xx 0, "
-                            "none 0), bytes out 0, connect errors 0, response errors 0\n")
+        assert "bulwarkd: stats: server servers/web1: requests 0 (1xx 0, 2xx 0, 3xx 0, 4xx 0, 5xx 0, " \
+               "none 0), bytes out 0, connect errors 0, response errors 0\n" in out
+        # and the shield's: no drop (the namespaces' own IPv6 chatter is valid), the ports counted
+        assert re.search(r"bulwarkd: stats: shield edge port outside: rx \d+, tx \d+, dropped 0, punted 0\n", out), out
+        assert " drop " not in out
+        assert out.endswith("bulwarkd: stats: shield edge blocklist: 0 entries\n")
         # its own interface names reached bulwarkd through the environment
         assert f"iface={lab.outside_if}" not in err  # no warning mentions them: the config loaded clean
         assert "[ALERT]" not in err
