@@ -25,6 +25,7 @@ constexpr std::string_view reason_names[] = {
     "ipv4_land",
     "ipv4_frag_oversize",
     "ipv4_frag_too_small",
+    "ipv4_frag_overlap",
     "ipv6_truncated",
     "ipv6_bad_version",
     "ipv6_bad_payload_length",
@@ -36,6 +37,7 @@ constexpr std::string_view reason_names[] = {
     "ipv6_land",
     "ipv6_frag_oversize",
     "ipv6_frag_too_small",
+    "ipv6_frag_overlap",
     "tcp_truncated",
     "tcp_bad_offset",
     "tcp_bad_flags",
@@ -44,6 +46,9 @@ constexpr std::string_view reason_names[] = {
     "udp_bad_length",
     "udp_zero_port",
     "icmp_truncated",
+    "tcp_bad_checksum",
+    "udp_bad_checksum",
+    "icmp_bad_checksum",
     "blocklisted",
     "acl_deny",
     "acl_default_deny",
@@ -60,6 +65,59 @@ std::uint8_t u8(std::span<const std::byte> s, std::size_t at) { return static_ca
 std::uint16_t be16(std::span<const std::byte> s, std::size_t at)
 {
     return static_cast<std::uint16_t>(u8(s, at) << 8 | u8(s, at + 1));
+}
+
+// The ones' complement sum (RFC 1071) of `n` bytes, added to `acc`, taken
+// 8 bytes at a time in memory order: the sum is byte-order independent
+// until it is folded, and a valid message folds to 0xffff either way.
+std::uint64_t sum_bytes(const std::byte* p, std::size_t n, std::uint64_t acc)
+{
+    while (n >= 8) {
+        std::uint64_t x;
+        std::memcpy(&x, p, 8);
+        acc += (x & 0xffffffffu) + (x >> 32);
+        p += 8;
+        n -= 8;
+    }
+    std::uint64_t tail = 0;
+    std::memcpy(&tail, p, n); // an odd last byte is the high byte of a zero-padded word (RFC 1071)
+    return acc + (tail & 0xffffffffu) + (tail >> 32);
+}
+
+std::uint16_t fold(std::uint64_t acc)
+{
+    while (acc >> 16)
+        acc = (acc & 0xffff) + (acc >> 16);
+    return static_cast<std::uint16_t>(acc);
+}
+
+// The upper-layer checksum of `len` bytes at `l4` is right: its sum with
+// the pseudo-header (RFC 9293 §3.1, RFC 768, RFC 8200 §8.1) folds to 0xffff.
+bool l4_checksum_ok(std::span<const std::byte> f, std::size_t l4, std::size_t len, const parsed_frame& out,
+                    bool pseudo_header)
+{
+    std::uint64_t acc = 0;
+    if (pseudo_header) {
+        std::byte ph[40]{};
+        std::size_t n;
+        if (out.l3 == l3_kind::ipv4) {
+            std::memcpy(ph, out.src.data(), 4);
+            std::memcpy(ph + 4, out.dst.data(), 4);
+            ph[9] = std::byte{out.proto};
+            ph[10] = std::byte(len >> 8);
+            ph[11] = std::byte(len);
+            n = 12;
+        } else {
+            std::memcpy(ph, out.src.data(), 16);
+            std::memcpy(ph + 16, out.dst.data(), 16);
+            ph[34] = std::byte(len >> 8);
+            ph[35] = std::byte(len);
+            ph[39] = std::byte{out.proto};
+            n = 40;
+        }
+        acc = sum_bytes(ph, n, 0);
+    }
+    return fold(sum_bytes(f.data() + l4, len, acc)) == 0xffff;
 }
 
 // TCP flag bits (RFC 9293 §3.1).
@@ -88,8 +146,11 @@ bool tcp_flags_valid(std::uint8_t flags)
 
 // The upper-layer header at `l4` (`len` bytes of it in this frame): its
 // minimum size, ports and flags. Shared by IPv4 and IPv6.
-drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t len, parsed_frame& out)
+drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t len, parsed_frame& out,
+                     const parse_options& opt)
 {
+    // a fragment's checksum covers the whole datagram: not checkable here
+    const bool verify = opt.l4_checksum && !out.fragment;
     out.l4_offset = static_cast<std::uint16_t>(l4);
     out.l4_length = static_cast<std::uint16_t>(len);
     switch (out.proto) {
@@ -106,6 +167,8 @@ drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t l
             return drop_reason::tcp_zero_port;
         if (!tcp_flags_valid(out.tcp_flags))
             return drop_reason::tcp_bad_flags;
+        if (verify && !l4_checksum_ok(f, l4, len, out, true))
+            return drop_reason::tcp_bad_checksum;
         return drop_reason::none;
     }
     case ip_udp: {
@@ -121,11 +184,20 @@ drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t l
         out.dport = be16(f, l4 + 2);
         if (out.sport == 0 || out.dport == 0)
             return drop_reason::udp_zero_port;
+        // 0: no checksum, allowed over IPv4 only (RFC 768; RFC 8200 §8.1)
+        const bool none = be16(f, l4 + 6) == 0;
+        if (verify && (out.l3 == l3_kind::ipv6 || !none) && (none || !l4_checksum_ok(f, l4, udp_length, out, true)))
+            return drop_reason::udp_bad_checksum;
         return drop_reason::none;
     }
     case ip_icmp:
     case ip_icmpv6:
-        return len < 8 ? drop_reason::icmp_truncated : drop_reason::none;
+        if (len < 8)
+            return drop_reason::icmp_truncated;
+        // ICMPv4 sums the message alone (RFC 792); ICMPv6 with the pseudo-header (RFC 4443 §2.3)
+        if (verify && !l4_checksum_ok(f, l4, len, out, out.proto == ip_icmpv6))
+            return drop_reason::icmp_bad_checksum;
+        return drop_reason::none;
     default:
         return drop_reason::none;
     }
@@ -147,7 +219,7 @@ std::size_t l4_minimum(std::uint8_t proto)
     }
 }
 
-drop_reason parse_ipv4(std::span<const std::byte> f, std::size_t l3, parsed_frame& out)
+drop_reason parse_ipv4(std::span<const std::byte> f, std::size_t l3, parsed_frame& out, const parse_options& opt)
 {
     out.l3 = l3_kind::ipv4;
     const std::size_t avail = f.size() - l3;
@@ -163,7 +235,7 @@ drop_reason parse_ipv4(std::span<const std::byte> f, std::size_t l3, parsed_fram
     // total shorter than the header contradicts it (options running past).
     if (total < ihl || total > avail)
         return drop_reason::ipv4_bad_total_length;
-    if (internet_checksum(f.subspan(l3, ihl)) != 0)
+    if (fold(sum_bytes(f.data() + l3, ihl, 0)) != 0xffff)
         return drop_reason::ipv4_bad_checksum;
     std::memcpy(out.src.data(), &f[l3 + 12], 4);
     std::memcpy(out.dst.data(), &f[l3 + 16], 4);
@@ -190,6 +262,11 @@ drop_reason parse_ipv4(std::span<const std::byte> f, std::size_t l3, parsed_fram
     // Reassembled, it would pass 65535 bytes: the ping of death.
     if (offset + payload > 65535)
         return drop_reason::ipv4_frag_oversize;
+    // A later fragment starting inside the L4 header the first fragment
+    // must hold overlaps it: rewriting TCP flags or ports past a filter
+    // (RFC 1858 §4, RFC 3128). Other overlaps need the flow stage's state.
+    if (out.later_fragment && offset < l4_minimum(out.proto))
+        return drop_reason::ipv4_frag_overlap;
     if (out.later_fragment)
         return drop_reason::none; // no L4 header in it: the flow stage sees fragments
     // A first fragment too short for its L4 header hides it from filters
@@ -197,12 +274,14 @@ drop_reason parse_ipv4(std::span<const std::byte> f, std::size_t l3, parsed_fram
     if (more && payload < l4_minimum(out.proto))
         return drop_reason::ipv4_frag_too_small;
     if (dhcp_discover) {
-        drop_reason r = parse_l4(f, l3 + ihl, payload, out);
+        // the ports decide whether 0.0.0.0 is a martian, before its checksum
+        drop_reason r = parse_l4(f, l3 + ihl, payload, out, parse_options{.l4_checksum = false});
         if (r != drop_reason::none)
             return r;
-        return out.sport == 68 && out.dport == 67 ? drop_reason::none : drop_reason::ipv4_martian_src;
+        if (out.sport != 68 || out.dport != 67)
+            return drop_reason::ipv4_martian_src;
     }
-    return parse_l4(f, l3 + ihl, payload, out);
+    return parse_l4(f, l3 + ihl, payload, out, opt);
 }
 
 bool ipv6_extension(std::uint8_t nh)
@@ -210,7 +289,7 @@ bool ipv6_extension(std::uint8_t nh)
     return nh == 0 || nh == 43 || nh == 44 || nh == 51 || nh == 60 || nh == 135 || nh == 139 || nh == 140;
 }
 
-drop_reason parse_ipv6(std::span<const std::byte> f, std::size_t l3, parsed_frame& out)
+drop_reason parse_ipv6(std::span<const std::byte> f, std::size_t l3, parsed_frame& out, const parse_options& opt)
 {
     out.l3 = l3_kind::ipv6;
     const std::size_t avail = f.size() - l3;
@@ -263,6 +342,8 @@ drop_reason parse_ipv6(std::span<const std::byte> f, std::size_t l3, parsed_fram
             if (offset + (end - (at + len)) > 65535)
                 return drop_reason::ipv6_frag_oversize;
             first_fragment_seen = out.fragment && offset == 0;
+            if (offset != 0 && offset < l4_minimum(u8(f, at))) // RFC 5722: overlaps are dropped
+                return drop_reason::ipv6_frag_overlap;
         }
         nh = u8(f, at);
         at += len;
@@ -280,7 +361,7 @@ drop_reason parse_ipv6(std::span<const std::byte> f, std::size_t l3, parsed_fram
         return drop_reason::ipv6_frag_too_small;
     if (nh == 59) // no next header
         return drop_reason::none;
-    return parse_l4(f, at, end - at, out);
+    return parse_l4(f, at, end - at, out, opt);
 }
 
 } // namespace
@@ -304,7 +385,7 @@ std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept
     return static_cast<std::uint16_t>(~sum & 0xffff);
 }
 
-drop_reason parse_frame(std::span<const std::byte> f, parsed_frame& out) noexcept
+drop_reason parse_frame(std::span<const std::byte> f, parsed_frame& out, parse_options opt) noexcept
 {
     out = parsed_frame{};
     if (f.size() < 14)
@@ -323,9 +404,9 @@ drop_reason parse_frame(std::span<const std::byte> f, parsed_frame& out) noexcep
     out.ethertype = type;
     out.l3_offset = static_cast<std::uint16_t>(at);
     if (type == eth_ipv4)
-        return parse_ipv4(f, at, out);
+        return parse_ipv4(f, at, out, opt);
     if (type == eth_ipv6)
-        return parse_ipv6(f, at, out);
+        return parse_ipv6(f, at, out, opt);
     return drop_reason::none; // ARP, LLDP, ...: the bridge passes them
 }
 

@@ -13,10 +13,16 @@
 
 namespace bulwark::dataplane {
 
+struct parse_options {
+    // Verify TCP, UDP and ICMP checksums (of unfragmented datagrams). The
+    // DPDK layer turns it off for a frame whose NIC already checked it.
+    bool l4_checksum = true;
+};
+
 // Fills `out` and returns drop_reason::none for a frame to pass on, or the
 // reason to drop it. Non-IP frames (ARP, LLDP, ...) pass with l3 other.
 // Any thread; noexcept.
-drop_reason parse_frame(std::span<const std::byte> frame, parsed_frame& out) noexcept;
+drop_reason parse_frame(std::span<const std::byte> frame, parsed_frame& out, parse_options opt = {}) noexcept;
 
 // The Internet checksum (RFC 1071) of `data`, folded, not complemented
 // over a zero sum: 0 means the data (checksum field included) is valid.

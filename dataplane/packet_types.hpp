@@ -27,6 +27,7 @@ enum class drop_reason : std::uint8_t {
     ipv4_land,
     ipv4_frag_oversize,
     ipv4_frag_too_small,
+    ipv4_frag_overlap,
     ipv6_truncated,
     ipv6_bad_version,
     ipv6_bad_payload_length,
@@ -38,6 +39,7 @@ enum class drop_reason : std::uint8_t {
     ipv6_land,
     ipv6_frag_oversize,
     ipv6_frag_too_small,
+    ipv6_frag_overlap,
     tcp_truncated,
     tcp_bad_offset,
     tcp_bad_flags,
@@ -46,6 +48,9 @@ enum class drop_reason : std::uint8_t {
     udp_bad_length,
     udp_zero_port,
     icmp_truncated,
+    tcp_bad_checksum,
+    udp_bad_checksum,
+    icmp_bad_checksum,
     // past validation: the pipeline's own verdicts (dataplane/pipeline.cpp)
     blocklisted,       // the source is on the blocklist
     acl_deny,          // a 'deny' rule matched

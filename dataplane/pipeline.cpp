@@ -14,7 +14,8 @@
 namespace bulwark::dataplane {
 
 worker_state::worker_state(std::size_t acl_rules, drop_sampling sampling, std::array<std::uint16_t, 2> port_ids)
-    : rule_hits(acl_rules + 1, 0), sampling_(sampling), port_ids_(port_ids), window_len_(rte_get_tsc_hz())
+    : rule_hits(acl_rules + 1, 0), sampling_(sampling), port_ids_(port_ids), window_len_(rte_get_tsc_hz()),
+      scratch_(65536)
 {
 }
 
@@ -56,15 +57,24 @@ unsigned worker_state::filter(const pipeline_tables& t, side from, rte_mbuf** pk
     std::uint8_t live_index[burst_size];
     unsigned nlive = 0;
 
-    // 1. parse and validate (the first segment holds the headers; frames
-    //    are single-segment in our pools, see shield.cpp)
+    // 1. parse and validate. A frame in several segments (jumbo frames
+    //    past the pool's buffer size) is read whole into this lcore's
+    //    scratch buffer first. The L4 checksum is left to the NIC when it
+    //    says it checked it.
     for (unsigned i = 0; i < n; ++i) {
         const rte_mbuf* m = pkts[i];
         if (i + 1 < n)
             rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], const void*));
         std::span<const std::byte> bytes{rte_pktmbuf_mtod(m, const std::byte*), rte_pktmbuf_data_len(m)};
+        if (m->nb_segs > 1) {
+            const std::uint32_t len = std::min<std::uint32_t>(rte_pktmbuf_pkt_len(m), scratch_.size());
+            const void* p = rte_pktmbuf_read(m, 0, len, scratch_.data());
+            bytes = {static_cast<const std::byte*>(p), p ? len : 0};
+        }
+        parse_options opt;
+        opt.l4_checksum = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD;
         frames[i] = parsed_frame{};
-        why[i] = parse_frame(bytes, frames[i]);
+        why[i] = parse_frame(bytes, frames[i], opt);
         if (why[i] == drop_reason::none && frames[i].l3 != l3_kind::other) {
             live[nlive] = &frames[i];
             live_index[nlive++] = static_cast<std::uint8_t>(i);

@@ -82,6 +82,7 @@ private:
     std::array<std::uint16_t, 2> port_ids_;
     std::uint64_t window_start_ = 0, window_len_ = 0;
     std::array<std::uint32_t, drop_reason_count> sampled_{};
+    std::vector<std::byte> scratch_; // a multi-segment frame, linearised to be parsed
 };
 
 } // namespace bulwark::dataplane

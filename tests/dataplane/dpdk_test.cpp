@@ -349,3 +349,43 @@ TEST_CASE("pcapng: an enhanced packet block carries the frame and the drop reaso
     std::string text(reinterpret_cast<const char*>(b.data()) + 40, b.size() - 40);
     CHECK_THAT(text, Catch::Contains("bulwark drop: tcp_bad_flags (port 1, inside)"));
 }
+
+TEST_CASE("pipeline: a frame in two segments is validated whole; a NIC-checked L4 checksum is not summed again",
+          "[dataplane][pipeline]")
+{
+    ensure_eal();
+    auto sh = shield_of("    default allow\n");
+    auto acl = acl_table::build(sh.rules, sh.default_verdict, "t_acl_s");
+    REQUIRE(acl);
+    mbuf_pool pool("t_pool_s");
+    worker_state w((*acl)->rules(), {}, {0, 1});
+    pipeline_tables t{acl->get(), nullptr};
+
+    // a 3000-byte UDP datagram split after 1000 bytes, as a PMD chains a jumbo frame
+    auto chained = [&](const bytes& f) {
+        rte_mbuf* head = pool.frame(bytes(f.begin(), f.begin() + 1000));
+        rte_mbuf* tail = pool.frame(bytes(f.begin() + 1000, f.end()));
+        REQUIRE(rte_pktmbuf_chain(head, tail) == 0);
+        return head;
+    };
+    const bytes big = v4frame({.proto = 17, .src = c1}, udp(5000, 53, 3000));
+    const bytes big_bad = v4frame({.proto = 17, .src = c1, .bad_l4_checksum = true}, udp(5000, 53, 3000));
+    rte_mbuf* pkts[2] = {chained(big), chained(big_bad)};
+    REQUIRE(pkts[0]->nb_segs == 2);
+    unsigned pass = w.filter(t, inside, pkts, 2);
+    CHECK(pass == 1);
+    CHECK(w.counters.port[inside].drops[std::size_t(drop_reason::udp_bad_checksum)] == 1);
+    rte_pktmbuf_free_bulk(pkts, pass);
+
+    // the same bad checksum, marked good by the "NIC": passes (its check is trusted)
+    rte_mbuf* m = pool.frame(v4frame({.proto = 6, .src = c1, .bad_l4_checksum = true}, tcp()));
+    m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+    rte_mbuf* one[1] = {m};
+    CHECK(w.filter(t, inside, one, 1) == 1);
+    rte_pktmbuf_free(m);
+    rte_mbuf* m2 = pool.frame(v4frame({.proto = 6, .src = c1, .bad_l4_checksum = true}, tcp()));
+    one[0] = m2;
+    CHECK(w.filter(t, inside, one, 1) == 0); // unknown: summed, and dropped
+    CHECK(w.counters.port[inside].drops[std::size_t(drop_reason::tcp_bad_checksum)] == 1);
+    CHECK(rte_mempool_in_use_count(pool.mp) == 0);
+}

@@ -62,6 +62,36 @@ inline bytes icmp(std::size_t len = 8)
     return i;
 }
 
+// Writes the right TCP/UDP/ICMP checksum into `l4` (its whole length, or
+// the UDP length's), off by one when `bad`. The reference sum of
+// internet_checksum, not the validator's own: the two must agree.
+inline void fix_l4(bytes& l4, std::uint8_t proto, const bytes& src, const bytes& dst, bool bad = false)
+{
+    std::size_t at = proto == 6 ? 16 : proto == 17 ? 6 : (proto == 1 || proto == 58) ? 2 : 0;
+    if (!at || l4.size() < at + 2)
+        return;
+    std::size_t len = l4.size();
+    if (proto == 17)
+        len = std::min<std::size_t>(len, static_cast<std::size_t>(l4[4] << 8 | l4[5]));
+    l4[at] = l4[at + 1] = 0;
+    bytes sum;
+    if (proto != 1) { // ICMPv4 has no pseudo-header
+        const bool v6 = src.size() == 16;
+        sum = cat(src, dst);
+        if (v6)
+            sum = cat(sum, bytes{0, 0, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len), 0, 0, 0, proto});
+        else
+            sum = cat(sum, bytes{0, proto, static_cast<std::uint8_t>(len >> 8), static_cast<std::uint8_t>(len)});
+        if (sum.size() % 2)
+            sum.push_back(0);
+    }
+    sum.insert(sum.end(), l4.begin(), l4.begin() + static_cast<std::ptrdiff_t>(len));
+    std::uint16_t c = checksum(sum, 0, sum.size());
+    if (proto == 17 && c == 0)
+        c = 0xffff; // 0 means "none" in UDP
+    put16(l4, at, static_cast<std::uint16_t>(c ^ (bad ? 1 : 0)));
+}
+
 struct v4 {
     std::uint8_t proto = 6;
     bytes src{192, 0, 2, 1}, dst{198, 51, 100, 7};
@@ -69,6 +99,8 @@ struct v4 {
     int total = -1;             // -1: the right one
     std::uint16_t frag = 0;     // flags + offset field
     bool bad_checksum = false;
+    bool bad_l4_checksum = false;
+    bool no_l4_checksum = false; // leave the L4 checksum field as given
 };
 
 inline bytes ipv4(const v4& h, const bytes& l4)
@@ -84,7 +116,10 @@ inline bytes ipv4(const v4& h, const bytes& l4)
     std::copy(h.dst.begin(), h.dst.end(), b.begin() + 16);
     put16(b, 10, static_cast<std::uint16_t>(checksum(b, 0, std::min<std::size_t>(ihl, b.size())) ^
                                             (h.bad_checksum ? 1 : 0)));
-    return cat(b, l4);
+    bytes l4c = l4;
+    if (!h.no_l4_checksum && (h.frag & 0x3fff) == 0 && h.src.size() == 4 && h.dst.size() == 4)
+        fix_l4(l4c, h.proto, h.src, h.dst, h.bad_l4_checksum);
+    return cat(b, l4c);
 }
 
 inline const bytes v6a{0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -100,7 +135,20 @@ inline bytes ipv6(std::uint8_t nh, const bytes& payload, bytes src = v6a, bytes 
     b[7] = 64;
     std::copy(src.begin(), src.end(), b.begin() + 8);
     std::copy(dst.begin(), dst.end(), b.begin() + 24);
-    return cat(b, payload);
+    // the upper-layer checksum, after any extension headers, unless fragmented
+    bytes p = payload;
+    std::size_t at = 0;
+    while ((nh == 0 || nh == 43 || nh == 60 || nh == 51) && at + 8 <= p.size()) {
+        std::size_t len = nh == 51 ? (p[at + 1] + 2u) * 4 : (p[at + 1] + 1u) * 8;
+        nh = p[at];
+        at += len;
+    }
+    if (nh != 44 && at < p.size() && src.size() == 16 && dst.size() == 16) {
+        bytes l4(p.begin() + static_cast<std::ptrdiff_t>(at), p.end());
+        fix_l4(l4, nh, src, dst);
+        std::copy(l4.begin(), l4.end(), p.begin() + static_cast<std::ptrdiff_t>(at));
+    }
+    return cat(b, p);
 }
 
 // An extension header: next header, and `units` 8-byte units after the first.

@@ -30,6 +30,19 @@ bytes truncate(bytes b, std::size_t n)
     return b;
 }
 
+// The frame with one byte flipped (after its checksums were computed).
+bytes flip(bytes b, std::size_t at)
+{
+    b.at(at) ^= 0x01;
+    return b;
+}
+
+bytes zero16(bytes b, std::size_t at)
+{
+    b.at(at) = b.at(at + 1) = 0;
+    return b;
+}
+
 } // namespace
 
 TEST_CASE("every drop reason has a name", "[packet]")
@@ -80,6 +93,14 @@ TEST_CASE("frames each rule drops, and their nearest neighbours that pass", "[pa
         {"a later fragment", v4frame({.frag = 185}, bytes(64, 1)), r::none},
         {"last fragment ending at 65535", v4frame({.frag = 8183}, bytes(65535 - 8183 * 8, 1)), r::none},
         {"ping of death: past 65535", v4frame({.proto = 1, .frag = 8189}, bytes(100, 1)), r::ipv4_frag_oversize},
+        {"a later TCP fragment at offset 8, inside the TCP header (RFC 1858)", v4frame({.frag = 1}, bytes(64, 1)),
+         r::ipv4_frag_overlap},
+        {"a later TCP fragment at offset 16", v4frame({.frag = 2}, bytes(64, 1)), r::ipv4_frag_overlap},
+        {"a later TCP fragment at offset 24, past the header", v4frame({.frag = 3}, bytes(64, 1)), r::none},
+        {"a later UDP fragment at offset 8, past the UDP header", v4frame({.proto = 17, .frag = 1}, bytes(64, 1)),
+         r::none},
+        {"a first fragment's L4 checksum is not checked (it covers the datagram)",
+         v4frame({.frag = 0x2000, .bad_l4_checksum = true}, tcp(40000, 80, 0x10, 5, 8)), r::none},
         // TCP
         {"16 bytes of TCP", v4frame({}, truncate(syn, 16)), r::tcp_truncated},
         {"data offset 4", v4frame({}, tcp(1, 2, 0x02, 4)), r::tcp_bad_offset},
@@ -97,6 +118,10 @@ TEST_CASE("frames each rule drops, and their nearest neighbours that pass", "[pa
         {"PSH+ACK", v4frame({}, tcp(40000, 80, 0x18)), r::none},
         {"RST", v4frame({}, tcp(40000, 80, 0x04)), r::none},
         {"PSH alone", v4frame({}, tcp(40000, 80, 0x08)), r::tcp_bad_flags},
+        {"bad TCP checksum", v4frame({.bad_l4_checksum = true}, syn), r::tcp_bad_checksum},
+        {"TCP checksum right with 1400 bytes of data", v4frame({}, tcp(40000, 80, 0x18, 5, 1400)), r::none},
+        {"TCP data changed after the checksum", flip(v4frame({}, tcp(40000, 80, 0x18, 5, 1400)), 14 + 20 + 700),
+         r::tcp_bad_checksum},
         // UDP
         {"7 bytes of UDP", v4frame({.proto = 17}, bytes(7, 1)), r::udp_truncated},
         {"UDP length 7", v4frame({.proto = 17}, udp(1000, 53, 4, 7)), r::udp_bad_length},
@@ -104,9 +129,16 @@ TEST_CASE("frames each rule drops, and their nearest neighbours that pass", "[pa
         {"UDP length short of the datagram (padding)", v4frame({.proto = 17}, udp(1000, 53, 4, 10)), r::none},
         {"UDP destination port 0", v4frame({.proto = 17}, udp(1000, 0)), r::udp_zero_port},
         {"UDP source port 0", v4frame({.proto = 17}, udp(0, 53)), r::udp_zero_port},
+        {"bad UDP checksum", v4frame({.proto = 17, .bad_l4_checksum = true}, udp()), r::udp_bad_checksum},
+        {"UDP checksum 0 over IPv4: none sent (RFC 768)", v4frame({.proto = 17, .no_l4_checksum = true}, udp()),
+         r::none},
+        {"UDP with an odd payload length", v4frame({.proto = 17}, udp(1000, 53, 5)), r::none},
+        {"UDP odd payload changed in its last byte", flip(v4frame({.proto = 17}, udp(1000, 53, 5)), 14 + 20 + 12),
+         r::udp_bad_checksum},
         // ICMP
         {"ICMP echo", v4frame({.proto = 1}, icmp()), r::none},
         {"7 bytes of ICMP", v4frame({.proto = 1}, icmp(7)), r::icmp_truncated},
+        {"bad ICMP checksum", v4frame({.proto = 1, .bad_l4_checksum = true}, icmp()), r::icmp_bad_checksum},
         // IPv6
         {"IPv6 TCP SYN", v6frame(6, syn), r::none},
         {"39 bytes of IPv6", truncate(v6frame(6, syn), 14 + 39), r::ipv6_truncated},
@@ -137,6 +169,27 @@ TEST_CASE("frames each rule drops, and their nearest neighbours that pass", "[pa
         {"a later fragment", v6frame(44, cat(frag6(6, 1448, true), bytes(64, 1))), r::none},
         {"a fragment past 65535", v6frame(44, cat(frag6(17, 65528, false), bytes(16, 1))), r::ipv6_frag_oversize},
         {"UDP over IPv6 with a bad length", v6frame(17, udp(1000, 53, 4, 100)), r::udp_bad_length},
+        {"a later TCP fragment at offset 8 (RFC 5722)", v6frame(44, cat(frag6(6, 8, true), bytes(64, 1))),
+         r::ipv6_frag_overlap},
+        {"a later TCP fragment at offset 24", v6frame(44, cat(frag6(6, 24, true), bytes(64, 1))), r::none},
+        {"a later UDP fragment at offset 8", v6frame(44, cat(frag6(17, 8, true), bytes(64, 1))), r::none},
+        {"UDP over IPv6", v6frame(17, udp()), r::none},
+        {"UDP over IPv6 with checksum 0 (RFC 8200 §8.1)", zero16(v6frame(17, udp()), 14 + 40 + 6),
+         r::udp_bad_checksum},
+        {"TCP over IPv6 with a bad checksum", flip(v6frame(6, syn), 14 + 40 + 19), r::tcp_bad_checksum},
+        {"TCP after a hop-by-hop header, checksum right", v6frame(0, cat(ext(6), tcp(40000, 80, 0x18, 5, 3))),
+         r::none},
+        {"ICMPv6 echo", eth(0x86dd, ipv6(58, icmp(24))), r::none},
+        {"ICMPv6 with a bad checksum (its pseudo-header counts)", flip(eth(0x86dd, ipv6(58, icmp(24))), 14 + 40 + 23),
+         r::icmp_bad_checksum},
+        {"ICMPv6 checksummed without the pseudo-header", [] {
+             bytes m = icmp(24);
+             fix_l4(m, 1, v6a, v6b); // the ICMPv4 rule: the message alone
+             bytes f = eth(0x86dd, ipv6(58, icmp(24)));
+             f[14 + 40 + 2] = m[2];
+             f[14 + 40 + 3] = m[3];
+             return f;
+         }(), r::icmp_bad_checksum},
         {"no next header", v6frame(59, {}), r::none},
     };
     for (const auto& row : rows) {
