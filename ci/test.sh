@@ -76,13 +76,15 @@ if [ "$(id -u)" -eq 0 ]; then
   if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
     fail_stage "integration tests" "pytest exited $rc (usage error, interrupted or no tests)"
   fi
-  # The proxy and the checker once more on the ASan+UBSan bulwarkd: memory
-  # errors, leaks at exit (LeakSanitizer makes it exit 23) and UB fail them.
+  # The proxy, the checker and the shield (DPDK in the lab) once more on the
+  # ASan+UBSan bulwarkd: memory errors, leaks at exit (LeakSanitizer makes
+  # it exit 23) and UB fail them.
   BULWARKD=$top/build/asan/controlplane/bulwarkd \
     "$py" -m pytest -q -p no:cacheprovider --junitxml="$results/integration-asan.xml" \
     -o junit_suite_name=integration-asan tests/integration/test_proxy.py tests/integration/test_check.py \
     tests/integration/test_slow_attacks.py tests/integration/test_limits.py tests/integration/test_tunnel.py \
-    tests/integration/test_unix.py tests/integration/test_haproxy_regtests.py tests/integration/test_rules.py
+    tests/integration/test_unix.py tests/integration/test_haproxy_regtests.py tests/integration/test_rules.py \
+    tests/integration/test_shield.py
   rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
     fail_stage "integration tests (asan)" "pytest exited $rc (usage error, interrupted or no tests)"

@@ -149,10 +149,10 @@ result<bool> shield::impl::setup_port(side s, const std::string& name, unsigned 
     // a bridge takes every frame, whoever it is addressed to
     if (int rc = rte_eth_promiscuous_enable(id); rc != 0 && rc != -ENOTSUP)
         return fail(fmt::format("port {} ({}): promiscuous mode: {}", side_name(s), name, rte_strerror(-rc)));
-    std::uint16_t mtu = 0;
-    rte_eth_dev_get_mtu(id, &mtu);
-    lines.push_back(fmt::format("port {} {} (DPDK port {}, driver {}, MTU {}, {} queue pair{})", side_name(s), name, id,
-                                info.driver_name ? info.driver_name : "?", mtu, queues, queues == 1 ? "" : "s"));
+    // (no MTU here: the pcap and af_packet PMDs report 1500 whatever the
+    // interface's; jumbo frames pass up to the interface's MTU, in chained mbufs)
+    lines.push_back(fmt::format("port {} {} (DPDK port {}, driver {}, {} queue pair{})", side_name(s), name, id,
+                                info.driver_name ? info.driver_name : "?", queues, queues == 1 ? "" : "s"));
     return true;
 }
 
@@ -372,6 +372,12 @@ std::string shield::stats_text() const
             dropped += d;
         out += fmt::format("bulwarkd: stats: shield {} port {}: rx {}, tx {}, dropped {}, punted {}\n", sh,
                            side_name(s), sum[s].rx, sum[s].tx, dropped, sum[s].punted);
+        // what the port lost before a worker saw it: the driver's own counters
+        rte_eth_stats st{};
+        if (p.port_started[s] && rte_eth_stats_get(p.ports[s], &st) == 0)
+            out += fmt::format("bulwarkd: stats: shield {} port {} driver: missed {}, rx errors {}, no buffer {}, "
+                               "tx errors {}\n",
+                               sh, side_name(s), st.imissed, st.ierrors, st.rx_nombuf, st.oerrors);
     }
     for (unsigned s = 0; s < 2; ++s)
         for (std::size_t r = 1; r < drop_reason_count; ++r)

@@ -5,15 +5,17 @@ with the frame the rule drops and its nearest valid neighbour, which passes.
 
 A case's builders take the lab's addressing (`Net`) and a marker: bytes put
 in the payload, where the frame has room for them, so that the frame is found
-again in the server's capture.
+again in the server's capture. Every frame carries a right TCP/UDP/ICMP
+checksum (scapy's, or with_l4_checksum's for hand-built L4 bytes) unless its
+case is about that checksum: bulwarkd verifies them on unfragmented datagrams.
 """
 import struct
 from dataclasses import dataclass
 from typing import Callable, Optional
 
 from scapy.layers.inet import ICMP, IP, TCP, UDP
-from scapy.layers.inet6 import (IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
-                                IPv6ExtHdrRouting)
+from scapy.layers.inet6 import (ICMPv6EchoRequest, IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment,
+                                IPv6ExtHdrHopByHop, IPv6ExtHdrRouting)
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
@@ -70,6 +72,120 @@ def flip_ipv4_checksum(frame, l3=14):
     return bytes(f)
 
 
+# --------------------------------------------------------------------------
+# upper-layer checksums (TCP, UDP, ICMP, ICMPv6), on frames already built
+
+L4_CHECKSUM_AT = {6: 16, 17: 6, 1: 2, 58: 2}   # the checksum field's offset in each header
+L4_MINIMUM = {6: 20, 17: 8, 1: 8, 58: 8}
+IPV6_EXTENSIONS = {0, 43, 60}                    # the ones these frames use (44, fragments, are not summed)
+
+
+@dataclass
+class L4:
+    """Where a frame's upper-layer message is: what its checksum covers."""
+    v6: bool
+    src: bytes
+    dst: bytes
+    proto: int
+    at: int       # offset of the L4 header in the frame
+    end: int      # end of the IP payload
+    fragment: bool
+
+
+def find_l4(frame):
+    """The upper-layer message of an Ethernet frame (VLAN tags skipped), or None."""
+    if len(frame) < 14:
+        return None
+    at, etype = 12, struct.unpack_from("!H", frame, 12)[0]
+    while etype in (0x8100, 0x88a8) and len(frame) >= at + 6:
+        at += 4
+        etype = struct.unpack_from("!H", frame, at)[0]
+    l3 = at + 2
+    if etype == 0x0800 and len(frame) >= l3 + 20:
+        ihl = (frame[l3] & 15) * 4
+        total = struct.unpack_from("!H", frame, l3 + 2)[0]
+        frag = struct.unpack_from("!H", frame, l3 + 6)[0]
+        return L4(False, frame[l3 + 12:l3 + 16], frame[l3 + 16:l3 + 20], frame[l3 + 9], l3 + ihl,
+                  min(len(frame), l3 + total), (frag & 0x3fff) != 0)
+    if etype == 0x86dd and len(frame) >= l3 + 40:
+        nh, at = frame[l3 + 6], l3 + 40
+        end = min(len(frame), at + struct.unpack_from("!H", frame, l3 + 4)[0])
+        fragment = False
+        while (nh in IPV6_EXTENSIONS or nh == 44) and at + 8 <= end:
+            fragment |= nh == 44
+            nh, at = frame[at], at + (8 if nh == 44 else (frame[at + 1] + 1) * 8)
+        return L4(True, frame[l3 + 8:l3 + 24], frame[l3 + 24:l3 + 40], nh, at, end, fragment)
+    return None
+
+
+def internet_sum(data):
+    """The ones' complement sum of RFC 1071, folded (not complemented)."""
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+
+
+def l4_checksum(l4, message, pseudo_header=True):
+    """The checksum `message` (its own field zero) must carry: over the pseudo-header (RFC 9293 §3.1,
+    RFC 768, RFC 8200 §8.1), or the message alone (ICMPv4, RFC 792)."""
+    ph = b""
+    if pseudo_header:
+        ph = (l4.src + l4.dst + struct.pack("!II", len(message), l4.proto) if l4.v6 else
+              l4.src + l4.dst + struct.pack("!BBH", 0, l4.proto, len(message)))
+    return ~internet_sum(ph + message) & 0xffff
+
+
+def _l4_span(frame, l4):
+    """The bytes the checksum covers: a UDP datagram's own length, the rest of the IP payload otherwise."""
+    if l4.proto == 17:
+        return l4.at, min(l4.end, l4.at + struct.unpack_from("!H", frame, l4.at + 4)[0])
+    return l4.at, l4.end
+
+
+def with_l4_checksum(frame, pseudo_header=None):
+    """`frame` with its TCP/UDP/ICMP/ICMPv6 checksum set right (as a sending stack would). Frames whose
+    L4 header is short, missing or a fragment's are returned as they are."""
+    l4 = find_l4(frame)
+    if l4 is None or l4.fragment or l4.proto not in L4_CHECKSUM_AT or l4.end - l4.at < L4_MINIMUM[l4.proto]:
+        return frame
+    start, end = _l4_span(frame, l4)
+    if end - start < L4_MINIMUM[l4.proto]:
+        return frame
+    field = l4.at + L4_CHECKSUM_AT[l4.proto]
+    f = bytearray(frame)
+    f[field:field + 2] = b"\0\0"
+    c = l4_checksum(l4, bytes(f[start:end]), l4.proto != 1 if pseudo_header is None else pseudo_header)
+    if l4.proto == 17 and c == 0:
+        c = 0xffff  # RFC 768: a computed 0 is sent as all ones
+    struct.pack_into("!H", f, field, c)
+    return bytes(f)
+
+
+def flip_l4_checksum(frame):
+    """`frame` (its L4 checksum right) with its L4 checksum's lowest bit flipped: wrong, and never the
+    other form of the right value (0 and 0xffff are the same in ones' complement) nor UDP's 0."""
+    l4 = find_l4(frame)
+    field = l4.at + L4_CHECKSUM_AT[l4.proto]
+    f = bytearray(frame)
+    assert bytes(f) == with_l4_checksum(bytes(f)), "flip_l4_checksum wants a frame with its L4 checksum right"
+    c = struct.unpack_from("!H", f, field)[0]
+    bad = c ^ 1 if c ^ 1 != 0 else c ^ 2
+    struct.pack_into("!H", f, field, bad)
+    return bytes(f)
+
+
+def zero_udp_checksum(frame):
+    """`frame` with its UDP checksum 0: 'none computed' (RFC 768), which IPv6 forbids (RFC 8200 §8.1)."""
+    l4 = find_l4(frame)
+    assert l4.proto == 17
+    f = bytearray(frame)
+    f[l4.at + 6:l4.at + 8] = b"\0\0"
+    return bytes(f)
+
+
 @dataclass
 class Case:
     id: str
@@ -100,13 +216,36 @@ def _tcp(n, m, flags="S", sport=40000, dport=7002, **ip):
     return bytes(n.ip(**ip) / TCP(sport=sport, dport=dport, flags=flags) / Raw(m))
 
 
+def _tcp6(n, m, flags="S", sport=40000, dport=7002, **ip6):
+    return bytes(n.ip6(**ip6) / TCP(sport=sport, dport=dport, flags=flags) / Raw(m))
+
+
 def _raw4(n, proto, l4, **ip):
-    """IPv4 around L4 bytes scapy leaves alone."""
-    return bytes(n.ip(proto=proto, **ip) / Raw(l4))
+    """IPv4 around L4 bytes scapy leaves alone but for their checksum, set right (with_l4_checksum)."""
+    return with_l4_checksum(bytes(n.ip(proto=proto, **ip) / Raw(l4)))
 
 
 def _raw6(n, nh, payload, **ip6):
-    return bytes(n.ip6(nh=nh, **ip6) / Raw(payload))
+    return with_l4_checksum(bytes(n.ip6(nh=nh, **ip6) / Raw(payload)))
+
+
+def _icmp6_echo(n, m, **ip6):
+    return bytes(n.ip6(**ip6) / ICMPv6EchoRequest(id=0x4242, seq=1, data=m))
+
+
+def _first_fragment_bad_checksum(n, m):
+    """A first TCP fragment (MF) with the wrong checksum of flip_l4_checksum(_tcp(n, m, flags="A"))."""
+    wrong = Ether(flip_l4_checksum(_tcp(n, m, flags="A")))[TCP].chksum
+    return bytes(n.ip(flags="MF") / TCP(sport=40000, dport=7002, flags="A", chksum=wrong) / Raw(m))
+
+
+def _v4_later_fragment(n, m, proto, offset_units):
+    """A later IPv4 fragment (more follow) at `offset_units` × 8 bytes: payload only, the marker in it."""
+    return bytes(n.ip(proto=proto, flags="MF", frag=offset_units) / Raw(m.ljust(32, b"x")))
+
+
+def _v6_later_fragment(n, m, nh, offset_units):
+    return bytes(n.ip6() / IPv6ExtHdrFragment(nh=nh, offset=offset_units, m=1, id=0x4242) / Raw(m.ljust(32, b"x")))
 
 
 CASES = [
@@ -115,12 +254,12 @@ CASES = [
          lambda n, m: bytes(n.eth(0x88b5))[:13],
          lambda n, m: bytes(n.eth(0x88b5) / Raw(m)),
          note="Linux refuses to send a frame shorter than an Ethernet header from a packet socket "
-              "(dev_validate_header: min_header_len 14), so no such frame reaches bulwarkd's af_packet port; "
+              "(dev_validate_header: min_header_len 14), so no such frame reaches bulwarkd's port; "
               "tests/dataplane/packet_test.cpp covers the rule"),
     # A single tag cut short never reaches the port: the kernel's receive path
     # (skb_vlan_untag) frees it before packet sockets see it. An inner tag cut
-    # short does (the kernel moves the outer tag to metadata, the af_packet PMD
-    # puts it back).
+    # short does (the kernel moves the outer tag to metadata, libpcap and the
+    # af_packet PMD put it back).
     Case("vlan_truncated", "vlan_truncated",
          lambda n, m: tagged(bytes(n.eth(0x0800)), [0x88a8, 0x8100])[:20],  # the inner tag's type missing
          lambda n, m: tagged(_udp(n, m), [0x88a8, 0x8100])),
@@ -181,6 +320,21 @@ CASES = [
          lambda n, m: bytes(n.ip(proto=6, flags="MF") / Raw(bytes(8))),
          lambda n, m: bytes(n.ip(flags="MF") / TCP(sport=40000, dport=7002, flags="A") / Raw(m)),
          ipv4_fragment=True),
+    # overlapping fragments (RFC 1858 §4, RFC 3128): a later fragment starting
+    # inside the 20-byte TCP header the first fragment must hold
+    Case("ipv4_frag_overlap-tcp_at_8", "ipv4_frag_overlap",
+         lambda n, m: _v4_later_fragment(n, m, 6, 1),
+         lambda n, m: _v4_later_fragment(n, m, 17, 1),  # past UDP's 8-byte header
+         ipv4_fragment=True),
+    Case("ipv4_frag_overlap-tcp_at_16", "ipv4_frag_overlap",
+         lambda n, m: _v4_later_fragment(n, m, 6, 2),
+         lambda n, m: _v4_later_fragment(n, m, 6, 3),  # offset 24: past the TCP header
+         ipv4_fragment=True),
+    # a first fragment's checksum covers the whole datagram: not checked, however wrong
+    Case("tcp_bad_checksum-first_fragment_not_checked", "tcp_bad_checksum",
+         lambda n, m: flip_l4_checksum(_tcp(n, m, flags="A")),
+         lambda n, m: _first_fragment_bad_checksum(n, m),
+         ipv4_fragment=True),
     # TCP
     Case("tcp_truncated", "tcp_truncated",
          lambda n, m: _raw4(n, 6, tcp_bytes()[:16]),
@@ -231,6 +385,25 @@ CASES = [
     Case("udp_zero_port-destination", "udp_zero_port",
          lambda n, m: _udp(n, m, dport=0),
          lambda n, m: _udp(n, m, dport=1)),
+    # upper-layer checksums, summed with the pseudo-header (RFC 9293 §3.1, RFC 768, RFC 8200 §8.1)
+    Case("tcp_bad_checksum", "tcp_bad_checksum",
+         lambda n, m: flip_l4_checksum(_tcp(n, m)),
+         lambda n, m: _tcp(n, m)),
+    Case("tcp_bad_checksum-ipv6", "tcp_bad_checksum",
+         lambda n, m: flip_l4_checksum(_tcp6(n, m)),
+         lambda n, m: _tcp6(n, m)),
+    Case("tcp_bad_checksum-options_and_data", "tcp_bad_checksum",
+         lambda n, m: flip_l4_checksum(_raw4(n, 6, tcp_bytes(flags=0x18, words=9, payload=m.ljust(1001, b"x")))),
+         lambda n, m: _raw4(n, 6, tcp_bytes(flags=0x18, words=9, payload=m.ljust(1001, b"x")))),  # odd length
+    Case("udp_bad_checksum", "udp_bad_checksum",
+         lambda n, m: flip_l4_checksum(_udp(n, m)),
+         lambda n, m: zero_udp_checksum(_udp(n, m))),  # 0 over IPv4: none computed (RFC 768), passes
+    Case("udp_bad_checksum-ipv6", "udp_bad_checksum",
+         lambda n, m: flip_l4_checksum(_udp6(n, m)),
+         lambda n, m: _udp6(n, m)),
+    Case("udp_bad_checksum-zero_over_ipv6", "udp_bad_checksum",  # RFC 8200 §8.1
+         lambda n, m: zero_udp_checksum(_udp6(n, m)),
+         lambda n, m: _udp6(n, m)),
     # ICMP
     Case("icmp_truncated", "icmp_truncated",
          lambda n, m: _raw4(n, 1, bytes([8, 0, 0xf7, 0xff, 0, 0, 0])),
@@ -238,6 +411,16 @@ CASES = [
     Case("icmp_truncated-icmpv6", "icmp_truncated",
          lambda n, m: _raw6(n, 58, bytes([128, 0, 0, 0, 0, 0, 0])),
          lambda n, m: _raw6(n, 58, bytes([128, 0, 0, 0, 0, 0, 0, 1]) + m)),
+    # ICMP sums the message alone (RFC 792), ICMPv6 with the pseudo-header (RFC 4443 §2.3)
+    Case("icmp_bad_checksum", "icmp_bad_checksum",
+         lambda n, m: flip_l4_checksum(bytes(n.ip() / ICMP(type=8, id=0x4242, seq=1) / Raw(m))),
+         lambda n, m: bytes(n.ip() / ICMP(type=8, id=0x4242, seq=1) / Raw(m))),
+    Case("icmp_bad_checksum-icmpv6", "icmp_bad_checksum",
+         lambda n, m: flip_l4_checksum(_icmp6_echo(n, m)),
+         lambda n, m: _icmp6_echo(n, m)),
+    Case("icmp_bad_checksum-icmpv6_without_pseudo_header", "icmp_bad_checksum",
+         lambda n, m: with_l4_checksum(_icmp6_echo(n, m), pseudo_header=False),  # summed as ICMPv4 is
+         lambda n, m: _icmp6_echo(n, m)),
     # IPv6 header
     Case("ipv6_truncated", "ipv6_truncated",
          lambda n, m: _udp6(n, m)[:14 + 39],
@@ -287,6 +470,12 @@ CASES = [
     Case("ipv6_frag_too_small", "ipv6_frag_too_small",  # RFC 7112
          lambda n, m: bytes(n.ip6() / IPv6ExtHdrFragment(nh=6, offset=0, m=1) / Raw(bytes(8))),
          lambda n, m: bytes(n.ip6() / IPv6ExtHdrFragment(nh=6, offset=0, m=1) / Raw(tcp_bytes(flags=0x10, payload=m)))),
+    Case("ipv6_frag_overlap-tcp_at_8", "ipv6_frag_overlap",  # RFC 5722
+         lambda n, m: _v6_later_fragment(n, m, 6, 1),
+         lambda n, m: _v6_later_fragment(n, m, 17, 1)),  # past UDP's 8-byte header
+    Case("ipv6_frag_overlap-tcp_at_16", "ipv6_frag_overlap",
+         lambda n, m: _v6_later_fragment(n, m, 6, 2),
+         lambda n, m: _v6_later_fragment(n, m, 6, 3)),  # offset 24: past the TCP header
     Case("udp_bad_length-ipv6", "udp_bad_length",
          lambda n, m: _raw6(n, 17, udp_bytes(40000, 7001, m, length=100)),
          lambda n, m: _raw6(n, 17, udp_bytes(40000, 7001, m))),
