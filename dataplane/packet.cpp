@@ -79,9 +79,27 @@ std::uint64_t sum_bytes(const std::byte* p, std::size_t n, std::uint64_t acc)
         p += 8;
         n -= 8;
     }
-    std::uint64_t tail = 0;
-    std::memcpy(&tail, p, n); // an odd last byte is the high byte of a zero-padded word (RFC 1071)
-    return acc + (tail & 0xffffffffu) + (tail >> 32);
+    // the tail in fixed-size loads (a variable-length memcpy is a call);
+    // each piece starts at an even offset, so it adds as whole words, and
+    // an odd last byte is the first byte of a zero-padded word (RFC 1071)
+    if (n & 4) {
+        std::uint32_t x;
+        std::memcpy(&x, p, 4);
+        acc += x;
+        p += 4;
+    }
+    if (n & 2) {
+        std::uint16_t x;
+        std::memcpy(&x, p, 2);
+        acc += x;
+        p += 2;
+    }
+    if (n & 1) {
+        std::uint16_t x = 0;
+        std::memcpy(&x, p, 1);
+        acc += x;
+    }
+    return acc;
 }
 
 std::uint16_t fold(std::uint64_t acc)
@@ -98,24 +116,13 @@ bool l4_checksum_ok(std::span<const std::byte> f, std::size_t l4, std::size_t le
 {
     std::uint64_t acc = 0;
     if (pseudo_header) {
-        std::byte ph[40]{};
-        std::size_t n;
-        if (out.l3 == l3_kind::ipv4) {
-            std::memcpy(ph, out.src.data(), 4);
-            std::memcpy(ph + 4, out.dst.data(), 4);
-            ph[9] = std::byte{out.proto};
-            ph[10] = std::byte(len >> 8);
-            ph[11] = std::byte(len);
-            n = 12;
-        } else {
-            std::memcpy(ph, out.src.data(), 16);
-            std::memcpy(ph + 16, out.dst.data(), 16);
-            ph[34] = std::byte(len >> 8);
-            ph[35] = std::byte(len);
-            ph[39] = std::byte{out.proto};
-            n = 40;
-        }
-        acc = sum_bytes(ph, n, 0);
+        // the pseudo-header's words added as they lie in memory: the
+        // addresses as they are, then {0, proto} and the big-endian length
+        const std::size_t alen = out.l3 == l3_kind::ipv4 ? 4 : 16;
+        acc = sum_bytes(reinterpret_cast<const std::byte*>(out.src.data()), alen, 0);
+        acc = sum_bytes(reinterpret_cast<const std::byte*>(out.dst.data()), alen, acc);
+        const std::byte tail[4] = {std::byte(len >> 8), std::byte(len), std::byte{0}, std::byte{out.proto}};
+        acc = sum_bytes(tail, 4, acc); // IPv6's 32-bit length and next header sum the same way
     }
     return fold(sum_bytes(f.data() + l4, len, acc)) == 0xffff;
 }
