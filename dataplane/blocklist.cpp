@@ -106,16 +106,45 @@ blocklist::~blocklist()
     rte_hash_free(h6_);
 }
 
-void blocklist::cover24(const cidr& c, int delta)
+std::uint64_t blocklist::expiry_of(seconds ttl) const
 {
+    return ttl.count() <= 0 ? 0 : rte_rdtsc() + static_cast<std::uint64_t>(ttl.count()) * rte_get_tsc_hz();
+}
+
+blocklist::slot blocklist::slot_of(const cidr& c) const
+{
+    const bool v6 = is_v6(c);
+    slot s{v6 ? h6_ : h4_, v6, {}, {}};
+    if (v6)
+        s.k6 = make_key6(c.prefix, c.net.bytes.data());
+    else
+        s.k4 = make_key4(c.prefix, c.net.bytes.data());
+    return s;
+}
+
+void blocklist::account(const cidr& c, int delta)
+{
+    const bool v6 = is_v6(c);
+    auto& n = length_count_[length_slot(v6, c.prefix)];
+    n = static_cast<std::uint32_t>(static_cast<int>(n) + delta);
+    // IPv4 lengths 0..32 are bits of word 0; IPv6 0..128 of words 1..3
+    auto& word = v6 ? lengths_[1 + c.prefix / 64] : lengths_[0];
+    const std::uint64_t mask = std::uint64_t{1} << (c.prefix % 64);
+    if (n)
+        word.fetch_or(mask, std::memory_order_release);
+    else
+        word.fetch_and(~mask, std::memory_order_release);
+    if (v6)
+        return;
+    // the /24s the entry covers
     if (slash24_count_.empty())
         slash24_count_.assign(1u << 24, 0); // 32 MB, control plane only: a /24 holds at most a few hundred entries
-    std::uint32_t first = top24(c.net.bytes.data());
-    std::uint32_t n = c.prefix >= 24 ? 1u : 1u << (24 - c.prefix);
-    for (std::uint32_t i = first; i < first + n; ++i) {
+    const std::uint32_t first = top24(c.net.bytes.data());
+    const std::uint32_t count = c.prefix >= 24 ? 1u : 1u << (24 - c.prefix);
+    for (std::uint32_t i = first; i < first + count; ++i) {
         std::uint16_t& cnt = slash24_count_[i];
         cnt = static_cast<std::uint16_t>(static_cast<int>(cnt) + delta);
-        std::uint64_t bit = std::uint64_t{1} << (i % 64);
+        const std::uint64_t bit = std::uint64_t{1} << (i % 64);
         if (cnt)
             slash24_[i / 64].fetch_or(bit, std::memory_order_release);
         else
@@ -123,44 +152,18 @@ void blocklist::cover24(const cidr& c, int delta)
     }
 }
 
-std::uint64_t blocklist::expiry_of(seconds ttl) const
-{
-    return ttl.count() <= 0 ? 0 : rte_rdtsc() + static_cast<std::uint64_t>(ttl.count()) * rte_get_tsc_hz();
-}
-
-void blocklist::count_length(bool v6, unsigned len, int delta)
-{
-    auto& n = length_count_[length_slot(v6, len)];
-    n = static_cast<std::uint32_t>(static_cast<int>(n) + delta);
-    unsigned bit = v6 ? len : len; // IPv4 bits 0..32 in word 0; IPv6 0..128 in words 1..3
-    auto& word = v6 ? lengths_[1 + bit / 64] : lengths_[0];
-    std::uint64_t mask = std::uint64_t{1} << (bit % 64);
-    if (n)
-        word.fetch_or(mask, std::memory_order_release);
-    else
-        word.fetch_and(~mask, std::memory_order_release);
-}
-
 result<bool> blocklist::add(std::span<const cidr> nets, seconds ttl)
 {
     std::lock_guard lock(write_);
     void* data = reinterpret_cast<void*>(static_cast<std::uintptr_t>(expiry_of(ttl)));
     for (const cidr& c : nets) {
-        const bool v6 = is_v6(c);
-        key4 k4 = make_key4(c.prefix, c.net.bytes.data());
-        key6 k6 = make_key6(c.prefix, c.net.bytes.data());
-        rte_hash* h = v6 ? h6_ : h4_;
-        const void* k = v6 ? static_cast<const void*>(&k6) : static_cast<const void*>(&k4);
-        bool existed = rte_hash_lookup(h, k) >= 0;
-        int rc = rte_hash_add_key_data(h, k, data);
-        if (rc != 0)
+        const slot s = slot_of(c);
+        const bool existed = rte_hash_lookup(s.table, s.key()) >= 0;
+        if (int rc = rte_hash_add_key_data(s.table, s.key(), data); rc != 0)
             return fail(fmt::format("blocklist '{}': cannot add {}: {}", name_, c.str(),
                                     rc == -ENOSPC ? "the table is full" : rte_strerror(-rc)));
-        if (!existed) {
-            count_length(v6, c.prefix, +1);
-            if (!v6)
-                cover24(c, +1);
-        }
+        if (!existed)
+            account(c, +1);
     }
     return true;
 }
@@ -168,14 +171,15 @@ result<bool> blocklist::add(std::span<const cidr> nets, seconds ttl)
 bool blocklist::remove(const cidr& c)
 {
     std::lock_guard lock(write_);
-    const bool v6 = is_v6(c);
-    key4 k4 = make_key4(c.prefix, c.net.bytes.data());
-    key6 k6 = make_key6(c.prefix, c.net.bytes.data());
-    if (rte_hash_del_key(v6 ? h6_ : h4_, v6 ? static_cast<const void*>(&k6) : static_cast<const void*>(&k4)) < 0)
+    return remove_locked(c);
+}
+
+bool blocklist::remove_locked(const cidr& c)
+{
+    const slot s = slot_of(c);
+    if (rte_hash_del_key(s.table, s.key()) < 0)
         return false;
-    count_length(v6, c.prefix, -1);
-    if (!v6)
-        cover24(c, -1);
+    account(c, -1);
     return true;
 }
 
@@ -206,10 +210,8 @@ std::size_t blocklist::expire(std::uint64_t now)
             }
     }
     std::size_t removed = 0;
-    write_.unlock();
     for (const cidr& c : dead)
-        removed += remove(c);
-    write_.lock();
+        removed += remove_locked(c);
     return removed;
 }
 

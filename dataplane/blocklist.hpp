@@ -81,13 +81,25 @@ public:
 private:
     blocklist() = default;
     std::uint64_t expiry_of(seconds ttl) const;
-    void count_length(bool v6, unsigned len, int delta);
+    // The table an entry lives in and its key there.
+    struct slot {
+        rte_hash* table;
+        bool v6;
+        key4 k4;
+        key6 k6;
+        const void* key() const { return v6 ? static_cast<const void*>(&k6) : static_cast<const void*>(&k4); }
+    };
+    slot slot_of(const controlplane::cidr& c) const;
+    // One entry more (+1) or fewer (-1): the prefix lengths in use and the
+    // covered /24s the readers look at. Writers only, under write_.
+    void account(const controlplane::cidr& c, int delta);
+    bool remove_locked(const controlplane::cidr& c);
 
     rte_hash* h4_ = nullptr;
     rte_hash* h6_ = nullptr;
     std::unique_ptr<std::atomic<std::uint64_t>[]> slash24_; // 2^24 bits: a listed entry covers this /24
     std::vector<std::uint16_t> slash24_count_;              // writer side: entries covering each /24 (made on first use)
-    void cover24(const controlplane::cidr& c, int delta);
+
     std::string name_;
     // prefix lengths in use, as bits: [0] IPv4 0..32, [1..3] IPv6 0..128
     std::array<std::atomic<std::uint64_t>, 4> lengths_{};

@@ -381,15 +381,12 @@ std::string_view reason_name(drop_reason r)
 
 std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept
 {
-    std::uint32_t sum = 0;
-    std::size_t i = 0;
-    for (; i + 1 < data.size(); i += 2)
-        sum += static_cast<std::uint32_t>(static_cast<std::uint8_t>(data[i]) << 8 | static_cast<std::uint8_t>(data[i + 1]));
-    if (i < data.size())
-        sum += static_cast<std::uint32_t>(static_cast<std::uint8_t>(data[i]) << 8);
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<std::uint16_t>(~sum & 0xffff);
+    // the folded sum is in memory order: its complement's bytes are the
+    // checksum field's, read here as the big-endian number they make
+    const std::uint16_t field = static_cast<std::uint16_t>(~fold(sum_bytes(data.data(), data.size(), 0)));
+    unsigned char b[2];
+    std::memcpy(b, &field, 2);
+    return static_cast<std::uint16_t>(b[0] << 8 | b[1]);
 }
 
 drop_reason parse_frame(std::span<const std::byte> f, parsed_frame& out, parse_options opt) noexcept

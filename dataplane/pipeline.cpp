@@ -19,10 +19,9 @@ worker_state::worker_state(std::size_t acl_rules, drop_sampling sampling, std::a
 {
 }
 
+// Called only with a sampling ring.
 void worker_state::sample(side from, drop_reason r, const rte_mbuf* m, std::uint64_t now) noexcept
 {
-    if (!sampling_.ring)
-        return;
     if (now - window_start_ >= window_len_) {
         window_start_ = now;
         sampled_.fill(0);

@@ -68,7 +68,7 @@ struct shield::impl {
     bool stopped = false;
 
     result<bool> setup();
-    result<bool> setup_port(side s, const std::string& name, unsigned queues, unsigned mtu_room);
+    result<bool> setup_port(side s, const std::string& name, unsigned queues);
     void control_loop();
     void teardown();
 };
@@ -107,7 +107,7 @@ int worker_main(void* arg)
 
 } // namespace
 
-result<bool> shield::impl::setup_port(side s, const std::string& name, unsigned queues, unsigned)
+result<bool> shield::impl::setup_port(side s, const std::string& name, unsigned queues)
 {
     std::uint16_t id;
     if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) {
@@ -197,9 +197,9 @@ result<bool> shield::impl::setup()
     if (cfg.port_outside.empty() || cfg.port_inside.empty())
         return fail(fmt::format("{}:{}: shield '{}' needs 'port outside DEVICE' and 'port inside DEVICE'",
                                 cfg.at.file, cfg.at.line, cfg.name));
-    if (auto r = setup_port(outside, cfg.port_outside, queues, 0); !r)
+    if (auto r = setup_port(outside, cfg.port_outside, queues); !r)
         return r;
-    if (auto r = setup_port(inside, cfg.port_inside, queues, 0); !r)
+    if (auto r = setup_port(inside, cfg.port_inside, queues); !r)
         return r;
 
     // 5. quiescent-state variable for the workers, then the tables

@@ -221,8 +221,19 @@ TEST_CASE("a passing frame's fields", "[packet]")
 
 TEST_CASE("the Internet checksum (RFC 1071's example)", "[packet]")
 {
+    auto fast = [](const bytes& b) { return internet_checksum(std::as_bytes(std::span(b))); };
     const bytes data{0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
     CHECK(checksum(data, 0, data.size()) == static_cast<std::uint16_t>(~0xddf2 & 0xffff));
+    CHECK(fast(data) == static_cast<std::uint16_t>(~0xddf2 & 0xffff));
     bytes odd{0x01};
     CHECK(checksum(odd, 0, 1) == static_cast<std::uint16_t>(~0x0100 & 0xffff));
+    CHECK(fast(odd) == static_cast<std::uint16_t>(~0x0100 & 0xffff));
+    // the validator's 8-bytes-at-a-time sum against the reference, every tail length
+    for (std::size_t n = 0; n < 40; ++n) {
+        bytes b(n);
+        for (std::size_t i = 0; i < n; ++i)
+            b[i] = static_cast<std::uint8_t>(i * 37 + 11);
+        CAPTURE(n);
+        CHECK(fast(b) == checksum(b, 0, n));
+    }
 }
