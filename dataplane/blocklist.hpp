@@ -69,14 +69,18 @@ public:
     // One address, for tests and the control plane: is it blocked now?
     bool blocked(const controlplane::ip_addr& src) const;
 
-    struct key4 {
+    // 8-byte aligned: rte_hash_crc reads keys 8 bytes at a time. No
+    // implicit padding: every byte of a key is hashed and compared.
+    struct alignas(8) key4 {
         std::uint32_t len;  // prefix length
         std::array<std::uint8_t, 4> addr; // host bits cleared
     };
-    struct key6 {
+    struct alignas(8) key6 {
         std::uint32_t len;
         std::array<std::uint8_t, 16> addr;
+        std::uint32_t pad = 0;
     };
+    static_assert(sizeof(key4) == 8 && sizeof(key6) == 24, "keys without implicit padding");
 
 private:
     blocklist() = default;
