@@ -2,198 +2,37 @@
 #pragma once
 
 // The configuration model: what a loaded file says, with every name resolved
-// and every value checked. Plain data, no behaviour: the proxy and the
-// dataplane build their run-time objects from it.
+// and every value checked. Each engine owns the types its part compiles into
+// (proxy/config_types.hpp, dataplane/config_types.hpp); the control plane
+// fills them and holds them together here.
 
-#include "controlplane/units.hpp"
+#include "dataplane/config_types.hpp"
+#include "proxy/config_types.hpp"
 
-#include <chrono>
-#include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
 #include <vector>
 
 namespace bulwark::controlplane {
 
-using ms = std::chrono::milliseconds;
+// The parser fills the engines' types: their names, here, are its own.
+using proxy::acl_def;
+using proxy::bind_line;
+using proxy::capture_line;
+using proxy::condition;
+using proxy::global_settings;
+using proxy::proxy_mode;
+using proxy::proxy_section;
+using proxy::rule;
+using proxy::sample_expr;
+using proxy::server_line;
+using proxy::timeouts;
+using dataplane::shield_rule;
+using dataplane::shield_section;
+using dataplane::verdict;
 
-// Section kinds double as capability bits for the keyword registries.
-enum section : unsigned {
-    sec_global = 1u << 0,
-    sec_defaults = 1u << 1,
-    sec_frontend = 1u << 2,
-    sec_backend = 1u << 3,
-    sec_listen = 1u << 4,
-    sec_shield = 1u << 5,
-};
-constexpr unsigned sec_proxies = sec_defaults | sec_frontend | sec_backend | sec_listen;
-constexpr unsigned sec_fe = sec_defaults | sec_frontend | sec_listen;  // frontend capability
-constexpr unsigned sec_be = sec_defaults | sec_backend | sec_listen;   // backend capability
-constexpr unsigned sec_fe_be = sec_frontend | sec_backend | sec_listen;
-
-const char* section_name(unsigned sec);
-
-struct source_loc {
-    std::string file;
-    int line = 0;
-};
-
-enum class proxy_mode : std::uint8_t { tcp, http }; // HAProxy's default is tcp
-
-// A fetch with its arguments and converters: "res.hdr(Set-Cookie),lower".
-struct sample_expr {
-    std::string fetch;                    // canonical fetch name, e.g. "url"
-    std::vector<std::string> args;
-    struct conv {
-        std::string name;
-        std::vector<std::string> args;
-    };
-    std::vector<conv> convs;
-};
-
-struct acl_def {
-    source_loc at;
-    std::string name;          // empty for an anonymous { ... } ACL
-    sample_expr expr;
-    std::string matcher;       // str, sub, beg, end, dir, dom, reg, found, len, int, ip, bool
-    bool icase = false;
-    std::vector<std::string> patterns;
-    std::vector<std::string> pattern_files;
-};
-
-// "if|unless a !b || { anon }": OR of ANDs of (negated) ACL references.
-struct condition {
-    bool unless = false;
-    struct term {
-        bool negate = false;
-        std::string acl;       // named ACL (or a predefined one)
-        int anon = -1;         // else index into proxy::acls
-    };
-    std::vector<std::vector<term>> any_of;
-};
-
-// An http-request/http-response/tcp-request rule, or a legacy req*/rsp* line.
-struct rule {
-    source_loc at;
-    std::string family;        // "http-request", "http-response", "tcp-request content", "reqirep", ...
-    std::string action;        // "deny", "set-header", ...
-    std::vector<std::string> args;
-    std::optional<condition> cond;
-};
-
-struct bind_line {
-    source_loc at;
-    address addr;
-    bool ssl = false;
-    std::vector<std::string> crts;     // resolved paths
-    bool accept_proxy = false;
-    std::vector<std::string> options;  // every option word as written, for show/diagnostics
-};
-
-struct server_line {
-    source_loc at;
-    std::string name;
-    address addr;
-    bool check = false;
-    ms inter{2000};
-    int rise = 2, fall = 3;
-    int maxconn = 0;           // 0: unlimited
-    int weight = 1;
-    bool backup = false, send_proxy = false, send_proxy_v2 = false, ssl = false;
-};
-
-struct timeouts {
-    std::optional<ms> client, server, connect, http_request, http_keep_alive, queue, tunnel, client_fin,
-        server_fin, check, tarpit;
-};
-
-struct capture_line {
-    source_loc at;
-    bool request = true;
-    std::string header;
-    unsigned len = 0;
-};
-
-struct proxy_section {
-    source_loc at;
-    unsigned kind = sec_frontend;      // sec_defaults, sec_frontend, sec_backend, sec_listen
-    std::string name;
-    proxy_mode mode = proxy_mode::tcp;
-    bool mode_set = false;
-    timeouts timeout;
-    std::map<std::string, bool> options;   // "http-buffer-request" -> on/off ("no option ...")
-    std::map<std::string, std::vector<std::string>> option_args;
-    int maxconn = 0;
-    std::string balance = "roundrobin";
-    std::vector<bind_line> binds;
-    std::vector<server_line> servers;
-    std::vector<acl_def> acls;             // named and anonymous, in file order
-    std::vector<rule> rules;               // all rule families, in file order
-    struct switching {
-        source_loc at;
-        std::string backend;
-        std::optional<condition> cond;
-    };
-    std::vector<switching> use_backends;
-    std::optional<switching> default_backend;
-    std::vector<capture_line> captures;
-    std::map<int, std::string> errorfiles; // status -> full HTTP response
-    std::optional<ms> inspect_delay;
-
-    bool has_fe() const { return kind & (sec_frontend | sec_listen); }
-    bool has_be() const { return kind & (sec_backend | sec_listen); }
-};
-
-struct global_settings {
-    int nbthread = 0;                  // 0: one per core
-    int maxconn = 0;
-    std::uint64_t tune_bufsize = 16384;
-    int tune_http_maxhdr = 101;
-    std::string default_path = "current";
-    std::string crt_base, ca_base;
-    std::vector<address> stats_sockets;
-    std::vector<std::string> log_targets;
-    bool daemon = false;
-};
-
-enum class verdict : std::uint8_t { allow, deny, punt };
-
-struct shield_rule {
-    source_loc at;
-    std::string text;                  // the line as written, for counters and logs
-    verdict v = verdict::allow;
-    std::uint8_t proto = 0;            // IPPROTO_*; 0 = any ("ip")
-    std::optional<cidr> src, dst;
-    std::vector<port_range> sport, dport;
-};
-
-struct shield_section {
-    source_loc at;
-    std::string name;
-    std::vector<std::string> eal_args;
-    std::string port_outside, port_inside;
-    std::string host_port;
-    std::optional<cidr> host_address;   // host-port address, with its prefix
-    bool stateful = true;
-    std::uint64_t flows = 1u << 20;
-    enum class syn_guard_mode : std::uint8_t { off, always, automatic } syn_guard = syn_guard_mode::off;
-    std::uint64_t syn_guard_threshold = 0;  // SYN/s for automatic
-    std::uint64_t limit_pps = 0, limit_burst = 0, limit_new_flows = 0, limit_concurrent = 0;
-    std::vector<cidr> blocks;
-    std::vector<shield_rule> rules;     // first match wins
-    verdict default_verdict = verdict::allow;
-    std::string drop_capture;           // pcapng file of sampled drops; empty: none
-    unsigned drop_capture_rate = 10;    // frames per drop reason per second (per lcore)
-};
-
-struct config {
-    global_settings global;
-    std::vector<proxy_section> proxies;         // frontends, backends and listens, in file order
+// A whole file: the proxy's part (global, frontends, backends, listens) and
+// the shield sections.
+struct config : proxy::proxies_config {
     std::vector<shield_section> shields;
-
-    const proxy_section* find_backend(std::string_view name) const;
-    const proxy_section* find_frontend(std::string_view name) const;
 };
 
 } // namespace bulwark::controlplane

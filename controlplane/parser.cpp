@@ -15,35 +15,6 @@
 
 namespace bulwark::controlplane {
 
-const char* section_name(unsigned sec)
-{
-    switch (sec) {
-    case sec_global: return "global";
-    case sec_defaults: return "defaults";
-    case sec_frontend: return "frontend";
-    case sec_backend: return "backend";
-    case sec_listen: return "listen";
-    case sec_shield: return "shield";
-    }
-    return "?";
-}
-
-const proxy_section* config::find_backend(std::string_view name) const
-{
-    for (const auto& p : proxies)
-        if (p.has_be() && p.name == name)
-            return &p;
-    return nullptr;
-}
-
-const proxy_section* config::find_frontend(std::string_view name) const
-{
-    for (const auto& p : proxies)
-        if (p.has_fe() && p.name == name)
-            return &p;
-    return nullptr;
-}
-
 void parse_ctx::pending(std::string_view kw, std::string_view by)
 {
     if (by.empty())

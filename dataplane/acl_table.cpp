@@ -67,7 +67,7 @@ rte_acl_config config6()
     return c;
 }
 
-std::uint32_t word_of(const controlplane::ip_addr& a, unsigned w)
+std::uint32_t word_of(const ip_addr& a, unsigned w)
 {
     return std::uint32_t(a.bytes[4 * w]) << 24 | std::uint32_t(a.bytes[4 * w + 1]) << 16 |
            std::uint32_t(a.bytes[4 * w + 2]) << 8 | a.bytes[4 * w + 3];
@@ -80,7 +80,7 @@ std::uint32_t bits_in_word(unsigned len, unsigned w)
     return std::uint32_t(std::clamp(b, 0, 32));
 }
 
-void set_range(rte_acl_field& f, controlplane::port_range r)
+void set_range(rte_acl_field& f, port_range r)
 {
     f.value.u16 = r.lo;
     f.mask_range.u16 = r.hi;
@@ -116,15 +116,14 @@ result<ctx_ptr> compile(const std::vector<Rule>& rules, unsigned fields, const r
 
 } // namespace
 
-result<std::unique_ptr<acl_table>> acl_table::build(const std::vector<controlplane::shield_rule>& rules,
+result<std::unique_ptr<acl_table>> acl_table::build(const std::vector<shield_rule>& rules,
                                                     verdict default_verdict, const std::string& name)
 {
-    using controlplane::family;
     std::unique_ptr<acl_table> t{new acl_table};
     t->default_ = default_verdict;
     std::vector<rule4> r4;
     std::vector<rule6> r6;
-    const controlplane::port_range any{0, 65535};
+    const port_range any{0, 65535};
     for (std::size_t i = 0; i < rules.size(); ++i) {
         const auto& r = rules[i];
         t->verdicts_.push_back(r.v);
@@ -136,8 +135,8 @@ result<std::unique_ptr<acl_table>> acl_table::build(const std::vector<controlpla
             }
         fam4 &= r.proto != IPPROTO_ICMPV6;
         fam6 &= r.proto != IPPROTO_ICMP;
-        std::vector<controlplane::port_range> sports = r.sport.empty() ? std::vector{any} : r.sport;
-        std::vector<controlplane::port_range> dports = r.dport.empty() ? std::vector{any} : r.dport;
+        std::vector<port_range> sports = r.sport.empty() ? std::vector{any} : r.sport;
+        std::vector<port_range> dports = r.dport.empty() ? std::vector{any} : r.dport;
         rte_acl_rule_data data{};
         data.category_mask = 1;
         // first in the file, highest priority

@@ -5,8 +5,8 @@
 // address family (rte_acl). Built by the control plane, read by the worker
 // lcores: classify() takes no lock and allocates nothing.
 
-#include "controlplane/config_types.hpp"
-#include "controlplane/result.hpp"
+#include "dataplane/config_types.hpp"
+#include "common/result.hpp"
 #include "dataplane/packet_types.hpp"
 
 #include <cstdint>
@@ -18,13 +18,12 @@ struct rte_acl_ctx;
 
 namespace bulwark::dataplane {
 
-using controlplane::verdict;
 
 class acl_table {
 public:
     // Compiles `rules` (first match wins) for both families. `name` keeps
     // the DPDK object names unique in the process.
-    static result<std::unique_ptr<acl_table>> build(const std::vector<controlplane::shield_rule>& rules,
+    static result<std::unique_ptr<acl_table>> build(const std::vector<shield_rule>& rules,
                                                     verdict default_verdict, const std::string& name);
     ~acl_table();
     acl_table(const acl_table&) = delete;

@@ -14,8 +14,6 @@
 
 namespace bulwark::dataplane {
 
-using controlplane::cidr;
-using controlplane::family;
 
 namespace {
 
@@ -288,7 +286,7 @@ void blocklist::lookup(const parsed_frame* const* frames, unsigned n, std::uint6
     }
 }
 
-bool blocklist::blocked(const controlplane::ip_addr& src) const
+bool blocklist::blocked(const ip_addr& src) const
 {
     parsed_frame f;
     f.l3 = src.fam == family::ipv4 ? l3_kind::ipv4 : l3_kind::ipv6;

@@ -21,8 +21,8 @@
 // Why not rte_lpm/rte_lpm6: each costs a 64 MB tbl24 whatever it holds,
 // and the lab runs in 512 MB; a blocklist holds few prefix lengths.
 
-#include "controlplane/result.hpp"
-#include "controlplane/units.hpp"
+#include "common/result.hpp"
+#include "common/units.hpp"
 #include "dataplane/packet_types.hpp"
 
 #include <array>
@@ -54,9 +54,9 @@ public:
     // Adds or refreshes entries; ttl 0: until removed. Control plane (any
     // thread; writers are serialised inside). Fails when the table is full;
     // what was added before stays.
-    result<bool> add(std::span<const controlplane::cidr> nets, seconds ttl = seconds{0});
-    result<bool> add(const controlplane::cidr& net, seconds ttl = seconds{0}) { return add(std::span(&net, 1), ttl); }
-    bool remove(const controlplane::cidr& net);
+    result<bool> add(std::span<const cidr> nets, seconds ttl = seconds{0});
+    result<bool> add(const cidr& net, seconds ttl = seconds{0}) { return add(std::span(&net, 1), ttl); }
+    bool remove(const cidr& net);
     // Removes the entries whose TTL has passed by `now` (rte_rdtsc(); 0:
     // the current time); returns how many.
     std::size_t expire(std::uint64_t now = 0);
@@ -67,7 +67,7 @@ public:
     void lookup(const parsed_frame* const* frames, unsigned n, std::uint64_t now, bool* blocked) const noexcept;
 
     // One address, for tests and the control plane: is it blocked now?
-    bool blocked(const controlplane::ip_addr& src) const;
+    bool blocked(const ip_addr& src) const;
 
     // 8-byte aligned: rte_hash_crc reads keys 8 bytes at a time. No
     // implicit padding: every byte of a key is hashed and compared.
@@ -93,11 +93,11 @@ private:
         key6 k6;
         const void* key() const { return v6 ? static_cast<const void*>(&k6) : static_cast<const void*>(&k4); }
     };
-    slot slot_of(const controlplane::cidr& c) const;
+    slot slot_of(const cidr& c) const;
     // One entry more (+1) or fewer (-1): the prefix lengths in use and the
     // covered /24s the readers look at. Writers only, under write_.
-    void account(const controlplane::cidr& c, int delta);
-    bool remove_locked(const controlplane::cidr& c);
+    void account(const cidr& c, int delta);
+    bool remove_locked(const cidr& c);
 
     rte_hash* h4_ = nullptr;
     rte_hash* h6_ = nullptr;

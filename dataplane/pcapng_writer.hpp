@@ -7,7 +7,7 @@
 // (DPDK 22.11's rte_pcapng_copy() takes no comment, so the EPBs are
 // encoded here.) Control-plane thread only: it writes to a file.
 
-#include "controlplane/result.hpp"
+#include "common/result.hpp"
 #include "dataplane/pipeline.hpp"
 
 #include <atomic>

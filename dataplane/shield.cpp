@@ -45,7 +45,7 @@ struct worker_slot {
 } // namespace
 
 struct shield::impl {
-    controlplane::shield_section cfg;
+    shield_section cfg;
     bool eal_up = false;
     std::array<std::uint16_t, 2> ports{};
     std::array<bool, 2> port_started{};
@@ -308,7 +308,7 @@ void shield::impl::teardown()
 
 shield::shield(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 
-result<std::unique_ptr<shield>> shield::start(const controlplane::shield_section& cfg)
+result<std::unique_ptr<shield>> shield::start(const shield_section& cfg)
 {
     auto p = std::make_unique<impl>();
     p->cfg = cfg;

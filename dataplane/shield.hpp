@@ -10,8 +10,8 @@
 // polling; stop() (or the destructor) stops them, closes the ports and
 // releases EAL.
 
-#include "controlplane/config_types.hpp"
-#include "controlplane/result.hpp"
+#include "dataplane/config_types.hpp"
+#include "common/result.hpp"
 #include "dataplane/blocklist.hpp"
 
 #include <cstdio>
@@ -23,7 +23,7 @@ namespace bulwark::dataplane {
 
 class shield {
 public:
-    static result<std::unique_ptr<shield>> start(const controlplane::shield_section& cfg);
+    static result<std::unique_ptr<shield>> start(const shield_section& cfg);
     ~shield();
     shield(const shield&) = delete;
     shield& operator=(const shield&) = delete;

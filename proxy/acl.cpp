@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "proxy/acl.hpp"
 
-#include "controlplane/units.hpp"
+#include "common/units.hpp"
 #include "proxy/registry.hpp"
 
 #include <algorithm>
@@ -16,7 +16,6 @@ namespace bulwark::proxy {
 namespace {
 
 using sv = std::string_view;
-using controlplane::acl_def;
 
 struct predefined_def {
     sv name, fetch, matcher;
@@ -161,16 +160,16 @@ bool delimited_match(sv v, sv pat, bool icase, sv delims)
 // ::ffff:a.b.c.d, and an IPv6 address that carries an IPv4 one (v4-mapped
 // ::ffff:a.b.c.d, v4-compatible ::a.b.c.d, 6to4 2002:aabb:ccdd::) on IPv4
 // networks (v4tov6, v6tov4).
-bool in_net(const controlplane::ip_addr& addr, const controlplane::cidr& n)
+bool in_net(const ip_addr& addr, const cidr& n)
 {
-    controlplane::ip_addr a = addr;
+    ip_addr a = addr;
     if (a.fam != n.net.fam) {
-        controlplane::ip_addr m;
+        ip_addr m;
         m.fam = n.net.fam;
         auto zero = [&](std::size_t from, std::size_t to) {
             return std::all_of(a.bytes.begin() + from, a.bytes.begin() + to, [](auto b) { return b == 0; });
         };
-        if (a.fam == controlplane::family::ipv4) {
+        if (a.fam == family::ipv4) {
             m.bytes[10] = m.bytes[11] = 0xff;
             std::copy_n(a.bytes.begin(), 4, m.bytes.begin() + 12);
         } else if (zero(0, 10) && ((a.bytes[10] == 0xff && a.bytes[11] == 0xff) || zero(10, 12))) {
@@ -233,11 +232,11 @@ bool match_value(const compiled_acl& a, eval_ctx& ctx, const sample& v)
         return std::any_of(a.ranges.begin(), a.ranges.end(), [&](const auto& r) { return *n >= r.lo && *n <= r.hi; });
     }
     case match_kind::ip: {
-        controlplane::ip_addr ip;
+        ip_addr ip;
         if (v.type == smp_type::ip) {
             ip = v.ip;
         } else if (v.type == smp_type::str) {
-            auto p = controlplane::parse_ip(v.str);
+            auto p = parse_ip(v.str);
             if (!p)
                 return false;
             ip = *p;
@@ -274,7 +273,7 @@ bool match_value(const compiled_acl& a, eval_ctx& ctx, const sample& v)
     }
 }
 
-result<acl_set> acl_set::build(const controlplane::proxy_section& px, std::vector<std::string>* notes)
+result<acl_set> acl_set::build(const proxy_section& px, std::vector<std::string>* notes)
 {
     acl_set s;
     std::map<std::string, std::size_t> expr_by_key;
@@ -295,7 +294,7 @@ result<acl_set> acl_set::build(const controlplane::proxy_section& px, std::vecto
                                              "it is",
                                              d.at.file, d.at.line, d.name.empty() ? "(anonymous)" : d.name,
                                              e.message(), d.name.empty() ? "..." : d.name));
-            controlplane::sample_expr never;
+            sample_expr never;
             never.fetch = "always_false";
             e = compile_expr(never);
             a.m = match_kind::boolean;
@@ -343,7 +342,7 @@ result<acl_set> acl_set::build(const controlplane::proxy_section& px, std::vecto
         }
         case match_kind::ip:
             for (const auto& p : pats) {
-                auto n = controlplane::parse_cidr(p);
+                auto n = parse_cidr(p);
                 if (!n)
                     return where(n.message());
                 a.nets.push_back(*n);
@@ -403,7 +402,7 @@ result<acl_set> acl_set::build(const controlplane::proxy_section& px, std::vecto
     return s;
 }
 
-result<compiled_cond> acl_set::compile(const controlplane::condition& c) const
+result<compiled_cond> acl_set::compile(const condition& c) const
 {
     compiled_cond out;
     out.unless = c.unless;

@@ -6,8 +6,8 @@
 // one pattern set (Hyperscan), scanned once per transaction the first time
 // one of those ACLs is asked; the other ACLs over it read the result.
 
-#include "controlplane/config_types.hpp"
-#include "controlplane/result.hpp"
+#include "proxy/config_types.hpp"
+#include "common/result.hpp"
 #include "proxy/sample.hpp"
 #include "rules/pattern_set.hpp"
 
@@ -29,7 +29,7 @@ struct compiled_acl {
         std::int64_t lo, hi;
     };
     std::vector<range> ranges;        // int, len
-    std::vector<controlplane::cidr> nets;
+    std::vector<cidr> nets;
     int set = -1;                     // reg, sub: its pattern set
 };
 
@@ -48,10 +48,10 @@ class acl_set {
 public:
     // Compiles every ACL of px (named and anonymous, in px.acls order) and
     // HAProxy's predefined ACLs. notes: patterns left to PCRE2.
-    static result<acl_set> build(const controlplane::proxy_section& px, std::vector<std::string>* notes);
+    static result<acl_set> build(const proxy_section& px, std::vector<std::string>* notes);
 
     // A condition of px's rules; its ACL references were checked at load.
-    result<compiled_cond> compile(const controlplane::condition& c) const;
+    result<compiled_cond> compile(const condition& c) const;
 
     // Makes a thread's scratch fit this set's pattern sets. Allocates:
     // call when the thread starts.

@@ -57,9 +57,9 @@ sv reason_of(int status)
 boost::beast::string_view bsv(sv s) { return {s.data(), s.size()}; }
 
 // "name(a,b),conv(c)" as a sample expression (the text of a %[...]).
-result<controlplane::sample_expr> parse_sample_text(sv s)
+result<sample_expr> parse_sample_text(sv s)
 {
-    controlplane::sample_expr e;
+    sample_expr e;
     std::size_t pos = 0;
     bool first = true;
     while (pos <= s.size()) {
@@ -252,12 +252,12 @@ result<bool> parse_wait(http_rule& r, const std::vector<std::string>& a)
 {
     for (std::size_t i = 0; i + 1 < a.size(); i += 2) {
         if (a[i] == "time") {
-            auto t = controlplane::parse_time(a[i + 1]);
+            auto t = parse_time(a[i + 1]);
             if (!t)
                 return fail(t.message());
             r.wait = *t;
         } else if (a[i] == "at-least") {
-            auto n = controlplane::parse_size(a[i + 1]);
+            auto n = parse_size(a[i + 1]);
             if (!n)
                 return fail(n.message());
             r.at_least = *n;
@@ -290,7 +290,7 @@ constexpr action_row http_actions[]{
 
 // One http-request / http-response rule; nullopt (with a note) when its
 // action is not built.
-result<std::optional<http_rule>> compile_http_rule(const controlplane::rule& cr, const acl_set& acls,
+result<std::optional<http_rule>> compile_http_rule(const rule& cr, const acl_set& acls,
                                                    std::vector<std::string>* notes)
 {
     http_rule r;
@@ -423,7 +423,7 @@ result<std::optional<http_rule>> compile_http_rule(const controlplane::rule& cr,
     return std::optional<http_rule>(std::move(r));
 }
 
-result<http_rule> compile_legacy(const controlplane::rule& cr, const acl_set& acls)
+result<http_rule> compile_legacy(const rule& cr, const acl_set& acls)
 {
     http_rule r;
     r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
@@ -454,7 +454,7 @@ result<http_rule> compile_legacy(const controlplane::rule& cr, const acl_set& ac
 
 } // namespace
 
-result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::proxy_section& px, ms tarpit_fallback,
+result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px, ms tarpit_fallback,
                                                          std::vector<std::string>* notes)
 {
     auto out = std::make_shared<proxy_rules>();
@@ -465,7 +465,7 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::pro
     if (!acls)
         return fail(acls.message());
     out->acls = std::move(*acls);
-    auto where = [](const controlplane::rule& r, const std::string& msg) {
+    auto where = [](const rule& r, const std::string& msg) {
         return fail(fmt::format("{}:{}: '{} {}': {}", r.at.file, r.at.line, r.family, r.action, msg));
     };
     // http-request rules first, then the legacy filters (HAProxy 1.x ran

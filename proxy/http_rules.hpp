@@ -7,8 +7,8 @@
 // rules): it edits the message's header in place and answers what the
 // session must do next; the session does the I/O.
 
-#include "controlplane/config_types.hpp"
-#include "controlplane/result.hpp"
+#include "proxy/config_types.hpp"
+#include "common/result.hpp"
 #include "proxy/acl.hpp"
 #include "proxy/reader.hpp"
 #include "proxy/sample.hpp"
@@ -108,7 +108,7 @@ struct proxy_rules {
 
 // Compiles px's rules. notes collects what loads but is not honoured (an
 // action not built yet, a pattern left to PCRE2). Errors name file:line.
-result<std::shared_ptr<const proxy_rules>> compile_rules(const controlplane::proxy_section& px,
+result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px,
                                                          std::chrono::milliseconds tarpit_fallback,
                                                          std::vector<std::string>* notes);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "proxy/registry.hpp"
 
-#include "controlplane/units.hpp"
+#include "common/units.hpp"
 #include "rules/regex.hpp"
 
 #include <array>
@@ -100,7 +100,7 @@ constexpr std::array matchers{
 // ---- action argument checks -------------------------------------------------
 std::string check_status(std::string_view word, std::string_view what)
 {
-    auto s = controlplane::parse_int(word, 200, 599);
+    auto s = parse_int(word, 200, 599);
     return s ? std::string() : fmt::format("invalid {} '{}', expected an HTTP status 200 to 599", what, word);
 }
 
@@ -194,7 +194,7 @@ std::string check_capture(cp_args a)
 {
     if (a.size() != 3 || (a[1] != "len" && a[1] != "id"))
         return "expected 'capture SAMPLE len LENGTH' or 'capture SAMPLE id ID'";
-    auto n = controlplane::parse_int(a[2], a[1] == "len" ? 1 : 0, 65535);
+    auto n = parse_int(a[2], a[1] == "len" ? 1 : 0, 65535);
     return n ? std::string() : fmt::format("invalid {} '{}': {}", a[1], a[2], n.message());
 }
 

@@ -9,7 +9,6 @@ namespace bulwark::proxy {
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
-using controlplane::address;
 
 namespace {
 
@@ -24,9 +23,9 @@ result<stream_protocol::endpoint> unix_endpoint(const address& a)
     return stream_protocol::endpoint(asio::local::stream_protocol::endpoint(name));
 }
 
-tcp::endpoint to_endpoint(const controlplane::ip_addr& ip, std::uint16_t port)
+tcp::endpoint to_endpoint(const ip_addr& ip, std::uint16_t port)
 {
-    if (ip.fam == controlplane::family::ipv4) {
+    if (ip.fam == family::ipv4) {
         asio::ip::address_v4::bytes_type b;
         std::copy_n(ip.bytes.begin(), 4, b.begin());
         return {asio::ip::address_v4(b), port};
@@ -37,7 +36,7 @@ tcp::endpoint to_endpoint(const controlplane::ip_addr& ip, std::uint16_t port)
 }
 
 // Already checked by the config loader (kw_proxy.cpp).
-forwardfor_rt forwardfor_of(const controlplane::proxy_section& p)
+forwardfor_rt forwardfor_of(const proxy_section& p)
 {
     forwardfor_rt f;
     auto it = p.options.find("forwardfor");
@@ -50,7 +49,7 @@ forwardfor_rt forwardfor_of(const controlplane::proxy_section& p)
             f.if_none = true;
         } else if (i + 1 < a.size()) {
             if (a[i] == "except") {
-                if (auto n = controlplane::parse_cidr(a[i + 1]))
+                if (auto n = parse_cidr(a[i + 1]))
                     f.except = *n;
             } else {
                 f.header = a[i + 1];
@@ -63,7 +62,7 @@ forwardfor_rt forwardfor_of(const controlplane::proxy_section& p)
 
 // The section's rules, or null when it has none (the session then skips
 // all rule work).
-result<std::shared_ptr<const proxy_rules>> rules_of(const controlplane::proxy_section& p,
+result<std::shared_ptr<const proxy_rules>> rules_of(const proxy_section& p,
                                                     std::vector<std::string>& notes)
 {
     const bool none = p.rules.empty() && p.use_backends.empty() && p.captures.empty();
@@ -75,7 +74,7 @@ result<std::shared_ptr<const proxy_rules>> rules_of(const controlplane::proxy_se
 
 } // namespace
 
-result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
+result<runtime> build_runtime(const proxies_config& cfg, unsigned cores)
 {
     runtime rt;
     rt.threads = cfg.global.nbthread > 0 ? cfg.global.nbthread : static_cast<int>(std::max(1u, cores));
@@ -85,7 +84,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
     asio::io_context resolver_ctx;
     tcp::resolver resolver(resolver_ctx);
 
-    std::vector<const controlplane::proxy_section*> backends;
+    std::vector<const proxy_section*> backends;
     auto backend_index = [&](const std::string& name) -> int {
         for (std::size_t i = 0; i < backends.size(); ++i)
             if (backends[i]->name == name)
@@ -203,7 +202,7 @@ result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores)
         f.forwardfor = forwardfor_of(p);
         f.server_close = opt("http-server-close") || opt("httpclose");
         f.httplog = opt("httplog");
-        f.tcp = p.mode != controlplane::proxy_mode::http;
+        f.tcp = p.mode != proxy_mode::http;
         f.tcplog = opt("tcplog");
         f.httpclose = opt("httpclose");
         f.dontlognull = opt("dontlognull");

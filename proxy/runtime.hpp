@@ -5,8 +5,8 @@
 // model, with HAProxy's timeout fallbacks applied. Immutable once built;
 // every proxy thread reads the same object.
 
-#include "controlplane/config_types.hpp"
-#include "controlplane/result.hpp"
+#include "proxy/config_types.hpp"
+#include "common/result.hpp"
 #include "proxy/http_rules.hpp"
 
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -46,7 +46,7 @@ enum class balance_algo : std::uint8_t { roundrobin, leastconn, source };
 struct forwardfor_rt {
     bool on = false;
     std::string header = "X-Forwarded-For";
-    std::optional<controlplane::cidr> except; // clients from here get none
+    std::optional<cidr> except; // clients from here get none
     bool if_none = false;                     // only when the request has no such header
 };
 
@@ -110,6 +110,6 @@ struct runtime {
 
 // Builds the runtime of the HTTP frontends of cfg. Server
 // host names are resolved here (at start, as HAProxy does). Control thread.
-result<runtime> build_runtime(const controlplane::config& cfg, unsigned cores);
+result<runtime> build_runtime(const proxies_config& cfg, unsigned cores);
 
 } // namespace bulwark::proxy

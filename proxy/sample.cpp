@@ -761,7 +761,7 @@ std::string_view sample_text(eval_ctx& ctx, const sample& s)
     return t;
 }
 
-result<compiled_expr> compile_expr(const controlplane::sample_expr& e)
+result<compiled_expr> compile_expr(const sample_expr& e)
 {
     compiled_expr ce;
     auto f = std::find_if(fetch_impls.begin(), fetch_impls.end(), [&](const auto& x) { return x.name == e.fetch; });
@@ -785,7 +785,7 @@ result<compiled_expr> compile_expr(const controlplane::sample_expr& e)
     bool has_occ = e.fetch == "hdr" || e.fetch == "req.hdr" || e.fetch == "req.fhdr" || e.fetch == "res.hdr" ||
                    e.fetch == "shdr" || e.fetch == "res.fhdr" || e.fetch == "hdr_val";
     if (has_occ && e.args.size() > 1) {
-        auto n = controlplane::parse_int(e.args[1], -1000, 1000);
+        auto n = parse_int(e.args[1], -1000, 1000);
         if (!n)
             return fail(fmt::format("fetch '{}': invalid occurrence '{}'", e.fetch, e.args[1]));
         ce.occ = static_cast<int>(*n);
@@ -808,8 +808,8 @@ result<compiled_expr> compile_expr(const controlplane::sample_expr& e)
         cc.fn = c->fn;
         cc.args = cv.args;
         if (cv.name == "field" || cv.name == "word") {
-            if (!controlplane::parse_int(cv.args[0], -1000000, 1000000) ||
-                (cv.args.size() > 2 && !controlplane::parse_int(cv.args[2], 0, 1000000)))
+            if (!parse_int(cv.args[0], -1000000, 1000000) ||
+                (cv.args.size() > 2 && !parse_int(cv.args[2], 0, 1000000)))
                 return fail(fmt::format("converter '{}': expected an index and a count, found '{}'", cv.name,
                                         fmt::join(cv.args, ",")));
         }

@@ -5,8 +5,8 @@
 // transaction. They read a plain view of the request and response (no
 // Beast, no sockets), so unit tests and the fuzzer build one directly.
 
-#include "controlplane/config_types.hpp"
-#include "controlplane/result.hpp"
+#include "proxy/config_types.hpp"
+#include "common/result.hpp"
 #include "proxy/registry_types.hpp"
 #include "rules/pattern_set.hpp"
 
@@ -27,7 +27,7 @@ struct header_ref {
 // What the fetches of one transaction read. The proxy fills it from the
 // parsed messages (and fills it again after a rule rewrote a header).
 struct txn_view {
-    std::optional<controlplane::ip_addr> src, dst; // none for a unix socket
+    std::optional<ip_addr> src, dst; // none for a unix socket
     std::uint16_t src_port = 0, dst_port = 0;
     bool has_request = false;
     std::string_view method, target;
@@ -44,7 +44,7 @@ struct sample {
     smp_type type = smp_type::str;
     std::int64_t num = 0;        // boolean, integer
     std::string_view str;        // str, bin
-    controlplane::ip_addr ip;    // ip
+    ip_addr ip;    // ip
 };
 
 struct eval_ctx;
@@ -102,7 +102,7 @@ private:
 
 // Resolves a parsed expression. Fails only on what the config checker let
 // through but cannot run (a fetch or converter not built yet).
-result<compiled_expr> compile_expr(const controlplane::sample_expr& e);
+result<compiled_expr> compile_expr(const sample_expr& e);
 
 // Evaluates e into ctx.vals (cleared first). Returns the number of values.
 std::size_t eval_expr(eval_ctx& ctx, const compiled_expr& e, bool all);

@@ -101,9 +101,9 @@ peer_info describe(const stream::endpoint& ep)
     return p;
 }
 
-bool in_network(const peer_info& p, const controlplane::cidr& n)
+bool in_network(const peer_info& p, const cidr& n)
 {
-    const std::size_t len = n.net.fam == controlplane::family::ipv4 ? 4 : 16;
+    const std::size_t len = n.net.fam == family::ipv4 ? 4 : 16;
     if (p.len != len)
         return false;
     for (std::size_t bit = 0; bit < n.prefix; ++bit) {
@@ -668,14 +668,14 @@ std::unique_ptr<rule_state> make_rule_state(worker& w, const peer_info& peer, cl
     auto st = std::make_unique<rule_state>();
     st->ctx.scratch = &w.scratch;
     if (peer.ip)
-        if (auto ip = controlplane::parse_ip(peer.addr)) {
+        if (auto ip = parse_ip(peer.addr)) {
             st->view.src = *ip;
             st->view.src_port = static_cast<std::uint16_t>(peer.port);
         }
     error_code ec;
     auto local = describe(client.socket().local_endpoint(ec));
     if (!ec && local.ip)
-        if (auto ip = controlplane::parse_ip(local.addr)) {
+        if (auto ip = parse_ip(local.addr)) {
             st->view.dst = *ip;
             st->view.dst_port = static_cast<std::uint16_t>(local.port);
         }

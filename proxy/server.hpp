@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "controlplane/result.hpp"
+#include "common/result.hpp"
 #include "proxy/runtime.hpp"
 
 #include <cstdint>

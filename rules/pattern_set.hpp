@@ -10,7 +10,7 @@
 // A pattern_set is immutable once built and shared by every proxy thread;
 // each thread scans with its own pattern_scratch.
 
-#include "controlplane/result.hpp"
+#include "common/result.hpp"
 
 #include <cstdint>
 #include <memory>

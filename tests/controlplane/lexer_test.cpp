@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+using namespace bulwark;
 using namespace bulwark::controlplane;
 
 namespace {

@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <set>
 
+using namespace bulwark;
 using namespace bulwark::controlplane;
 using namespace bulwark::controlplane::testing;
 

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+using namespace bulwark;
 using namespace bulwark::controlplane;
 
 namespace {

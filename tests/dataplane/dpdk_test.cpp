@@ -23,7 +23,7 @@ using namespace bulwark::dataplane::testing;
 
 namespace {
 
-controlplane::shield_section shield_of(const std::string& body)
+dataplane::shield_section shield_of(const std::string& body)
 {
     auto r = controlplane::load_text("shield edge\n    eal -l 0-1\n    port outside p0\n    port inside p1\n"
                                      "    host-port bw0 address 10.10.0.100/24\n" + body,
@@ -60,13 +60,13 @@ bytes v4tcp(bytes src, std::uint16_t dport, bytes dst = {10, 10, 0, 2})
 }
 const bytes c1{192, 0, 2, 9};
 
-controlplane::cidr net(std::string_view w)
+bulwark::cidr net(std::string_view w)
 {
-    auto c = controlplane::parse_cidr(w);
+    auto c = bulwark::parse_cidr(w);
     REQUIRE(c);
     return *c;
 }
-controlplane::ip_addr ip(std::string_view w) { return net(w).net; }
+bulwark::ip_addr ip(std::string_view w) { return net(w).net; }
 
 } // namespace
 
@@ -164,7 +164,7 @@ TEST_CASE("blocklist: hosts and prefixes of both families, TTLs, removal", "[dat
     auto made = blocklist::create("t_bl_a", 4096, nullptr);
     REQUIRE(made);
     blocklist& b = **made;
-    std::vector<controlplane::cidr> nets{net("203.0.113.7"), net("198.51.100.0/24"), net("2001:db8::5"),
+    std::vector<bulwark::cidr> nets{net("203.0.113.7"), net("198.51.100.0/24"), net("2001:db8::5"),
                                          net("2001:db8:bad::/48"), net("10.0.0.0/8")};
     REQUIRE(b.add(nets));
     CHECK(b.size() == 5);
@@ -219,9 +219,9 @@ TEST_CASE("blocklist: a full host table is refused with a message, nothing lost"
     ensure_eal();
     auto made = blocklist::create("t_bl_full", 1024, nullptr);
     REQUIRE(made);
-    std::vector<controlplane::cidr> many;
+    std::vector<bulwark::cidr> many;
     for (unsigned i = 0; i < 5000; ++i) {
-        controlplane::cidr c;
+        bulwark::cidr c;
         c.prefix = 32;
         c.net.bytes = {10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)};
         many.push_back(c);

@@ -8,6 +8,7 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
+    using namespace bulwark;
     using namespace bulwark::controlplane;
     static const env_lookup env = [](std::string_view name) -> std::optional<std::string> {
         if (name == "VIP")

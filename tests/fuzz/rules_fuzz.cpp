@@ -29,7 +29,7 @@
 // request split the message: no CR, LF or NUL in a header value, no
 // control byte in the request target or method.
 #include "controlplane/parser.hpp"
-#include "controlplane/units.hpp"
+#include "common/units.hpp"
 #include "proxy/http_rules.hpp"
 #include "proxy/reader.hpp"
 
@@ -260,9 +260,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     proxy::rule_state st;
     st.ctx.scratch = &scratch();
-    st.view.src = controlplane::parse_ip("192.0.2.7").value();
+    st.view.src = bulwark::parse_ip("192.0.2.7").value();
     st.view.src_port = 40000;
-    st.view.dst = controlplane::parse_ip("127.0.0.1").value();
+    st.view.dst = bulwark::parse_ip("127.0.0.1").value();
     st.view.dst_port = 1;
 
     // As the session does: the header captures (before any rewrite), the

@@ -62,7 +62,7 @@ request hdr(std::string n, std::string v) { return request().h(std::move(n), std
 // The frontend's ACLs, built, and a transaction to evaluate them on.
 struct acl_rig {
     controlplane::load_result loaded;
-    const controlplane::proxy_section* px = nullptr;
+    const proxy::proxy_section* px = nullptr;
     acl_set acls;
     std::vector<std::string> notes;
     rules::pattern_scratch scratch;
@@ -99,7 +99,7 @@ struct acl_rig {
         v.req_headers = refs;
         v.req_body = req.body;
         if (!req.src.empty())
-            v.src = *controlplane::parse_ip(req.src);
+            v.src = *bulwark::parse_ip(req.src);
         ctx.txn = &v;
         acls.begin(ctx);
         return *this;
@@ -108,8 +108,8 @@ struct acl_rig {
     // Whether the named ACL (declared or predefined) holds.
     bool acl(const std::string& name)
     {
-        controlplane::condition c;
-        c.any_of = {{controlplane::condition::term{false, name, -1}}};
+        proxy::condition c;
+        c.any_of = {{proxy::condition::term{false, name, -1}}};
         auto cc = acls.compile(c);
         REQUIRE(cc);
         return acls.eval(ctx, *cc);

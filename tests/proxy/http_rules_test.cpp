@@ -90,7 +90,7 @@ struct rig {
     }
     rig& from(std::string_view ip, std::uint16_t port = 40000)
     {
-        st.view.src = *controlplane::parse_ip(ip);
+        st.view.src = *bulwark::parse_ip(ip);
         st.view.src_port = port;
         return *this;
     }

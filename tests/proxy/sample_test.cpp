@@ -20,9 +20,9 @@ using strings = std::vector<std::string>;
 
 // "fetch(a,b),conv(c),conv2" as the config parser hands it over (arguments
 // hold no ',' or ')', as in HAProxy without quoting).
-controlplane::sample_expr parse_expr(std::string_view s)
+proxy::sample_expr parse_expr(std::string_view s)
 {
-    controlplane::sample_expr e;
+    proxy::sample_expr e;
     bool first = true;
     while (!s.empty()) {
         auto stop = s.find_first_of("(,");
@@ -361,8 +361,8 @@ TEST_CASE("status, addresses, constants", "[sample]")
 
     CHECK(t.eval("src") == strings{}); // a unix socket: no address
     CHECK(t.eval("src_port") == strings{});
-    t.v.src = *controlplane::parse_ip("192.0.2.1");
-    t.v.dst = *controlplane::parse_ip("2001:db8::1");
+    t.v.src = *bulwark::parse_ip("192.0.2.1");
+    t.v.dst = *bulwark::parse_ip("2001:db8::1");
     t.v.src_port = 51234;
     t.v.dst_port = 443;
     CHECK(t.eval("src") == strings{"192.0.2.1"});
@@ -460,7 +460,7 @@ TEST_CASE("converters: case, hex, length", "[sample]")
     t.hdr("X-In", "hello");
     CHECK(t.type_of("req.fhdr(x-in),length") == smp_type::integer);
     // a non-text sample is turned into text first
-    t.v.src = *controlplane::parse_ip("10.1.2.3");
+    t.v.src = *bulwark::parse_ip("10.1.2.3");
     CHECK(t.eval("src,length") == strings{"8"});
 }
 
@@ -593,7 +593,7 @@ TEST_CASE("converters: regsub and bytes", "[sample]")
     }
     // groups in the substitution (a regex with parentheses cannot be written
     // in an unquoted expression: built directly)
-    controlplane::sample_expr e;
+    proxy::sample_expr e;
     e.fetch = "req.fhdr";
     e.args = {"x-in"};
     e.convs.push_back({"regsub", {"([a-z]+)=([0-9]+)", "\\2:\\1", "g"}});

@@ -230,12 +230,12 @@ int main(int argc, char** argv)
     }
 
     // 1M /32 sources, spread over 1.0.0.0 - 99.x (no martians)
-    std::vector<controlplane::cidr> listed;
+    std::vector<bulwark::cidr> listed;
     listed.reserve(static_cast<std::size_t>(entries));
     std::mt19937 rng(42);
     while (listed.size() < static_cast<std::size_t>(entries)) {
         std::uint32_t a = 0x01000000u + rng() % (99u << 24);
-        controlplane::cidr c;
+        bulwark::cidr c;
         c.prefix = 32;
         c.net.bytes = {static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
                        static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)};

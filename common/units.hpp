@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #pragma once
 
-#include "controlplane/result.hpp"
+// The shared vocabulary (with common/result.hpp and common/config_base.hpp):
+// values every folder may include. It includes nothing of the project's.
+
+#include "common/result.hpp"
 
 #include <array>
 #include <chrono>
@@ -10,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-namespace bulwark::controlplane {
+namespace bulwark {
 
 // Splits s at every sep: "a,,b" gives "a", "", "b"; "" gives one empty part.
 std::vector<std::string_view> split(std::string_view s, char sep);
@@ -71,4 +74,4 @@ enum class port_need : std::uint8_t { required, optional, range_ok };
 // "ip:8000-8010" when range_ok (binds).
 result<address> parse_address(std::string_view word, port_need need);
 
-} // namespace bulwark::controlplane
+} // namespace bulwark

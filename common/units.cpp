@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "controlplane/units.hpp"
+#include "common/units.hpp"
 
 #include <arpa/inet.h>
 #include <algorithm>
 #include <charconv>
 #include <fmt/format.h>
 
-namespace bulwark::controlplane {
+namespace bulwark {
 
 namespace {
 
@@ -301,4 +301,4 @@ result<address> parse_address(std::string_view word, port_need need)
     return a;
 }
 
-} // namespace bulwark::controlplane
+} // namespace bulwark

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "controlplane/units.hpp"
+#include "common/units.hpp"
 
 #include <catch2/catch.hpp>
 
-using namespace bulwark::controlplane;
+using namespace bulwark;
 
 TEST_CASE("parse_time reads HAProxy time units", "[units]")
 {

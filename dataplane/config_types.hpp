@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The packet filter's configuration: a `shield` section with every value
+// checked. Plain data: the control plane fills it, shield::start() runs it.
+
+#include "common/config_base.hpp"
+#include "common/units.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace bulwark::dataplane {
+
+enum class verdict : std::uint8_t { allow, deny, punt };
+
+struct shield_rule {
+    source_loc at;
+    std::string text;                  // the line as written, for counters and logs
+    verdict v = verdict::allow;
+    std::uint8_t proto = 0;            // IPPROTO_*; 0 = any ("ip")
+    std::optional<cidr> src, dst;
+    std::vector<port_range> sport, dport;
+};
+
+struct shield_section {
+    source_loc at;
+    std::string name;
+    std::vector<std::string> eal_args;
+    std::string port_outside, port_inside;
+    std::string host_port;
+    std::optional<cidr> host_address;   // host-port address, with its prefix
+    bool stateful = true;
+    std::uint64_t flows = 1u << 20;
+    enum class syn_guard_mode : std::uint8_t { off, always, automatic } syn_guard = syn_guard_mode::off;
+    std::uint64_t syn_guard_threshold = 0;  // SYN/s for automatic
+    std::uint64_t limit_pps = 0, limit_burst = 0, limit_new_flows = 0, limit_concurrent = 0;
+    std::vector<cidr> blocks;
+    std::vector<shield_rule> rules;     // first match wins
+    verdict default_verdict = verdict::allow;
+    std::string drop_capture;           // pcapng file of sampled drops; empty: none
+    unsigned drop_capture_rate = 10;    // frames per drop reason per second (per lcore)
+};
+
+} // namespace bulwark::dataplane
