@@ -12,9 +12,10 @@ namespace bulwark::controlplane {
 
 namespace {
 
-constexpr auto P = bulwark::proxy::pending_proxy;
 constexpr auto L = bulwark::proxy::pending_later;
 constexpr auto T = bulwark::proxy::pending_tls;
+constexpr auto HD = bulwark::proxy::pending_hardening;
+constexpr auto OPS = bulwark::proxy::pending_ops;
 
 void kw_flag(parse_ctx& c) { c.args(0, 0, c.words[0]); }
 
@@ -185,11 +186,11 @@ constexpr std::array table{
     section_kw{"quiet", G, kw_flag, {}},
     section_kw{"nbthread", G, kw_nbthread, {}},
     section_kw{"maxconn", G, kw_maxconn, {}},
-    section_kw{"log", G, kw_log, P},
-    section_kw{"stats", G, kw_stats, L},
-    section_kw{"user", G, kw_user, L},
-    section_kw{"group", G, kw_user, L},
-    section_kw{"chroot", G, kw_path, L},
+    section_kw{"log", G, kw_log, HD},
+    section_kw{"stats", G, kw_stats, OPS},
+    section_kw{"user", G, kw_user, HD},
+    section_kw{"group", G, kw_user, HD},
+    section_kw{"chroot", G, kw_path, HD},
     section_kw{"pidfile", G, kw_path, L},
     section_kw{"default-path", G, kw_default_path, {}},
     section_kw{"crt-base", G, kw_crt_base, {}},
@@ -207,7 +208,7 @@ constexpr std::array table{
     section_kw{"ssl-default-server-ciphers", G, kw_words, T},
     section_kw{"ssl-server-verify", G, kw_words, T},
     section_kw{"hard-stop-after", G, kw_time, L},
-    section_kw{"spread-checks", G, kw_number, P},
+    section_kw{"spread-checks", G, kw_number, L},
     section_kw{"description", G, kw_words, {}},
     section_kw{"node", G, kw_words, {}},
     section_kw{"cpu-map", G, kw_words, L},

@@ -16,9 +16,9 @@ namespace bulwark::controlplane {
 
 namespace {
 
-constexpr auto P = bulwark::proxy::pending_proxy;
 constexpr auto T = bulwark::proxy::pending_tls;
 constexpr auto L = bulwark::proxy::pending_later;
+constexpr auto HD = bulwark::proxy::pending_hardening;
 
 std::string join(std::span<const std::string> w, std::size_t from = 0)
 {
@@ -59,7 +59,7 @@ void kw_balance(parse_ctx& c)
         return c.alert("'url_param' expects a parameter name");
     c.px->balance = std::string(base);
     if (base != "roundrobin" && base != "leastconn" && base != "source")
-        c.pending(fmt::format("balance {}", base), P);
+        c.pending(fmt::format("balance {}", base), L);
 }
 
 // ---- timeout ------------------------------------------------------------
@@ -151,30 +151,30 @@ constexpr std::array option_table{
     option_kw{"httplog", sec_fe | sec_be, optargs::some, {}},
     option_kw{"tcplog", sec_fe | sec_be, optargs::none, {}},
     option_kw{"dontlognull", sec_fe, optargs::none, {}},
-    option_kw{"dontlog-normal", sec_fe, optargs::none, P},
-    option_kw{"log-separate-errors", sec_fe, optargs::none, P},
+    option_kw{"dontlog-normal", sec_fe, optargs::none, L},
+    option_kw{"log-separate-errors", sec_fe, optargs::none, L},
     option_kw{"forwardfor", sec_fe | sec_be, optargs::some, {}},
     option_kw{"httpclose", sec_fe | sec_be, optargs::none, {}},
     option_kw{"http-server-close", sec_fe | sec_be, optargs::none, {}},
-    option_kw{"http-keep-alive", sec_fe | sec_be, optargs::none, P},
+    option_kw{"http-keep-alive", sec_fe | sec_be, optargs::none, L},
     option_kw{"http-ignore-probes", sec_fe, optargs::none, {}},
-    option_kw{"http-no-delay", sec_fe | sec_be, optargs::none, P},
-    option_kw{"redispatch", sec_be, optargs::some, P},
+    option_kw{"http-no-delay", sec_fe | sec_be, optargs::none, L},
+    option_kw{"redispatch", sec_be, optargs::some, HD},
     option_kw{"httpchk", sec_be, optargs::some, {}},
-    option_kw{"tcp-check", sec_be, optargs::none, P},
-    option_kw{"ssl-hello-chk", sec_be, optargs::none, P},
-    option_kw{"log-health-checks", sec_be, optargs::none, P},
-    option_kw{"abortonclose", sec_be, optargs::none, P},
-    option_kw{"allbackups", sec_be, optargs::none, P},
-    option_kw{"prefer-last-server", sec_be, optargs::none, P},
-    option_kw{"clitcpka", sec_fe, optargs::none, P},
-    option_kw{"srvtcpka", sec_be, optargs::none, P},
-    option_kw{"tcpka", sec_fe | sec_be, optargs::none, P},
-    option_kw{"nolinger", sec_fe | sec_be, optargs::none, P},
-    option_kw{"splice-auto", sec_fe | sec_be, optargs::none, P},
-    option_kw{"logasap", sec_fe, optargs::none, P},
-    option_kw{"accept-invalid-http-request", sec_fe, optargs::none, P},
-    option_kw{"accept-invalid-http-response", sec_be, optargs::none, P},
+    option_kw{"tcp-check", sec_be, optargs::none, L},
+    option_kw{"ssl-hello-chk", sec_be, optargs::none, L},
+    option_kw{"log-health-checks", sec_be, optargs::none, L},
+    option_kw{"abortonclose", sec_be, optargs::none, HD},
+    option_kw{"allbackups", sec_be, optargs::none, HD},
+    option_kw{"prefer-last-server", sec_be, optargs::none, L},
+    option_kw{"clitcpka", sec_fe, optargs::none, L},
+    option_kw{"srvtcpka", sec_be, optargs::none, L},
+    option_kw{"tcpka", sec_fe | sec_be, optargs::none, L},
+    option_kw{"nolinger", sec_fe | sec_be, optargs::none, L},
+    option_kw{"splice-auto", sec_fe | sec_be, optargs::none, L},
+    option_kw{"logasap", sec_fe, optargs::none, L},
+    option_kw{"accept-invalid-http-request", sec_fe, optargs::none, L},
+    option_kw{"accept-invalid-http-response", sec_be, optargs::none, L},
 };
 
 // The arguments of the options whose arguments are built: alerts and
@@ -237,7 +237,7 @@ void set_option(parse_ctx& c, bool on, std::size_t at)
         c.px->option_args[name] = std::move(args);
         c.pending(fmt::format("{} {}", kw, name), o.pending);
         if (o.pending.empty() && !args_built) // built, but not its arguments yet
-            c.pending(fmt::format("{} {} {}", kw, name, c.words[at + 1]), P);
+            c.pending(fmt::format("{} {} {}", kw, name, c.words[at + 1]), L);
         return;
     }
     if (name == "forceclose")
@@ -367,16 +367,16 @@ constexpr std::array bind_table{
     line_option{"alpn", argk::word, {}, T},         line_option{"npn", argk::word, {}, T},
     line_option{"strict-sni", argk::none, {}, T},   line_option{"prefer-client-ciphers", argk::none, {}, T},
     line_option{"allow-0rtt", argk::none, {}, T},
-    line_option{"accept-proxy", argk::none, {}, P}, line_option{"user", argk::word, {}, P},
-    line_option{"group", argk::word, {}, P},        line_option{"uid", argk::integer, {}, P},
-    line_option{"gid", argk::integer, {}, P},       line_option{"mode", argk::word, {}, P},
+    line_option{"accept-proxy", argk::none, {}, T}, line_option{"user", argk::word, {}, HD},
+    line_option{"group", argk::word, {}, HD},        line_option{"uid", argk::integer, {}, HD},
+    line_option{"gid", argk::integer, {}, HD},       line_option{"mode", argk::word, {}, HD},
     line_option{"name", argk::word, {}, {}},        line_option{"id", argk::integer, {}, {}},
-    line_option{"maxconn", argk::integer, {}, P},   line_option{"backlog", argk::integer, {}, P},
-    line_option{"v4v6", argk::none, {}, P},         line_option{"v6only", argk::none, {}, P},
-    line_option{"transparent", argk::none, {}, L},  line_option{"interface", argk::word, {}, P},
-    line_option{"defer-accept", argk::none, {}, P}, line_option{"tfo", argk::none, {}, P},
-    line_option{"nice", argk::integer, {}, P},      line_option{"thread", argk::word, {}, P},
-    line_option{"tcp-ut", argk::time, {}, P},       line_option{"level", argk::word, {}, L},
+    line_option{"maxconn", argk::integer, {}, L},   line_option{"backlog", argk::integer, {}, L},
+    line_option{"v4v6", argk::none, {}, L},         line_option{"v6only", argk::none, {}, L},
+    line_option{"transparent", argk::none, {}, L},  line_option{"interface", argk::word, {}, L},
+    line_option{"defer-accept", argk::none, {}, L}, line_option{"tfo", argk::none, {}, L},
+    line_option{"nice", argk::integer, {}, L},      line_option{"thread", argk::word, {}, L},
+    line_option{"tcp-ut", argk::time, {}, L},       line_option{"level", argk::word, {}, L},
 };
 
 // One "KEY [ARG]" option at words[i]: checks the argument as the row says.
@@ -499,8 +499,8 @@ void kw_bind(parse_ctx& c)
     if (!b.ssl && !b.crts.empty())
         c.warn("'crt' given without 'ssl': the certificate is not used");
     for (auto& a : addrs) {
-        if (a.k != address::kind::ip)
-            c.pending(fmt::format("bind {}", a.str()), P);
+        if (a.k == address::kind::host) // served: ip, unix@, abns@
+            c.pending(fmt::format("bind {}", a.str()), L);
         b.addr = a;
         c.px->binds.push_back(b);
     }
@@ -511,31 +511,31 @@ void kw_bind(parse_ctx& c)
 
 constexpr std::array server_table{
     line_option{"check", argk::none, {}, {}},        line_option{"inter", argk::time, {}, {}},
-    line_option{"fastinter", argk::time, {}, P},    line_option{"downinter", argk::time, {}, P},
+    line_option{"fastinter", argk::time, {}, L},    line_option{"downinter", argk::time, {}, L},
     line_option{"rise", argk::integer, {}, {}},      line_option{"fall", argk::integer, {}, {}},
-    line_option{"maxconn", argk::integer, {}, {}},  line_option{"maxqueue", argk::integer, {}, P},
-    line_option{"minconn", argk::integer, {}, P},   line_option{"weight", argk::integer, {}, {}},
-    line_option{"backup", argk::none, {}, P},       line_option{"disabled", argk::none, {}, P},
-    line_option{"enabled", argk::none, {}, P},      line_option{"send-proxy", argk::none, {}, P},
-    line_option{"send-proxy-v2", argk::none, {}, P}, line_option{"send-proxy-v2-ssl", argk::none, {}, T},
-    line_option{"check-send-proxy", argk::none, {}, P},
+    line_option{"maxconn", argk::integer, {}, {}},  line_option{"maxqueue", argk::integer, {}, HD},
+    line_option{"minconn", argk::integer, {}, L},   line_option{"weight", argk::integer, {}, {}},
+    line_option{"backup", argk::none, {}, HD},       line_option{"disabled", argk::none, {}, HD},
+    line_option{"enabled", argk::none, {}, HD},      line_option{"send-proxy", argk::none, {}, T},
+    line_option{"send-proxy-v2", argk::none, {}, T}, line_option{"send-proxy-v2-ssl", argk::none, {}, T},
+    line_option{"check-send-proxy", argk::none, {}, T},
     line_option{"ssl", argk::none, {}, T},          line_option{"verify", argk::choice, "none|required", T},
     line_option{"verifyhost", argk::word, {}, T},   line_option{"sni", argk::word, {}, T},
     line_option{"ca-file", argk::path, {}, T},      line_option{"crt", argk::path, {}, T},
     line_option{"no-sslv3", argk::none, {}, T},     line_option{"check-ssl", argk::none, {}, T},
     line_option{"ssl-min-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
     line_option{"ssl-max-ver", argk::choice, "SSLv3|TLSv1.0|TLSv1.1|TLSv1.2|TLSv1.3", T},
-    line_option{"alpn", argk::word, {}, T},         line_option{"cookie", argk::word, {}, P},
-    line_option{"port", argk::integer, {}, P},      line_option{"addr", argk::word, {}, P},
-    line_option{"slowstart", argk::time, {}, P},    line_option{"on-marked-down", argk::choice, "shutdown-sessions", P},
-    line_option{"on-marked-up", argk::choice, "shutdown-backup-sessions", P},
-    line_option{"on-error", argk::choice, "fastinter|fail-check|sudden-death|mark-down", P},
-    line_option{"observe", argk::choice, "layer4|layer7", P},
-    line_option{"error-limit", argk::integer, {}, P}, line_option{"resolvers", argk::word, {}, L},
-    line_option{"resolve-prefer", argk::choice, "ipv4|ipv6", L}, line_option{"init-addr", argk::word, {}, P},
-    line_option{"proto", argk::word, {}, P},        line_option{"pool-max-conn", argk::integer, {}, P},
-    line_option{"track", argk::word, {}, P},        line_option{"id", argk::integer, {}, {}},
-    line_option{"source", argk::word, {}, P},       line_option{"tfo", argk::none, {}, P},
+    line_option{"alpn", argk::word, {}, T},         line_option{"cookie", argk::word, {}, L},
+    line_option{"port", argk::integer, {}, L},      line_option{"addr", argk::word, {}, L},
+    line_option{"slowstart", argk::time, {}, L},    line_option{"on-marked-down", argk::choice, "shutdown-sessions", L},
+    line_option{"on-marked-up", argk::choice, "shutdown-backup-sessions", L},
+    line_option{"on-error", argk::choice, "fastinter|fail-check|sudden-death|mark-down", L},
+    line_option{"observe", argk::choice, "layer4|layer7", L},
+    line_option{"error-limit", argk::integer, {}, L}, line_option{"resolvers", argk::word, {}, L},
+    line_option{"resolve-prefer", argk::choice, "ipv4|ipv6", L}, line_option{"init-addr", argk::word, {}, L},
+    line_option{"proto", argk::word, {}, L},        line_option{"pool-max-conn", argk::integer, {}, L},
+    line_option{"track", argk::word, {}, L},        line_option{"id", argk::integer, {}, {}},
+    line_option{"source", argk::word, {}, L},       line_option{"tfo", argk::none, {}, L},
 };
 
 bool server_options(parse_ctx& c, std::size_t from, server_line& s)
@@ -857,10 +857,10 @@ constexpr std::array table{
     section_kw{"option", A, kw_option, pending_varies},
     section_kw{"no", A, kw_no, pending_varies},
     section_kw{"maxconn", FE, kw_maxconn, {}},
-    section_kw{"fullconn", BE, kw_int, P},
-    section_kw{"retries", BE, kw_int, P},
-    section_kw{"log", A, kw_log, P},
-    section_kw{"log-format", A, kw_words, P},
+    section_kw{"fullconn", BE, kw_int, L},
+    section_kw{"retries", BE, kw_int, HD},
+    section_kw{"log", A, kw_log, HD},
+    section_kw{"log-format", A, kw_words, L},
     section_kw{"acl", FLB, kw_acl, {}},
     section_kw{"use_backend", sec_frontend | sec_listen, kw_use_backend, pending_varies},
     section_kw{"default_backend", FE, kw_default_backend, {}},
@@ -872,17 +872,17 @@ constexpr std::array table{
     section_kw{"capture", sec_frontend | sec_listen, kw_capture, pending_varies},
     section_kw{"errorfile", A, kw_errorfile, {}},
     section_kw{"description", A, kw_words, {}},
-    section_kw{"disabled", A, kw_flag, P},
-    section_kw{"enabled", A, kw_flag, P},
+    section_kw{"disabled", A, kw_flag, HD},
+    section_kw{"enabled", A, kw_flag, HD},
     section_kw{"id", FLB, kw_int, {}},
-    section_kw{"cookie", BE, kw_words, P},
+    section_kw{"cookie", BE, kw_words, L},
     section_kw{"stats", A, kw_words, L},
-    section_kw{"monitor-uri", FE, kw_words, P},
-    section_kw{"unique-id-format", FE, kw_words, P},
-    section_kw{"unique-id-header", FE, kw_words, P},
-    section_kw{"http-check", BE, kw_words, P},
-    section_kw{"hash-type", BE, kw_words, P},
-    section_kw{"http-reuse", BE, kw_words, P},
+    section_kw{"monitor-uri", FE, kw_words, L},
+    section_kw{"unique-id-format", FE, kw_words, L},
+    section_kw{"unique-id-header", FE, kw_words, L},
+    section_kw{"http-check", BE, kw_words, HD},
+    section_kw{"hash-type", BE, kw_words, L},
+    section_kw{"http-reuse", BE, kw_words, L},
     section_kw{"compression", A, kw_words, L},
     section_kw{"rate-limit", FE, kw_words, L},
     section_kw{"block", FLB, kw_block, {}},

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The 'shield' section: the packet filter (DESIGN.md section 4).
 #include "controlplane/parse_ctx.hpp"
+#include "proxy/registry_types.hpp"
 
 #include <array>
 #include <fmt/format.h>
@@ -10,8 +11,8 @@ namespace bulwark::controlplane {
 
 namespace {
 
-constexpr std::string_view H = "the host port (a later dataplane issue)";
-constexpr std::string_view D2 = "flow tracking, the SYN guard and rate limits (the dataplane's next issue)";
+constexpr std::string_view H = bulwark::proxy::pending_appliance;
+constexpr std::string_view D2 = bulwark::proxy::pending_dataplane;
 
 void kw_eal(parse_ctx& c)
 {
@@ -222,8 +223,8 @@ void kw_filter(parse_ctx& c)
     if (r.proto == IPPROTO_ICMP && ((r.src && r.src->net.fam == family::ipv6) || (r.dst && r.dst->net.fam == family::ipv6)))
         return c.alert("'icmp' with an IPv6 address never matches (use 'icmpv6')");
     if (r.v == verdict::punt)
-        c.warn(fmt::format("'punt' needs {}, not built yet: the traffic it names is forwarded inline and counted "
-                           "as punted", H));
+        c.warn(fmt::format("'punt' needs the host port, not built yet (waits for {}): the traffic it names is "
+                           "forwarded inline and counted as punted", H));
     c.sh->rules.push_back(std::move(r));
 }
 
@@ -266,7 +267,7 @@ constexpr std::array table{
     section_kw{"block", S, kw_block, {}},
     section_kw{"allow", S, kw_filter, {}},
     section_kw{"deny", S, kw_filter, {}},
-    section_kw{"punt", S, kw_filter, {}},
+    section_kw{"punt", S, kw_filter, H, true}, // forwarded inline and counted until the host port
     section_kw{"default", S, kw_default, {}},
     section_kw{"drop-capture", S, kw_drop_capture, {}},
 };

@@ -74,6 +74,9 @@ struct section_kw {
     unsigned sections;        // where it may appear (section bits)
     kw_fn fn;
     std::string_view pending; // empty: its behaviour is built
+    // The handler itself warns about what is not built (the parser adds no
+    // generic "not built" warning): for a keyword that partly works.
+    bool reports_itself = false;
 };
 
 std::span<const section_kw> global_keywords();

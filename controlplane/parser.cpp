@@ -319,7 +319,7 @@ void loader::handle(std::string_view file, int line, std::vector<std::string> wo
         }
         std::size_t before = out_.diag.alerts();
         row.fn(c);
-        if (out_.diag.alerts() == before && row.pending != pending_varies)
+        if (out_.diag.alerts() == before && row.pending != pending_varies && !row.reports_itself)
             c.pending(kw, row.pending);
         return;
     }

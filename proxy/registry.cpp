@@ -12,81 +12,13 @@ namespace bulwark::proxy {
 namespace {
 
 using cp_args = std::span<const std::string>;
-constexpr auto P = pending_proxy;
 constexpr auto T = pending_tls;
 constexpr auto L = pending_later;
-
-// ---- fetches ---------------------------------------------------------------
-constexpr unsigned req = at_req, res = at_res, l4 = at_conn | at_hello | at_req | at_res;
-
-constexpr std::array fetches{
-    // name                 min max type                where        deriv pending
-    fetch_kw{"src",             0, 0, smp_type::ip,      l4,          false, {}},
-    fetch_kw{"src_port",        0, 0, smp_type::integer, l4,          false, {}},
-    fetch_kw{"dst",             0, 0, smp_type::ip,      l4,          false, {}},
-    fetch_kw{"dst_port",        0, 0, smp_type::integer, l4,          false, {}},
-    fetch_kw{"method",          0, 0, smp_type::str,     req | res,   false, {}},
-    fetch_kw{"path",            0, 0, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"url",             0, 0, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"query",           0, 0, smp_type::str,     req | res,   false, {}},
-    fetch_kw{"base",            0, 0, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"url_param",       0, 2, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"urlp",            0, 2, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"req.ver",         0, 0, smp_type::str,     req | res,   false, {}},
-    fetch_kw{"hdr",             0, 2, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"req.hdr",         0, 2, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"req.fhdr",        1, 2, smp_type::str,     req | res,   false, {}},
-    fetch_kw{"hdr_cnt",         0, 1, smp_type::integer, req | res,   false, {}},
-    fetch_kw{"req.hdr_cnt",     0, 1, smp_type::integer, req | res,   false, {}},
-    fetch_kw{"hdr_val",         0, 2, smp_type::integer, req | res,   false, {}},
-    fetch_kw{"req.hdrs",        0, 0, smp_type::str,     req | res,   false, {}},
-    fetch_kw{"cook",            0, 1, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"req.cook",        0, 1, smp_type::str,     req | res,   true,  {}},
-    fetch_kw{"cook_cnt",        0, 1, smp_type::integer, req | res,   false, {}},
-    fetch_kw{"req.cook_cnt",    0, 1, smp_type::integer, req | res,   false, {}},
-    fetch_kw{"cook_val",        0, 1, smp_type::integer, req | res,   false, {}},
-    fetch_kw{"req.body",        0, 0, smp_type::bin,     req | res,   false, {}},
-    fetch_kw{"req.body_len",    0, 0, smp_type::integer, req | res,   false, {}},
-    fetch_kw{"req.len",         0, 0, smp_type::integer, at_hello | req, false, {}},
-    fetch_kw{"req_len",         0, 0, smp_type::integer, at_hello | req, false, {}},
-    fetch_kw{"req.payload",     2, 2, smp_type::bin,     at_hello | req, false, L},
-    fetch_kw{"req.proto_http",  0, 0, smp_type::boolean, at_hello | req, false, {}},
-    fetch_kw{"status",          0, 0, smp_type::integer, res,         false, {}},
-    fetch_kw{"res.hdr",         0, 2, smp_type::str,     res,         true,  {}},
-    fetch_kw{"shdr",            0, 2, smp_type::str,     res,         true,  {}},
-    fetch_kw{"res.fhdr",        1, 2, smp_type::str,     res,         false, {}},
-    fetch_kw{"res.hdr_cnt",     0, 1, smp_type::integer, res,         false, {}},
-    fetch_kw{"res.cook",        0, 1, smp_type::str,     res,         true,  {}},
-    fetch_kw{"res.cook_cnt",    0, 1, smp_type::integer, res,         false, {}},
-    fetch_kw{"ssl_fc",          0, 0, smp_type::boolean, at_any,      false, {}},
-    fetch_kw{"ssl_fc_protocol", 0, 0, smp_type::str,     at_any,      false, T},
-    fetch_kw{"ssl_fc_sni",      0, 0, smp_type::str,     at_any,      true,  T},
-    fetch_kw{"ssl_fc_cipher",   0, 0, smp_type::str,     at_any,      false, T},
-    fetch_kw{"req.ssl_ver",     0, 0, smp_type::decimal, at_hello | req, false, T},
-    fetch_kw{"req_ssl_ver",     0, 0, smp_type::decimal, at_hello | req, false, T},
-    fetch_kw{"req.ssl_ec_ext",  0, 0, smp_type::boolean, at_hello | req, false, T},
-    fetch_kw{"req.ssl_sni",     0, 0, smp_type::str,     at_hello | req, true,  T},
-    fetch_kw{"req_ssl_sni",     0, 0, smp_type::str,     at_hello | req, true,  T},
-    fetch_kw{"req.ssl_hello_type", 0, 0, smp_type::integer, at_hello | req, false, T},
-    fetch_kw{"always_true",     0, 0, smp_type::boolean, at_any,      false, {}},
-    fetch_kw{"always_false",    0, 0, smp_type::boolean, at_any,      false, {}},
-    fetch_kw{"int",             1, 1, smp_type::integer, at_any,      false, {}},
-    fetch_kw{"str",             1, 1, smp_type::str,     at_any,      false, {}},
-    fetch_kw{"env",             1, 1, smp_type::str,     at_any,      false, {}},
-    fetch_kw{"var",             1, 2, smp_type::str,     at_any,      false, L},
-};
+constexpr auto AP = pending_appliance;
+constexpr auto OPS = pending_ops;
 
 // The ACL derivatives HAProxy offers on string fetches: hdr_sub, url_beg, ...
 constexpr std::array<std::string_view, 8> derivatives{"beg", "dir", "dom", "end", "len", "reg", "sub", "ip"};
-
-// ---- converters ------------------------------------------------------------
-constexpr std::array converters{
-    conv_kw{"lower", 0, 0, {}},    conv_kw{"upper", 0, 0, {}},   conv_kw{"hex", 0, 0, {}},
-    conv_kw{"url_dec", 0, 1, {}},  conv_kw{"base64", 0, 0, {}},  conv_kw{"b64dec", 0, 0, {}},
-    conv_kw{"length", 0, 0, {}},   conv_kw{"field", 2, 3, {}},   conv_kw{"word", 2, 3, {}},
-    conv_kw{"regsub", 2, 3, {}},   conv_kw{"bytes", 1, 2, {}},   conv_kw{"ipmask", 1, 2, L},
-    conv_kw{"json", 0, 1, L},     conv_kw{"crc32", 0, 1, {}},   conv_kw{"djb2", 0, 1, {}},
-};
 
 // ---- matchers --------------------------------------------------------------
 constexpr std::array matchers{
@@ -250,12 +182,12 @@ constexpr std::array actions{
     action_kw{HREQ, "capture",        3, 3,  check_capture,        true, {}},
     action_kw{HREQ, "silent-drop",    0, 0,  nullptr,              true, {}},
     action_kw{HREQ, "reject",         0, 0,  nullptr,              true, {}},
-    action_kw{HREQ, "use-service",    1, 1,  check_use_service,    true, L},
+    action_kw{HREQ, "use-service",    1, 1,  check_use_service,    true, OPS},
     action_kw{HREQ, "set-var(",       1, 1,  nullptr,              true, L},
     action_kw{HREQ, "unset-var(",     0, 0,  nullptr,              true, L},
-    action_kw{HREQ, "track-sc0",      1, 3,  nullptr,              true, L},
-    action_kw{HREQ, "track-sc1",      1, 3,  nullptr,              true, L},
-    action_kw{HREQ, "track-sc2",      1, 3,  nullptr,              true, L},
+    action_kw{HREQ, "track-sc0",      1, 3,  nullptr,              true, AP},
+    action_kw{HREQ, "track-sc1",      1, 3,  nullptr,              true, AP},
+    action_kw{HREQ, "track-sc2",      1, 3,  nullptr,              true, AP},
     action_kw{HREQ, "set-log-level",  1, 1,  nullptr,              true, L},
     action_kw{HREQ, "wait-for-body",  2, 4,  nullptr,              true, {}},
     action_kw{HRES, "allow",          0, 0,  nullptr,              true, {}},
@@ -278,16 +210,16 @@ constexpr std::array actions{
     action_kw{TCPC, "capture",        3, 3,  check_capture,        false, L},
     action_kw{TCPC, "set-var(",       1, 1,  nullptr,              false, L},
     action_kw{TCPC, "silent-drop",    0, 0,  nullptr,              false, {}},
-    action_kw{TCPC, "track-sc0",      1, 3,  nullptr,              false, L},
-    action_kw{TCPC, "track-sc1",      1, 3,  nullptr,              false, L},
-    action_kw{TCPC, "track-sc2",      1, 3,  nullptr,              false, L},
+    action_kw{TCPC, "track-sc0",      1, 3,  nullptr,              false, AP},
+    action_kw{TCPC, "track-sc1",      1, 3,  nullptr,              false, AP},
+    action_kw{TCPC, "track-sc2",      1, 3,  nullptr,              false, AP},
     action_kw{TCPN, "accept",         0, 0,  nullptr,              false, {}},
     action_kw{TCPN, "reject",         0, 0,  nullptr,              false, {}},
-    action_kw{TCPN, "expect-proxy",   1, 1,  check_expect_proxy,   false, P},
+    action_kw{TCPN, "expect-proxy",   1, 1,  check_expect_proxy,   false, T},
     action_kw{TCPN, "silent-drop",    0, 0,  nullptr,              false, {}},
-    action_kw{TCPN, "track-sc0",      1, 3,  nullptr,              false, L},
-    action_kw{TCPN, "track-sc1",      1, 3,  nullptr,              false, L},
-    action_kw{TCPN, "track-sc2",      1, 3,  nullptr,              false, L},
+    action_kw{TCPN, "track-sc0",      1, 3,  nullptr,              false, AP},
+    action_kw{TCPN, "track-sc1",      1, 3,  nullptr,              false, AP},
+    action_kw{TCPN, "track-sc2",      1, 3,  nullptr,              false, AP},
     action_kw{TCPS, "accept",         0, 0,  nullptr,              false, {}},
     action_kw{TCPS, "reject",         0, 0,  nullptr,              false, {}},
     action_kw{TRES, "accept",         0, 0,  nullptr,              false, L},
@@ -302,15 +234,13 @@ constexpr std::array<std::string_view, 23> predefined{
 
 } // namespace
 
-std::span<const fetch_kw> fetch_keywords() { return fetches; }
-std::span<const conv_kw> converter_keywords() { return converters; }
 std::span<const matcher_kw> matcher_keywords() { return matchers; }
 std::span<const action_kw> action_keywords() { return actions; }
 std::span<const std::string_view> predefined_acls() { return predefined; }
 
 std::optional<fetch_lookup> find_fetch(std::string_view name)
 {
-    for (const auto& f : fetches)
+    for (const auto& f : fetch_keywords())
         if (f.name == name)
             return fetch_lookup{&f, {}};
     auto us = name.rfind('_');
@@ -320,7 +250,7 @@ std::optional<fetch_lookup> find_fetch(std::string_view name)
     for (auto d : derivatives) {
         if (d != suffix)
             continue;
-        for (const auto& f : fetches)
+        for (const auto& f : fetch_keywords())
             if (f.name == base && f.derivable)
                 return fetch_lookup{&f, d};
     }
@@ -329,7 +259,7 @@ std::optional<fetch_lookup> find_fetch(std::string_view name)
 
 const conv_kw* find_converter(std::string_view name)
 {
-    for (const auto& c : converters)
+    for (const auto& c : converter_keywords())
         if (c.name == name)
             return &c;
     return nullptr;

@@ -10,7 +10,8 @@
 namespace bulwark::proxy {
 
 // The one explicit list of every fetch, converter, matcher and action the
-// proxy knows, in a fixed order (no static-init registration).
+// proxy knows, in a fixed order (no static-init registration). The fetch
+// and converter rows live beside their code in proxy/sample.cpp.
 std::span<const fetch_kw> fetch_keywords();
 std::span<const conv_kw> converter_keywords();
 std::span<const matcher_kw> matcher_keywords();

@@ -399,7 +399,7 @@ void f_ssl_fc(eval_ctx& c, const compiled_expr&, bool) { push_int(c, c.txn->tls,
 
 void f_true(eval_ctx& c, const compiled_expr&, bool) { push_int(c, 1, smp_type::boolean); }
 void f_false(eval_ctx& c, const compiled_expr&, bool) { push_int(c, 0, smp_type::boolean); }
-void f_int(eval_ctx& c, const compiled_expr& e, bool) { push_int(c, to_int(e.args[0]).value_or(0)); }
+void f_int(eval_ctx& c, const compiled_expr& e, bool) { push_int(c, e.num); }
 void f_str(eval_ctx& c, const compiled_expr& e, bool) { push_str(c, e.args[0]); }
 void f_env(eval_ctx& c, const compiled_expr& e, bool)
 {
@@ -408,55 +408,70 @@ void f_env(eval_ctx& c, const compiled_expr& e, bool)
         push_str(c, e.args[1]);
 }
 
-struct fetch_impl {
-    sv name;
-    fetch_fn fn;
+// ---- the fetch rows ------------------------------------------------------------------
+// One row per fetch: name, arguments, output type, where it may be used,
+// its function (null: not built, and pending says what builds it).
+constexpr unsigned req = at_req, res = at_res, l4 = at_conn | at_hello | at_req | at_res;
+constexpr auto T = pending_tls;
+constexpr auto L = pending_later;
+
+constexpr std::array fetch_rows{
+    // name              min max type               where           deriv  fn                pending
+    fetch_kw{"src",               0, 0, smp_type::ip,      l4,             false, f_src,            {}},
+    fetch_kw{"src_port",          0, 0, smp_type::integer, l4,             false, f_src_port,       {}},
+    fetch_kw{"dst",               0, 0, smp_type::ip,      l4,             false, f_dst,            {}},
+    fetch_kw{"dst_port",          0, 0, smp_type::integer, l4,             false, f_dst_port,       {}},
+    fetch_kw{"method",            0, 0, smp_type::str,     req | res,      false, f_method,         {}},
+    fetch_kw{"path",              0, 0, smp_type::str,     req | res,      true,  f_path,           {}},
+    fetch_kw{"url",               0, 0, smp_type::str,     req | res,      true,  f_url,            {}},
+    fetch_kw{"query",             0, 0, smp_type::str,     req | res,      false, f_query,          {}},
+    fetch_kw{"base",              0, 0, smp_type::str,     req | res,      true,  f_base,           {}},
+    fetch_kw{"url_param",         0, 2, smp_type::str,     req | res,      true,  f_url_param,      {}},
+    fetch_kw{"urlp",              0, 2, smp_type::str,     req | res,      true,  f_url_param,      {}},
+    fetch_kw{"req.ver",           0, 0, smp_type::str,     req | res,      false, f_req_ver,        {}},
+    fetch_kw{"hdr",               0, 2, smp_type::str,     req | res,      true,  f_req_hdr,        {}},
+    fetch_kw{"req.hdr",           0, 2, smp_type::str,     req | res,      true,  f_req_hdr,        {}},
+    fetch_kw{"req.fhdr",          1, 2, smp_type::str,     req | res,      false, f_req_fhdr,       {}},
+    fetch_kw{"hdr_cnt",           0, 1, smp_type::integer, req | res,      false, f_req_hdr_cnt,    {}},
+    fetch_kw{"req.hdr_cnt",       0, 1, smp_type::integer, req | res,      false, f_req_hdr_cnt,    {}},
+    fetch_kw{"hdr_val",           0, 2, smp_type::integer, req | res,      false, f_hdr_val,        {}},
+    fetch_kw{"req.hdrs",          0, 0, smp_type::str,     req | res,      false, f_req_hdrs,       {}},
+    fetch_kw{"cook",              0, 1, smp_type::str,     req | res,      true,  f_req_cook,       {}},
+    fetch_kw{"req.cook",          0, 1, smp_type::str,     req | res,      true,  f_req_cook,       {}},
+    fetch_kw{"cook_cnt",          0, 1, smp_type::integer, req | res,      false, f_req_cook_cnt,   {}},
+    fetch_kw{"req.cook_cnt",      0, 1, smp_type::integer, req | res,      false, f_req_cook_cnt,   {}},
+    fetch_kw{"cook_val",          0, 1, smp_type::integer, req | res,      false, f_cook_val,       {}},
+    fetch_kw{"req.body",          0, 0, smp_type::bin,     req | res,      false, f_req_body,       {}},
+    fetch_kw{"req.body_len",      0, 0, smp_type::integer, req | res,      false, f_req_body_len,   {}},
+    fetch_kw{"req.len",           0, 0, smp_type::integer, at_hello | req, false, f_req_body_len,   {}},
+    fetch_kw{"req_len",           0, 0, smp_type::integer, at_hello | req, false, f_req_body_len,   {}},
+    fetch_kw{"req.payload",       2, 2, smp_type::bin,     at_hello | req, false, nullptr,          T},
+    fetch_kw{"req.proto_http",    0, 0, smp_type::boolean, at_hello | req, false, f_proto_http,     {}},
+    fetch_kw{"status",            0, 0, smp_type::integer, res,            false, f_status,         {}},
+    fetch_kw{"res.hdr",           0, 2, smp_type::str,     res,            true,  f_res_hdr,        {}},
+    fetch_kw{"shdr",              0, 2, smp_type::str,     res,            true,  f_res_hdr,        {}},
+    fetch_kw{"res.fhdr",          1, 2, smp_type::str,     res,            false, f_res_fhdr,       {}},
+    fetch_kw{"res.hdr_cnt",       0, 1, smp_type::integer, res,            false, f_res_hdr_cnt,    {}},
+    fetch_kw{"res.cook",          0, 1, smp_type::str,     res,            true,  f_res_cook,       {}},
+    fetch_kw{"res.cook_cnt",      0, 1, smp_type::integer, res,            false, f_res_cook_cnt,   {}},
+    fetch_kw{"ssl_fc",            0, 0, smp_type::boolean, at_any,         false, f_ssl_fc,         {}},
+    fetch_kw{"ssl_fc_protocol",   0, 0, smp_type::str,     at_any,         false, nullptr,          T},
+    fetch_kw{"ssl_fc_sni",        0, 0, smp_type::str,     at_any,         true,  nullptr,          T},
+    fetch_kw{"ssl_fc_cipher",     0, 0, smp_type::str,     at_any,         false, nullptr,          T},
+    fetch_kw{"req.ssl_ver",       0, 0, smp_type::decimal, at_hello | req, false, nullptr,          T},
+    fetch_kw{"req_ssl_ver",       0, 0, smp_type::decimal, at_hello | req, false, nullptr,          T},
+    fetch_kw{"req.ssl_ec_ext",    0, 0, smp_type::boolean, at_hello | req, false, nullptr,          T},
+    fetch_kw{"req.ssl_sni",       0, 0, smp_type::str,     at_hello | req, true,  nullptr,          T},
+    fetch_kw{"req_ssl_sni",       0, 0, smp_type::str,     at_hello | req, true,  nullptr,          T},
+    fetch_kw{"req.ssl_hello_type", 0, 0, smp_type::integer, at_hello | req, false, nullptr,          T},
+    fetch_kw{"always_true",       0, 0, smp_type::boolean, at_any,         false, f_true,           {}},
+    fetch_kw{"always_false",      0, 0, smp_type::boolean, at_any,         false, f_false,          {}},
+    fetch_kw{"int",               1, 1, smp_type::integer, at_any,         false, f_int,            {}},
+    fetch_kw{"str",               1, 1, smp_type::str,     at_any,         false, f_str,            {}},
+    fetch_kw{"env",               1, 1, smp_type::str,     at_any,         false, f_env,            {}},
+    fetch_kw{"var",               1, 2, smp_type::str,     at_any,         false, nullptr,          L},
 };
 
-constexpr std::array fetch_impls{
-    fetch_impl{"src", f_src},
-    fetch_impl{"src_port", f_src_port},
-    fetch_impl{"dst", f_dst},
-    fetch_impl{"dst_port", f_dst_port},
-    fetch_impl{"method", f_method},
-    fetch_impl{"path", f_path},
-    fetch_impl{"url", f_url},
-    fetch_impl{"query", f_query},
-    fetch_impl{"base", f_base},
-    fetch_impl{"url_param", f_url_param},
-    fetch_impl{"urlp", f_url_param},
-    fetch_impl{"req.ver", f_req_ver},
-    fetch_impl{"hdr", f_req_hdr},
-    fetch_impl{"req.hdr", f_req_hdr},
-    fetch_impl{"req.fhdr", f_req_fhdr},
-    fetch_impl{"hdr_cnt", f_req_hdr_cnt},
-    fetch_impl{"req.hdr_cnt", f_req_hdr_cnt},
-    fetch_impl{"hdr_val", f_hdr_val},
-    fetch_impl{"req.hdrs", f_req_hdrs},
-    fetch_impl{"cook", f_req_cook},
-    fetch_impl{"req.cook", f_req_cook},
-    fetch_impl{"cook_cnt", f_req_cook_cnt},
-    fetch_impl{"req.cook_cnt", f_req_cook_cnt},
-    fetch_impl{"cook_val", f_cook_val},
-    fetch_impl{"req.body", f_req_body},
-    fetch_impl{"req.body_len", f_req_body_len},
-    fetch_impl{"req.len", f_req_body_len},
-    fetch_impl{"req_len", f_req_body_len},
-    fetch_impl{"req.proto_http", f_proto_http},
-    fetch_impl{"status", f_status},
-    fetch_impl{"res.hdr", f_res_hdr},
-    fetch_impl{"shdr", f_res_hdr},
-    fetch_impl{"res.fhdr", f_res_fhdr},
-    fetch_impl{"res.hdr_cnt", f_res_hdr_cnt},
-    fetch_impl{"res.cook", f_res_cook},
-    fetch_impl{"res.cook_cnt", f_res_cook_cnt},
-    fetch_impl{"ssl_fc", f_ssl_fc},
-    fetch_impl{"always_true", f_true},
-    fetch_impl{"always_false", f_false},
-    fetch_impl{"int", f_int},
-    fetch_impl{"str", f_str},
-    fetch_impl{"env", f_env},
-};
 
 // ---- converters ------------------------------------------------------------------------
 
@@ -468,7 +483,7 @@ void set_str(sample& s, sv v)
     s.str = v;
 }
 
-bool c_lower(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+bool c_lower(eval_ctx& c, const compiled_conv&, sample& s)
 {
     sv in = as_text(c, s);
     std::string& out = c.tmp();
@@ -480,7 +495,7 @@ bool c_lower(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, 
     return true;
 }
 
-bool c_upper(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+bool c_upper(eval_ctx& c, const compiled_conv&, sample& s)
 {
     sv in = as_text(c, s);
     std::string& out = c.tmp();
@@ -492,7 +507,7 @@ bool c_upper(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, 
     return true;
 }
 
-bool c_hex(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+bool c_hex(eval_ctx& c, const compiled_conv&, sample& s)
 {
     sv in = as_text(c, s);
     std::string& out = c.tmp();
@@ -518,10 +533,10 @@ int hexval(char ch)
 
 // url_dec([in_form]): %XX decoded; '+' is a space only in form mode (or,
 // as HAProxy does by default, after a '?'). A bad escape drops the sample.
-bool c_url_dec(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*, sample& s)
+bool c_url_dec(eval_ctx& c, const compiled_conv& cv, sample& s)
 {
     sv in = as_text(c, s);
-    bool form = !a.empty() && a[0] != "0";
+    bool form = cv.num[0] != 0;
     std::string& out = c.tmp();
     bool in_query = form;
     for (std::size_t i = 0; i < in.size(); ++i) {
@@ -548,7 +563,7 @@ bool c_url_dec(eval_ctx& c, const std::vector<std::string>& a, const rules::rege
 
 constexpr char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-bool c_base64(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+bool c_base64(eval_ctx& c, const compiled_conv&, sample& s)
 {
     sv in = as_text(c, s);
     std::string& out = c.tmp();
@@ -571,7 +586,7 @@ bool c_base64(eval_ctx& c, const std::vector<std::string>&, const rules::regex*,
     return true;
 }
 
-bool c_b64dec(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+bool c_b64dec(eval_ctx& c, const compiled_conv&, sample& s)
 {
     sv in = as_text(c, s);
     if (in.size() % 4)
@@ -601,7 +616,7 @@ bool c_b64dec(eval_ctx& c, const std::vector<std::string>&, const rules::regex*,
     return true;
 }
 
-bool c_length(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+bool c_length(eval_ctx& c, const compiled_conv&, sample& s)
 {
     sv in = as_text(c, s);
     s.type = smp_type::integer;
@@ -611,12 +626,12 @@ bool c_length(eval_ctx& c, const std::vector<std::string>&, const rules::regex*,
 
 // field(index,delimiters[,count]) and word(...): index from 1, negative
 // from the end; count fields (0: to the end). word skips empty fields.
-bool split_pick(eval_ctx& c, const std::vector<std::string>& a, sample& s, bool words)
+bool split_pick(eval_ctx& c, const compiled_conv& cv, sample& s, bool words)
 {
     sv in = as_text(c, s);
-    long idx = to_int(a[0]).value_or(0);
-    sv delims = a[1];
-    long count = a.size() > 2 ? to_int(a[2]).value_or(1) : 1;
+    long idx = static_cast<long>(cv.num[0]);
+    sv delims = cv.str[1];
+    long count = static_cast<long>(cv.num[2]);
     if (idx == 0 || delims.empty())
         return false;
     std::vector<std::pair<std::size_t, std::size_t>> parts; // [begin, end)
@@ -648,32 +663,31 @@ bool split_pick(eval_ctx& c, const std::vector<std::string>& a, sample& s, bool 
     set_str(s, out);
     return true;
 }
-bool c_field(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*, sample& s)
+bool c_field(eval_ctx& c, const compiled_conv& cv, sample& s)
 {
-    return split_pick(c, a, s, false);
+    return split_pick(c, cv, s, false);
 }
-bool c_word(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*, sample& s)
+bool c_word(eval_ctx& c, const compiled_conv& cv, sample& s)
 {
-    return split_pick(c, a, s, true);
+    return split_pick(c, cv, s, true);
 }
 
 // regsub(regex,subst[,flags]): flags "g" (every match), "i" (compiled in).
-bool c_regsub(eval_ctx& c, const std::vector<std::string>& a, const rules::regex* re, sample& s)
+bool c_regsub(eval_ctx& c, const compiled_conv& cv, sample& s)
 {
     sv in = as_text(c, s);
     std::string& out = c.tmp();
-    bool global = a.size() > 2 && a[2].find('g') != std::string::npos;
-    re->substitute(in, a[1], global, out);
+    cv.re->substitute(in, cv.str[1], cv.global, out);
     set_str(s, out);
     return true;
 }
 
 // bytes(offset[,length])
-bool c_bytes(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*, sample& s)
+bool c_bytes(eval_ctx& c, const compiled_conv& cv, sample& s)
 {
     sv in = as_text(c, s);
-    auto off = to_int(a[0]).value_or(0);
-    auto len = a.size() > 1 ? to_int(a[1]).value_or(0) : -1;
+    auto off = cv.num[0];
+    auto len = cv.argc > 1 ? cv.num[1] : -1;
     if (off < 0 || static_cast<std::size_t>(off) > in.size()) {
         set_str(s, sv());
         return true;
@@ -684,7 +698,7 @@ bool c_bytes(eval_ctx& c, const std::vector<std::string>& a, const rules::regex*
     return true;
 }
 
-bool c_djb2(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+bool c_djb2(eval_ctx& c, const compiled_conv&, sample& s)
 {
     sv in = as_text(c, s);
     std::uint32_t h = 5381;
@@ -695,7 +709,7 @@ bool c_djb2(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, s
     return true;
 }
 
-bool c_crc32(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, sample& s)
+bool c_crc32(eval_ctx& c, const compiled_conv&, sample& s)
 {
     sv in = as_text(c, s);
     std::uint32_t crc = 0xffffffff;
@@ -709,29 +723,79 @@ bool c_crc32(eval_ctx& c, const std::vector<std::string>&, const rules::regex*, 
     return true;
 }
 
-struct conv_impl {
-    sv name;
-    conv_fn fn;
-};
+// regsub(regex,subst[,flags]): the regex compiled once, "i" into it, "g" kept.
+std::string prep_regsub(compiled_conv& cv)
+{
+    bool icase = cv.argc > 2 && cv.str[2].find('i') != std::string::npos;
+    auto re = rules::regex::compile(cv.str[0], icase);
+    if (!re)
+        return re.message();
+    cv.re = std::move(*re);
+    cv.global = cv.argc > 2 && cv.str[2].find('g') != std::string::npos;
+    return {};
+}
 
-constexpr std::array conv_impls{
-    conv_impl{"lower", c_lower},   conv_impl{"upper", c_upper},   conv_impl{"hex", c_hex},
-    conv_impl{"url_dec", c_url_dec}, conv_impl{"base64", c_base64}, conv_impl{"b64dec", c_b64dec},
-    conv_impl{"length", c_length}, conv_impl{"field", c_field},   conv_impl{"word", c_word},
-    conv_impl{"regsub", c_regsub}, conv_impl{"bytes", c_bytes},   conv_impl{"djb2", c_djb2},
-    conv_impl{"crc32", c_crc32},
+// field/word(index,delimiters[,count]): index and count read once.
+std::string prep_field(compiled_conv& cv)
+{
+    auto idx = parse_int(cv.str[0], -1000000, 1000000);
+    auto count = cv.argc > 2 ? parse_int(cv.str[2], 0, 1000000) : result<std::int64_t>(1);
+    if (!idx || !count)
+        return fmt::format("converter '{}': expected an index and a count, found '{}'", cv.row->name,
+                           fmt::join(std::span(cv.str.data(), cv.argc), ","));
+    cv.num[0] = *idx;
+    cv.num[2] = *count;
+    return {};
+}
+
+// url_dec([in_form]): any argument but "0" turns form decoding on.
+std::string prep_url_dec(compiled_conv& cv)
+{
+    cv.num[0] = cv.argc > 0 && cv.str[0] != "0";
+    return {};
+}
+
+using ca = conv_arg;
+constexpr auto S = smp_type::str, I = smp_type::integer, B = smp_type::bin;
+
+// ---- the converter rows ------------------------------------------------------------
+// One row per converter: name, argument count and types (parsed at load),
+// input and output types, its function and load-time preparation.
+constexpr std::array conv_rows{
+    // name        min max  argument types              in out fn         prepare       pending
+    conv_kw{"lower",   0, 0, {},                           S, S, c_lower,   nullptr,      {}},
+    conv_kw{"upper",   0, 0, {},                           S, S, c_upper,   nullptr,      {}},
+    conv_kw{"hex",     0, 0, {},                           S, S, c_hex,     nullptr,      {}},
+    conv_kw{"url_dec", 0, 1, {ca::str},                    S, S, c_url_dec, prep_url_dec, {}},
+    conv_kw{"base64",  0, 0, {},                           S, S, c_base64,  nullptr,      {}},
+    conv_kw{"b64dec",  0, 0, {},                           S, B, c_b64dec,  nullptr,      {}},
+    conv_kw{"length",  0, 0, {},                           S, I, c_length,  nullptr,      {}},
+    conv_kw{"field",   2, 3, {ca::str, ca::str, ca::str},  S, S, c_field,   prep_field,   {}},
+    conv_kw{"word",    2, 3, {ca::str, ca::str, ca::str},  S, S, c_word,    prep_field,   {}},
+    conv_kw{"regsub",  2, 3, {ca::str, ca::str, ca::str},  S, S, c_regsub,  prep_regsub,  {}},
+    conv_kw{"bytes",   1, 2, {ca::integer, ca::integer},   S, S, c_bytes,   nullptr,      {}},
+    conv_kw{"ipmask",  1, 2, {ca::str, ca::str},           smp_type::ip, smp_type::ip, nullptr, nullptr, L},
+    conv_kw{"json",    0, 1, {ca::str},                    S, S, nullptr,   nullptr,      L},
+    conv_kw{"crc32",   0, 1, {ca::integer},                S, I, c_crc32,   nullptr,      {}},
+    conv_kw{"djb2",    0, 1, {ca::integer},                S, I, c_djb2,    nullptr,      {}},
 };
 
 } // namespace
 
+std::span<const fetch_kw> fetch_keywords() { return fetch_rows; }
+
 bool fetch_built(std::string_view name)
 {
-    return std::any_of(fetch_impls.begin(), fetch_impls.end(), [&](const auto& f) { return f.name == name; });
+    auto f = find_fetch(name);
+    return f && f->implied_matcher.empty() && f->fetch->fn;
 }
+
+std::span<const conv_kw> converter_keywords() { return conv_rows; }
 
 bool converter_built(std::string_view name)
 {
-    return std::any_of(conv_impls.begin(), conv_impls.end(), [&](const auto& f) { return f.name == name; });
+    const conv_kw* c = find_converter(name);
+    return c && c->fn;
 }
 
 void sample_to_string(const sample& s, std::string& out)
@@ -761,22 +825,47 @@ std::string_view sample_text(eval_ctx& ctx, const sample& s)
     return t;
 }
 
+result<compiled_conv> compile_conv(const sample_expr::conv& cv)
+{
+    const conv_kw* k = find_converter(cv.name);
+    if (!k || !k->fn)
+        return fail(fmt::format("converter '{}' is not built yet", cv.name));
+    if (cv.args.size() < k->min_args || cv.args.size() > k->max_args)
+        return fail(fmt::format("converter '{}' takes {} to {} arguments, found {}", cv.name, k->min_args,
+                                k->max_args, cv.args.size()));
+    compiled_conv cc;
+    cc.fn = k->fn;
+    cc.row = k;
+    cc.argc = static_cast<std::uint8_t>(cv.args.size());
+    for (std::size_t i = 0; i < cv.args.size(); ++i) {
+        cc.str[i] = cv.args[i];
+        if (k->args[i] == conv_arg::integer) {
+            auto n = to_int(cv.args[i]);
+            if (!n)
+                return fail(fmt::format("converter '{}': argument {} '{}' is not an integer", cv.name, i + 1,
+                                        cv.args[i]));
+            cc.num[i] = *n;
+        }
+    }
+    if (k->prepare)
+        if (auto e = k->prepare(cc); !e.empty())
+            return fail(e);
+    return cc;
+}
+
 result<compiled_expr> compile_expr(const sample_expr& e)
 {
     compiled_expr ce;
-    auto f = std::find_if(fetch_impls.begin(), fetch_impls.end(), [&](const auto& x) { return x.name == e.fetch; });
-    if (f == fetch_impls.end())
+    auto row = find_fetch(e.fetch);
+    if (!row || !row->implied_matcher.empty() || !row->fetch->fn)
         return fail(fmt::format("fetch '{}' is not built yet", e.fetch));
-    ce.fn = f->fn;
-    if (auto row = find_fetch(e.fetch)) {
-        ce.out = row->fetch->out;
-        // The config checker counts the arguments of an ACL's expression,
-        // not those of a %[...] in a rule's value: the fetches and
-        // converters below read theirs unchecked.
-        if (e.args.size() < row->fetch->min_args || e.args.size() > row->fetch->max_args)
-            return fail(fmt::format("fetch '{}' takes {} to {} arguments, found {}", e.fetch, row->fetch->min_args,
-                                    row->fetch->max_args, e.args.size()));
-    }
+    ce.fn = row->fetch->fn;
+    ce.out = row->fetch->out;
+    // The config checker counts the arguments of an ACL's expression, not
+    // those of a %[...] in a rule's value: counted here for both.
+    if (e.args.size() < row->fetch->min_args || e.args.size() > row->fetch->max_args)
+        return fail(fmt::format("fetch '{}' takes {} to {} arguments, found {}", e.fetch, row->fetch->min_args,
+                                row->fetch->max_args, e.args.size()));
     ce.args = e.args;
     ce.key = e.fetch;
     if (!e.args.empty())
@@ -791,42 +880,23 @@ result<compiled_expr> compile_expr(const sample_expr& e)
         ce.occ = static_cast<int>(*n);
         ce.args.resize(1);
     }
+    if (e.fetch == "int")
+        ce.num = to_int(e.args[0]).value_or(0);
     if (e.fetch == "env") {
         const char* v = std::getenv(e.args[0].c_str());
         if (v)
             ce.args.emplace_back(v);
     }
     for (const auto& cv : e.convs) {
-        auto c = std::find_if(conv_impls.begin(), conv_impls.end(), [&](const auto& x) { return x.name == cv.name; });
-        if (c == conv_impls.end())
-            return fail(fmt::format("converter '{}' is not built yet", cv.name));
-        if (const conv_kw* k = find_converter(cv.name);
-            k && (cv.args.size() < k->min_args || cv.args.size() > k->max_args))
-            return fail(fmt::format("converter '{}' takes {} to {} arguments, found {}", cv.name, k->min_args,
-                                    k->max_args, cv.args.size()));
-        compiled_conv cc;
-        cc.fn = c->fn;
-        cc.args = cv.args;
-        if (cv.name == "field" || cv.name == "word") {
-            if (!parse_int(cv.args[0], -1000000, 1000000) ||
-                (cv.args.size() > 2 && !parse_int(cv.args[2], 0, 1000000)))
-                return fail(fmt::format("converter '{}': expected an index and a count, found '{}'", cv.name,
-                                        fmt::join(cv.args, ",")));
-        }
-        if (cv.name == "regsub") {
-            bool icase = cv.args.size() > 2 && cv.args[2].find('i') != std::string::npos;
-            auto re = rules::regex::compile(cv.args[0], icase);
-            if (!re)
-                return fail(re.message());
-            cc.re = std::move(*re);
-        }
+        auto cc = compile_conv(cv);
+        if (!cc)
+            return fail(cc.message());
+        ce.out = cc->row->out;
         ce.key += "," + cv.name;
         if (!cv.args.empty())
             ce.key += "(" + fmt::format("{}", fmt::join(cv.args, ",")) + ")";
-        ce.convs.push_back(std::move(cc));
+        ce.convs.push_back(std::move(*cc));
     }
-    if (!ce.convs.empty())
-        ce.out = smp_type::str; // most converters give text; matchers cast as they need
     return ce;
 }
 
@@ -841,7 +911,7 @@ std::size_t eval_expr(eval_ctx& ctx, const compiled_expr& e, bool all)
         sample s = ctx.vals[i];
         bool keep = true;
         for (const auto& cv : e.convs)
-            if (!(keep = cv.fn(ctx, cv.args, cv.re ? &*cv.re : nullptr, s)))
+            if (!(keep = cv.fn(ctx, cv, s)))
                 break;
         if (keep)
             ctx.vals[w++] = s;

@@ -10,6 +10,7 @@
 #include "proxy/registry_types.hpp"
 #include "rules/pattern_set.hpp"
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -47,19 +48,16 @@ struct sample {
     ip_addr ip;    // ip
 };
 
-struct eval_ctx;
-struct compiled_expr;
-
-// A fetch pushes its values into ctx.vals: in an ACL every occurrence
-// (`all`), elsewhere the one HAProxy takes (the last occurrence of a header).
-using fetch_fn = void (*)(eval_ctx& ctx, const compiled_expr& e, bool all);
-// A converter turns one sample into another, or drops it (false).
-using conv_fn = bool (*)(eval_ctx& ctx, const std::vector<std::string>& args, const rules::regex* re, sample& s);
-
+// A converter with its arguments parsed at load by its row's spec: nothing
+// is parsed per sample.
 struct compiled_conv {
     conv_fn fn = nullptr;
-    std::vector<std::string> args;
-    std::optional<rules::regex> re; // regsub
+    const conv_kw* row = nullptr;
+    std::uint8_t argc = 0;               // arguments given
+    std::array<std::string, 3> str;      // each argument as written
+    std::array<std::int64_t, 3> num{};   // conv_arg::integer arguments (and what a prepare reads)
+    std::optional<rules::regex> re;      // regsub's regex, compiled once
+    bool global = false;                 // regsub's "g" flag
 };
 
 // FETCH(args),conv1,conv2... resolved at load.
@@ -67,6 +65,7 @@ struct compiled_expr {
     fetch_fn fn = nullptr;
     smp_type out = smp_type::str;
     std::vector<std::string> args;
+    std::int64_t num = 0;         // int(N): N, read at load
     int occ = 0;                  // hdr(name,occ): 0 = every one (ACL) / the last (sample)
     std::vector<compiled_conv> convs;
     std::string key;              // canonical text: expressions with one key share a pattern set
@@ -100,6 +99,13 @@ private:
     std::size_t used_ = 0;
 };
 
+// True when the row `name` has its function (is built).
+bool fetch_built(std::string_view name);
+bool converter_built(std::string_view name);
+
+// Resolves one converter: its row, its arguments parsed by type.
+result<compiled_conv> compile_conv(const sample_expr::conv& cv);
+
 // Resolves a parsed expression. Fails only on what the config checker let
 // through but cannot run (a fetch or converter not built yet).
 result<compiled_expr> compile_expr(const sample_expr& e);
@@ -110,11 +116,6 @@ std::size_t eval_expr(eval_ctx& ctx, const compiled_expr& e, bool all);
 // The first value of e as text ("" and false when there is none):
 // what a rule's %[expr] puts in a header.
 bool eval_string(eval_ctx& ctx, const compiled_expr& e, std::string& out);
-
-// True when the registry row `name` has an implementation here (tests
-// check every row marked built has one).
-bool fetch_built(std::string_view name);
-bool converter_built(std::string_view name);
 
 // Text of a sample, as a string converter or a log sees it.
 void sample_to_string(const sample& s, std::string& out);

@@ -96,7 +96,7 @@ def test_keywords_lists_every_registry_row(bulwarkd):
         "keyword:deny", "keyword:description", "keyword:description", "keyword:drop-capture", "keyword:eal",
         "keyword:errorfile", "keyword:id", "keyword:maxconn", "keyword:maxconn", "keyword:mode",
         "keyword:nbproc", "keyword:nbthread", "keyword:node", "keyword:port", "keyword:presetenv",
-        "keyword:punt", "keyword:quiet", "keyword:server", "keyword:setenv", "keyword:tune.bufsize",
+        "keyword:quiet", "keyword:server", "keyword:setenv", "keyword:tune.bufsize",
         "keyword:tune.http.maxhdr", "keyword:unsetenv", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
         "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
         "matcher:-m", "matcher:-m", "option:dontlognull", "option:forwardfor", "option:http-buffer-request",
