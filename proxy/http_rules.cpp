@@ -270,23 +270,146 @@ result<bool> parse_wait(http_rule& r, const std::vector<std::string>& a)
     return true;
 }
 
-struct action_row {
-    sv name;
-    op o;
+// What compiling an action needs besides its arguments.
+struct compile_env {
+    bool response;                      // an http-response rule
+    std::vector<std::string>* notes;
 };
-constexpr action_row http_actions[]{
-    {"allow", op::allow},           {"deny", op::deny},
-    {"tarpit", op::tarpit},         {"return", op::ret},
-    {"redirect", op::redirect},     {"set-header", op::set_header},
-    {"add-header", op::add_header}, {"del-header", op::del_header},
-    {"replace-header", op::replace_header}, {"replace-value", op::replace_value},
-    {"set-path", op::set_path},     {"set-query", op::set_query},
-    {"set-uri", op::set_uri},       {"set-method", op::set_method},
-    {"replace-path", op::replace_path}, {"replace-uri", op::replace_uri},
-    {"set-status", op::set_status}, {"silent-drop", op::silent_drop},
-    {"reject", op::reject},         {"wait-for-body", op::wait_for_body},
-    {"capture", op::capture},
-};
+
+// Parses an action's arguments (the registry row's check has validated
+// them) into the rule. false: the rule is passed over, a note says why.
+using compile_fn = result<bool> (*)(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+
+result<bool> compile_nothing(http_rule&, const std::vector<std::string>&, const compile_env&) { return true; }
+
+result<bool> compile_deny(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    return parse_reply(r, a, env.response ? 502 : 403, false);
+}
+
+result<bool> compile_tarpit(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_reply(r, a, 500, false);
+}
+
+result<bool> compile_return(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_reply(r, a, 200, true);
+}
+
+result<bool> compile_redirect(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    return parse_redirect(r, a, env.notes);
+}
+
+// set-header / add-header NAME FMT
+result<bool> compile_header_value(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    // reqadd ":x" and set-header "" x would send a field without a name
+    if (!field_name_ok(a[0]))
+        return fail(fmt::format("invalid header name '{}'", a[0]));
+    r.name = a[0];
+    auto v = parse_log_format(a[1], env.notes, r.at);
+    if (!v)
+        return fail(v.message());
+    r.value = std::move(*v);
+    return true;
+}
+
+// del-header NAME [-m str|beg|end|sub|reg]
+result<bool> compile_del_header(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.name = a[0];
+    if (a.size() == 3) {
+        static const std::map<sv, match_kind> modes{{"str", match_kind::str}, {"beg", match_kind::beg},
+                                                    {"end", match_kind::end}, {"sub", match_kind::sub},
+                                                    {"reg", match_kind::reg}};
+        r.del_mode = modes.at(a[2]);
+        if (r.del_mode == match_kind::reg) {
+            auto re = rules::regex::compile(a[0], true);
+            if (!re)
+                return fail(re.message());
+            r.re = std::move(*re);
+        }
+    }
+    return true;
+}
+
+// replace-header / replace-value NAME REGEX REPLACEMENT
+result<bool> compile_replace_header(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.name = a[0];
+    auto re = rules::regex::compile(a[1], false);
+    if (!re)
+        return fail(re.message());
+    r.re = std::move(*re);
+    r.repl = a[2];
+    return true;
+}
+
+// replace-path / replace-uri REGEX REPLACEMENT
+result<bool> compile_replace_target(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    auto re = rules::regex::compile(a[0], false);
+    if (!re)
+        return fail(re.message());
+    r.re = std::move(*re);
+    r.repl = a[1];
+    return true;
+}
+
+// set-path / set-query / set-uri / set-method FMT
+result<bool> compile_value(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    auto v = parse_log_format(a[0], env.notes, r.at);
+    if (!v)
+        return fail(v.message());
+    r.value = std::move(*v);
+    return true;
+}
+
+// set-status STATUS [reason TEXT]
+result<bool> compile_set_status(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.status = std::stoi(a[0]);
+    if (a.size() == 3)
+        r.reason = a[2];
+    return true;
+}
+
+result<bool> compile_wait(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_wait(r, a);
+}
+
+// capture SAMPLE len N: a new slot after the 'capture request header' ones
+// (placed by compile_rules); 'id N' needs 'declare capture', not built.
+result<bool> compile_capture(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    if (a[1] != "len") {
+        if (env.notes)
+            env.notes->push_back(fmt::format("{}: 'http-request capture ... id' is not built yet (it needs "
+                                             "'declare capture'): the rule is passed over",
+                                             r.at));
+        return false;
+    }
+    auto e = parse_sample_text(a[0]);
+    if (!e)
+        return fail(e.message());
+    auto ce = compile_expr(*e);
+    if (!ce)
+        return fail(ce.message());
+    r.value.parts.push_back({{}, std::move(*ce)});
+    r.status = std::stoi(a[2]);
+    return true;
+}
+
+// The rows (below, beside the code that runs them): an action by name, null
+// when it is not built.
+const http_action* find_http_action(sv name);
+const http_action* find_legacy_action(sv name);
+compile_fn compile_of(const http_action& a);
+bool runs_in(const http_action& a, bool response); // the action has a runner for that direction
 
 // One http-request / http-response rule; nullopt (with a note) when its
 // action is not built.
@@ -296,124 +419,20 @@ result<std::optional<http_rule>> compile_http_rule(const rule& cr, const acl_set
     http_rule r;
     r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
     r.what = cr.family.starts_with("http-") ? cr.family + " " + cr.action : cr.family;
-    const auto* row = std::find_if(std::begin(http_actions), std::end(http_actions),
-                                   [&](const auto& x) { return x.name == cr.action; });
-    if (row == std::end(http_actions)) {
+    const bool response = cr.family == "http-response" || cr.family == "rspadd";
+    r.act = find_http_action(cr.action);
+    if (!r.act || !runs_in(*r.act, response)) {
         if (notes)
             notes->push_back(fmt::format("{}: '{} {}' is not built yet: the rule is passed over", r.at, cr.family,
                                          cr.action));
         return std::optional<http_rule>();
     }
-    r.o = row->o;
-    const bool response = cr.family == "http-response" || cr.family == "rspadd";
-    const auto& a = cr.args;
-    auto lf = [&](const std::string& s) -> result<log_format> { return parse_log_format(s, notes, r.at); };
-    switch (r.o) {
-    case op::deny:
-        if (auto x = parse_reply(r, a, response ? 502 : 403, false); !x)
-            return fail(x.message());
-        break;
-    case op::tarpit:
-        if (auto x = parse_reply(r, a, 500, false); !x)
-            return fail(x.message());
-        break;
-    case op::ret:
-        if (auto x = parse_reply(r, a, 200, true); !x)
-            return fail(x.message());
-        break;
-    case op::redirect:
-        if (auto x = parse_redirect(r, a, notes); !x)
-            return fail(x.message());
-        break;
-    case op::set_header:
-    case op::add_header: {
-        // reqadd ":x" and set-header "" x would send a field without a name
-        if (!field_name_ok(a[0]))
-            return fail(fmt::format("invalid header name '{}'", a[0]));
-        r.name = a[0];
-        auto v = lf(a[1]);
-        if (!v)
-            return fail(v.message());
-        r.value = std::move(*v);
-        break;
-    }
-    case op::del_header:
-        r.name = a[0];
-        if (a.size() == 3) {
-            static const std::map<sv, match_kind> modes{{"str", match_kind::str}, {"beg", match_kind::beg},
-                                                        {"end", match_kind::end}, {"sub", match_kind::sub},
-                                                        {"reg", match_kind::reg}};
-            r.del_mode = modes.at(a[2]);
-            if (r.del_mode == match_kind::reg) {
-                auto re = rules::regex::compile(a[0], true);
-                if (!re)
-                    return fail(re.message());
-                r.re = std::move(*re);
-            }
-        }
-        break;
-    case op::replace_header:
-    case op::replace_value: {
-        r.name = a[0];
-        auto re = rules::regex::compile(a[1], false);
-        if (!re)
-            return fail(re.message());
-        r.re = std::move(*re);
-        r.repl = a[2];
-        break;
-    }
-    case op::replace_path:
-    case op::replace_uri: {
-        auto re = rules::regex::compile(a[0], false);
-        if (!re)
-            return fail(re.message());
-        r.re = std::move(*re);
-        r.repl = a[1];
-        break;
-    }
-    case op::set_path:
-    case op::set_query:
-    case op::set_uri:
-    case op::set_method: {
-        auto v = lf(a[0]);
-        if (!v)
-            return fail(v.message());
-        r.value = std::move(*v);
-        break;
-    }
-    case op::set_status:
-        r.status = std::stoi(a[0]);
-        if (a.size() == 3)
-            r.reason = a[2];
-        break;
-    case op::wait_for_body:
-        if (auto x = parse_wait(r, a); !x)
-            return fail(x.message());
-        break;
-    case op::capture: {
-        // capture SAMPLE len N: a new slot after the 'capture request
-        // header' ones (placed by compile_rules); 'id N' needs 'declare
-        // capture', which is not built.
-        if (a[1] != "len") {
-            if (notes)
-                notes->push_back(fmt::format("{}: 'http-request capture ... id' is not built yet (it needs "
-                                             "'declare capture'): the rule is passed over",
-                                             r.at));
-            return std::optional<http_rule>();
-        }
-        auto e = parse_sample_text(a[0]);
-        if (!e)
-            return fail(e.message());
-        auto ce = compile_expr(*e);
-        if (!ce)
-            return fail(ce.message());
-        r.value.parts.push_back({{}, std::move(*ce)});
-        r.status = std::stoi(a[2]);
-        break;
-    }
-    default:
-        break;
-    }
+    const compile_env env{response, notes};
+    auto ok = compile_of(*r.act)(r, cr.args, env);
+    if (!ok)
+        return fail(ok.message());
+    if (!*ok)
+        return std::optional<http_rule>();
     if (cr.cond) {
         auto c = acls.compile(*cr.cond);
         if (!c)
@@ -423,26 +442,23 @@ result<std::optional<http_rule>> compile_http_rule(const rule& cr, const acl_set
     return std::optional<http_rule>(std::move(r));
 }
 
+// A 1.x req*/rsp* filter: its regex (reqi*: case-insensitive) and action.
 result<http_rule> compile_legacy(const rule& cr, const acl_set& acls)
 {
     http_rule r;
     r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
     r.what = cr.family;
     const bool icase = cr.family.size() > 3 && cr.family[3] == 'i';
-    const std::string& act = cr.action;
-    r.o = act == "deny" ? op::legacy_deny
-          : act == "allow" ? op::legacy_allow
-          : act == "pass" ? op::legacy_pass
-          : act == "tarpit" ? op::legacy_tarpit
-          : act == "del" ? op::legacy_del
-                         : op::legacy_rep;
+    r.act = find_legacy_action(cr.action);
+    if (!r.act || !runs_in(*r.act, cr.family.starts_with("rsp")))
+        return fail(fmt::format("'{}' has no action '{}'", cr.family, cr.action));
     auto re = rules::regex::compile(cr.args[0], icase);
     if (!re)
         return fail(re.message());
     r.re = std::move(*re);
-    if (r.o == op::legacy_rep)
+    if (cr.action == "rep")
         r.repl = cr.args[1];
-    r.status = cr.family.starts_with("req") ? (r.o == op::legacy_tarpit ? 500 : 403) : 502;
+    r.status = cr.family.starts_with("req") ? (cr.action == "tarpit" ? 500 : 403) : 502;
     if (cr.cond) {
         auto c = acls.compile(*cr.cond);
         if (!c)
@@ -481,7 +497,7 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
                 auto r = compile_http_rule(cr, out->acls, notes);
                 if (!r)
                     return where(cr, r.message());
-                if (*r && (*r)->o == op::capture) {
+                if (*r && (*r)->act == find_http_action("capture")) {
                     if (!px.has_fe()) {
                         if (notes)
                             notes->push_back(fmt::format("{}: 'http-request capture' in a backend is not built yet "
@@ -507,10 +523,11 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
         for (const auto& cr : px.rules) {
             if (cr.family != fam)
                 continue;
-            std::optional<op> o = cr.action == "accept"        ? std::optional<op>(op::allow)
-                                  : cr.action == "reject"      ? std::optional<op>(op::reject)
-                                  : cr.action == "silent-drop" ? std::optional<op>(op::silent_drop)
-                                                               : std::nullopt;
+            // go_on: accept
+            std::optional<rule_outcome> o = cr.action == "accept"  ? std::optional(rule_outcome::go_on)
+                                            : cr.action == "reject" ? std::optional(rule_outcome::reject)
+                                            : cr.action == "silent-drop" ? std::optional(rule_outcome::silent_drop)
+                                                                         : std::nullopt;
             if (!o || !px.has_fe()) {
                 if (notes)
                     notes->push_back(fmt::format("{}:{}: '{} {}' {}: the rule is passed over", cr.at.file, cr.at.line,
@@ -521,7 +538,7 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
             http_rule r;
             r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
             r.what = cr.family + " " + cr.action;
-            r.o = *o;
+            r.tcp = *o;
             r.slot = static_cast<std::size_t>(phase);
             if (cr.cond) {
                 auto c = out->acls.compile(*cr.cond);
@@ -573,7 +590,7 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
     for (const auto& c : px.captures)
         (c.request ? out->req_captures : out->res_captures).push_back({c.header, c.len});
     for (auto& r : out->req) // 'http-request capture' slots follow the header ones, in rule order
-        if (r.o == op::capture) {
+        if (r.act == find_http_action("capture")) {
             r.slot = out->req_captures.size();
             out->req_captures.push_back({"", static_cast<unsigned>(r.status)});
         }
@@ -793,14 +810,16 @@ bool set_status_line(response_header& h, sv line)
     return true;
 }
 
-void set_target_part(request_header& h, op o, sv value)
+enum class target_part : std::uint8_t { path, query, uri };
+
+void set_target_part(request_header& h, target_part part, sv value)
 {
     sv t(h.target().data(), h.target().size());
     auto q = t.find('?');
     std::string nt;
-    if (o == op::set_path)
+    if (part == target_part::path)
         nt = std::string(value) + (q == sv::npos ? std::string() : std::string(t.substr(q)));
-    else if (o == op::set_query)
+    else if (part == target_part::query)
         nt = std::string(t.substr(0, q)) + (value.empty() ? std::string() : "?" + std::string(value));
     else
         nt = std::string(value);
@@ -838,84 +857,87 @@ std::string redirect_target(const http_rule& r, rule_state& st, const request_he
     return v + path;
 }
 
-// The actions common to both directions on the header (set/add/del/replace).
-template <bool isRequest>
-bool edit_header(const http_rule& r, rule_state& st, http::header<isRequest, fields_type>& h)
-{
-    switch (r.o) {
-    case op::set_header:
-    case op::add_header:
-        render(r.value, st.ctx, st.scratch);
-        if (!value_ok(st.scratch))
-            return false;
-        if (r.o == op::set_header)
-            h.set(r.name, st.scratch);
-        else
-            h.insert(r.name, st.scratch);
-        return true;
-    case op::del_header:
-        del_header(h, r);
-        return true;
-    case op::replace_header:
-        return rewrite_values(h, r.name, [&](sv v, std::string& out) { return r.re->replace(v, r.repl, out); });
-    case op::replace_value:
-        return rewrite_values(h, r.name,
-                              [&](sv v, std::string& out) { return replace_each_value(*r.re, r.repl, v, out); });
-    default:
-        return false;
-    }
-}
-
 void count(const http_rule& rule) { rule.hits->fetch_add(1, std::memory_order_relaxed); }
 
-// Whether rule i applies: its gate's pattern set matched something (else
-// i moves to the last rule of the gated run, which the caller's ++i
-// passes) and its condition holds.
-bool applies(const proxy_rules& r, const http_rule& rule, const proxy_rules::rule_gate& g, rule_state& st,
-             std::size_t& i)
+// ---- the actions, run ------------------------------------------------------------------
+// What an action tells the rule loop once it ran.
+struct step {
+    bool stop = false;      // the loop ends, answering `res`
+    bool changed = false;   // the message was edited: its view is refreshed
+    rule_result res;
+};
+
+// What an action may read besides its rule and the message.
+struct run_env {
+    const proxy_rules& r;
+    rule_state& st;
+    std::size_t i;          // the rule's index (wait-for-body resumes after it)
+};
+
+template <bool isRequest>
+using header_of = http::header<isRequest, fields_type>;
+
+step stop_with(rule_result res)
 {
-    if (g.set >= 0 && r.acls.scan(st.ctx, static_cast<std::size_t>(g.set)) == 0) {
-        i = g.skip_to - 1;
-        return false;
-    }
-    if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
-        return false;
-    if (rule.o < op::legacy_deny) // a legacy filter counts when its regex matched too
-        count(rule);
-    return true;
+    step s;
+    s.stop = true;
+    s.res = std::move(res);
+    return s;
 }
 
-// A legacy rep/del filter: the start line first (set_line puts a rewrite
-// back, false when it no longer parses), the header lines only when the
-// start line did not match, as 1.x did. True when something changed.
-template <bool isRequest, class SetLine>
-bool legacy_rewrite(const http_rule& rule, http::header<isRequest, fields_type>& h, const std::string& line,
-                    SetLine set_line)
+step stop_with(rule_outcome o)
 {
-    std::string out;
-    bool line_matched = rule.o == op::legacy_rep ? rule.re->replace(line, rule.repl, out) : rule.re->search(line);
-    bool changed = line_matched ? rule.o == op::legacy_rep && out != line && set_line(out)
-                                : rewrite_lines(h, [&](const std::string& hl, std::string& o) {
-                                      if (rule.o == op::legacy_del)
-                                          return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
-                                      return rule.re->replace(hl, rule.repl, o) ? line_fate::replace
-                                                                                : line_fate::keep;
-                                  });
-    if (changed)
-        count(rule);
-    return changed;
+    rule_result res;
+    res.what = o;
+    return stop_with(std::move(res));
+}
+
+step edited(bool changed)
+{
+    step s;
+    s.changed = changed;
+    return s;
+}
+
+// allow: the rest of the rules are skipped, the message goes on.
+template <bool isRequest>
+step run_allow(const http_rule&, run_env&, header_of<isRequest>&)
+{
+    return stop_with(rule_outcome::go_on);
 }
 
 // deny and return in either direction: the rule's status and reply (empty:
 // the proxy's error page for the status); return is an answer, not a refusal.
-rule_result reply_of(const http_rule& rule)
+rule_result reply_of(const http_rule& rule, bool local)
 {
     rule_result res;
     res.what = rule_outcome::reply;
     res.status = rule.status;
     res.response = rule.response;
-    res.local = rule.o == op::ret;
+    res.local = local;
     return res;
+}
+
+template <bool isRequest>
+step run_deny(const http_rule& rule, run_env&, header_of<isRequest>&)
+{
+    return stop_with(reply_of(rule, false));
+}
+
+template <bool isRequest>
+step run_return(const http_rule& rule, run_env&, header_of<isRequest>&)
+{
+    return stop_with(reply_of(rule, true));
+}
+
+step run_tarpit(const http_rule& rule, run_env& env, request_header&)
+{
+    rule_result res;
+    res.what = rule_outcome::tarpit;
+    res.status = rule.status;
+    res.response = rule.response;
+    res.wait = env.r.tarpit;
+    return stop_with(std::move(res));
 }
 
 // A redirect to `target`, or go_on when the target would split the response.
@@ -931,198 +953,356 @@ rule_result redirect_of(const http_rule& rule, const std::string& target)
     return res;
 }
 
+step redirect_step(const http_rule& rule, const std::string& target)
+{
+    auto out = redirect_of(rule, target);
+    if (out.what == rule_outcome::go_on)
+        return {}; // a Location that would split the response: no redirect
+    return stop_with(std::move(out));
+}
+
+step run_redirect_req(const http_rule& rule, run_env& env, request_header& h)
+{
+    return redirect_step(rule, redirect_target(rule, env.st, h));
+}
+
+step run_redirect_res(const http_rule& rule, run_env& env, response_header&)
+{
+    std::string target;
+    render(rule.value, env.st.ctx, target);
+    return redirect_step(rule, target);
+}
+
+template <bool isRequest>
+step run_silent_drop(const http_rule&, run_env&, header_of<isRequest>&)
+{
+    return stop_with(rule_outcome::silent_drop);
+}
+
+step run_reject(const http_rule&, run_env&, request_header&) { return stop_with(rule_outcome::reject); }
+
+template <bool isRequest>
+step run_wait_for_body(const http_rule& rule, run_env& env, header_of<isRequest>&)
+{
+    rule_result res;
+    res.what = rule_outcome::wait_body;
+    res.wait = rule.wait;
+    res.at_least = rule.at_least;
+    res.next = env.i + 1;
+    return stop_with(std::move(res));
+}
+
+step run_capture(const http_rule& rule, run_env& env, request_header&)
+{
+    auto& st = env.st;
+    if (st.captured.size() < env.r.req_captures.size()) // the session sized it; a test may not have
+        st.captured.resize(env.r.req_captures.size());
+    render(rule.value, st.ctx, st.scratch);
+    st.captured[rule.slot].assign(std::string_view(st.scratch).substr(0, static_cast<std::size_t>(rule.status)));
+    return {};
+}
+
+// set-path / set-query / set-uri: a path or query goes into the target as
+// it is: no blank, no control (an HTAB splits the request line for some
+// servers); an empty path or query is allowed, an empty URI is not.
+template <target_part Part>
+step run_set_target(const http_rule& rule, run_env& env, request_header& h)
+{
+    auto& st = env.st;
+    render(rule.value, st.ctx, st.scratch);
+    if (Part == target_part::uri ? !target_ok(st.scratch) : !st.scratch.empty() && !target_ok(st.scratch))
+        return {};
+    set_target_part(h, Part, st.scratch);
+    return edited(true);
+}
+
+step run_set_method(const http_rule& rule, run_env& env, request_header& h)
+{
+    render(rule.value, env.st.ctx, env.st.scratch);
+    if (!field_name_ok(env.st.scratch)) // a method is a token
+        return {};
+    h.method_string(env.st.scratch);
+    return edited(true);
+}
+
+// replace-path (the query kept) / replace-uri (the whole target)
+template <bool WholeUri>
+step run_replace_target(const http_rule& rule, run_env& env, request_header& h)
+{
+    auto& scratch = env.st.scratch;
+    sv t(h.target().data(), h.target().size());
+    sv part = WholeUri ? t : t.substr(0, t.find('?'));
+    if (!rule.re->replace(part, rule.repl, scratch) || !target_ok(scratch))
+        return {};
+    if (!WholeUri)
+        scratch.append(t.substr(part.size()));
+    h.target(scratch);
+    return edited(true);
+}
+
+step run_set_status(const http_rule& rule, run_env&, response_header& h)
+{
+    h.result(rule.status);
+    h.reason(bsv(rule.reason.empty() ? reason_of(rule.status) : sv(rule.reason)));
+    return edited(true);
+}
+
+// set-header / add-header: the value rendered; one that would split the
+// message is not set.
+template <bool Replace, bool isRequest>
+step run_header_value(const http_rule& r, run_env& env, header_of<isRequest>& h)
+{
+    render(r.value, env.st.ctx, env.st.scratch);
+    if (!value_ok(env.st.scratch))
+        return {};
+    if (Replace)
+        h.set(r.name, env.st.scratch);
+    else
+        h.insert(r.name, env.st.scratch);
+    return edited(true);
+}
+
+template <bool isRequest>
+step run_del_header(const http_rule& r, run_env&, header_of<isRequest>& h)
+{
+    del_header(h, r);
+    return edited(true);
+}
+
+template <bool isRequest>
+step run_replace_header(const http_rule& r, run_env&, header_of<isRequest>& h)
+{
+    return edited(rewrite_values(h, r.name, [&](sv v, std::string& out) { return r.re->replace(v, r.repl, out); }));
+}
+
+template <bool isRequest>
+step run_replace_value(const http_rule& r, run_env&, header_of<isRequest>& h)
+{
+    return edited(
+        rewrite_values(h, r.name, [&](sv v, std::string& out) { return replace_each_value(*r.re, r.repl, v, out); }));
+}
+
+// ---- the legacy req*/rsp* filters ----
+
+// Whether a filter's regex matches the start line or a header line.
+template <bool isRequest>
+bool legacy_hit(const http_rule& rule, rule_state& st, const header_of<isRequest>& h)
+{
+    bool hit;
+    if constexpr (isRequest)
+        hit = rule.re->search(request_line(h));
+    else
+        hit = rule.re->search(status_line_of(h));
+    const auto& refs = isRequest ? st.req_refs : st.res_refs;
+    for (std::size_t k = 0; !hit && k < refs.size(); ++k) {
+        st.scratch.assign(refs[k].name);
+        st.scratch += ": ";
+        st.scratch.append(refs[k].value);
+        hit = rule.re->search(st.scratch);
+    }
+    return hit;
+}
+
+// reqdeny / reqallow / reqpass / reqtarpit and rspdeny: what a match does.
+template <rule_outcome What>
+step run_legacy_filter(const http_rule& rule, run_env& env, request_header& h)
+{
+    if (!legacy_hit(rule, env.st, h))
+        return {};
+    count(rule);
+    if (What == rule_outcome::go_on) // reqallow: the rest is skipped, the request goes on
+        return stop_with(rule_result{});
+    rule_result res;
+    res.what = What;
+    res.legacy = true;
+    if (What == rule_outcome::tarpit) {
+        res.status = 500;
+        res.wait = env.r.tarpit;
+    } else if (What == rule_outcome::reply) {
+        res.status = rule.status;
+    }
+    return stop_with(std::move(res));
+}
+
+step run_legacy_pass(const http_rule& rule, run_env& env, request_header& h)
+{
+    if (legacy_hit(rule, env.st, h))
+        count(rule);
+    return {};
+}
+
+step run_legacy_deny_res(const http_rule& rule, run_env& env, response_header& h)
+{
+    if (!legacy_hit(rule, env.st, h))
+        return {};
+    count(rule);
+    rule_result res;
+    res.what = rule_outcome::reply;
+    res.status = 502;
+    res.legacy = true;
+    return stop_with(std::move(res));
+}
+
+// A legacy rep/del filter: the start line first (set_line puts a rewrite
+// back, false when it no longer parses), the header lines only when the
+// start line did not match, as 1.x did. True when something changed.
+template <bool isRequest, class SetLine>
+bool legacy_rewrite(const http_rule& rule, bool del, header_of<isRequest>& h, const std::string& line,
+                    SetLine set_line)
+{
+    std::string out;
+    bool line_matched = !del ? rule.re->replace(line, rule.repl, out) : rule.re->search(line);
+    bool changed = line_matched ? !del && out != line && set_line(out)
+                                : rewrite_lines(h, [&](const std::string& hl, std::string& o) {
+                                      if (del)
+                                          return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
+                                      return rule.re->replace(hl, rule.repl, o) ? line_fate::replace
+                                                                                : line_fate::keep;
+                                  });
+    if (changed)
+        count(rule);
+    return changed;
+}
+
+template <bool Del>
+step run_legacy_edit_req(const http_rule& rule, run_env&, request_header& h)
+{
+    return edited(legacy_rewrite(rule, Del, h, request_line(h), [&](sv line) { return set_request_line(h, line); }));
+}
+
+template <bool Del>
+step run_legacy_edit_res(const http_rule& rule, run_env&, response_header& h)
+{
+    return edited(legacy_rewrite(rule, Del, h, status_line_of(h), [&](sv line) { return set_status_line(h, line); }));
+}
+
+// ---- the rows ----
+
+} // namespace
+
+// One action: its name, how its arguments compile into a rule (the
+// registry's row in registry.cpp checks them for the config checker), and
+// what it does to a request and to a response (null: not in that family).
+struct http_action {
+    std::string_view name;
+    compile_fn compile;
+    step (*on_request)(const http_rule&, run_env&, request_header&);
+    step (*on_response)(const http_rule&, run_env&, response_header&);
+    bool legacy;            // a req*/rsp* filter: counted when its regex matched, not when its condition held
+};
+
+namespace {
+
+constexpr http_action http_actions[]{
+    // name            compile                 on a request                        on a response                 legacy
+    {"allow",          compile_nothing,        run_allow<true>,                    run_allow<false>,             false},
+    {"deny",           compile_deny,           run_deny<true>,                     run_deny<false>,              false},
+    {"tarpit",         compile_tarpit,         run_tarpit,                         nullptr,                      false},
+    {"return",         compile_return,         run_return<true>,                   run_return<false>,            false},
+    {"redirect",       compile_redirect,       run_redirect_req,                   run_redirect_res,             false},
+    {"set-header",     compile_header_value,   run_header_value<true, true>,       run_header_value<true, false>, false},
+    {"add-header",     compile_header_value,   run_header_value<false, true>,      run_header_value<false, false>, false},
+    {"del-header",     compile_del_header,     run_del_header<true>,               run_del_header<false>,        false},
+    {"replace-header", compile_replace_header, run_replace_header<true>,           run_replace_header<false>,    false},
+    {"replace-value",  compile_replace_header, run_replace_value<true>,            run_replace_value<false>,     false},
+    {"set-path",       compile_value,          run_set_target<target_part::path>,  nullptr,                      false},
+    {"set-query",      compile_value,          run_set_target<target_part::query>, nullptr,                      false},
+    {"set-uri",        compile_value,          run_set_target<target_part::uri>,   nullptr,                      false},
+    {"set-method",     compile_value,          run_set_method,                     nullptr,                      false},
+    {"replace-path",   compile_replace_target, run_replace_target<false>,          nullptr,                      false},
+    {"replace-uri",    compile_replace_target, run_replace_target<true>,           nullptr,                      false},
+    {"set-status",     compile_set_status,     nullptr,                            run_set_status,               false},
+    {"silent-drop",    compile_nothing,        run_silent_drop<true>,              run_silent_drop<false>,       false},
+    {"reject",         compile_nothing,        run_reject,                         nullptr,                      false},
+    {"wait-for-body",  compile_wait,           run_wait_for_body<true>,            run_wait_for_body<false>,     false},
+    {"capture",        compile_capture,        run_capture,                        nullptr,                      false},
+};
+
+// The 1.x filters by their action word (reqideny: "deny"); compile_legacy
+// parses their regex.
+constexpr http_action legacy_actions[]{
+    {"deny",   nullptr, run_legacy_filter<rule_outcome::reply>,  run_legacy_deny_res,       true},
+    {"allow",  nullptr, run_legacy_filter<rule_outcome::go_on>,  nullptr,                   true},
+    {"pass",   nullptr, run_legacy_pass,                         nullptr,                   true},
+    {"tarpit", nullptr, run_legacy_filter<rule_outcome::tarpit>, nullptr,                   true},
+    {"del",    nullptr, run_legacy_edit_req<true>,               run_legacy_edit_res<true>, true},
+    {"rep",    nullptr, run_legacy_edit_req<false>,              run_legacy_edit_res<false>, true},
+};
+
+const http_action* find_http_action(sv name)
+{
+    for (const auto& a : http_actions)
+        if (a.name == name)
+            return &a;
+    return nullptr;
+}
+
+const http_action* find_legacy_action(sv name)
+{
+    for (const auto& a : legacy_actions)
+        if (a.name == name)
+            return &a;
+    return nullptr;
+}
+
+compile_fn compile_of(const http_action& a) { return a.compile; }
+bool runs_in(const http_action& a, bool response) { return response ? a.on_response != nullptr : a.on_request != nullptr; }
+
+// Whether rule i applies: its gate's pattern set matched something (else
+// i moves to the last rule of the gated run, which the caller's ++i
+// passes) and its condition holds.
+bool applies(const proxy_rules& r, const http_rule& rule, const proxy_rules::rule_gate& g, rule_state& st,
+             std::size_t& i)
+{
+    if (g.set >= 0 && r.acls.scan(st.ctx, static_cast<std::size_t>(g.set)) == 0) {
+        i = g.skip_to - 1;
+        return false;
+    }
+    if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+        return false;
+    if (!rule.act->legacy) // a legacy filter counts when its regex matched too
+        count(rule);
+    return true;
+}
+
+// The loop both directions share: each rule that applies runs its action
+// for this direction; an edit refreshes the view, a stop ends the loop.
+template <bool isRequest, class Refresh>
+rule_result run_rules(const proxy_rules& r, const std::vector<http_rule>& rules,
+                      const std::vector<proxy_rules::rule_gate>& gates, rule_state& st, header_of<isRequest>& h,
+                      std::size_t from, Refresh refresh)
+{
+    r.acls.begin(st.ctx);
+    for (std::size_t i = from; i < rules.size(); ++i) {
+        const http_rule& rule = rules[i];
+        if (!applies(r, rule, gates[i], st, i))
+            continue;
+        run_env env{r, st, i};
+        step out;
+        if constexpr (isRequest)
+            out = rule.act->on_request(rule, env, h);
+        else
+            out = rule.act->on_response(rule, env, h);
+        if (out.stop)
+            return std::move(out.res);
+        if (out.changed) {
+            refresh();
+            r.acls.invalidate(st.ctx);
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_header& h, std::size_t from)
 {
-    rule_result res;
-    r.acls.begin(st.ctx);
-    auto changed = [&] {
-        view_request(st, h, st.view.req_body);
-        r.acls.invalidate(st.ctx);
-    };
-    for (std::size_t i = from; i < r.req.size(); ++i) {
-        const http_rule& rule = r.req[i];
-        if (!applies(r, rule, r.req_gates[i], st, i))
-            continue;
-        switch (rule.o) {
-        case op::allow:
-            return res;
-        case op::deny:
-        case op::ret:
-            return reply_of(rule);
-        case op::tarpit:
-            res.what = rule_outcome::tarpit;
-            res.status = rule.status;
-            res.response = rule.response;
-            res.wait = r.tarpit;
-            return res;
-        case op::redirect:
-            if (auto out = redirect_of(rule, redirect_target(rule, st, h)); out.what != rule_outcome::go_on)
-                return out;
-            break; // a Location that would split the response: no redirect
-        case op::silent_drop:
-            res.what = rule_outcome::silent_drop;
-            return res;
-        case op::reject:
-            res.what = rule_outcome::reject;
-            return res;
-        case op::wait_for_body:
-            res.what = rule_outcome::wait_body;
-            res.wait = rule.wait;
-            res.at_least = rule.at_least;
-            res.next = i + 1;
-            return res;
-        case op::capture:
-            if (st.captured.size() < r.req_captures.size()) // the session sized it; a test may not have
-                st.captured.resize(r.req_captures.size());
-            render(rule.value, st.ctx, st.scratch);
-            st.captured[rule.slot].assign(std::string_view(st.scratch).substr(0, static_cast<std::size_t>(rule.status)));
-            break;
-        case op::set_path:
-        case op::set_query:
-        case op::set_uri:
-            render(rule.value, st.ctx, st.scratch);
-            // a path or query goes into the target as it is: no blank, no
-            // control (an HTAB splits the request line for some servers)
-            if (rule.o == op::set_uri ? !target_ok(st.scratch) : !st.scratch.empty() && !target_ok(st.scratch))
-                break;
-            set_target_part(h, rule.o, st.scratch);
-            changed();
-            break;
-        case op::set_method:
-            render(rule.value, st.ctx, st.scratch);
-            if (!field_name_ok(st.scratch)) // a method is a token
-                break;
-            h.method_string(st.scratch);
-            changed();
-            break;
-        case op::replace_path:
-        case op::replace_uri: {
-            sv t(h.target().data(), h.target().size());
-            sv part = rule.o == op::replace_path ? t.substr(0, t.find('?')) : t;
-            if (rule.re->replace(part, rule.repl, st.scratch) && target_ok(st.scratch)) {
-                if (rule.o == op::replace_path)
-                    st.scratch.append(t.substr(part.size()));
-                h.target(st.scratch);
-                changed();
-            }
-            break;
-        }
-        case op::legacy_deny:
-        case op::legacy_allow:
-        case op::legacy_pass:
-        case op::legacy_tarpit: {
-            bool hit = rule.re->search(request_line(h));
-            for (std::size_t k = 0; !hit && k < st.req_refs.size(); ++k) {
-                st.scratch.assign(st.req_refs[k].name);
-                st.scratch += ": ";
-                st.scratch.append(st.req_refs[k].value);
-                hit = rule.re->search(st.scratch);
-            }
-            if (!hit)
-                break;
-            count(rule);
-            if (rule.o == op::legacy_pass)
-                break;
-            if (rule.o == op::legacy_allow)
-                return res;
-            if (rule.o == op::legacy_tarpit) {
-                res.what = rule_outcome::tarpit;
-                res.status = 500;
-                res.wait = r.tarpit;
-                res.legacy = true;
-                return res;
-            }
-            res.what = rule_outcome::reply;
-            res.status = rule.status;
-            res.legacy = true;
-            return res;
-        }
-        case op::legacy_rep:
-        case op::legacy_del: {
-            if (legacy_rewrite(rule, h, request_line(h), [&](sv line) { return set_request_line(h, line); }))
-                changed();
-            break;
-        }
-        default:
-            if (edit_header(rule, st, h))
-                changed();
-            break;
-        }
-    }
-    return res;
+    return run_rules<true>(r, r.req, r.req_gates, st, h, from, [&] { view_request(st, h, st.view.req_body); });
 }
 
 rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_header& h, std::size_t from)
 {
-    rule_result res;
-    r.acls.begin(st.ctx);
-    auto changed = [&] {
-        view_response(st, h);
-        r.acls.invalidate(st.ctx);
-    };
-    for (std::size_t i = from; i < r.res.size(); ++i) {
-        const http_rule& rule = r.res[i];
-        if (!applies(r, rule, r.res_gates[i], st, i))
-            continue;
-        switch (rule.o) {
-        case op::allow:
-            return res;
-        case op::deny:
-        case op::ret:
-            return reply_of(rule);
-        case op::redirect: {
-            std::string target;
-            render(rule.value, st.ctx, target);
-            if (auto out = redirect_of(rule, target); out.what != rule_outcome::go_on)
-                return out;
-            break; // a Location that would split the response: no redirect
-        }
-        case op::silent_drop:
-            res.what = rule_outcome::silent_drop;
-            return res;
-        case op::set_status:
-            h.result(rule.status);
-            h.reason(bsv(rule.reason.empty() ? reason_of(rule.status) : sv(rule.reason)));
-            changed();
-            break;
-        case op::wait_for_body:
-            res.what = rule_outcome::wait_body;
-            res.wait = rule.wait;
-            res.at_least = rule.at_least;
-            res.next = i + 1;
-            return res;
-        case op::legacy_deny: {
-            bool hit = rule.re->search(status_line_of(h));
-            for (std::size_t k = 0; !hit && k < st.res_refs.size(); ++k) {
-                st.scratch.assign(st.res_refs[k].name);
-                st.scratch += ": ";
-                st.scratch.append(st.res_refs[k].value);
-                hit = rule.re->search(st.scratch);
-            }
-            if (hit) {
-                count(rule);
-                res.what = rule_outcome::reply;
-                res.status = 502;
-                res.legacy = true;
-                return res;
-            }
-            break;
-        }
-        case op::legacy_rep:
-        case op::legacy_del: {
-            if (legacy_rewrite(rule, h, status_line_of(h), [&](sv line) { return set_status_line(h, line); }))
-                changed();
-            break;
-        }
-        default:
-            if (edit_header(rule, st, h))
-                changed();
-            break;
-        }
-    }
-    return res;
+    return run_rules<false>(r, r.res, r.res_gates, st, h, from, [&] { view_response(st, h); });
 }
 
 rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
@@ -1135,10 +1315,10 @@ rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
         if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
             continue;
         count(rule);
-        if (rule.o == op::allow)
+        if (rule.tcp == rule_outcome::go_on)
             skip_phase = rule.slot; // accept: the rest of this phase is skipped
         else
-            return rule.o == op::reject ? rule_outcome::reject : rule_outcome::silent_drop;
+            return rule.tcp;
     }
     return rule_outcome::go_on;
 }

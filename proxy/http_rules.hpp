@@ -37,17 +37,22 @@ struct log_format {
     bool dynamic() const { return parts.size() != 1 || parts[0].expr.has_value(); }
 };
 
-// What a rule does, resolved at load.
-enum class op : std::uint8_t {
-    allow, deny, tarpit, ret, redirect, capture, set_header, add_header, del_header, replace_header, replace_value,
-    set_path, set_query, set_uri, set_method, replace_path, replace_uri, set_status, silent_drop, reject,
-    wait_for_body,
-    // the 1.x req*/rsp* filters
-    legacy_deny, legacy_allow, legacy_pass, legacy_tarpit, legacy_del, legacy_rep,
+// What the session must do once the rules ran.
+enum class rule_outcome : std::uint8_t {
+    go_on,        // every rule ran (or an allow stopped them): the message goes on
+    reply,        // answer with `response` (deny, return, redirect); status set
+    tarpit,       // hold the client for `wait`, then answer `response` (500)
+    silent_drop,  // close without a word (and no RST we can send: a plain close)
+    reject,       // close the connection
+    wait_body,    // buffer the body (up to at_least or bufsize) for `wait`, then resume at `next`
 };
 
+// An action's row (http_rules.cpp): how it compiles and what it does.
+struct http_action;
+
 struct http_rule {
-    op o = op::allow;
+    const http_action* act = nullptr;   // http-request/response and legacy rules: what it does
+    rule_outcome tcp = rule_outcome::go_on; // tcp-request rules: go_on (accept), reject or silent_drop
     std::string at;                     // file:line, for notes
     std::string what;                   // "http-request deny", "reqideny", ...: for the counters
     // Times it applied (its condition held; a legacy filter: its regex
@@ -112,14 +117,6 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
                                                          std::chrono::milliseconds tarpit_fallback,
                                                          std::vector<std::string>* notes);
 
-enum class rule_outcome : std::uint8_t {
-    go_on,        // every rule ran (or an allow stopped them): the message goes on
-    reply,        // answer with `response` (deny, return, redirect); status set
-    tarpit,       // hold the client for `wait`, then answer `response` (500)
-    silent_drop,  // close without a word (and no RST we can send: a plain close)
-    reject,       // close the connection
-    wait_body,    // buffer the body (up to at_least or bufsize) for `wait`, then resume at `next`
-};
 
 struct rule_result {
     rule_outcome what = rule_outcome::go_on;
