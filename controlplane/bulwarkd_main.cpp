@@ -20,7 +20,7 @@ using namespace bulwark::controlplane;
 namespace {
 
 constexpr const char* usage_text = R"(Usage: bulwarkd [-c] [-q] [-f FILE|DIR]...
-       bulwarkd -v | -vv | --dump-default | --keywords | -h
+       bulwarkd -v | -vv | --dump-default | --keywords | --keyword NAME | -h
 
 bulwark: a DDoS-protection appliance. A DPDK stateful packet filter (the
 'shield' section) with an HAProxy-style L7 reverse proxy (global, defaults,
@@ -38,6 +38,8 @@ Options:
   --dump-default  print the embedded default configuration and exit.
   --keywords      list every config keyword, fetch, converter, matcher and
                   action bulwarkd knows, with whether it is built yet.
+  --keyword NAME  describe the fetch, converter, matcher or action NAME:
+                  its usage, where it may be used and whether it is built.
   -h, --help      print this help and exit.
 
 Environment: "${NAME}" and "${NAME-default}" inside double quotes in a
@@ -153,6 +155,18 @@ int main(int argc, char** argv)
             return 0;
         } else if (a == "--keywords") {
             fmt::print("{}", keyword_listing());
+            return 0;
+        } else if (a == "--keyword") {
+            if (i + 1 >= argc) {
+                fmt::print(stderr, "bulwarkd: '--keyword' expects a name\nTry 'bulwarkd --help'.\n");
+                return 2;
+            }
+            std::string text = keyword_help(argv[++i]);
+            if (text.empty()) {
+                fmt::print(stderr, "bulwarkd: no fetch, converter, matcher or action is named '{}'\n", argv[i]);
+                return 1;
+            }
+            fmt::print("{}", text);
             return 0;
         } else if (a == "--dump-default") {
             fmt::print("{}", embedded_default_config());

@@ -5,6 +5,7 @@
 #include "proxy/registry.hpp"
 
 #include <fmt/format.h>
+#include <utility>
 
 namespace bulwark::controlplane {
 
@@ -46,6 +47,36 @@ std::string keyword_listing()
         line("matcher", fmt::format("-m {}", m.name), "", m.pending);
     for (const auto& a : proxy::action_keywords())
         line("action", a.name, a.family, a.pending);
+    return out;
+}
+
+std::string keyword_help(std::string_view name)
+{
+    if (name.starts_with("-m "))
+        name.remove_prefix(3);
+    std::string out;
+    auto entry = [&](std::string_view kind, std::string_view what, std::string_view where, std::string_view doc,
+                     std::string_view pending) {
+        out += fmt::format("{} {}: {}\n", kind, what, doc);
+        if (!where.empty())
+            out += fmt::format("  where: {}\n", where);
+        out += fmt::format("  status: {}\n", status(pending));
+    };
+    if (auto f = proxy::find_fetch(name); f && f->implied_matcher.empty()) {
+        std::string where;
+        for (auto [bit, word] : {std::pair{proxy::at_conn, "connection"}, {proxy::at_hello, "content"},
+                                 {proxy::at_req, "request"}, {proxy::at_res, "response"}, {proxy::at_tls, "tls"}})
+            if (f->fetch->where & bit)
+                where += fmt::format("{}{}", where.empty() ? "" : ", ", word);
+        entry("fetch", f->fetch->name, where, f->fetch->doc, f->fetch->pending);
+    }
+    if (const auto* c = proxy::find_converter(name))
+        entry("converter", c->name, "", c->doc, c->pending);
+    if (const auto* m = proxy::find_matcher(name))
+        entry("matcher", fmt::format("-m {}", m->name), "", m->doc, m->pending);
+    for (const auto& a : proxy::action_keywords())
+        if (a.name == name || (a.name.ends_with('(') && a.name.substr(0, a.name.size() - 1) == name))
+            entry("action", a.name, a.family, a.doc, a.pending);
     return out;
 }
 

@@ -32,6 +32,10 @@ load_result load_text(std::string_view text, std::string_view name, const env_lo
 // one per line, with whether its behaviour is built ("bulwarkd --keywords").
 std::string keyword_listing();
 
+// Every fetch, converter, matcher (-m NAME or NAME) and action named `name`,
+// a few lines each ("bulwarkd --keyword NAME"); empty when none is.
+std::string keyword_help(std::string_view name);
+
 // The config bulwarkd runs when given no -f (controlplane/default.cfg).
 std::string_view embedded_default_config();
 

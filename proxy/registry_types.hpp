@@ -54,6 +54,7 @@ struct fetch_kw {
     bool derivable;            // ACL derivatives name_beg, name_sub, ... exist
     fetch_fn fn;               // null: not built
     std::string_view pending;  // empty: built; else what builds it
+    std::string_view doc;      // one line for --keyword NAME: usage and what it reads
 };
 
 // How a converter argument is parsed at load.
@@ -71,12 +72,14 @@ struct conv_kw {
     conv_fn fn;                // null: not built
     conv_prepare prepare;      // may be null
     std::string_view pending;
+    std::string_view doc;      // one line: usage and what it does
 };
 
 struct matcher_kw {
     std::string_view name;
     bool takes_patterns;
     std::string_view pending;
+    std::string_view doc;
 };
 
 // Validates an action's arguments (the words between the action and
@@ -91,6 +94,7 @@ struct action_kw {
     action_check check;        // may be null
     bool http_only;
     std::string_view pending;
+    std::string_view doc;      // one line: usage and what it does
 };
 
 // What builds a keyword that is parsed but has no effect yet: the open

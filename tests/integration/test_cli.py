@@ -13,7 +13,7 @@ def project_version():
 def test_help_lists_every_option(bulwarkd):
     r = run([bulwarkd, "--help"])
     assert r.returncode == 0
-    for opt in ("-f FILE|DIR", "-c ", "-q ", "-v ", "--dump-default", "--keywords", "-h, --help"):
+    for opt in ("-f FILE|DIR", "-c ", "-q ", "-v ", "--dump-default", "--keywords", "--keyword NAME", "-h, --help"):
         assert opt in r.stdout, opt
     assert r.stdout.startswith("Usage: bulwarkd")
     assert run([bulwarkd, "-h"]).stdout == r.stdout
@@ -108,3 +108,20 @@ def test_keywords_lists_every_registry_row(bulwarkd):
         "timeout:tunnel"
     ]
     assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])
+
+
+def test_keyword_describes_one_row(bulwarkd):
+    r = run([bulwarkd, "--keyword", "req.fhdr"])
+    assert r.returncode == 0
+    assert r.stdout == ("fetch req.fhdr: req.fhdr(NAME[,OCC]): full request header values, not split\n"
+                        "  where: request, response\n  status: built\n")
+    # one name, several rows: the action in each family that has it
+    r = run([bulwarkd, "--keyword", "track-sc0"])
+    assert r.returncode == 0
+    assert r.stdout.count("action track-sc0:") == 3
+    assert "status: waits for issue #14" in r.stdout
+    r = run([bulwarkd, "--keyword", "nosuch"])
+    assert r.returncode == 1
+    assert r.stderr == "bulwarkd: no fetch, converter, matcher or action is named 'nosuch'\n"
+    r = run([bulwarkd, "--keyword"])
+    assert r.returncode == 2

@@ -142,6 +142,26 @@ TEST_CASE("a row has its function exactly when it is built, else names what buil
 // A floor, not a proof: a row's name must appear as a whole word somewhere
 // in the tests (the unit tests name converters and actions in tables
 // without their family), so a new row with no test at all fails here.
+TEST_CASE("every fetch, converter, matcher and action row is documented", "[registry]")
+{
+    for (const auto& k : fetch_keywords()) {
+        INFO("fetch " << k.name);
+        CHECK(k.doc.size() >= 4);
+    }
+    for (const auto& k : converter_keywords()) {
+        INFO("converter " << k.name);
+        CHECK(k.doc.size() >= 4);
+    }
+    for (const auto& k : matcher_keywords()) {
+        INFO("matcher " << k.name);
+        CHECK(k.doc.size() >= 4);
+    }
+    for (const auto& k : action_keywords()) {
+        INFO("action " << k.family << " " << k.name);
+        CHECK(k.doc.size() >= 4);
+    }
+}
+
 TEST_CASE("every built fetch, converter, matcher and action is named by a test", "[registry]")
 {
     for (const auto& k : fetch_keywords()) {
