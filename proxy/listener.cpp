@@ -81,7 +81,8 @@ task<void> serve_connection(server::impl& im, worker& w, const frontend_rt& fe, 
         co_await tcp_session(im, w, fe, peer, client);
         co_return;
     }
-    co_await http_session(im, w, fe, peer, client, rules);
+    http_session<deadline_stream> session(im, w, fe, peer, client, rules);
+    co_await session.run();
 }
 
 // Waits `d`; false when the wait was cancelled (the proxy stops).
