@@ -577,6 +577,10 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
             r.slot = out->req_captures.size();
             out->req_captures.push_back({"", static_cast<unsigned>(r.status)});
         }
+    std::uint32_t id = 0; // per-thread hit counters are indexed by it
+    for (auto* list : {&out->tcp, &out->req, &out->res})
+        for (auto& r : *list)
+            r.id = id++;
     return std::shared_ptr<const proxy_rules>(std::move(out));
 }
 
@@ -866,7 +870,15 @@ bool edit_header(const http_rule& r, rule_state& st, http::header<isRequest, fie
     }
 }
 
-void count(const http_rule& rule) { rule.hits->fetch_add(1, std::memory_order_relaxed); }
+void count(const http_rule& rule, rule_state& st)
+{
+    if (!st.hits) {
+        rule.hits->fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto& c = st.hits[rule.id]; // this thread's own: a plain add, no lock prefix
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
 
 // Whether rule i applies: its gate's pattern set matched something (else
 // i moves to the last rule of the gated run, which the caller's ++i
@@ -881,7 +893,7 @@ bool applies(const proxy_rules& r, const http_rule& rule, const proxy_rules::rul
     if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
         return false;
     if (rule.o < op::legacy_deny) // a legacy filter counts when its regex matched too
-        count(rule);
+        count(rule, st);
     return true;
 }
 
@@ -889,8 +901,8 @@ bool applies(const proxy_rules& r, const http_rule& rule, const proxy_rules::rul
 // back, false when it no longer parses), the header lines only when the
 // start line did not match, as 1.x did. True when something changed.
 template <bool isRequest, class SetLine>
-bool legacy_rewrite(const http_rule& rule, http::header<isRequest, fields_type>& h, const std::string& line,
-                    SetLine set_line)
+bool legacy_rewrite(const http_rule& rule, rule_state& st, http::header<isRequest, fields_type>& h,
+                    const std::string& line, SetLine set_line)
 {
     std::string out;
     bool line_matched = rule.o == op::legacy_rep ? rule.re->replace(line, rule.repl, out) : rule.re->search(line);
@@ -902,7 +914,7 @@ bool legacy_rewrite(const http_rule& rule, http::header<isRequest, fields_type>&
                                                                                 : line_fate::keep;
                                   });
     if (changed)
-        count(rule);
+        count(rule, st);
     return changed;
 }
 
@@ -1022,7 +1034,7 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
             }
             if (!hit)
                 break;
-            count(rule);
+            count(rule, st);
             if (rule.o == op::legacy_pass)
                 break;
             if (rule.o == op::legacy_allow)
@@ -1041,7 +1053,7 @@ rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_head
         }
         case op::legacy_rep:
         case op::legacy_del: {
-            if (legacy_rewrite(rule, h, request_line(h), [&](sv line) { return set_request_line(h, line); }))
+            if (legacy_rewrite(rule, st, h, request_line(h), [&](sv line) { return set_request_line(h, line); }))
                 changed();
             break;
         }
@@ -1102,7 +1114,7 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
                 hit = rule.re->search(st.scratch);
             }
             if (hit) {
-                count(rule);
+                count(rule, st);
                 res.what = rule_outcome::reply;
                 res.status = 502;
                 res.legacy = true;
@@ -1112,7 +1124,7 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
         }
         case op::legacy_rep:
         case op::legacy_del: {
-            if (legacy_rewrite(rule, h, status_line_of(h), [&](sv line) { return set_status_line(h, line); }))
+            if (legacy_rewrite(rule, st, h, status_line_of(h), [&](sv line) { return set_status_line(h, line); }))
                 changed();
             break;
         }
@@ -1134,7 +1146,7 @@ rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
             continue;
         if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
             continue;
-        count(rule);
+        count(rule, st);
         if (rule.o == op::allow)
             skip_phase = rule.slot; // accept: the rest of this phase is skipped
         else

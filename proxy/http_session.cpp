@@ -446,6 +446,7 @@ task<bool> http_session<Stream>::request_rules(txn& t, const backend_rt* be, con
     auto& p = t.rd->parser();
     auto& req = p.get();
     rule_state& st = rules();
+    st.hits = im_.rule_hits(w_, fe_, be, r);
     view_request(st, req, t.pending);
     rule_result out = run_request_rules(r, st, req);
     while (out.what == rule_outcome::wait_body) {
@@ -509,6 +510,7 @@ task<bool> http_session<Stream>::response_rules(txn& t, const proxy_rules& r)
     auto& rp = *t.rp;
     auto& res = rp.get();
     rule_state& st = rules();
+    st.hits = im_.rule_hits(w_, fe_, t.be, r);
     view_response(st, res);
     rule_result out = run_response_rules(r, st, res);
     while (out.what == rule_outcome::wait_body) {

@@ -33,6 +33,24 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& pee
     std::fflush(log);
 }
 
+void server::impl::number_rules()
+{
+    auto base_of = [&](const std::shared_ptr<const proxy_rules>& r) -> std::size_t {
+        if (!r)
+            return 0;
+        for (const auto& s : rule_sections)
+            if (s.rules == r.get())
+                return s.base;
+        rule_sections.push_back({r.get(), rule_count});
+        rule_count += r->tcp.size() + r->req.size() + r->res.size();
+        return rule_sections.back().base;
+    };
+    for (const auto& fe : rt.frontends)
+        fe_rule_base.push_back(base_of(fe.rules));
+    for (const auto& be : rt.backends)
+        be_rule_base.push_back(base_of(be.rules));
+}
+
 server::server(std::unique_ptr<impl> p) : impl_(std::move(p)) {}
 
 server::~server() { stop(); }
@@ -47,8 +65,10 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
     im->feconn = std::make_unique<std::atomic<int>[]>(im->rt.frontends.size());
     for (std::size_t i = 0; i < im->rt.frontends.size(); ++i)
         im->feconn[i].store(0);
+    im->number_rules();
     for (int t = 0; t < im->rt.threads; ++t) {
         auto w = std::make_unique<worker>();
+        w->rule_hits = std::make_unique<std::atomic<std::uint64_t>[]>(im->rule_count);
         w->fe_count = std::make_unique<fe_counters[]>(im->rt.frontends.size());
         w->be_count = std::make_unique<be_counters[]>(im->rt.backends.size());
         w->srv_count = std::make_unique<srv_counters[]>(im->rt.servers);
@@ -140,19 +160,16 @@ server::stats server::read_stats() const
         }
         out.backends.push_back(std::move(b));
     }
-    std::vector<const proxy_rules*> seen; // a listen's frontend and backend share one set
-    auto add_rules = [&](const std::shared_ptr<const proxy_rules>& r) {
-        if (!r || std::find(seen.begin(), seen.end(), r.get()) != seen.end())
-            return;
-        seen.push_back(r.get());
+    // Every section once (a listen's frontend and backend share one set),
+    // each rule's hits summed over the threads.
+    for (const auto& [r, base] : impl_->rule_sections)
         for (const auto* list : {&r->tcp, &r->req, &r->res})
-            for (const auto& rule : *list)
-                out.rules.push_back({r->name, rule.at, rule.what, rule.hits->load(std::memory_order_relaxed)});
-    };
-    for (const auto& fe : rt.frontends)
-        add_rules(fe.rules);
-    for (const auto& be : rt.backends)
-        add_rules(be.rules);
+            for (const auto& rule : *list) {
+                std::uint64_t hits = rule.hits->load(std::memory_order_relaxed); // counted without a thread's
+                for (const auto& w : impl_->workers)
+                    hits += w->rule_hits[base + rule.id].load(std::memory_order_relaxed);
+                out.rules.push_back({r->name, rule.at, rule.what, hits});
+            }
     return out;
 }
 

@@ -9,7 +9,9 @@
 #include "proxy/counters.hpp"
 #include "proxy/task.hpp"
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -29,6 +31,9 @@ struct worker {
     std::unique_ptr<fe_counters[]> fe_count;
     std::unique_ptr<be_counters[]> be_count;
     std::unique_ptr<srv_counters[]> srv_count;
+    // Its rule hits: every section's rules, from the section's base
+    // (server::impl::rule_sections) plus the rule's id.
+    std::unique_ptr<std::atomic<std::uint64_t>[]> rule_hits;
     // Hyperscan scratch space for every rule set's pattern sets.
     rules::pattern_scratch scratch;
 };
