@@ -17,7 +17,10 @@
 // Generic over the client's stream: a deadline_stream (plain TCP or unix
 // socket) or a stream layered on one (boost::asio::ssl::stream<
 // deadline_stream>), reached through deadline_of() for its deadline and
-// socket. http_session.cpp instantiates it for deadline_stream only.
+// socket. http_session.cpp instantiates it for deadline_stream only; an
+// instantiation for boost::asio::ssl::stream<deadline_stream> compiles.
+// TODO: a TLS session must send close_notify (async_shutdown) where this
+// one shuts the socket's sending side; that waits for TLS binds (DESIGN §5).
 
 #include "proxy/http_framing.hpp"
 #include "proxy/server_impl.hpp"
