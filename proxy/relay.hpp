@@ -72,8 +72,6 @@ task<error_code> buffer_body(Stream& in, boost::beast::flat_buffer& buf, relay_p
 // the chunks again; any other is the header's bytes (formatted into `head`,
 // the session's buffer) then the body's as they come, which is all the
 // serializer would write, without the cost of its buffer sequences.
-// (Over ~100 lines: one loop whose three cases share the write at its
-// end; cut apart, each would repeat it.)
 template <bool isRequest, class In, class Out>
 task<std::pair<error_code, bool /*from input*/>> relay_message(
     In& in, boost::beast::flat_buffer& inbuf, relay_parser<isRequest>& p, Out& out,
