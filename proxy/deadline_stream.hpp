@@ -34,6 +34,10 @@ using steady_timer = boost::asio::basic_waitable_timer<std::chrono::steady_clock
 class deadline_stream {
 public:
     using executor_type = executor;
+    // What boost::asio::ssl::stream (Boost 1.74) asks of the layer under it:
+    // a TLS stream over this one takes its executor from the socket. Reads
+    // and writes go through this stream all the same, under its deadline.
+    using lowest_layer_type = socket_type;
 
     explicit deadline_stream(socket_type s) : sock_(std::move(s)), timer_(sock_.get_executor()) {}
     explicit deadline_stream(const executor_type& ex) : sock_(ex), timer_(ex) {}
@@ -73,6 +77,8 @@ public:
             ec = boost::beast::error::timeout;
     }
     socket_type& socket() { return sock_; }
+    lowest_layer_type& lowest_layer() { return sock_; }
+    const lowest_layer_type& lowest_layer() const { return sock_; }
 
 private:
     void arm(std::chrono::steady_clock::time_point at)

@@ -594,6 +594,10 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
             r.slot = out->req_captures.size();
             out->req_captures.push_back({"", static_cast<unsigned>(r.status)});
         }
+    std::uint32_t id = 0; // per-thread hit counters are indexed by it
+    for (auto* list : {&out->tcp, &out->req, &out->res})
+        for (auto& r : *list)
+            r.id = id++;
     return std::shared_ptr<const proxy_rules>(std::move(out));
 }
 
@@ -857,7 +861,15 @@ std::string redirect_target(const http_rule& r, rule_state& st, const request_he
     return v + path;
 }
 
-void count(const http_rule& rule) { rule.hits->fetch_add(1, std::memory_order_relaxed); }
+void count(const http_rule& rule, rule_state& st)
+{
+    if (!st.hits) {
+        rule.hits->fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto& c = st.hits[rule.id]; // this thread's own: a plain add, no lock prefix
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
 
 // ---- the actions, run ------------------------------------------------------------------
 // What an action tells the rule loop once it ran.
@@ -1109,7 +1121,7 @@ step run_legacy_filter(const http_rule& rule, run_env& env, request_header& h)
 {
     if (!legacy_hit(rule, env.st, h))
         return {};
-    count(rule);
+    count(rule, env.st);
     if (What == rule_outcome::go_on) // reqallow: the rest is skipped, the request goes on
         return stop_with(rule_result{});
     rule_result res;
@@ -1127,7 +1139,7 @@ step run_legacy_filter(const http_rule& rule, run_env& env, request_header& h)
 step run_legacy_pass(const http_rule& rule, run_env& env, request_header& h)
 {
     if (legacy_hit(rule, env.st, h))
-        count(rule);
+        count(rule, env.st);
     return {};
 }
 
@@ -1135,7 +1147,7 @@ step run_legacy_deny_res(const http_rule& rule, run_env& env, response_header& h
 {
     if (!legacy_hit(rule, env.st, h))
         return {};
-    count(rule);
+    count(rule, env.st);
     rule_result res;
     res.what = rule_outcome::reply;
     res.status = 502;
@@ -1147,8 +1159,8 @@ step run_legacy_deny_res(const http_rule& rule, run_env& env, response_header& h
 // back, false when it no longer parses), the header lines only when the
 // start line did not match, as 1.x did. True when something changed.
 template <bool isRequest, class SetLine>
-bool legacy_rewrite(const http_rule& rule, bool del, header_of<isRequest>& h, const std::string& line,
-                    SetLine set_line)
+bool legacy_rewrite(const http_rule& rule, bool del, rule_state& st, header_of<isRequest>& h,
+                    const std::string& line, SetLine set_line)
 {
     std::string out;
     bool line_matched = !del ? rule.re->replace(line, rule.repl, out) : rule.re->search(line);
@@ -1160,20 +1172,22 @@ bool legacy_rewrite(const http_rule& rule, bool del, header_of<isRequest>& h, co
                                                                                 : line_fate::keep;
                                   });
     if (changed)
-        count(rule);
+        count(rule, st);
     return changed;
 }
 
 template <bool Del>
-step run_legacy_edit_req(const http_rule& rule, run_env&, request_header& h)
+step run_legacy_edit_req(const http_rule& rule, run_env& env, request_header& h)
 {
-    return edited(legacy_rewrite(rule, Del, h, request_line(h), [&](sv line) { return set_request_line(h, line); }));
+    return edited(
+        legacy_rewrite(rule, Del, env.st, h, request_line(h), [&](sv line) { return set_request_line(h, line); }));
 }
 
 template <bool Del>
-step run_legacy_edit_res(const http_rule& rule, run_env&, response_header& h)
+step run_legacy_edit_res(const http_rule& rule, run_env& env, response_header& h)
 {
-    return edited(legacy_rewrite(rule, Del, h, status_line_of(h), [&](sv line) { return set_status_line(h, line); }));
+    return edited(
+        legacy_rewrite(rule, Del, env.st, h, status_line_of(h), [&](sv line) { return set_status_line(h, line); }));
 }
 
 // ---- the rows ----
@@ -1261,7 +1275,7 @@ bool applies(const proxy_rules& r, const http_rule& rule, const proxy_rules::rul
     if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
         return false;
     if (!rule.act->legacy) // a legacy filter counts when its regex matched too
-        count(rule);
+        count(rule, st);
     return true;
 }
 
@@ -1314,7 +1328,7 @@ rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
             continue;
         if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
             continue;
-        count(rule);
+        count(rule, st);
         if (rule.tcp == rule_outcome::go_on)
             skip_phase = rule.slot; // accept: the rest of this phase is skipped
         else

@@ -56,8 +56,12 @@ struct http_rule {
     std::string at;                     // file:line, for notes
     std::string what;                   // "http-request deny", "reqideny", ...: for the counters
     // Times it applied (its condition held; a legacy filter: its regex
-    // matched too), by any thread: relaxed adds, read by the stats.
+    // matched too) when the rule_state has no per-thread counters (hits
+    // null): relaxed adds, by any thread.
     std::unique_ptr<std::atomic<std::uint64_t>> hits = std::make_unique<std::atomic<std::uint64_t>>(0);
+    // Its index among its section's tcp, then req, then res rules, set by
+    // compile_rules: where a thread counts its hits (rule_state::hits).
+    std::uint32_t id = 0;
     std::optional<compiled_cond> cond;
     std::string name;                   // a header name
     log_format value;                   // set/add-header value, set-path..., redirect target
@@ -137,6 +141,10 @@ struct rule_state {
     eval_ctx ctx;
     std::string scratch;
     std::vector<std::string> captured;  // per request capture slot: what 'http-request capture' took
+    // The calling thread's hit counters for the section whose rules run,
+    // indexed by http_rule::id, written by that thread only (relaxed load
+    // and store); null: the rules count in their shared http_rule::hits.
+    std::atomic<std::uint64_t>* hits = nullptr;
 };
 
 // Fills st.view's request part from h (again after a rewrite).
