@@ -47,11 +47,13 @@ enum class rule_outcome : std::uint8_t {
     wait_body,    // buffer the body (up to at_least or bufsize) for `wait`, then resume at `next`
 };
 
-// An action's row (http_rules.cpp): how it compiles and what it does.
-struct http_action;
+// An action's row (http_actions.hpp): how it compiles and what it does.
+namespace actions {
+struct row;
+}
 
 struct http_rule {
-    const http_action* act = nullptr;   // http-request/response and legacy rules: what it does
+    const actions::row* act = nullptr;  // http-request/response and legacy rules: what it does
     rule_outcome tcp = rule_outcome::go_on; // tcp-request rules: go_on (accept), reject or silent_drop
     std::string at;                     // file:line, for notes
     std::string what;                   // "http-request deny", "reqideny", ...: for the counters

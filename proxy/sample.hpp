@@ -117,6 +117,10 @@ std::size_t eval_expr(eval_ctx& ctx, const compiled_expr& e, bool all);
 // what a rule's %[expr] puts in a header.
 bool eval_string(eval_ctx& ctx, const compiled_expr& e, std::string& out);
 
+// The leading decimal integer of s (blanks around it skipped, what follows
+// ignored: HAProxy's strl2ic); nullopt when s has none.
+std::optional<std::int64_t> leading_int(std::string_view s);
+
 // Text of a sample, as a string converter or a log sees it.
 void sample_to_string(const sample& s, std::string& out);
 // The same as a view: the sample's own bytes when it is text, else its

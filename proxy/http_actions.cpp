@@ -1,0 +1,858 @@
+// SPDX-License-Identifier: Apache-2.0
+// The actions of http-request / http-response rules and the 1.x filters,
+// HAProxy's semantics (src/http_act.c, src/http_ana.c; 1.x
+// apply_filters_to_request): per action its compile and run functions,
+// then one row per action.
+#include "proxy/http_actions.hpp"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <strings.h>
+
+namespace bulwark::proxy::actions {
+
+namespace http = boost::beast::http;
+using sv = std::string_view;
+
+namespace {
+
+bool iequals(sv a, sv b) { return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0; }
+
+boost::beast::string_view bsv(sv s) { return {s.data(), s.size()}; }
+
+// ---- compiling ---------------------------------------------------------------------
+
+result<std::string> read_file(const std::string& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        return fail(fmt::format("cannot read '{}'", path));
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+// deny / tarpit / return arguments: the status and, when a body or headers
+// are given, the whole reply.
+result<bool> parse_reply(http_rule& r, const std::vector<std::string>& a, int default_status, bool build_always)
+{
+    r.status = default_status;
+    std::string ctype, body, hdrs, errorfile;
+    bool have_body = false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        if (w == "deny_status" || w == "status") {
+            r.status = std::stoi(a[++i]);
+        } else if (w == "content-type") {
+            ctype = a[++i];
+        } else if (w == "string" || w == "lf-string") {
+            body = a[++i];
+            have_body = true;
+        } else if (w == "file" || w == "lf-file") {
+            auto f = read_file(a[++i]);
+            if (!f)
+                return fail(f.message());
+            body = std::move(*f);
+            have_body = true;
+        } else if (w == "errorfile") {
+            auto f = read_file(a[++i]);
+            if (!f)
+                return fail(f.message());
+            errorfile = std::move(*f);
+        } else if (w == "hdr") {
+            hdrs += fmt::format("{}: {}\r\n", a[i + 1], a[i + 2]);
+            i += 2;
+        } else if (w == "errorfiles") {
+            ++i; // an http-errors section: not built, the proxy's error pages answer
+        }
+    }
+    if (!errorfile.empty()) {
+        r.response = std::move(errorfile);
+        return true;
+    }
+    if (have_body && ctype.empty())
+        return fail("a body ('string' or 'file') needs a 'content-type'");
+    if (!have_body && hdrs.empty() && !build_always)
+        return true; // the proxy's error page for the status
+    r.response = fmt::format("HTTP/1.1 {} {}\r\n", r.status, reason_of(r.status));
+    if (have_body)
+        r.response += fmt::format("content-type: {}\r\n", ctype);
+    r.response += hdrs;
+    r.response += fmt::format("content-length: {}\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n", body.size());
+    r.response += body;
+    return true;
+}
+
+result<bool> parse_redirect(http_rule& r, const std::vector<std::string>& a, std::vector<std::string>* notes)
+{
+    r.rtype = a[0] == "prefix" ? http_rule::redir::prefix
+              : a[0] == "scheme" ? http_rule::redir::scheme
+                                 : http_rule::redir::location;
+    auto lf = parse_log_format(a[1], notes, r.at);
+    if (!lf)
+        return fail(lf.message());
+    r.value = std::move(*lf);
+    for (std::size_t i = 2; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        if (w == "code")
+            r.code = std::stoi(a[++i]);
+        else if (w == "drop-query")
+            r.drop_query = true;
+        else if (w == "append-slash")
+            r.append_slash = true;
+        else if (w == "set-cookie")
+            r.cookie_header = fmt::format("set-cookie: {}; path=/\r\n", a[++i]);
+        else if (w == "clear-cookie")
+            r.cookie_header =
+                fmt::format("set-cookie: {}; path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT\r\n", a[++i]);
+    }
+    return true;
+}
+
+// wait-for-body time TIME [at-least SIZE]
+result<bool> parse_wait(http_rule& r, const std::vector<std::string>& a)
+{
+    for (std::size_t i = 0; i + 1 < a.size(); i += 2) {
+        if (a[i] == "time") {
+            auto t = parse_time(a[i + 1]);
+            if (!t)
+                return fail(t.message());
+            r.wait = *t;
+        } else if (a[i] == "at-least") {
+            auto n = parse_size(a[i + 1]);
+            if (!n)
+                return fail(n.message());
+            r.at_least = *n;
+        } else {
+            return fail(fmt::format("unexpected '{}', expected 'time' or 'at-least'", a[i]));
+        }
+    }
+    if (r.wait.count() == 0)
+        return fail("'wait-for-body' expects 'time TIME'");
+    return true;
+}
+
+result<bool> compile_nothing(http_rule&, const std::vector<std::string>&, const compile_env&) { return true; }
+
+result<bool> compile_deny(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    return parse_reply(r, a, env.response ? 502 : 403, false);
+}
+
+result<bool> compile_tarpit(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_reply(r, a, 500, false);
+}
+
+result<bool> compile_return(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_reply(r, a, 200, true);
+}
+
+result<bool> compile_redirect(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    return parse_redirect(r, a, env.notes);
+}
+
+// set-header / add-header NAME FMT
+result<bool> compile_header_value(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    // reqadd ":x" and set-header "" x would send a field without a name
+    if (!field_name_ok(a[0]))
+        return fail(fmt::format("invalid header name '{}'", a[0]));
+    r.name = a[0];
+    auto v = parse_log_format(a[1], env.notes, r.at);
+    if (!v)
+        return fail(v.message());
+    r.value = std::move(*v);
+    return true;
+}
+
+// del-header NAME [-m str|beg|end|sub|reg]
+result<bool> compile_del_header(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.name = a[0];
+    if (a.size() == 3) {
+        static const std::map<sv, match_kind> modes{{"str", match_kind::str}, {"beg", match_kind::beg},
+                                                    {"end", match_kind::end}, {"sub", match_kind::sub},
+                                                    {"reg", match_kind::reg}};
+        r.del_mode = modes.at(a[2]);
+        if (r.del_mode == match_kind::reg) {
+            auto re = rules::regex::compile(a[0], true);
+            if (!re)
+                return fail(re.message());
+            r.re = std::move(*re);
+        }
+    }
+    return true;
+}
+
+// replace-header / replace-value NAME REGEX REPLACEMENT
+result<bool> compile_replace_header(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.name = a[0];
+    auto re = rules::regex::compile(a[1], false);
+    if (!re)
+        return fail(re.message());
+    r.re = std::move(*re);
+    r.repl = a[2];
+    return true;
+}
+
+// replace-path / replace-uri REGEX REPLACEMENT
+result<bool> compile_replace_target(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    auto re = rules::regex::compile(a[0], false);
+    if (!re)
+        return fail(re.message());
+    r.re = std::move(*re);
+    r.repl = a[1];
+    return true;
+}
+
+// set-path / set-query / set-uri / set-method FMT
+result<bool> compile_value(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    auto v = parse_log_format(a[0], env.notes, r.at);
+    if (!v)
+        return fail(v.message());
+    r.value = std::move(*v);
+    return true;
+}
+
+// set-status STATUS [reason TEXT]
+result<bool> compile_set_status(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.status = std::stoi(a[0]);
+    if (a.size() == 3)
+        r.reason = a[2];
+    return true;
+}
+
+result<bool> compile_wait(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_wait(r, a);
+}
+
+// capture SAMPLE len N: a new slot after the 'capture request header' ones
+// (placed by compile_rules); 'id N' needs 'declare capture', not built.
+result<bool> compile_capture(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    if (a[1] != "len") {
+        if (env.notes)
+            env.notes->push_back(fmt::format("{}: 'http-request capture ... id' is not built yet (it needs "
+                                             "'declare capture'): the rule is passed over",
+                                             r.at));
+        return false;
+    }
+    auto e = parse_sample_text(a[0]);
+    if (!e)
+        return fail(e.message());
+    auto ce = compile_expr(*e);
+    if (!ce)
+        return fail(ce.message());
+    r.value.parts.push_back({{}, std::move(*ce)});
+    r.status = std::stoi(a[2]);
+    return true;
+}
+
+// ---- editing a message -------------------------------------------------------------
+
+
+// Rewrites every field of `h` whose name matches: f(value, out) gives the
+// new value (return false to keep it). Order and other fields are kept.
+template <bool isRequest, class F>
+bool rewrite_values(http::header<isRequest, fields_type>& h, sv name, F&& f)
+{
+    std::vector<std::pair<std::string, std::string>> all;
+    bool changed = false;
+    std::string out;
+    for (const auto& field : h) {
+        sv n(field.name_string().data(), field.name_string().size());
+        sv v(field.value().data(), field.value().size());
+        if (iequals(n, name) && f(v, out)) {
+            all.emplace_back(n, out);
+            changed = true;
+        } else {
+            all.emplace_back(n, v);
+        }
+    }
+    if (!changed)
+        return false;
+    h.clear();
+    for (auto& [n, v] : all)
+        h.insert(n, v);
+    return true;
+}
+
+// Every header line "Name: value" through f(line, out) -> keep, replace or
+// drop. Returns true when something changed.
+enum class line_fate { keep, replace, drop };
+template <bool isRequest, class F>
+bool rewrite_lines(http::header<isRequest, fields_type>& h, F&& f)
+{
+    std::vector<std::pair<std::string, std::string>> all;
+    bool changed = false;
+    std::string line, out;
+    for (const auto& field : h) {
+        sv n(field.name_string().data(), field.name_string().size());
+        sv v(field.value().data(), field.value().size());
+        line.assign(n);
+        line += ": ";
+        line.append(v);
+        switch (f(line, out)) {
+        case line_fate::keep:
+            all.emplace_back(n, v);
+            break;
+        case line_fate::drop:
+            changed = true;
+            break;
+        case line_fate::replace: {
+            changed = true;
+            auto colon = out.find(':');
+            if (colon == std::string::npos || colon == 0)
+                break; // no longer a header line: dropped, as 1.x did not re-parse it either
+            sv value = sv(out).substr(colon + 1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+                value.remove_prefix(1);
+            all.emplace_back(out.substr(0, colon), value);
+            break;
+        }
+        }
+    }
+    if (!changed)
+        return false;
+    h.clear();
+    for (auto& [n, v] : all)
+        h.insert(n, v);
+    return true;
+}
+
+bool del_matches(const http_rule& r, sv name)
+{
+    switch (r.del_mode) {
+    case match_kind::beg:
+        return name.size() >= r.name.size() && iequals(name.substr(0, r.name.size()), r.name);
+    case match_kind::end:
+        return name.size() >= r.name.size() && iequals(name.substr(name.size() - r.name.size()), r.name);
+    case match_kind::sub: {
+        auto it = std::search(name.begin(), name.end(), r.name.begin(), r.name.end(),
+                              [](char a, char b) { return std::tolower(a) == std::tolower(b); });
+        return it != name.end() || r.name.empty();
+    }
+    case match_kind::reg:
+        return r.re->search(name);
+    default:
+        return iequals(name, r.name);
+    }
+}
+
+template <bool isRequest>
+void del_header(http::header<isRequest, fields_type>& h, const http_rule& r)
+{
+    if (r.del_mode == match_kind::str) {
+        h.erase(r.name);
+        return;
+    }
+    for (auto it = h.begin(); it != h.end();) {
+        if (del_matches(r, sv(it->name_string().data(), it->name_string().size())))
+            it = h.erase(it);
+        else
+            ++it;
+    }
+}
+
+// replace-value: the regex on each comma-separated value.
+bool replace_each_value(const rules::regex& re, sv repl, sv v, std::string& out)
+{
+    out.clear();
+    bool changed = false;
+    std::string piece;
+    while (true) {
+        auto comma = v.find(',');
+        sv one = v.substr(0, comma);
+        std::size_t lead = 0;
+        while (lead < one.size() && one[lead] == ' ')
+            ++lead;
+        out.append(one.substr(0, lead));
+        if (re.replace(one.substr(lead), repl, piece)) {
+            out += piece;
+            changed = true;
+        } else {
+            out.append(one.substr(lead));
+        }
+        if (comma == sv::npos)
+            break;
+        out += ',';
+        v.remove_prefix(comma + 1);
+    }
+    return changed;
+}
+
+std::string request_line(const request_header& h)
+{
+    return fmt::format("{} {} HTTP/{}.{}", sv(h.method_string().data(), h.method_string().size()),
+                       sv(h.target().data(), h.target().size()), h.version() / 10, h.version() % 10);
+}
+
+// A rewritten request line back into the header; false when it no longer
+// parses as one (the rewrite is then refused, as a 400 would be harsher).
+bool set_request_line(request_header& h, sv line)
+{
+    auto sp1 = line.find(' ');
+    auto sp2 = line.rfind(' ');
+    if (sp1 == sv::npos || sp2 == sp1)
+        return false;
+    sv method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1), ver = line.substr(sp2 + 1);
+    if (method.empty() || target.empty() || ver.size() != 8 || !ver.starts_with("HTTP/1."))
+        return false;
+    h.method_string(bsv(method));
+    h.target(bsv(target));
+    h.version(ver[7] == '0' ? 10 : 11);
+    return true;
+}
+
+std::string status_line_of(const response_header& h)
+{
+    sv reason(h.reason().data(), h.reason().size());
+    return fmt::format("HTTP/{}.{} {} {}", h.version() / 10, h.version() % 10, h.result_int(),
+                       reason.empty() ? reason_of(static_cast<int>(h.result_int())) : reason);
+}
+
+// A rewritten status line back into the header; false (unchanged) when it
+// no longer reads as one.
+bool set_status_line(response_header& h, sv line)
+{
+    auto st = parse_status_line(line);
+    if (!st)
+        return false;
+    h.version(line[7] == '0' ? 10 : 11);
+    h.result(static_cast<unsigned>(st->code));
+    h.reason(bsv(st->reason));
+    return true;
+}
+
+enum class target_part : std::uint8_t { path, query, uri };
+
+void set_target_part(request_header& h, target_part part, sv value)
+{
+    sv t(h.target().data(), h.target().size());
+    auto q = t.find('?');
+    std::string nt;
+    if (part == target_part::path)
+        nt = std::string(value) + (q == sv::npos ? std::string() : std::string(t.substr(q)));
+    else if (part == target_part::query)
+        nt = std::string(t.substr(0, q)) + (value.empty() ? std::string() : "?" + std::string(value));
+    else
+        nt = std::string(value);
+    h.target(nt);
+}
+
+std::string redirect_response(const http_rule& r, const std::string& target)
+{
+    std::string resp = fmt::format("HTTP/1.1 {} {}\r\ncontent-length: 0\r\nlocation: {}\r\n{}cache-control: "
+                                   "no-cache\r\nconnection: close\r\n\r\n",
+                                   r.code, reason_of(r.code), target, r.cookie_header);
+    return resp;
+}
+
+std::string redirect_target(const http_rule& r, rule_state& st, const request_header& h)
+{
+    std::string v;
+    render(r.value, st.ctx, v);
+    sv t(h.target().data(), h.target().size());
+    if (r.rtype == http_rule::redir::location)
+        return v;
+    if (r.rtype == http_rule::redir::scheme) {
+        sv host;
+        if (auto it = h.find(http::field::host); it != h.end())
+            host = sv(it->value().data(), it->value().size());
+        std::string path(r.drop_query ? t.substr(0, t.find('?')) : t);
+        return fmt::format("{}://{}{}", v, host, path);
+    }
+    // prefix: the prefix, then the path (and query unless drop-query)
+    std::string path(r.drop_query ? t.substr(0, t.find('?')) : t);
+    if (r.append_slash && !path.empty() && path.back() != '/' && path.find('?') == std::string::npos)
+        path += '/';
+    if (v == "/")
+        v.clear();
+    return v + path;
+}
+
+} // namespace
+
+void count(const http_rule& rule, rule_state& st)
+{
+    if (!st.hits) {
+        rule.hits->fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
+    auto& c = st.hits[rule.id]; // this thread's own: a plain add, no lock prefix
+    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+namespace {
+
+// ---- the actions, run --------------------------------------------------------------
+
+step stop_with(rule_result res)
+{
+    step s;
+    s.stop = true;
+    s.res = std::move(res);
+    return s;
+}
+
+step stop_with(rule_outcome o)
+{
+    rule_result res;
+    res.what = o;
+    return stop_with(std::move(res));
+}
+
+step edited(bool changed)
+{
+    step s;
+    s.changed = changed;
+    return s;
+}
+
+// allow: the rest of the rules are skipped, the message goes on.
+template <bool isRequest>
+step run_allow(const http_rule&, run_env&, header_of<isRequest>&)
+{
+    return stop_with(rule_outcome::go_on);
+}
+
+// deny and return in either direction: the rule's status and reply (empty:
+// the proxy's error page for the status); return is an answer, not a refusal.
+rule_result reply_of(const http_rule& rule, bool local)
+{
+    rule_result res;
+    res.what = rule_outcome::reply;
+    res.status = rule.status;
+    res.response = rule.response;
+    res.local = local;
+    return res;
+}
+
+template <bool isRequest>
+step run_deny(const http_rule& rule, run_env&, header_of<isRequest>&)
+{
+    return stop_with(reply_of(rule, false));
+}
+
+template <bool isRequest>
+step run_return(const http_rule& rule, run_env&, header_of<isRequest>&)
+{
+    return stop_with(reply_of(rule, true));
+}
+
+step run_tarpit(const http_rule& rule, run_env& env, request_header&)
+{
+    rule_result res;
+    res.what = rule_outcome::tarpit;
+    res.status = rule.status;
+    res.response = rule.response;
+    res.wait = env.r.tarpit;
+    return stop_with(std::move(res));
+}
+
+// A redirect to `target`, or go_on when the target would split the response.
+rule_result redirect_of(const http_rule& rule, const std::string& target)
+{
+    rule_result res;
+    if (!value_ok(target))
+        return res;
+    res.what = rule_outcome::reply;
+    res.status = rule.code;
+    res.response = redirect_response(rule, target);
+    res.local = true;
+    return res;
+}
+
+step redirect_step(const http_rule& rule, const std::string& target)
+{
+    auto out = redirect_of(rule, target);
+    if (out.what == rule_outcome::go_on)
+        return {}; // a Location that would split the response: no redirect
+    return stop_with(std::move(out));
+}
+
+step run_redirect_req(const http_rule& rule, run_env& env, request_header& h)
+{
+    return redirect_step(rule, redirect_target(rule, env.st, h));
+}
+
+step run_redirect_res(const http_rule& rule, run_env& env, response_header&)
+{
+    std::string target;
+    render(rule.value, env.st.ctx, target);
+    return redirect_step(rule, target);
+}
+
+template <bool isRequest>
+step run_silent_drop(const http_rule&, run_env&, header_of<isRequest>&)
+{
+    return stop_with(rule_outcome::silent_drop);
+}
+
+step run_reject(const http_rule&, run_env&, request_header&) { return stop_with(rule_outcome::reject); }
+
+template <bool isRequest>
+step run_wait_for_body(const http_rule& rule, run_env& env, header_of<isRequest>&)
+{
+    rule_result res;
+    res.what = rule_outcome::wait_body;
+    res.wait = rule.wait;
+    res.at_least = rule.at_least;
+    res.next = env.i + 1;
+    return stop_with(std::move(res));
+}
+
+step run_capture(const http_rule& rule, run_env& env, request_header&)
+{
+    auto& st = env.st;
+    if (st.captured.size() < env.r.req_captures.size()) // the session sized it; a test may not have
+        st.captured.resize(env.r.req_captures.size());
+    render(rule.value, st.ctx, st.scratch);
+    st.captured[rule.slot].assign(std::string_view(st.scratch).substr(0, static_cast<std::size_t>(rule.status)));
+    return {};
+}
+
+// set-path / set-query / set-uri: a path or query goes into the target as
+// it is: no blank, no control (an HTAB splits the request line for some
+// servers); an empty path or query is allowed, an empty URI is not.
+template <target_part Part>
+step run_set_target(const http_rule& rule, run_env& env, request_header& h)
+{
+    auto& st = env.st;
+    render(rule.value, st.ctx, st.scratch);
+    if (Part == target_part::uri ? !target_ok(st.scratch) : !st.scratch.empty() && !target_ok(st.scratch))
+        return {};
+    set_target_part(h, Part, st.scratch);
+    return edited(true);
+}
+
+step run_set_method(const http_rule& rule, run_env& env, request_header& h)
+{
+    render(rule.value, env.st.ctx, env.st.scratch);
+    if (!field_name_ok(env.st.scratch)) // a method is a token
+        return {};
+    h.method_string(env.st.scratch);
+    return edited(true);
+}
+
+// replace-path (the query kept) / replace-uri (the whole target)
+template <bool WholeUri>
+step run_replace_target(const http_rule& rule, run_env& env, request_header& h)
+{
+    auto& scratch = env.st.scratch;
+    sv t(h.target().data(), h.target().size());
+    sv part = WholeUri ? t : t.substr(0, t.find('?'));
+    if (!rule.re->replace(part, rule.repl, scratch) || !target_ok(scratch))
+        return {};
+    if (!WholeUri)
+        scratch.append(t.substr(part.size()));
+    h.target(scratch);
+    return edited(true);
+}
+
+step run_set_status(const http_rule& rule, run_env&, response_header& h)
+{
+    h.result(rule.status);
+    h.reason(bsv(rule.reason.empty() ? reason_of(rule.status) : sv(rule.reason)));
+    return edited(true);
+}
+
+// set-header / add-header: the value rendered; one that would split the
+// message is not set.
+template <bool Replace, bool isRequest>
+step run_header_value(const http_rule& r, run_env& env, header_of<isRequest>& h)
+{
+    render(r.value, env.st.ctx, env.st.scratch);
+    if (!value_ok(env.st.scratch))
+        return {};
+    if (Replace)
+        h.set(r.name, env.st.scratch);
+    else
+        h.insert(r.name, env.st.scratch);
+    return edited(true);
+}
+
+template <bool isRequest>
+step run_del_header(const http_rule& r, run_env&, header_of<isRequest>& h)
+{
+    del_header(h, r);
+    return edited(true);
+}
+
+template <bool isRequest>
+step run_replace_header(const http_rule& r, run_env&, header_of<isRequest>& h)
+{
+    return edited(rewrite_values(h, r.name, [&](sv v, std::string& out) { return r.re->replace(v, r.repl, out); }));
+}
+
+template <bool isRequest>
+step run_replace_value(const http_rule& r, run_env&, header_of<isRequest>& h)
+{
+    return edited(
+        rewrite_values(h, r.name, [&](sv v, std::string& out) { return replace_each_value(*r.re, r.repl, v, out); }));
+}
+
+// ---- the legacy req*/rsp* filters ----
+
+// Whether a filter's regex matches the start line or a header line.
+template <bool isRequest>
+bool legacy_hit(const http_rule& rule, rule_state& st, const header_of<isRequest>& h)
+{
+    bool hit;
+    if constexpr (isRequest)
+        hit = rule.re->search(request_line(h));
+    else
+        hit = rule.re->search(status_line_of(h));
+    const auto& refs = isRequest ? st.req_refs : st.res_refs;
+    for (std::size_t k = 0; !hit && k < refs.size(); ++k) {
+        st.scratch.assign(refs[k].name);
+        st.scratch += ": ";
+        st.scratch.append(refs[k].value);
+        hit = rule.re->search(st.scratch);
+    }
+    return hit;
+}
+
+// reqdeny / reqallow / reqpass / reqtarpit and rspdeny: what a match does.
+template <rule_outcome What>
+step run_legacy_filter(const http_rule& rule, run_env& env, request_header& h)
+{
+    if (!legacy_hit(rule, env.st, h))
+        return {};
+    count(rule, env.st);
+    if (What == rule_outcome::go_on) // reqallow: the rest is skipped, the request goes on
+        return stop_with(rule_result{});
+    rule_result res;
+    res.what = What;
+    res.legacy = true;
+    if (What == rule_outcome::tarpit) {
+        res.status = 500;
+        res.wait = env.r.tarpit;
+    } else if (What == rule_outcome::reply) {
+        res.status = rule.status;
+    }
+    return stop_with(std::move(res));
+}
+
+step run_legacy_pass(const http_rule& rule, run_env& env, request_header& h)
+{
+    if (legacy_hit(rule, env.st, h))
+        count(rule, env.st);
+    return {};
+}
+
+step run_legacy_deny_res(const http_rule& rule, run_env& env, response_header& h)
+{
+    if (!legacy_hit(rule, env.st, h))
+        return {};
+    count(rule, env.st);
+    rule_result res;
+    res.what = rule_outcome::reply;
+    res.status = 502;
+    res.legacy = true;
+    return stop_with(std::move(res));
+}
+
+// A legacy rep/del filter: the start line first (set_line puts a rewrite
+// back, false when it no longer parses), the header lines only when the
+// start line did not match, as 1.x did. True when something changed.
+template <bool isRequest, class SetLine>
+bool legacy_rewrite(const http_rule& rule, bool del, rule_state& st, header_of<isRequest>& h,
+                    const std::string& line, SetLine set_line)
+{
+    std::string out;
+    bool line_matched = !del ? rule.re->replace(line, rule.repl, out) : rule.re->search(line);
+    bool changed = line_matched ? !del && out != line && set_line(out)
+                                : rewrite_lines(h, [&](const std::string& hl, std::string& o) {
+                                      if (del)
+                                          return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
+                                      return rule.re->replace(hl, rule.repl, o) ? line_fate::replace
+                                                                                : line_fate::keep;
+                                  });
+    if (changed)
+        count(rule, st);
+    return changed;
+}
+
+template <bool Del>
+step run_legacy_edit_req(const http_rule& rule, run_env& env, request_header& h)
+{
+    return edited(
+        legacy_rewrite(rule, Del, env.st, h, request_line(h), [&](sv line) { return set_request_line(h, line); }));
+}
+
+template <bool Del>
+step run_legacy_edit_res(const http_rule& rule, run_env& env, response_header& h)
+{
+    return edited(
+        legacy_rewrite(rule, Del, env.st, h, status_line_of(h), [&](sv line) { return set_status_line(h, line); }));
+}
+
+// ---- the rows ----------------------------------------------------------------------
+
+constexpr row http_rows[]{
+    // name            compile                 on a request                        on a response                 legacy
+    {"allow",          compile_nothing,        run_allow<true>,                    run_allow<false>,             false},
+    {"deny",           compile_deny,           run_deny<true>,                     run_deny<false>,              false},
+    {"tarpit",         compile_tarpit,         run_tarpit,                         nullptr,                      false},
+    {"return",         compile_return,         run_return<true>,                   run_return<false>,            false},
+    {"redirect",       compile_redirect,       run_redirect_req,                   run_redirect_res,             false},
+    {"set-header",     compile_header_value,   run_header_value<true, true>,       run_header_value<true, false>, false},
+    {"add-header",     compile_header_value,   run_header_value<false, true>,      run_header_value<false, false>, false},
+    {"del-header",     compile_del_header,     run_del_header<true>,               run_del_header<false>,        false},
+    {"replace-header", compile_replace_header, run_replace_header<true>,           run_replace_header<false>,    false},
+    {"replace-value",  compile_replace_header, run_replace_value<true>,            run_replace_value<false>,     false},
+    {"set-path",       compile_value,          run_set_target<target_part::path>,  nullptr,                      false},
+    {"set-query",      compile_value,          run_set_target<target_part::query>, nullptr,                      false},
+    {"set-uri",        compile_value,          run_set_target<target_part::uri>,   nullptr,                      false},
+    {"set-method",     compile_value,          run_set_method,                     nullptr,                      false},
+    {"replace-path",   compile_replace_target, run_replace_target<false>,          nullptr,                      false},
+    {"replace-uri",    compile_replace_target, run_replace_target<true>,           nullptr,                      false},
+    {"set-status",     compile_set_status,     nullptr,                            run_set_status,               false},
+    {"silent-drop",    compile_nothing,        run_silent_drop<true>,              run_silent_drop<false>,       false},
+    {"reject",         compile_nothing,        run_reject,                         nullptr,                      false},
+    {"wait-for-body",  compile_wait,           run_wait_for_body<true>,            run_wait_for_body<false>,     false},
+    {"capture",        compile_capture,        run_capture,                        nullptr,                      false},
+};
+
+// The 1.x filters by their action word (reqideny: "deny"); compile_legacy
+// parses their regex.
+constexpr row legacy_rows[]{
+    {"deny",   nullptr, run_legacy_filter<rule_outcome::reply>,  run_legacy_deny_res,       true},
+    {"allow",  nullptr, run_legacy_filter<rule_outcome::go_on>,  nullptr,                   true},
+    {"pass",   nullptr, run_legacy_pass,                         nullptr,                   true},
+    {"tarpit", nullptr, run_legacy_filter<rule_outcome::tarpit>, nullptr,                   true},
+    {"del",    nullptr, run_legacy_edit_req<true>,               run_legacy_edit_res<true>, true},
+    {"rep",    nullptr, run_legacy_edit_req<false>,              run_legacy_edit_res<false>, true},
+};
+
+} // namespace
+
+const row* find(sv name)
+{
+    for (const auto& a : http_rows)
+        if (a.name == name)
+            return &a;
+    return nullptr;
+}
+
+const row* find_legacy(sv name)
+{
+    for (const auto& a : legacy_rows)
+        if (a.name == name)
+            return &a;
+    return nullptr;
+}
+
+} // namespace bulwark::proxy::actions

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The http-request / http-response actions and the 1.x req*/rsp* filters,
+// one row each (http_actions.cpp): how a rule's arguments compile into it,
+// and what it does to a request or a response. Internal to the rule engine:
+// http_rules.cpp compiles and runs rules through these rows.
+//
+// Adding an action: its registry row and argument check (registry.cpp, for
+// the config checker), then here its compile and run functions and its row.
+
+#include "proxy/http_rules.hpp"
+
+#include <boost/beast/http/message.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bulwark::proxy::actions {
+
+// What compiling an action needs besides its arguments.
+struct compile_env {
+    bool response;                      // an http-response rule
+    std::vector<std::string>* notes;
+};
+
+// Parses an action's arguments (the registry row's check has validated
+// them) into the rule. false: the rule is passed over, a note says why.
+using compile_fn = result<bool> (*)(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+
+// What an action tells the rule loop once it ran.
+struct step {
+    bool stop = false;      // the loop ends, answering `res`
+    bool changed = false;   // the message was edited: its view is refreshed
+    rule_result res;
+};
+
+// What an action may read besides its rule and the message.
+struct run_env {
+    const proxy_rules& r;
+    rule_state& st;
+    std::size_t i;          // the rule's index (wait-for-body resumes after it)
+};
+
+template <bool isRequest>
+using header_of = boost::beast::http::header<isRequest, fields_type>;
+
+// One action: its name, how its arguments compile into a rule, and what it
+// does to a request and to a response (null: not in that family).
+struct row {
+    std::string_view name;
+    compile_fn compile;
+    step (*on_request)(const http_rule&, run_env&, request_header&);
+    step (*on_response)(const http_rule&, run_env&, response_header&);
+    bool legacy;            // a req*/rsp* filter: counted when its regex matched, not when its condition held
+
+    bool runs_in(bool response) const { return response ? on_response != nullptr : on_request != nullptr; }
+};
+
+// An http-request/http-response action by name; null when not built.
+const row* find(std::string_view name);
+// A 1.x filter by its action word (reqideny: "deny"); null when unknown.
+const row* find_legacy(std::string_view name);
+
+// One more hit for rule, in the running thread's counters (st.hits) or,
+// without them, in the rule's shared counter.
+void count(const http_rule& rule, rule_state& st);
+
+// ---- shared with http_rules.cpp (defined there) ----
+
+// An HTTP field name: a token (RFC 9110 5.1), so never empty.
+bool field_name_ok(std::string_view s);
+// What a rule may put into a message: no CR, LF or NUL (request or
+// response splitting); such a value is not used and the message is left
+// as it was.
+bool value_ok(std::string_view v);
+// A request target: no blank, no control byte (it goes between two spaces).
+bool target_ok(std::string_view v);
+std::string_view reason_of(int status);
+// "name(a,b),conv(c)" as a sample expression (the text of a %[...]).
+result<sample_expr> parse_sample_text(std::string_view s);
+// A log-format value: literal text and %[expr]; notes get what is not built.
+result<log_format> parse_log_format(std::string_view s, std::vector<std::string>* notes, const std::string& at);
+void render(const log_format& lf, eval_ctx& ctx, std::string& out);
+
+} // namespace bulwark::proxy::actions
