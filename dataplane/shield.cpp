@@ -308,56 +308,37 @@ const std::vector<std::string>& shield::describe() const { return p_->lines; }
 
 blocklist& shield::blocks() { return *p_->blocks; }
 
-std::string shield::stats_text() const
+shield_stats shield::stats() const
 {
     const impl& p = *p_;
-    std::string out;
-    const std::string& sh = p.cfg.name;
-    std::array<port_counters, 2> sum{};
-    std::vector<std::uint64_t> hits(p.acl ? p.acl->rules() + 1 : 1, 0);
+    shield_stats st;
+    st.rule_hits.assign(p.acl ? p.acl->rules() : 0, 0);
     for (const auto& w : p.workers) {
         for (unsigned s = 0; s < 2; ++s) {
             const port_counters& c = w->counters.port[s];
-            sum[s].rx += c.rx;
-            sum[s].tx += c.tx;
-            sum[s].punted += c.punted;
+            port_stats& sum = st.port[s];
+            sum.rx += c.rx;
+            sum.tx += c.tx;
+            sum.punted += c.punted;
             for (std::size_t r = 0; r < drop_reason_count; ++r)
-                sum[s].drops[r] += c.drops[r];
+                sum.drops[r] += c.drops[r];
         }
-        for (std::size_t i = 0; i < hits.size() && i < w->rule_hits.size(); ++i)
-            hits[i] += w->rule_hits[i];
+        for (std::size_t i = 0; i < st.rule_hits.size() && i < w->rule_hits.size(); ++i)
+            st.rule_hits[i] += w->rule_hits[i];
+        st.default_hits += w->rule_hits.back();
     }
     for (unsigned s = 0; s < 2; ++s) {
-        std::uint64_t dropped = 0;
-        for (const auto& d : sum[s].drops)
-            dropped += d;
-        out += fmt::format("bulwarkd: stats: shield {} port {}: rx {}, tx {}, dropped {}, punted {}\n", sh,
-                           side_name(s), sum[s].rx, sum[s].tx, dropped, sum[s].punted);
-        // what the port lost before a worker saw it: the driver's own counters
-        rte_eth_stats st{};
-        if (p.port_started[s] && rte_eth_stats_get(p.ports[s], &st) == 0)
-            out += fmt::format("bulwarkd: stats: shield {} port {} driver: missed {}, rx errors {}, no buffer {}, "
-                               "tx errors {}\n",
-                               sh, side_name(s), st.imissed, st.ierrors, st.rx_nombuf, st.oerrors);
+        for (auto d : st.port[s].drops)
+            st.port[s].dropped += d;
+        rte_eth_stats es{};
+        if (p.port_started[s] && rte_eth_stats_get(p.ports[s], &es) == 0)
+            st.port[s].driver = driver_stats{es.imissed, es.ierrors, es.rx_nombuf, es.oerrors};
     }
-    for (unsigned s = 0; s < 2; ++s)
-        for (std::size_t r = 1; r < drop_reason_count; ++r)
-            if (sum[s].drops[r])
-                out += fmt::format("bulwarkd: stats: shield {} drop {} {}: {}\n", sh, side_name(s),
-                                   reason_name(static_cast<drop_reason>(r)), sum[s].drops[r]);
-    for (std::size_t i = 0; i < p.cfg.rules.size() && i < hits.size(); ++i)
-        if (hits[i])
-            out += fmt::format("bulwarkd: stats: shield {} rule {}:{} '{}': hits {}\n", sh, p.cfg.rules[i].at.file,
-                               p.cfg.rules[i].at.line, p.cfg.rules[i].text, hits[i]);
-    if (hits.back())
-        out += fmt::format("bulwarkd: stats: shield {} default {}: hits {}\n", sh,
-                           p.cfg.default_verdict == verdict::allow ? "allow" : "deny", hits.back());
     if (p.blocks)
-        out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, p.blocks->size());
+        st.blocklist_entries = p.blocks->size();
     if (p.capture)
-        out += fmt::format("bulwarkd: stats: shield {} drop capture {}: {} frames written\n", sh, p.cfg.drop_capture,
-                           p.capture->written());
-    return out;
+        st.capture_frames = p.capture->written();
+    return st;
 }
 
 } // namespace bulwark::dataplane
