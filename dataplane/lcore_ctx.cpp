@@ -6,9 +6,26 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include <algorithm>
+#include <new>
+#include <type_traits>
+
 namespace bulwark::dataplane {
 
 static_assert(cache_line == RTE_CACHE_LINE_SIZE);
+static_assert(std::is_trivially_destructible_v<counter>, "counter_array frees its storage without destructors");
+
+counter_array::counter_array(std::size_t n) : n_(n)
+{
+    constexpr std::size_t per_line = cache_line / sizeof(counter);
+    const std::size_t padded = std::max<std::size_t>(1, (n + per_line - 1) / per_line) * per_line;
+    void* p = ::operator new[](padded * sizeof(counter), std::align_val_t{cache_line});
+    for (std::size_t i = 0; i < padded; ++i)
+        new (static_cast<counter*>(p) + i) counter;
+    c_ = std::launder(static_cast<counter*>(p));
+}
+
+counter_array::~counter_array() { ::operator delete[](c_, std::align_val_t{cache_line}); } // trivially destructible
 
 lcore_ctx::lcore_ctx(std::size_t acl_rules, drop_sampling s, std::array<std::uint16_t, 2> ids)
     : port_ids(ids), sampling(s), rule_hits(acl_rules + 1), window_len(rte_get_tsc_hz()), scratch(65536)

@@ -47,23 +47,22 @@ private:
 };
 static_assert(sizeof(counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
 
-// n counters sized at setup, in whole cache lines of their own (no line
-// shared with another lcore's).
+// n counters sized at setup, zero, in whole cache lines of their own (no
+// line shared with another lcore's).
 class counter_array {
 public:
-    explicit counter_array(std::size_t n = 0) : n_(n), lines_(std::make_unique<line[]>((n + per_line - 1) / per_line)) {}
-    counter& operator[](std::size_t i) noexcept { return lines_[i / per_line].c[i % per_line]; }
-    const counter& operator[](std::size_t i) const noexcept { return lines_[i / per_line].c[i % per_line]; }
+    explicit counter_array(std::size_t n = 0);
+    ~counter_array();
+    counter_array(const counter_array&) = delete;
+    counter_array& operator=(const counter_array&) = delete;
+    counter& operator[](std::size_t i) noexcept { return c_[i]; }
+    const counter& operator[](std::size_t i) const noexcept { return c_[i]; }
     std::size_t size() const noexcept { return n_; }
-    const counter& back() const noexcept { return (*this)[n_ - 1]; }
+    const counter& back() const noexcept { return c_[n_ - 1]; }
 
 private:
-    static constexpr std::size_t per_line = cache_line / sizeof(counter);
-    struct alignas(cache_line) line {
-        std::array<counter, per_line> c;
-    };
     std::size_t n_;
-    std::unique_ptr<line[]> lines_;
+    counter* c_;
 };
 
 struct port_counters {

@@ -21,7 +21,8 @@ namespace {
 
 // One burst between the stages, on the worker's stack: the frames' parsed
 // fields and verdicts, and the frames still live (parsed, IP, not yet
-// dropped), which the table stages look at.
+// dropped), which the table stages look at. The stages loop on local
+// copies of n and nlive: through `b` the compiler keeps them in memory.
 struct burst {
     std::array<parsed_frame, burst_size> frames;
     std::array<pkt_verdict, burst_size> v;
@@ -36,10 +37,12 @@ struct burst {
 //    checked it.
 void stage_parse(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexcept
 {
-    c.counters.port[from].rx += b.n;
-    for (unsigned i = 0; i < b.n; ++i) {
+    const unsigned n = b.n;
+    unsigned nlive = 0;
+    c.counters.port[from].rx += n;
+    for (unsigned i = 0; i < n; ++i) {
         const rte_mbuf* m = pkts[i];
-        if (i + 1 < b.n)
+        if (i + 1 < n)
             rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], const void*));
         std::span<const std::byte> bytes{rte_pktmbuf_mtod(m, const std::byte*), rte_pktmbuf_data_len(m)};
         if (m->nb_segs > 1) {
@@ -53,21 +56,23 @@ void stage_parse(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexc
         const drop_reason why = parse_frame(bytes, b.frames[i], opt);
         b.v[i] = {why == drop_reason::none ? pkt_action::forward : pkt_action::drop, why};
         if (why == drop_reason::none && b.frames[i].l3 != l3_kind::other) {
-            b.live[b.nlive] = &b.frames[i];
-            b.live_index[b.nlive++] = static_cast<std::uint8_t>(i);
+            b.live[nlive] = &b.frames[i];
+            b.live_index[nlive++] = static_cast<std::uint8_t>(i);
         }
     }
+    b.nlive = nlive;
 }
 
 // 2. blocklist, on the frames still live
 void stage_blocklist(const lcore_ctx& c, burst& b) noexcept
 {
-    if (!b.nlive || !c.blocks)
+    const unsigned nlive = b.nlive;
+    if (!nlive || !c.blocks)
         return;
     std::array<bool, burst_size> blocked;
-    c.blocks->lookup(b.live.data(), b.nlive, rte_rdtsc(), blocked.data());
+    c.blocks->lookup(b.live.data(), nlive, rte_rdtsc(), blocked.data());
     unsigned k = 0;
-    for (unsigned j = 0; j < b.nlive; ++j) {
+    for (unsigned j = 0; j < nlive; ++j) {
         if (blocked[j])
             b.v[b.live_index[j]] = {pkt_action::drop, drop_reason::blocklisted};
         else {
@@ -82,14 +87,17 @@ void stage_blocklist(const lcore_ctx& c, burst& b) noexcept
 //    other non-IP frames pass)
 void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
 {
-    if (!b.nlive || !c.acl)
+    const unsigned nlive = b.nlive;
+    if (!nlive || !c.acl)
         return;
+    const acl_table& acl = *c.acl;
     std::array<std::uint32_t, burst_size> res;
-    c.acl->classify(b.live.data(), b.nlive, res.data());
+    acl.classify(b.live.data(), nlive, res.data());
+    counter* const hits = &c.rule_hits[0];
     const std::size_t dflt = c.rule_hits.size() - 1;
-    for (unsigned j = 0; j < b.nlive; ++j) {
-        ++c.rule_hits[res[j] ? std::min<std::size_t>(res[j] - 1, dflt) : dflt];
-        switch (c.acl->verdict_of(res[j])) {
+    for (unsigned j = 0; j < nlive; ++j) {
+        ++hits[res[j] ? std::min<std::size_t>(res[j] - 1, dflt) : dflt];
+        switch (acl.verdict_of(res[j])) {
         case verdict::deny:
             b.v[b.live_index[j]] = {pkt_action::drop, res[j] ? drop_reason::acl_deny : drop_reason::acl_default_deny};
             break;
@@ -106,8 +114,9 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
     b.nlive = 0; // the last stage that reads the live list
 }
 
-// Samples a drop; only with a sampling ring.
-void sample(lcore_ctx& c, side from, drop_reason r, const rte_mbuf* m, std::uint64_t now) noexcept
+// Samples a drop; only with a sampling ring. Out of line: it keeps a few
+// frames per second, and inlined it cost emit() registers on every frame.
+[[gnu::noinline]] void sample(lcore_ctx& c, side from, drop_reason r, const rte_mbuf* m, std::uint64_t now) noexcept
 {
     if (now - c.window_start >= c.window_len) {
         c.window_start = now;
@@ -163,40 +172,48 @@ void punt(lcore_ctx& c, side from, rte_mbuf** pkts, unsigned n) noexcept
 
 void emit(lcore_ctx& c, side from, rte_mbuf* const* pkts, const pkt_verdict* v, unsigned n) noexcept
 {
-    port_counters& pc = c.counters.port[from];
-    std::array<rte_mbuf*, burst_size> fwd, dropped, replies, punts;
-    unsigned nfwd = 0, ndropped = 0, nreplies = 0, npunts = 0;
+    counter* const drops = c.counters.port[from].drops.data();
+    rte_ring* const sampled = c.sampling.ring;
+    std::array<rte_mbuf*, burst_size> fwd, dropped;
+    std::array<std::uint8_t, burst_size> rest; // replies and punts: rare, sorted after the loop
+    unsigned nfwd = 0, ndropped = 0, nrest = 0;
     std::uint64_t now = 0;
+    // forward and drop first: they are every frame today, and a loop that
+    // tests for them alone keeps its counts in registers (bulwark-bench)
     for (unsigned i = 0; i < n; ++i) {
-        switch (v[i].action) {
-        case pkt_action::forward:
+        if (v[i].action == pkt_action::forward) {
             fwd[nfwd++] = pkts[i];
-            break;
-        case pkt_action::drop:
-            ++pc.drops[static_cast<std::size_t>(v[i].why)];
-            if (c.sampling.ring) {
+        } else if (v[i].action == pkt_action::drop) {
+            ++drops[static_cast<std::size_t>(v[i].why)];
+            if (sampled) {
                 if (!now)
                     now = rte_rdtsc();
                 sample(c, from, v[i].why, pkts[i], now);
             }
             dropped[ndropped++] = pkts[i];
-            break;
-        case pkt_action::reply:
-            replies[nreplies++] = pkts[i];
-            break;
-        case pkt_action::punt:
-            punts[npunts++] = pkts[i];
-            break;
+        } else {
+            rest[nrest++] = static_cast<std::uint8_t>(i);
         }
     }
     if (ndropped)
         rte_pktmbuf_free_bulk(dropped.data(), ndropped);
     if (nfwd)
         tx(c, other_side(from), fwd.data(), nfwd);
-    if (nreplies)
-        tx(c, from, replies.data(), nreplies);
-    if (npunts)
-        punt(c, from, punts.data(), npunts);
+    if (nrest) {
+        std::array<rte_mbuf*, burst_size> replies, punts;
+        unsigned nreplies = 0, npunts = 0;
+        for (unsigned k = 0; k < nrest; ++k) {
+            const unsigned i = rest[k];
+            if (v[i].action == pkt_action::reply)
+                replies[nreplies++] = pkts[i];
+            else
+                punts[npunts++] = pkts[i];
+        }
+        if (nreplies)
+            tx(c, from, replies.data(), nreplies);
+        if (npunts)
+            punt(c, from, punts.data(), npunts);
+    }
 }
 
 void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) noexcept
