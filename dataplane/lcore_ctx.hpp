@@ -15,7 +15,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -103,9 +102,9 @@ struct alignas(cache_line) lcore_ctx {
     unsigned lcore = 0;
     std::uint16_t queue = 0;             // its RX and TX queue on both ports
     std::array<std::uint16_t, 2> port_ids{};
-    const acl_table* acl = nullptr;      // null: every IP frame takes the default of no rule (tests)
+    const acl_table* acl = nullptr;      // null: no ACL stage, no rule hits (tests)
     const blocklist* blocks = nullptr;   // null: no blocklist stage
-    // TODO: the host port (the issue after #11) attaches its ring here;
+    // TODO: the host-port issue (after #11) attaches its punt ring here;
     // until then a punt rule forwards inline and counts the frame as punted.
     rte_ring* punt_ring = nullptr;
     drop_sampling sampling;
@@ -131,7 +130,8 @@ static_assert(alignof(lcore_ctx) == cache_line && sizeof(lcore_ctx) % cache_line
 bool open_mailbox(lcore_ctx& ctx, const std::string& name) noexcept;
 
 // Posts a command to ctx's lcore; false when its mailbox is full (or it has
-// none). Any non-EAL-worker thread, e.g. the control plane.
+// none): the caller decides whether to retry. Any thread but ctx's lcore
+// (the ring is multi-producer), e.g. the control plane.
 bool post(lcore_ctx& ctx, const mbox_cmd& cmd) noexcept;
 
 // Does up to mailbox_per_loop commands of ctx's mailbox; returns how many.
