@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // bulwarkd: loads and checks the configuration, then runs what is built.
 #include "controlplane/parser.hpp"
+#include "controlplane/stats_text.hpp"
 #include "dataplane/shield.hpp"
 #include "proxy/server.hpp"
 #include "version.hpp"
@@ -82,32 +83,15 @@ volatile std::sig_atomic_t stats_asked = 0;
 void on_signal(int sig) { stop_signal = sig; }
 void on_usr1(int) { stats_asked = 1; }
 
-std::string traffic_text(const bulwark::proxy::server::traffic& t)
-{
-    return fmt::format("requests {} (1xx {}, 2xx {}, 3xx {}, 4xx {}, 5xx {}, none {}), bytes out {}", t.requests,
-                       t.status[0], t.status[1], t.status[2], t.status[3], t.status[4], t.status[5], t.bytes_out);
-}
-
 void print_stats(const bulwark::proxy::server& proxy)
 {
-    auto st = proxy.read_stats();
-    for (const auto& f : st.frontends)
-        fmt::print("bulwarkd: stats: frontend {}: connections {}, {}, request errors {}, denied connections {}, "
-                   "denied requests {}, denied responses {}\n",
-                   f.name, f.connections, traffic_text(f.t), f.request_errors, f.denied_connections,
-                   f.denied_requests, f.denied_responses);
-    for (const auto& b : st.backends) {
-        fmt::print("bulwarkd: stats: backend {}: {}, connect errors {}, response errors {}, queue timeouts {}, "
-                   "no server {}\n",
-                   b.name, traffic_text(b.t), b.connect_errors, b.response_errors, b.queue_timeouts, b.no_server);
-        for (const auto& sv : b.servers)
-            fmt::print("bulwarkd: stats: server {}: {}, connect errors {}, response errors {}\n", sv.name,
-                       traffic_text(sv.t), sv.connect_errors, sv.response_errors);
-    }
-    // The rules that applied at least once: which rule refused what.
-    for (const auto& r : st.rules)
-        if (r.hits)
-            fmt::print("bulwarkd: stats: rule {} {} '{}': hits {}\n", r.section, r.at, r.what, r.hits);
+    fmt::print("{}", proxy_stats_text(proxy.read_stats()));
+    std::fflush(stdout);
+}
+
+void print_stats(const bulwark::dataplane::shield& shield, const bulwark::dataplane::shield_section& cfg)
+{
+    fmt::print("{}", shield_stats_text(cfg, shield.stats()));
     std::fflush(stdout);
 }
 
@@ -266,8 +250,7 @@ int main(int argc, char** argv)
             if (proxy)
                 print_stats(*proxy);
             if (shield)
-                fmt::print("{}", shield->stats_text());
-            std::fflush(stdout);
+                print_stats(*shield, r.cfg.shields[0]);
         }
     }
     if (proxy)
@@ -278,8 +261,7 @@ int main(int argc, char** argv)
     if (proxy)
         print_stats(*proxy);
     if (shield) {
-        fmt::print("{}", shield->stats_text());
-        std::fflush(stdout);
+        print_stats(*shield, r.cfg.shields[0]);
         shield.reset(); // closes the ports and releases EAL
     }
     return 0;

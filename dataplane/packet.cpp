@@ -53,6 +53,7 @@ constexpr std::string_view reason_names[] = {
     "acl_deny",
     "acl_default_deny",
     "tx_full",
+    "punt_full",
 };
 static_assert(std::size(reason_names) == drop_reason_count, "a name for every drop reason");
 

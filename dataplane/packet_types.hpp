@@ -55,7 +55,8 @@ enum class drop_reason : std::uint8_t {
     blocklisted,       // the source is on the blocklist
     acl_deny,          // a 'deny' rule matched
     acl_default_deny,  // no rule matched and the default is deny
-    tx_full,           // the other port's TX queue took no more of the burst
+    tx_full,           // the TX queue (the other port's; for a reply, its own) took no more of the burst
+    punt_full,         // the punt ring took no more of the burst (or there is none)
     count_ // not a reason: the number of them
 };
 

@@ -8,7 +8,7 @@
 // encoded here.) Control-plane thread only: it writes to a file.
 
 #include "common/result.hpp"
-#include "dataplane/pipeline.hpp"
+#include "dataplane/pipeline_types.hpp"
 
 #include <atomic>
 #include <cstdint>

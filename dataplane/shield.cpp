@@ -4,8 +4,9 @@
 
 #include "dataplane/acl_table.hpp"
 #include "dataplane/packet.hpp"
+#include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pcapng_writer.hpp"
-#include "dataplane/pipeline.hpp"
+#include "dataplane/worker.hpp"
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -33,15 +34,6 @@ namespace {
 constexpr std::uint16_t rx_desc = 1024, tx_desc = 1024;
 constexpr unsigned sample_slots = 4095; // mempool sizes are best as 2^n - 1
 
-const char* side_name(unsigned s) { return s == outside ? "outside" : "inside"; }
-
-struct worker_slot {
-    shield::impl* owner = nullptr;
-    unsigned index = 0;    // also the queue on both ports and the RCU thread id
-    unsigned lcore = 0;
-    std::unique_ptr<worker_state> state;
-};
-
 } // namespace
 
 struct shield::impl {
@@ -55,8 +47,8 @@ struct shield::impl {
     rte_rcu_qsbr* qs = nullptr;
     std::unique_ptr<acl_table> acl;
     std::unique_ptr<blocklist> blocks;
-    pipeline_tables tables;
-    std::vector<worker_slot> workers;
+    std::vector<unsigned> worker_lcores;              // every lcore of the eal line but the main one
+    std::vector<std::unique_ptr<lcore_ctx>> workers; // one per worker lcore, in that order
     std::atomic<bool> quit{false};
     bool launched = false;
     std::unique_ptr<pcapng_writer> capture;
@@ -72,40 +64,6 @@ struct shield::impl {
     void control_loop();
     void teardown();
 };
-
-namespace {
-
-int worker_main(void* arg)
-{
-    auto* w = static_cast<worker_slot*>(arg);
-    shield::impl& sh = *w->owner;
-    worker_state& ws = *w->state;
-    const auto q = static_cast<std::uint16_t>(w->index);
-    rte_rcu_qsbr_thread_register(sh.qs, w->index);
-    rte_rcu_qsbr_thread_online(sh.qs, w->index);
-    rte_mbuf* pkts[burst_size];
-    while (!sh.quit.load(std::memory_order_relaxed)) {
-        for (side from : {outside, inside}) {
-            const side to = from == outside ? inside : outside;
-            std::uint16_t n = rte_eth_rx_burst(sh.ports[from], q, pkts, burst_size);
-            if (!n)
-                continue;
-            unsigned pass = ws.filter(sh.tables, from, pkts, n);
-            if (!pass)
-                continue;
-            std::uint16_t sent = rte_eth_tx_burst(sh.ports[to], q, pkts, static_cast<std::uint16_t>(pass));
-            ws.counters.port[to].tx += sent;
-            if (sent < pass)
-                ws.tx_dropped(to, pkts + sent, pass - sent);
-        }
-        rte_rcu_qsbr_quiescent(sh.qs, w->index);
-    }
-    rte_rcu_qsbr_thread_offline(sh.qs, w->index);
-    rte_rcu_qsbr_thread_unregister(sh.qs, w->index);
-    return 0;
-}
-
-} // namespace
 
 result<bool> shield::impl::setup_port(side s, const std::string& name, unsigned queues)
 {
@@ -174,17 +132,13 @@ result<bool> shield::impl::setup()
     unsigned lc;
     RTE_LCORE_FOREACH_WORKER(lc)
     {
-        worker_slot w;
-        w.owner = this;
-        w.index = static_cast<unsigned>(workers.size());
-        w.lcore = lc;
-        workers.push_back(std::move(w));
+        worker_lcores.push_back(lc);
     }
-    if (workers.empty())
+    if (worker_lcores.empty())
         return fail(fmt::format("{}:{}: shield '{}': the eal line gives no worker lcore (lcore {} is the control "
                                 "plane's): give two, e.g. '-l 0-1'",
                                 cfg.at.file, cfg.at.line, cfg.name, rte_get_main_lcore()));
-    const auto queues = static_cast<unsigned>(workers.size());
+    const auto queues = static_cast<unsigned>(worker_lcores.size());
 
     // 3. buffers: one pool for both ports, sized for every ring and cache
     //    (it must fit the 512 MB of the lab's --no-huge -m 512)
@@ -217,8 +171,6 @@ result<bool> shield::impl::setup()
     blocks = std::move(*b);
     if (auto r = blocks->add(cfg.blocks); !r)
         return fail(r.message());
-    tables.acl = acl.get();
-    tables.blocks = blocks.get();
     lines.push_back(fmt::format("{} filter rule{} ({} ACL rules), default {}, {} blocklist entr{}", acl->rules(),
                                 acl->rules() == 1 ? "" : "s", acl->acl_rules(),
                                 cfg.default_verdict == verdict::allow ? "allow" : "deny", cfg.blocks.size(),
@@ -241,17 +193,28 @@ result<bool> shield::impl::setup()
                                     cfg.drop_capture, cfg.drop_capture_rate));
     }
 
-    // 7. the workers
-    for (auto& w : workers)
-        w.state = std::make_unique<worker_state>(acl->rules(), sampling, ports);
+    // 7. the workers: one lcore_ctx each, on its own queue pair
+    for (unsigned i = 0; i < queues; ++i) {
+        auto c = std::make_unique<lcore_ctx>(acl->rules(), sampling, ports);
+        c->index = i;
+        c->lcore = worker_lcores[i];
+        c->queue = static_cast<std::uint16_t>(i);
+        c->acl = acl.get();
+        c->blocks = blocks.get();
+        c->qs = qs;
+        c->quit = &quit;
+        if (!open_mailbox(*c, fmt::format("bw_mbox{}", i)))
+            return fail(fmt::format("lcore {}: cannot create its mailbox: {}", c->lcore, rte_strerror(rte_errno)));
+        workers.push_back(std::move(c));
+    }
     control = std::thread([this] { control_loop(); });
     for (auto& w : workers)
-        if (int rc = rte_eal_remote_launch(worker_main, &w, w.lcore); rc != 0)
-            return fail(fmt::format("cannot launch lcore {}: {}", w.lcore, rte_strerror(-rc)));
+        if (int rc = rte_eal_remote_launch(worker_main, w.get(), w->lcore); rc != 0)
+            return fail(fmt::format("cannot launch lcore {}: {}", w->lcore, rte_strerror(-rc)));
     launched = true;
     std::string lcores;
     for (const auto& w : workers)
-        lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", w.lcore);
+        lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", w->lcore);
     lines.push_back(fmt::format("{} worker lcore{} ({}), bursts of {}, mode {}", workers.size(),
                                 workers.size() == 1 ? "" : "s", lcores, burst_size,
                                 cfg.stateful ? "stateful (not built yet: running stateless)" : "stateless"));
@@ -345,58 +308,37 @@ const std::vector<std::string>& shield::describe() const { return p_->lines; }
 
 blocklist& shield::blocks() { return *p_->blocks; }
 
-std::string shield::stats_text() const
+shield_stats shield::stats() const
 {
     const impl& p = *p_;
-    std::string out;
-    const std::string& sh = p.cfg.name;
-    std::array<port_counters, 2> sum{};
-    std::vector<std::uint64_t> hits(p.acl ? p.acl->rules() + 1 : 1, 0);
+    shield_stats st;
+    st.rule_hits.assign(p.acl ? p.acl->rules() : 0, 0);
     for (const auto& w : p.workers) {
-        if (!w.state)
-            continue;
         for (unsigned s = 0; s < 2; ++s) {
-            const port_counters& c = w.state->counters.port[s];
-            sum[s].rx += c.rx;
-            sum[s].tx += c.tx;
-            sum[s].punted += c.punted;
+            const port_counters& c = w->counters.port[s];
+            port_stats& sum = st.port[s];
+            sum.rx += c.rx;
+            sum.tx += c.tx;
+            sum.punted += c.punted;
             for (std::size_t r = 0; r < drop_reason_count; ++r)
-                sum[s].drops[r] += c.drops[r];
+                sum.drops[r] += c.drops[r];
         }
-        for (std::size_t i = 0; i < hits.size() && i < w.state->rule_hits.size(); ++i)
-            hits[i] += w.state->rule_hits[i];
+        for (std::size_t i = 0; i < st.rule_hits.size() && i < w->rule_hits.size(); ++i)
+            st.rule_hits[i] += w->rule_hits[i];
+        st.default_hits += w->rule_hits.back();
     }
     for (unsigned s = 0; s < 2; ++s) {
-        std::uint64_t dropped = 0;
-        for (auto d : sum[s].drops)
-            dropped += d;
-        out += fmt::format("bulwarkd: stats: shield {} port {}: rx {}, tx {}, dropped {}, punted {}\n", sh,
-                           side_name(s), sum[s].rx, sum[s].tx, dropped, sum[s].punted);
-        // what the port lost before a worker saw it: the driver's own counters
-        rte_eth_stats st{};
-        if (p.port_started[s] && rte_eth_stats_get(p.ports[s], &st) == 0)
-            out += fmt::format("bulwarkd: stats: shield {} port {} driver: missed {}, rx errors {}, no buffer {}, "
-                               "tx errors {}\n",
-                               sh, side_name(s), st.imissed, st.ierrors, st.rx_nombuf, st.oerrors);
+        for (auto d : st.port[s].drops)
+            st.port[s].dropped += d;
+        rte_eth_stats es{};
+        if (p.port_started[s] && rte_eth_stats_get(p.ports[s], &es) == 0)
+            st.port[s].driver = driver_stats{es.imissed, es.ierrors, es.rx_nombuf, es.oerrors};
     }
-    for (unsigned s = 0; s < 2; ++s)
-        for (std::size_t r = 1; r < drop_reason_count; ++r)
-            if (sum[s].drops[r])
-                out += fmt::format("bulwarkd: stats: shield {} drop {} {}: {}\n", sh, side_name(s),
-                                   reason_name(static_cast<drop_reason>(r)), sum[s].drops[r]);
-    for (std::size_t i = 0; i < p.cfg.rules.size() && i < hits.size(); ++i)
-        if (hits[i])
-            out += fmt::format("bulwarkd: stats: shield {} rule {}:{} '{}': hits {}\n", sh, p.cfg.rules[i].at.file,
-                               p.cfg.rules[i].at.line, p.cfg.rules[i].text, hits[i]);
-    if (hits.back())
-        out += fmt::format("bulwarkd: stats: shield {} default {}: hits {}\n", sh,
-                           p.cfg.default_verdict == verdict::allow ? "allow" : "deny", hits.back());
     if (p.blocks)
-        out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, p.blocks->size());
+        st.blocklist_entries = p.blocks->size();
     if (p.capture)
-        out += fmt::format("bulwarkd: stats: shield {} drop capture {}: {} frames written\n", sh, p.cfg.drop_capture,
-                           p.capture->written());
-    return out;
+        st.capture_frames = p.capture->written();
+    return st;
 }
 
 } // namespace bulwark::dataplane

@@ -13,6 +13,7 @@
 #include "dataplane/config_types.hpp"
 #include "common/result.hpp"
 #include "dataplane/blocklist.hpp"
+#include "dataplane/stats_types.hpp"
 
 #include <cstdio>
 #include <memory>
@@ -30,9 +31,10 @@ public:
 
     // What start() set up, one line each, for the startup log.
     const std::vector<std::string>& describe() const;
-    // The counters summed over the workers, as "bulwarkd: stats: shield ..."
-    // lines; only non-zero drop reasons and rules that matched.
-    std::string stats_text() const;
+    // The counters, summed over the workers' own as they are now (each
+    // read is atomic, the sum is not a snapshot of one instant), with the
+    // ports' driver counters. Any thread; the workers keep running.
+    shield_stats stats() const;
     // The blocklist, for run-time entries (the runtime API is a later issue).
     blocklist& blocks();
     void stop();

@@ -1,21 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 // The DPDK layer of the pipeline, on EAL in memory: the rte_acl tries, the
-// blocklist, a burst through worker_state::filter with exact counters and
-// drop samples, and the pcapng EPB encoding.
+// blocklist, a burst through the stages of one lcore_ctx with exact
+// counters and drop samples, where each verdict sends a frame (net_ring
+// ports that loop TX back to RX, and a punt ring), the lcore mailbox, and
+// the pcapng EPB encoding.
 #include "controlplane/parser.hpp"
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
 #include "dataplane/pcapng_writer.hpp"
+#include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pipeline.hpp"
+#include "dataplane/worker.hpp"
 #include "tests/dataplane/eal.hpp"
 #include "tests/dataplane/frames.hpp"
 
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstring>
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <thread>
 
 using namespace bulwark;
 using namespace bulwark::dataplane;
@@ -66,7 +76,7 @@ bulwark::cidr net(std::string_view w)
     REQUIRE(c);
     return *c;
 }
-bulwark::ip_addr ip(std::string_view w) { return net(w).net; }
+bulwark::ip_addr addr(std::string_view w) { return net(w).net; }
 
 } // namespace
 
@@ -168,16 +178,16 @@ TEST_CASE("blocklist: hosts and prefixes of both families, TTLs, removal", "[dat
                                          net("2001:db8:bad::/48"), net("10.0.0.0/8")};
     REQUIRE(b.add(nets));
     CHECK(b.size() == 5);
-    CHECK(b.blocked(ip("203.0.113.7")));
-    CHECK_FALSE(b.blocked(ip("203.0.113.8")));
-    CHECK(b.blocked(ip("198.51.100.0")));
-    CHECK(b.blocked(ip("198.51.100.255")));
-    CHECK_FALSE(b.blocked(ip("198.51.101.0")));
-    CHECK(b.blocked(ip("10.200.3.4")));
-    CHECK(b.blocked(ip("2001:db8::5")));
-    CHECK_FALSE(b.blocked(ip("2001:db8::6")));
-    CHECK(b.blocked(ip("2001:db8:bad:ffff::1")));
-    CHECK_FALSE(b.blocked(ip("2001:db8:bae::1")));
+    CHECK(b.blocked(addr("203.0.113.7")));
+    CHECK_FALSE(b.blocked(addr("203.0.113.8")));
+    CHECK(b.blocked(addr("198.51.100.0")));
+    CHECK(b.blocked(addr("198.51.100.255")));
+    CHECK_FALSE(b.blocked(addr("198.51.101.0")));
+    CHECK(b.blocked(addr("10.200.3.4")));
+    CHECK(b.blocked(addr("2001:db8::5")));
+    CHECK_FALSE(b.blocked(addr("2001:db8::6")));
+    CHECK(b.blocked(addr("2001:db8:bad:ffff::1")));
+    CHECK_FALSE(b.blocked(addr("2001:db8:bae::1")));
 
     // a TTL: blocked now, not once it has passed (the readers check it),
     // then expire() removes it
@@ -186,8 +196,8 @@ TEST_CASE("blocklist: hosts and prefixes of both families, TTLs, removal", "[dat
     REQUIRE(b.add(net("192.0.2.128/25"), std::chrono::seconds(30)));
     parsed_frame f1, f2;
     f1.l3 = f2.l3 = l3_kind::ipv4;
-    f1.src = ip("192.0.2.1").bytes;
-    f2.src = ip("192.0.2.200").bytes;
+    f1.src = addr("192.0.2.1").bytes;
+    f2.src = addr("192.0.2.200").bytes;
     const parsed_frame* fs[] = {&f1, &f2};
     bool hit[2];
     b.lookup(fs, 2, rte_rdtsc(), hit);
@@ -200,17 +210,17 @@ TEST_CASE("blocklist: hosts and prefixes of both families, TTLs, removal", "[dat
     CHECK(b.expire(rte_rdtsc()) == 0);
     CHECK(b.expire(rte_rdtsc() + 31 * hz) == 2);
     CHECK(b.size() == 5);
-    CHECK(b.blocked(ip("10.1.1.1"))); // permanent entries stay
+    CHECK(b.blocked(addr("10.1.1.1"))); // permanent entries stay
 
     // re-adding refreshes; removal of each kind
     REQUIRE(b.add(net("203.0.113.7")));
     CHECK(b.size() == 5);
     CHECK(b.remove(net("203.0.113.7")));
     CHECK_FALSE(b.remove(net("203.0.113.7")));
-    CHECK_FALSE(b.blocked(ip("203.0.113.7")));
+    CHECK_FALSE(b.blocked(addr("203.0.113.7")));
     CHECK(b.remove(net("10.0.0.0/8")));
-    CHECK_FALSE(b.blocked(ip("10.1.1.1")));
-    CHECK(b.blocked(ip("198.51.100.9")));
+    CHECK_FALSE(b.blocked(addr("10.1.1.1")));
+    CHECK(b.blocked(addr("198.51.100.9")));
     CHECK(b.size() == 3);
 }
 
@@ -241,6 +251,7 @@ struct mbuf_pool {
         REQUIRE(mp);
     }
     ~mbuf_pool() { rte_mempool_free(mp); }
+    unsigned in_use() const { return rte_mempool_in_use_count(mp); }
     rte_mbuf* frame(const bytes& f)
     {
         rte_mbuf* m = rte_pktmbuf_alloc(mp);
@@ -251,6 +262,61 @@ struct mbuf_pool {
         return m;
     }
 };
+
+// The test EAL's net_ring0 and net_ring1 as the outside and inside ports,
+// started once: what a burst sends on one comes back on its RX queue.
+std::array<std::uint16_t, 2> ring_ports()
+{
+    ensure_eal();
+    static const std::array<std::uint16_t, 2> ids = [] {
+        static rte_mempool* rx_pool = rte_pktmbuf_pool_create("t_ring_rx", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+        REQUIRE(rx_pool);
+        std::array<std::uint16_t, 2> r{};
+        for (side s : {outside, inside}) {
+            REQUIRE(rte_eth_dev_get_port_by_name(s == outside ? "net_ring0" : "net_ring1", &r[s]) == 0);
+            rte_eth_conf conf{};
+            REQUIRE(rte_eth_dev_configure(r[s], 1, 1, &conf) == 0);
+            REQUIRE(rte_eth_rx_queue_setup(r[s], 0, 64, 0, nullptr, rx_pool) == 0);
+            REQUIRE(rte_eth_tx_queue_setup(r[s], 0, 64, 0, nullptr) == 0);
+            REQUIRE(rte_eth_dev_start(r[s]) == 0);
+        }
+        return r;
+    }();
+    return ids;
+}
+
+// What was sent on a ring port since it was last read, in order.
+std::vector<rte_mbuf*> sent_on(std::uint16_t port)
+{
+    std::vector<rte_mbuf*> out;
+    std::array<rte_mbuf*, burst_size> b;
+    while (std::uint16_t n = rte_eth_rx_burst(port, 0, b.data(), burst_size))
+        out.insert(out.end(), b.begin(), b.begin() + n);
+    return out;
+}
+
+// A burst received on `from` through every stage: what was forwarded on
+// the other port (the caller frees it).
+std::vector<rte_mbuf*> forwarded(lcore_ctx& w, side from, rte_mbuf** pkts, unsigned n)
+{
+    process_burst(w, from, pkts, n);
+    return sent_on(w.port_ids[other_side(from)]);
+}
+
+void free_all(const std::vector<rte_mbuf*>& v)
+{
+    for (rte_mbuf* m : v)
+        rte_pktmbuf_free(m);
+}
+
+std::vector<rte_mbuf*> dequeue_all(rte_ring* r)
+{
+    std::vector<rte_mbuf*> out;
+    void* obj;
+    while (rte_ring_sc_dequeue(r, &obj) == 0)
+        out.push_back(static_cast<rte_mbuf*>(obj));
+    return out;
+}
 
 } // namespace
 
@@ -269,8 +335,10 @@ TEST_CASE("pipeline: a burst is filtered in order, every drop counted and sample
     rte_ring* ring = rte_ring_create("t_samples", 64, 0, RING_F_SC_DEQ);
     REQUIRE(samples);
     REQUIRE(ring);
-    worker_state w((*acl)->rules(), {samples, ring, 2}, {7, 8});
-    pipeline_tables t{acl->get(), bl->get()};
+    const auto ports = ring_ports();
+    lcore_ctx w((*acl)->rules(), {samples, ring, 2}, ports);
+    w.acl = acl->get();
+    w.blocks = bl->get();
 
     const bytes ok = v4udp(c1, 5000, 53);
     const bytes ntp = v4udp(c1, 123, 5000);
@@ -282,18 +350,21 @@ TEST_CASE("pipeline: a burst is filtered in order, every drop counted and sample
     for (std::size_t i = 0; i < burst.size(); ++i)
         pkts[i] = pool.frame(burst[i]);
     rte_mbuf* keep[3] = {pkts[0], pkts[4], pkts[6]};
-    unsigned pass = w.filter(t, outside, pkts, static_cast<unsigned>(burst.size()));
-    REQUIRE(pass == 3);
-    CHECK(pkts[0] == keep[0]);
-    CHECK(pkts[1] == keep[1]);
-    CHECK(pkts[2] == keep[2]);
+    auto out = forwarded(w, outside, pkts, static_cast<unsigned>(burst.size()));
+    REQUIRE(out.size() == 3);
+    CHECK(out[0] == keep[0]);
+    CHECK(out[1] == keep[1]);
+    CHECK(out[2] == keep[2]);
+    CHECK(sent_on(ports[outside]).empty());
     const port_counters& c = w.counters.port[outside];
     CHECK(c.rx == 9);
+    CHECK(w.counters.port[inside].tx == 3);
+    CHECK(c.tx == 0);
     CHECK(c.drops[std::size_t(drop_reason::ipv4_bad_checksum)] == 3);
     CHECK(c.drops[std::size_t(drop_reason::acl_deny)] == 2);
     CHECK(c.drops[std::size_t(drop_reason::blocklisted)] == 1);
     std::uint64_t total = 0;
-    for (auto d : c.drops)
+    for (const auto& d : c.drops)
         total += d;
     CHECK(total == 6);
     CHECK(w.counters.port[inside].rx == 0);
@@ -307,7 +378,7 @@ TEST_CASE("pipeline: a burst is filtered in order, every drop counted and sample
     while (rte_ring_sc_dequeue(ring, &obj) == 0) {
         auto* s = static_cast<drop_sample*>(obj);
         reasons.push_back(s->reason);
-        CHECK(s->port_id == 7);
+        CHECK(s->port_id == ports[outside]);
         CHECK(s->side == outside);
         CHECK(s->caplen == s->len);
         rte_mempool_put(samples, obj);
@@ -315,7 +386,7 @@ TEST_CASE("pipeline: a burst is filtered in order, every drop counted and sample
     // in frame order; the third bad checksum is over the budget
     CHECK(reasons == std::vector{drop_reason::acl_deny, drop_reason::ipv4_bad_checksum, drop_reason::blocklisted,
                                  drop_reason::ipv4_bad_checksum, drop_reason::acl_deny});
-    rte_pktmbuf_free_bulk(pkts, pass);
+    free_all(out);
     CHECK(rte_mempool_in_use_count(pool.mp) == 0); // the drops were freed
     rte_ring_free(ring);
     rte_mempool_free(samples);
@@ -358,8 +429,8 @@ TEST_CASE("pipeline: a frame in two segments is validated whole; a NIC-checked L
     auto acl = acl_table::build(sh.rules, sh.default_verdict, "t_acl_s");
     REQUIRE(acl);
     mbuf_pool pool("t_pool_s");
-    worker_state w((*acl)->rules(), {}, {0, 1});
-    pipeline_tables t{acl->get(), nullptr};
+    lcore_ctx w((*acl)->rules(), {}, ring_ports());
+    w.acl = acl->get();
 
     // a 3000-byte UDP datagram split after 1000 bytes, as a PMD chains a jumbo frame
     auto chained = [&](const bytes& f) {
@@ -372,20 +443,196 @@ TEST_CASE("pipeline: a frame in two segments is validated whole; a NIC-checked L
     const bytes big_bad = v4frame({.proto = 17, .src = c1, .bad_l4_checksum = true}, udp(5000, 53, 3000));
     rte_mbuf* pkts[2] = {chained(big), chained(big_bad)};
     REQUIRE(pkts[0]->nb_segs == 2);
-    unsigned pass = w.filter(t, inside, pkts, 2);
-    CHECK(pass == 1);
+    auto out = forwarded(w, inside, pkts, 2);
+    CHECK(out.size() == 1);
     CHECK(w.counters.port[inside].drops[std::size_t(drop_reason::udp_bad_checksum)] == 1);
-    rte_pktmbuf_free_bulk(pkts, pass);
+    free_all(out);
 
     // the same bad checksum, marked good by the "NIC": passes (its check is trusted)
     rte_mbuf* m = pool.frame(v4frame({.proto = 6, .src = c1, .bad_l4_checksum = true}, tcp()));
     m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
     rte_mbuf* one[1] = {m};
-    CHECK(w.filter(t, inside, one, 1) == 1);
-    rte_pktmbuf_free(m);
+    out = forwarded(w, inside, one, 1);
+    CHECK(out.size() == 1);
+    free_all(out);
     rte_mbuf* m2 = pool.frame(v4frame({.proto = 6, .src = c1, .bad_l4_checksum = true}, tcp()));
     one[0] = m2;
-    CHECK(w.filter(t, inside, one, 1) == 0); // unknown: summed, and dropped
+    CHECK(forwarded(w, inside, one, 1).empty()); // unknown: summed, and dropped
     CHECK(w.counters.port[inside].drops[std::size_t(drop_reason::tcp_bad_checksum)] == 1);
     CHECK(rte_mempool_in_use_count(pool.mp) == 0);
+}
+
+TEST_CASE("pipeline: each verdict sends its frame where it says, counted on the right port", "[dataplane][pipeline]")
+{
+    // rows: the verdict a stage set, where the frame must end up
+    const auto ports = ring_ports();
+    mbuf_pool pool("t_pool_v");
+    rte_ring* punts = rte_ring_create("t_punt_v", 64, 0, RING_F_SC_DEQ);
+    REQUIRE(punts);
+    lcore_ctx w(0, {}, ports);
+    w.punt_ring = punts;
+
+    const pkt_verdict fwd{pkt_action::forward, drop_reason::none}, reply{pkt_action::reply, drop_reason::none},
+        punt{pkt_action::punt, drop_reason::none}, deny{pkt_action::drop, drop_reason::acl_deny};
+    const std::vector<pkt_verdict> v{fwd, reply, punt, deny, punt, reply, fwd};
+    std::vector<rte_mbuf*> pkts;
+    for (std::size_t i = 0; i < v.size(); ++i)
+        pkts.push_back(pool.frame(v4udp(c1, 5000, static_cast<std::uint16_t>(i + 1))));
+    emit(w, outside, pkts.data(), v.data(), static_cast<unsigned>(v.size()));
+
+    const auto to_inside = sent_on(ports[inside]);   // forward: the other port
+    const auto to_outside = sent_on(ports[outside]); // reply: the port it came from
+    const auto punted = dequeue_all(punts);
+    CHECK(to_inside == std::vector{pkts[0], pkts[6]});
+    CHECK(to_outside == std::vector{pkts[1], pkts[5]});
+    CHECK(punted == std::vector{pkts[2], pkts[4]});
+    const port_counters& o = w.counters.port[outside];
+    const port_counters& i = w.counters.port[inside];
+    CHECK(i.tx == 2);
+    CHECK(o.tx == 2);
+    CHECK(o.punted == 2);
+    CHECK(i.punted == 0);
+    CHECK(o.drops[std::size_t(drop_reason::acl_deny)] == 1);
+    CHECK(o.rx == 0); // counted by the parse stage, not by emit
+    CHECK(pool.in_use() == 6); // the drop was freed
+    free_all(to_inside);
+    free_all(to_outside);
+    free_all(punted);
+    CHECK(pool.in_use() == 0);
+
+    // from the inside: forward goes out, reply back in
+    std::vector<rte_mbuf*> two{pool.frame(v4udp(c1, 1, 2)), pool.frame(v4udp(c1, 3, 4))};
+    const std::vector<pkt_verdict> fr{fwd, reply};
+    emit(w, inside, two.data(), fr.data(), 2);
+    const auto out2 = sent_on(ports[outside]);
+    const auto in2 = sent_on(ports[inside]);
+    CHECK(out2 == std::vector{two[0]});
+    CHECK(in2 == std::vector{two[1]});
+    CHECK(i.tx == 3);
+    CHECK(o.tx == 3);
+    free_all(out2);
+    free_all(in2);
+    rte_ring_free(punts);
+}
+
+TEST_CASE("pipeline: a full punt ring, or none, drops as punt_full and frees; it never waits",
+          "[dataplane][pipeline]")
+{
+    const auto ports = ring_ports();
+    mbuf_pool pool("t_pool_pf");
+    rte_ring* punts = rte_ring_create("t_punt_pf", 4, 0, RING_F_SC_DEQ); // room for 3
+    REQUIRE(punts);
+    lcore_ctx w(0, {}, ports);
+    w.punt_ring = punts;
+    const pkt_verdict punt{pkt_action::punt, drop_reason::none};
+    std::vector<pkt_verdict> v(5, punt);
+    std::vector<rte_mbuf*> pkts;
+    for (unsigned i = 0; i < 5; ++i)
+        pkts.push_back(pool.frame(v4tcp(c1, 80)));
+    emit(w, inside, pkts.data(), v.data(), 5);
+    const port_counters& c = w.counters.port[inside];
+    CHECK(c.punted == 3);
+    CHECK(c.drops[std::size_t(drop_reason::punt_full)] == 2);
+    CHECK(pool.in_use() == 3); // the two it did not take were freed
+    const auto queued = dequeue_all(punts);
+    CHECK(queued == std::vector{pkts[0], pkts[1], pkts[2]});
+    free_all(queued);
+
+    // no punt ring at all: the same drop, not a crash
+    w.punt_ring = nullptr;
+    rte_mbuf* m = pool.frame(v4tcp(c1, 80));
+    emit(w, inside, &m, &punt, 1);
+    CHECK(c.punted == 3);
+    CHECK(c.drops[std::size_t(drop_reason::punt_full)] == 3);
+    CHECK(pool.in_use() == 0);
+    CHECK(sent_on(ports[outside]).empty());
+    CHECK(sent_on(ports[inside]).empty());
+    rte_ring_free(punts);
+}
+
+TEST_CASE("pipeline: a punt rule forwards inline and counts punted until a punt ring is attached",
+          "[dataplane][pipeline]")
+{
+    const auto ports = ring_ports();
+    auto sh = shield_of("    punt tcp dst 10.10.0.100 dport 80\n    default allow\n");
+    auto acl = acl_table::build(sh.rules, sh.default_verdict, "t_acl_pr");
+    REQUIRE(acl);
+    mbuf_pool pool("t_pool_pr");
+    lcore_ctx w((*acl)->rules(), {}, ports);
+    w.acl = acl->get();
+    const bytes vip = v4tcp(c1, 80, {10, 10, 0, 100});
+    const bytes other = v4tcp(c1, 80, {10, 10, 0, 2});
+
+    // today: no ring, so forwarded and counted
+    rte_mbuf* pkts[2] = {pool.frame(vip), pool.frame(other)};
+    auto out = forwarded(w, outside, pkts, 2);
+    CHECK(out == std::vector{pkts[0], pkts[1]});
+    CHECK(w.counters.port[outside].punted == 1);
+    CHECK(w.counters.port[inside].tx == 2);
+    CHECK(w.rule_hits[0] == 1);
+    CHECK(w.rule_hits.back() == 1);
+    free_all(out);
+
+    // with a ring: the VIP's frame goes to it, counted once
+    rte_ring* punts = rte_ring_create("t_punt_pr", 64, 0, RING_F_SC_DEQ);
+    REQUIRE(punts);
+    w.punt_ring = punts;
+    rte_mbuf* again[2] = {pool.frame(vip), pool.frame(other)};
+    out = forwarded(w, outside, again, 2);
+    CHECK(out == std::vector{again[1]});
+    const auto queued = dequeue_all(punts);
+    CHECK(queued == std::vector{again[0]});
+    CHECK(w.counters.port[outside].punted == 2);
+    CHECK(w.counters.port[inside].tx == 3);
+    free_all(out);
+    free_all(queued);
+    CHECK(pool.in_use() == 0);
+    rte_ring_free(punts);
+}
+
+TEST_CASE("lcore: the mailbox takes commands by value and is drained a bounded number per loop", "[dataplane][lcore]")
+{
+    ensure_eal();
+    lcore_ctx w(0, {}, {0, 1});
+    CHECK(drain_mailbox(w) == 0); // no mailbox yet: nothing to do
+    CHECK_FALSE(post(w, {mbox_op::ping, 0, 1}));
+    REQUIRE(open_mailbox(w, "t_mbox_a"));
+    for (std::uint64_t i = 1; i <= 20; ++i)
+        REQUIRE(post(w, {mbox_op::ping, 0, i}));
+    CHECK(drain_mailbox(w) == mailbox_per_loop);
+    CHECK(w.pong.load() == mailbox_per_loop);
+    CHECK(drain_mailbox(w) == mailbox_per_loop);
+    CHECK(drain_mailbox(w) == 20 - 2 * mailbox_per_loop);
+    CHECK(drain_mailbox(w) == 0);
+    CHECK(w.pong.load() == 20);
+    CHECK(w.commands == 20);
+    // a full mailbox refuses; the poster decides what to do
+    unsigned taken = 0;
+    while (post(w, {mbox_op::ping, 0, 99}))
+        ++taken;
+    CHECK(taken == mailbox_slots - 1);
+}
+
+TEST_CASE("worker: the loop polls both ports, answers its mailbox and stops on quit", "[dataplane][lcore]")
+{
+    const auto ports = ring_ports();
+    lcore_ctx w(0, {}, ports);
+    REQUIRE(open_mailbox(w, "t_mbox_w"));
+    rte_rcu_qsbr* qs = static_cast<rte_rcu_qsbr*>(rte_zmalloc("t_qs_w", rte_rcu_qsbr_get_memsize(1), 64));
+    REQUIRE(qs);
+    REQUIRE(rte_rcu_qsbr_init(qs, 1) == 0);
+    std::atomic<bool> quit{false};
+    w.qs = qs;
+    w.quit = &quit;
+    std::thread t([&] { worker_main(&w); });
+    REQUIRE(post(w, {mbox_op::ping, 0, 42}));
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (w.pong.load(std::memory_order_acquire) != 42 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    quit.store(true);
+    t.join();
+    CHECK(w.pong.load() == 42);
+    CHECK(w.commands == 1);
+    CHECK(w.counters.port[outside].rx == 0);
+    rte_free(qs);
 }

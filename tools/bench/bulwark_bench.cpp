@@ -4,9 +4,9 @@
 //
 // Pre-built mbufs holding traffic mixes (valid TCP/UDP, malformed,
 // ACL-denied, blocklisted among 1M entries) go through the real pipeline
-// (worker_state::filter with the rte_acl trie and the blocklist a shield
-// builds), and what passes is sent with rte_eth_tx_burst on a net_null
-// port, as a worker lcore does. Each mix runs --runs times, interleaved;
+// (process_burst over an lcore_ctx with the rte_acl trie and the blocklist
+// a shield builds: its stages, then TX of what passes on a net_null port,
+// as a worker lcore does). Each mix runs --runs times, interleaved;
 // the median is printed in Mpps and TSC cycles per packet. Baselines:
 //   * "plain forwarding": the same harness with no pipeline (TX only);
 //   * dpdk-testpmd io forwarding between two net_null ports, started as its
@@ -20,6 +20,7 @@
 #include "controlplane/parser.hpp"
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
+#include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pipeline.hpp"
 #include "tests/dataplane/frames.hpp"
 
@@ -301,8 +302,11 @@ int main(int argc, char** argv)
             bufs[m].push_back(b);
         }
 
-    pipeline_tables tables{acl->get(), bl->get()};
-    worker_state ws((*acl)->rules(), {}, {0, 1});
+    // the frames come "from" net_null0 (outside, never polled here) and
+    // leave on net_null1 (inside)
+    lcore_ctx ws((*acl)->rules(), {}, {0, port_tx});
+    ws.acl = acl->get();
+    ws.blocks = bl->get();
 
     // one run: `packets` through filter+TX (pipeline) or TX alone (plain)
     auto run = [&](std::vector<rte_mbuf*>& v, bool pipeline, std::uint64_t& passed) {
@@ -311,17 +315,23 @@ int main(int argc, char** argv)
             rte_mbuf_refcnt_set(m, static_cast<std::uint16_t>(std::min<long>(uses + 1, 65000)));
         rte_mbuf* burst[burst_size];
         passed = 0;
+        const std::uint64_t tx0 = ws.counters.port[inside].tx;
         std::uint64_t c0 = rte_rdtsc();
         std::size_t at = 0;
         for (long done = 0; done < packets; done += burst_size) {
             std::memcpy(burst, v.data() + at, sizeof burst);
             at = (at + burst_size) % pool_n;
-            unsigned pass = pipeline ? ws.filter(tables, outside, burst, burst_size) : burst_size;
-            std::uint16_t sent = pass ? rte_eth_tx_burst(port_tx, 0, burst, static_cast<std::uint16_t>(pass)) : 0;
-            if (sent < pass)
-                ws.tx_dropped(inside, burst + sent, pass - sent);
+            if (pipeline) {
+                process_burst(ws, outside, burst, burst_size);
+                continue;
+            }
+            std::uint16_t sent = rte_eth_tx_burst(port_tx, 0, burst, burst_size);
+            if (sent < burst_size)
+                rte_pktmbuf_free_bulk(burst + sent, burst_size - sent);
             passed += sent;
         }
+        if (pipeline)
+            passed = ws.counters.port[inside].tx - tx0;
         return static_cast<double>(rte_rdtsc() - c0);
     };
 
@@ -365,14 +375,14 @@ int main(int argc, char** argv)
     else
         fmt::print("dpdk-testpmd: not measured ({})\n", testpmd == "none" ? "--testpmd none" : "no Rx-pps in its output");
     std::uint64_t drops = 0;
-    for (auto d : ws.counters.port[outside].drops)
+    for (const auto& d : ws.counters.port[outside].drops)
         drops += d;
-    fmt::print("pipeline counters: rx {}, dropped {} (", ws.counters.port[outside].rx, drops);
+    fmt::print("pipeline counters: rx {}, dropped {} (", ws.counters.port[outside].rx.read(), drops);
     bool first = true;
     for (std::size_t i = 1; i < drop_reason_count; ++i)
         if (ws.counters.port[outside].drops[i]) {
             fmt::print("{}{} {}", first ? "" : ", ", reason_name(static_cast<drop_reason>(i)),
-                       ws.counters.port[outside].drops[i]);
+                       ws.counters.port[outside].drops[i].read());
             first = false;
         }
     fmt::print(")\n");

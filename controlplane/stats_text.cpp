@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "controlplane/stats_text.hpp"
+
+#include "dataplane/pipeline_types.hpp"
+
+#include <fmt/format.h>
+
+namespace bulwark::controlplane {
+
+namespace {
+
+std::string traffic_text(const proxy::server::traffic& t)
+{
+    return fmt::format("requests {} (1xx {}, 2xx {}, 3xx {}, 4xx {}, 5xx {}, none {}), bytes out {}", t.requests,
+                       t.status[0], t.status[1], t.status[2], t.status[3], t.status[4], t.status[5], t.bytes_out);
+}
+
+} // namespace
+
+std::string proxy_stats_text(const proxy::server::stats& st)
+{
+    std::string out;
+    for (const auto& f : st.frontends)
+        out += fmt::format("bulwarkd: stats: frontend {}: connections {}, {}, request errors {}, denied connections {}, "
+                           "denied requests {}, denied responses {}\n",
+                           f.name, f.connections, traffic_text(f.t), f.request_errors, f.denied_connections,
+                           f.denied_requests, f.denied_responses);
+    for (const auto& b : st.backends) {
+        out += fmt::format("bulwarkd: stats: backend {}: {}, connect errors {}, response errors {}, queue timeouts {}, "
+                           "no server {}\n",
+                           b.name, traffic_text(b.t), b.connect_errors, b.response_errors, b.queue_timeouts,
+                           b.no_server);
+        for (const auto& sv : b.servers)
+            out += fmt::format("bulwarkd: stats: server {}: {}, connect errors {}, response errors {}\n", sv.name,
+                               traffic_text(sv.t), sv.connect_errors, sv.response_errors);
+    }
+    // The rules that applied at least once: which rule refused what.
+    for (const auto& r : st.rules)
+        if (r.hits)
+            out += fmt::format("bulwarkd: stats: rule {} {} '{}': hits {}\n", r.section, r.at, r.what, r.hits);
+    return out;
+}
+
+std::string shield_stats_text(const dataplane::shield_section& cfg, const dataplane::shield_stats& st)
+{
+    using dataplane::side_name;
+    std::string out;
+    const std::string& sh = cfg.name;
+    for (unsigned s = 0; s < 2; ++s) {
+        const auto& p = st.port[s];
+        out += fmt::format("bulwarkd: stats: shield {} port {}: rx {}, tx {}, dropped {}, punted {}\n", sh,
+                           side_name(s), p.rx, p.tx, p.dropped, p.punted);
+        // what the port lost before a worker saw it: the driver's own counters
+        if (p.driver)
+            out += fmt::format("bulwarkd: stats: shield {} port {} driver: missed {}, rx errors {}, no buffer {}, "
+                               "tx errors {}\n",
+                               sh, side_name(s), p.driver->missed, p.driver->rx_errors, p.driver->rx_nombuf,
+                               p.driver->tx_errors);
+    }
+    for (unsigned s = 0; s < 2; ++s)
+        for (std::size_t r = 1; r < dataplane::drop_reason_count; ++r)
+            if (st.port[s].drops[r])
+                out += fmt::format("bulwarkd: stats: shield {} drop {} {}: {}\n", sh, side_name(s),
+                                   dataplane::reason_name(static_cast<dataplane::drop_reason>(r)), st.port[s].drops[r]);
+    for (std::size_t i = 0; i < cfg.rules.size() && i < st.rule_hits.size(); ++i)
+        if (st.rule_hits[i])
+            out += fmt::format("bulwarkd: stats: shield {} rule {}:{} '{}': hits {}\n", sh, cfg.rules[i].at.file,
+                               cfg.rules[i].at.line, cfg.rules[i].text, st.rule_hits[i]);
+    if (st.default_hits)
+        out += fmt::format("bulwarkd: stats: shield {} default {}: hits {}\n", sh,
+                           cfg.default_verdict == dataplane::verdict::allow ? "allow" : "deny", st.default_hits);
+    if (st.blocklist_entries)
+        out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, *st.blocklist_entries);
+    if (st.capture_frames)
+        out += fmt::format("bulwarkd: stats: shield {} drop capture {}: {} frames written\n", sh, cfg.drop_capture,
+                           *st.capture_frames);
+    return out;
+}
+
+} // namespace bulwark::controlplane

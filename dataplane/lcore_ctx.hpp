@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// One worker lcore's context (DESIGN.md section 2), in the manner of DPDK
+// l3fwd's lcore_conf and Gatekeeper's gk_instance: its queues, the tables
+// it reads, its counters and its mailbox. The control plane fills it in
+// before the lcore is launched; from then on only its lcore writes it. Its
+// counters are the exception that any thread may read: each is an atomic
+// with one writer (a relaxed load and store, a plain add on x86), summed
+// by the control plane when it reads them.
+
+#include "dataplane/pipeline_types.hpp"
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+struct rte_rcu_qsbr;
+
+namespace bulwark::dataplane {
+
+class acl_table;
+class blocklist;
+
+inline constexpr std::size_t cache_line = 64; // RTE_CACHE_LINE_SIZE, checked in lcore_ctx.cpp
+
+// A 64-bit event counter with one writer thread and any number of readers,
+// free of data races in the C++ memory model. Not a fetch_add: there is one
+// writer, so a relaxed load and store compile to a plain add.
+class counter {
+public:
+    counter& operator+=(std::uint64_t n) noexcept
+    {
+        v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+        return *this;
+    }
+    counter& operator++() noexcept { return *this += 1; }
+    std::uint64_t read() const noexcept { return v_.load(std::memory_order_relaxed); }
+    operator std::uint64_t() const noexcept { return read(); }
+
+private:
+    std::atomic<std::uint64_t> v_{0};
+};
+static_assert(sizeof(counter) == 8 && std::atomic<std::uint64_t>::is_always_lock_free);
+
+// n counters sized at setup, zero, in whole cache lines of their own (no
+// line shared with another lcore's).
+class counter_array {
+public:
+    explicit counter_array(std::size_t n = 0);
+    ~counter_array();
+    counter_array(const counter_array&) = delete;
+    counter_array& operator=(const counter_array&) = delete;
+    counter& operator[](std::size_t i) noexcept { return c_[i]; }
+    const counter& operator[](std::size_t i) const noexcept { return c_[i]; }
+    std::size_t size() const noexcept { return n_; }
+    const counter& back() const noexcept { return c_[n_ - 1]; }
+
+private:
+    std::size_t n_;
+    counter* c_;
+};
+
+struct port_counters {
+    counter rx, tx, punted;
+    std::array<counter, drop_reason_count> drops;
+};
+
+// One worker lcore's packet counters, by port.
+struct alignas(cache_line) lcore_counters {
+    std::array<port_counters, 2> port;
+};
+static_assert(sizeof(lcore_counters) % cache_line == 0);
+
+// A control-plane command to one worker lcore, by value through its
+// mailbox ring (no allocation on either side). Gatekeeper's gk_cmd_entry.
+enum class mbox_op : std::uint32_t {
+    ping, // the lcore stores `arg` in lcore_ctx::pong: it is alive and drains its mailbox
+};
+struct mbox_cmd {
+    mbox_op op;
+    std::uint32_t reserved = 0;
+    std::uint64_t arg = 0;
+};
+static_assert(sizeof(mbox_cmd) == 16, "rte_ring element sizes are multiples of 4");
+
+inline constexpr unsigned mailbox_slots = 64;     // a power of two; one is kept free
+inline constexpr unsigned mailbox_per_loop = 8;   // commands done per worker loop, at most
+
+struct alignas(cache_line) lcore_ctx {
+    // acl_rules: the shield's rule count (its hits, plus one for the default).
+    lcore_ctx(std::size_t acl_rules, drop_sampling sampling, std::array<std::uint16_t, 2> port_ids);
+    ~lcore_ctx();
+    lcore_ctx(const lcore_ctx&) = delete;
+    lcore_ctx& operator=(const lcore_ctx&) = delete;
+
+    // --- set by the control plane before launch; read-only on the lcore
+    unsigned index = 0;                  // the worker's number: its RCU thread id
+    unsigned lcore = 0;
+    std::uint16_t queue = 0;             // its RX and TX queue on both ports
+    std::array<std::uint16_t, 2> port_ids{};
+    const acl_table* acl = nullptr;      // null: no ACL stage, no rule hits (tests)
+    const blocklist* blocks = nullptr;   // null: no blocklist stage
+    // TODO: the host-port issue (after #11) attaches its punt ring here;
+    // until then a punt rule forwards inline and counts the frame as punted.
+    rte_ring* punt_ring = nullptr;
+    drop_sampling sampling;
+    rte_ring* mailbox = nullptr;         // owned; see open_mailbox()
+    rte_rcu_qsbr* qs = nullptr;          // the workers' quiescent-state variable
+    const std::atomic<bool>* quit = nullptr;
+
+    // --- written by this lcore only, read by any thread
+    lcore_counters counters;
+    counter_array rule_hits;             // by ACL rule index; [rules] = the default verdict
+    counter commands;                    // mailbox commands done
+    std::atomic<std::uint64_t> pong{0};  // the last ping's arg (release store)
+
+    // --- this lcore's alone
+    alignas(cache_line) std::uint64_t window_start = 0, window_len = 0; // drop sampling, in TSC
+    std::array<std::uint32_t, drop_reason_count> sampled{};
+    std::vector<std::byte> scratch;      // a multi-segment frame, linearised to be parsed
+};
+static_assert(alignof(lcore_ctx) == cache_line && sizeof(lcore_ctx) % cache_line == 0);
+
+// Creates ctx's mailbox, an MP/SC rte_ring of mbox_cmd named `name`.
+// Setup time; false with rte_errno set when DPDK has no memory for it.
+bool open_mailbox(lcore_ctx& ctx, const std::string& name) noexcept;
+
+// Posts a command to ctx's lcore; false when its mailbox is full (or it has
+// none): the caller decides whether to retry. Any thread but ctx's lcore
+// (the ring is multi-producer), e.g. the control plane.
+bool post(lcore_ctx& ctx, const mbox_cmd& cmd) noexcept;
+
+// Does up to mailbox_per_loop commands of ctx's mailbox; returns how many.
+// ctx's lcore only, once per loop.
+unsigned drain_mailbox(lcore_ctx& ctx) noexcept;
+
+} // namespace bulwark::dataplane

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The plain types a burst is described with (DESIGN.md section 1): the two
+// bridged ports, the verdict each frame of a burst ends with, and a sampled
+// drop. No DPDK beyond forward declarations, no allocation.
+
+#include "dataplane/packet_types.hpp"
+
+#include <cstdint>
+#include <string_view>
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace bulwark::dataplane {
+
+// The two bridged ports, as indices into per-port arrays.
+enum side : std::uint8_t { outside = 0, inside = 1 };
+inline constexpr side other_side(side s) noexcept { return s == outside ? inside : outside; }
+// "outside", "inside": as counters and logs name them.
+inline constexpr std::string_view side_name(unsigned s) noexcept { return s == outside ? "outside" : "inside"; }
+
+// Frames per RX burst, and the size of every per-burst array.
+inline constexpr unsigned burst_size = 32;
+
+// What becomes of one frame of a burst: the last stage acts on it.
+enum class pkt_action : std::uint8_t {
+    forward, // TX on the other port
+    drop,    // counted per reason on the port it came from, sampled, freed
+    reply,   // TX on the port it came from (the SYN guard's SYN-ACK or RST: a later issue)
+    punt,    // enqueued on the lcore's punt ring (the host port: a later issue)
+};
+
+struct pkt_verdict {
+    pkt_action action;
+    drop_reason why; // drop_reason::none unless action is drop
+};
+static_assert(sizeof(pkt_verdict) == 2, "a burst's verdicts fit in one cache line");
+
+// A dropped frame's first bytes, handed to the control plane's pcapng
+// writer through a ring (objects from a fixed mempool: no allocation).
+struct drop_sample {
+    static constexpr unsigned snaplen = 256;
+    std::uint64_t tsc;
+    std::uint16_t port_id;
+    std::uint8_t side;
+    drop_reason reason;
+    std::uint16_t caplen, len;
+    std::uint8_t bytes[snaplen];
+};
+
+// Where sampled drops go: the first `per_second` drops of each reason per
+// second per lcore.
+struct drop_sampling {
+    rte_mempool* pool = nullptr;
+    rte_ring* ring = nullptr;
+    unsigned per_second = 0;
+};
+
+} // namespace bulwark::dataplane

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: Apache-2.0
+#pragma once
+
+// The shield's counters as plain data (DESIGN.md section 2): what
+// shield::stats() returns, summed over the worker lcores' own counters when
+// it is called. The control plane formats it (controlplane/stats_text.hpp);
+// the runtime API and the Prometheus exporter (later issues) read it too.
+// The names that go with the numbers (rules, ports, the shield's) are in
+// its shield_section.
+
+#include "dataplane/packet_types.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace bulwark::dataplane {
+
+// A port's own counters from its PMD (rte_eth_stats): what it lost before
+// a worker saw it, and what it failed to send.
+struct driver_stats {
+    std::uint64_t missed = 0;    // imissed: the RX queue was full
+    std::uint64_t rx_errors = 0; // ierrors
+    std::uint64_t rx_nombuf = 0; // no mbuf to receive into
+    std::uint64_t tx_errors = 0; // oerrors
+};
+
+struct port_stats {
+    std::uint64_t rx = 0, tx = 0;
+    std::uint64_t dropped = 0;                             // the sum of drops
+    std::uint64_t punted = 0;                              // matched a punt rule (forwarded inline until the host port)
+    std::array<std::uint64_t, drop_reason_count> drops{};  // by drop_reason; [none] is 0
+    std::optional<driver_stats> driver;                    // none: the port is not started, or its PMD did not say
+};
+
+struct shield_stats {
+    std::array<port_stats, 2> port;       // by side: [outside], [inside]
+    std::vector<std::uint64_t> rule_hits; // by rule, as shield_section::rules
+    std::uint64_t default_hits = 0;       // IP frames no rule matched
+    std::optional<std::size_t> blocklist_entries;
+    std::optional<std::uint64_t> capture_frames; // frames written to the drop-capture file, when there is one
+};
+
+} // namespace bulwark::dataplane

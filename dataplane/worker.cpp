@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "dataplane/worker.hpp"
+
+#include "dataplane/pipeline.hpp"
+
+#include <rte_ethdev.h>
+#include <rte_rcu_qsbr.h>
+
+#include <array>
+
+namespace bulwark::dataplane {
+
+int worker_main(void* arg) noexcept
+{
+    lcore_ctx& c = *static_cast<lcore_ctx*>(arg);
+    rte_rcu_qsbr_thread_register(c.qs, c.index);
+    rte_rcu_qsbr_thread_online(c.qs, c.index);
+    std::array<rte_mbuf*, burst_size> pkts;
+    while (!c.quit->load(std::memory_order_relaxed)) {
+        for (side from : {outside, inside}) {
+            const std::uint16_t n = rte_eth_rx_burst(c.port_ids[from], c.queue, pkts.data(), burst_size);
+            if (n)
+                process_burst(c, from, pkts.data(), n);
+        }
+        drain_mailbox(c);
+        rte_rcu_qsbr_quiescent(c.qs, c.index);
+    }
+    rte_rcu_qsbr_thread_offline(c.qs, c.index);
+    rte_rcu_qsbr_thread_unregister(c.qs, c.index);
+    return 0;
+}
+
+} // namespace bulwark::dataplane
