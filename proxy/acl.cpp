@@ -273,132 +273,173 @@ bool match_value(const compiled_acl& a, eval_ctx& ctx, const sample& v)
     }
 }
 
-result<acl_set> acl_set::build(const proxy_section& px, std::vector<std::string>* notes)
+namespace {
+
+// An ACL line's patterns: its own, then each -f FILE's, one a line ('#'
+// starts a comment line).
+result<std::vector<std::string>> patterns_of(const acl_def& d)
 {
-    acl_set s;
+    std::vector<std::string> pats = d.patterns;
+    for (const auto& file : d.pattern_files) {
+        std::FILE* f = std::fopen(file.c_str(), "r");
+        if (!f)
+            return fail(fmt::format("cannot read pattern file '{}'", file));
+        char line[4096];
+        while (std::fgets(line, sizeof line, f)) {
+            sv l = line;
+            while (!l.empty() && (l.back() == '\n' || l.back() == '\r' || l.back() == ' ' || l.back() == '\t'))
+                l.remove_suffix(1);
+            while (!l.empty() && (l.front() == ' ' || l.front() == '\t'))
+                l.remove_prefix(1);
+            if (!l.empty() && l.front() != '#')
+                pats.emplace_back(l);
+        }
+        std::fclose(f);
+    }
+    return pats;
+}
+
+// The patterns of an ACL matched by value (all but sub and reg), parsed
+// into a.
+result<bool> set_values(compiled_acl& a, const std::vector<std::string>& pats)
+{
+    switch (a.m) {
+    case match_kind::integer:
+    case match_kind::len: {
+        auto r = int_ranges(pats);
+        if (!r)
+            return fail(r.message());
+        a.ranges = std::move(*r);
+        break;
+    }
+    case match_kind::ip:
+        for (const auto& p : pats) {
+            auto n = parse_cidr(p);
+            if (!n)
+                return fail(n.message());
+            a.nets.push_back(*n);
+        }
+        break;
+    case match_kind::bin:
+        for (const auto& p : pats) {
+            std::string b;
+            for (std::size_t i = 0; i + 1 < p.size(); i += 2)
+                b += static_cast<char>(std::stoi(p.substr(i, 2), nullptr, 16));
+            a.strs.push_back(std::move(b));
+        }
+        break;
+    default:
+        a.strs = pats;
+    }
+    return true;
+}
+
+acl_def predefined_acl(const proxy_section& px, const predefined_def& p)
+{
+    acl_def d;
+    d.at = px.at;
+    d.name = std::string(p.name);
+    d.expr.fetch = std::string(p.fetch);
+    d.expr.args = p.args;
+    d.matcher = std::string(p.matcher);
+    d.patterns = p.patterns;
+    return d;
+}
+
+} // namespace
+
+struct acl_set::build_state {
     std::map<std::string, std::size_t> expr_by_key;
     std::map<std::size_t, std::vector<rules::pattern>> set_patterns; // expr -> patterns
-    auto add = [&](const acl_def& d) -> result<bool> {
-        auto where = [&](const std::string& msg) {
-            return fail(fmt::format("{}:{}: acl '{}': {}", d.at.file, d.at.line, d.name, msg));
-        };
-        auto e = compile_expr(d.expr);
-        compiled_acl a;
-        a.name = d.name;
-        if (!e) {
-            // A fetch or converter of a later issue (TLS): the ACL never
-            // matches, and the operator is told, with what that means for
-            // a negated use. Refusing to start would take the site down.
-            if (notes)
-                notes->push_back(fmt::format("{}:{}: acl '{}': {}: it never matches (and '!{}' always does) until "
-                                             "it is",
-                                             d.at.file, d.at.line, d.name.empty() ? "(anonymous)" : d.name,
-                                             e.message(), d.name.empty() ? "..." : d.name));
-            sample_expr never;
-            never.fetch = "always_false";
-            e = compile_expr(never);
-            a.m = match_kind::boolean;
-            auto [it, fresh] = expr_by_key.try_emplace(e->key, s.exprs_.size());
-            if (fresh)
-                s.exprs_.push_back(std::move(*e));
-            a.expr = it->second;
-            s.acls_.push_back(std::move(a));
-            return true;
-        }
-        auto [it, fresh] = expr_by_key.try_emplace(e->key, s.exprs_.size());
-        if (fresh)
-            s.exprs_.push_back(std::move(*e));
-        a.expr = it->second;
-        auto k = kind_of(d.matcher);
-        if (!k)
-            return where(fmt::format("match method '{}' is not built yet", d.matcher));
-        a.m = *k;
-        a.icase = d.icase;
-        std::vector<std::string> pats = d.patterns;
-        for (const auto& file : d.pattern_files) { // -f FILE: one pattern per line, '#' comments
-            std::FILE* f = std::fopen(file.c_str(), "r");
-            if (!f)
-                return where(fmt::format("cannot read pattern file '{}'", file));
-            char line[4096];
-            while (std::fgets(line, sizeof line, f)) {
-                sv l = line;
-                while (!l.empty() && (l.back() == '\n' || l.back() == '\r' || l.back() == ' ' || l.back() == '\t'))
-                    l.remove_suffix(1);
-                while (!l.empty() && (l.front() == ' ' || l.front() == '\t'))
-                    l.remove_prefix(1);
-                if (!l.empty() && l.front() != '#')
-                    pats.emplace_back(l);
-            }
-            std::fclose(f);
-        }
-        switch (a.m) {
-        case match_kind::integer:
-        case match_kind::len: {
-            auto r = int_ranges(pats);
-            if (!r)
-                return where(r.message());
-            a.ranges = std::move(*r);
-            break;
-        }
-        case match_kind::ip:
-            for (const auto& p : pats) {
-                auto n = parse_cidr(p);
-                if (!n)
-                    return where(n.message());
-                a.nets.push_back(*n);
-            }
-            break;
-        case match_kind::bin:
-            for (const auto& p : pats) {
-                std::string b;
-                for (std::size_t i = 0; i + 1 < p.size(); i += 2)
-                    b += static_cast<char>(std::stoi(p.substr(i, 2), nullptr, 16));
-                a.strs.push_back(std::move(b));
-            }
-            break;
-        case match_kind::sub:
-        case match_kind::reg: {
-            auto& v = set_patterns[a.expr];
-            for (const auto& p : pats)
-                v.push_back({p, d.icase, a.m == match_kind::sub, static_cast<unsigned>(s.acls_.size()),
-                             fmt::format("{}:{}", d.at.file, d.at.line)});
-            a.set = -2; // resolved below, once every pattern over the expression is known
-            break;
-        }
-        default:
-            a.strs = pats;
-        }
-        s.acls_.push_back(std::move(a));
-        return true;
+};
+
+std::size_t acl_set::intern(compiled_expr e, build_state& b)
+{
+    auto [it, fresh] = b.expr_by_key.try_emplace(e.key, exprs_.size());
+    if (fresh)
+        exprs_.push_back(std::move(e));
+    return it->second;
+}
+
+result<bool> acl_set::add(const acl_def& d, build_state& b, std::vector<std::string>* notes)
+{
+    auto where = [&](const std::string& msg) {
+        return fail(fmt::format("{}:{}: acl '{}': {}", d.at.file, d.at.line, d.name, msg));
     };
-    for (const auto& d : px.acls)
-        if (auto r = add(d); !r)
-            return fail(r.message());
-    s.predefined_at_ = s.acls_.size();
-    for (const auto& p : predefined_defs()) {
-        acl_def d;
-        d.at = px.at;
-        d.name = std::string(p.name);
-        d.expr.fetch = std::string(p.fetch);
-        d.expr.args = p.args;
-        d.matcher = std::string(p.matcher);
-        d.patterns = p.patterns;
-        if (auto r = add(d); !r)
-            return fail(r.message());
+    auto e = compile_expr(d.expr);
+    compiled_acl a;
+    a.name = d.name;
+    if (!e) {
+        // A fetch or converter of a later issue (TLS): the ACL never
+        // matches, and the operator is told, with what that means for
+        // a negated use. Refusing to start would take the site down.
+        if (notes)
+            notes->push_back(fmt::format("{}:{}: acl '{}': {}: it never matches (and '!{}' always does) until "
+                                         "it is",
+                                         d.at.file, d.at.line, d.name.empty() ? "(anonymous)" : d.name,
+                                         e.message(), d.name.empty() ? "..." : d.name));
+        sample_expr never;
+        never.fetch = "always_false";
+        e = compile_expr(never);
+        a.m = match_kind::boolean;
+        a.expr = intern(std::move(*e), b);
+        acls_.push_back(std::move(a));
+        return true;
     }
-    for (auto& [expr, pats] : set_patterns) {
+    a.expr = intern(std::move(*e), b);
+    auto k = kind_of(d.matcher);
+    if (!k)
+        return where(fmt::format("match method '{}' is not built yet", d.matcher));
+    a.m = *k;
+    a.icase = d.icase;
+    auto pats = patterns_of(d);
+    if (!pats)
+        return where(pats.message());
+    if (a.m == match_kind::sub || a.m == match_kind::reg) {
+        auto& v = b.set_patterns[a.expr];
+        for (const auto& p : *pats)
+            v.push_back({p, d.icase, a.m == match_kind::sub, static_cast<unsigned>(acls_.size()),
+                         fmt::format("{}:{}", d.at.file, d.at.line)});
+        a.set = -2; // resolved by compile_sets, once every pattern over the expression is known
+    } else if (auto r = set_values(a, *pats); !r) {
+        return where(r.message());
+    }
+    acls_.push_back(std::move(a));
+    return true;
+}
+
+// One pattern set per expression that reg/sub ACLs match on.
+result<bool> acl_set::compile_sets(build_state& b, std::vector<std::string>* notes)
+{
+    for (auto& [expr, pats] : b.set_patterns) {
         auto set = rules::pattern_set::compile(pats, notes);
         if (!set)
             return fail(set.message()); // it names the pattern's file and line
-        for (auto& a : s.acls_)
+        for (auto& a : acls_)
             if (a.set == -2 && a.expr == expr)
-                a.set = static_cast<int>(s.sets_.size());
-        s.sets_.push_back(std::move(*set));
-        s.set_expr_.push_back(expr);
+                a.set = static_cast<int>(sets_.size());
+        sets_.push_back(std::move(*set));
+        set_expr_.push_back(expr);
     }
-    for (auto& a : s.acls_) // a reg/sub ACL with no pattern at all never matches
+    for (auto& a : acls_) // a reg/sub ACL with no pattern at all never matches
         if (a.set == -2)
             a.set = -1;
+    return true;
+}
+
+result<acl_set> acl_set::build(const proxy_section& px, std::vector<std::string>* notes)
+{
+    acl_set s;
+    build_state b;
+    for (const auto& d : px.acls)
+        if (auto r = s.add(d, b, notes); !r)
+            return fail(r.message());
+    s.predefined_at_ = s.acls_.size();
+    for (const auto& p : predefined_defs())
+        if (auto r = s.add(predefined_acl(px, p), b, notes); !r)
+            return fail(r.message());
+    if (auto r = s.compile_sets(b, notes); !r)
+        return fail(r.message());
     return s;
 }
 

@@ -77,6 +77,13 @@ public:
     const std::vector<compiled_acl>& acls() const { return acls_; }
 
 private:
+    struct build_state; // acl.cpp: what build() keeps across ACL lines
+    // build()'s steps: an expression shared by its ACLs, one ACL line,
+    // then the pattern sets once every line is in.
+    std::size_t intern(compiled_expr e, build_state& b);
+    result<bool> add(const acl_def& d, build_state& b, std::vector<std::string>* notes);
+    result<bool> compile_sets(build_state& b, std::vector<std::string>* notes);
+
     std::vector<compiled_expr> exprs_;
     std::vector<compiled_acl> acls_;
     std::vector<rules::pattern_set> sets_;

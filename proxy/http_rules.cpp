@@ -227,24 +227,15 @@ result<http_rule> compile_legacy(const rule& cr, const acl_set& acls)
     return r;
 }
 
-} // namespace
-
-result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px, ms tarpit_fallback,
-                                                         std::vector<std::string>* notes)
+error where(const rule& r, const std::string& msg)
 {
-    auto out = std::make_shared<proxy_rules>();
-    out->name = px.name;
-    out->errorfiles = px.errorfiles;
-    out->tarpit = px.timeout.tarpit ? *px.timeout.tarpit : tarpit_fallback;
-    auto acls = acl_set::build(px, notes);
-    if (!acls)
-        return fail(acls.message());
-    out->acls = std::move(*acls);
-    auto where = [](const rule& r, const std::string& msg) {
-        return fail(fmt::format("{}:{}: '{} {}': {}", r.at.file, r.at.line, r.family, r.action, msg));
-    };
-    // http-request rules first, then the legacy filters (HAProxy 1.x ran
-    // the filters after the http-request rules); likewise for responses.
+    return fail(fmt::format("{}:{}: '{} {}': {}", r.at.file, r.at.line, r.family, r.action, msg));
+}
+
+// http-request rules first, then the legacy filters (HAProxy 1.x ran
+// the filters after the http-request rules); likewise for responses.
+result<bool> compile_http_rules(const proxy_section& px, proxy_rules& out, std::vector<std::string>* notes)
+{
     for (int pass = 0; pass < 2; ++pass) {
         for (const auto& cr : px.rules) {
             const bool modern = cr.family == "http-request" || cr.family == "http-response";
@@ -253,7 +244,7 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
                 continue;
             const bool request = cr.family == "http-request" || cr.family.starts_with("req");
             if (modern || cr.action == "add-header") { // reqadd / rspadd are add-header rules
-                auto r = compile_http_rule(cr, out->acls, notes);
+                auto r = compile_http_rule(cr, out.acls, notes);
                 if (!r)
                     return where(cr, r.message());
                 if (*r && (*r)->act == actions::find("capture")) {
@@ -266,27 +257,41 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
                     }
                 }
                 if (*r)
-                    (request ? out->req : out->res).push_back(std::move(**r));
+                    (request ? out.req : out.res).push_back(std::move(**r));
             } else {
-                auto r = compile_legacy(cr, out->acls);
+                auto r = compile_legacy(cr, out.acls);
                 if (!r)
                     return where(cr, r.message());
-                (request ? out->req : out->res).push_back(std::move(*r));
+                (request ? out.req : out.res).push_back(std::move(*r));
             }
         }
     }
-    // tcp-request connection, session, then content rules, run at accept
-    // on the connection's addresses (a phase's accept ends that phase).
+    return true;
+}
+
+// A tcp-request action's outcome (go_on: accept), or nullopt when it is
+// not built.
+std::optional<rule_outcome> tcp_outcome(const std::string& action)
+{
+    if (action == "accept")
+        return rule_outcome::go_on;
+    if (action == "reject")
+        return rule_outcome::reject;
+    if (action == "silent-drop")
+        return rule_outcome::silent_drop;
+    return std::nullopt;
+}
+
+// tcp-request connection, session, then content rules, run at accept
+// on the connection's addresses (a phase's accept ends that phase).
+result<bool> compile_tcp_rules(const proxy_section& px, proxy_rules& out, std::vector<std::string>* notes)
+{
     int phase = 0;
     for (std::string_view fam : {"tcp-request connection", "tcp-request session", "tcp-request content"}) {
         for (const auto& cr : px.rules) {
             if (cr.family != fam)
                 continue;
-            // go_on: accept
-            std::optional<rule_outcome> o = cr.action == "accept"  ? std::optional(rule_outcome::go_on)
-                                            : cr.action == "reject" ? std::optional(rule_outcome::reject)
-                                            : cr.action == "silent-drop" ? std::optional(rule_outcome::silent_drop)
-                                                                         : std::nullopt;
+            std::optional<rule_outcome> o = tcp_outcome(cr.action);
             if (!o || !px.has_fe()) {
                 if (notes)
                     notes->push_back(fmt::format("{}:{}: '{} {}' {}: the rule is passed over", cr.at.file, cr.at.line,
@@ -300,59 +305,98 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
             r.tcp = *o;
             r.slot = static_cast<std::size_t>(phase);
             if (cr.cond) {
-                auto c = out->acls.compile(*cr.cond);
+                auto c = out.acls.compile(*cr.cond);
                 if (!c)
                     return where(cr, c.message());
                 r.cond = std::move(*c);
             }
-            out->tcp.push_back(std::move(r));
+            out.tcp.push_back(std::move(r));
         }
         ++phase;
     }
-    auto gates = [&](const std::vector<http_rule>& rules) {
-        std::vector<proxy_rules::rule_gate> g(rules.size());
-        for (std::size_t i = 0; i < rules.size(); ++i) {
-            const auto& c = rules[i].cond;
-            if (!c || c->unless || c->any_of.empty())
-                continue;
-            int set = -1;
-            bool ok = true;
-            for (const auto& conj : c->any_of) {
-                ok = ok && conj.size() == 1 && !conj[0].negate && !conj[0].acls.empty();
-                for (std::size_t a : ok ? conj[0].acls : std::vector<std::size_t>{}) {
-                    int s = out->acls.set_of(a);
-                    ok = ok && s >= 0 && (set < 0 || s == set);
-                    set = s;
-                }
+    return true;
+}
+
+// Per rule: the one pattern set its condition needs a hit in (when it is
+// a plain OR of ACLs over one set), and the first rule after the run of
+// rules gated on that same set.
+std::vector<proxy_rules::rule_gate> gates_of(const std::vector<http_rule>& rules, const acl_set& acls)
+{
+    std::vector<proxy_rules::rule_gate> g(rules.size());
+    for (std::size_t i = 0; i < rules.size(); ++i) {
+        const auto& c = rules[i].cond;
+        if (!c || c->unless || c->any_of.empty())
+            continue;
+        int set = -1;
+        bool ok = true;
+        for (const auto& conj : c->any_of) {
+            ok = ok && conj.size() == 1 && !conj[0].negate && !conj[0].acls.empty();
+            for (std::size_t a : ok ? conj[0].acls : std::vector<std::size_t>{}) {
+                int s = acls.set_of(a);
+                ok = ok && s >= 0 && (set < 0 || s == set);
+                set = s;
             }
-            if (ok)
-                g[i].set = set;
         }
-        for (std::size_t i = rules.size(); i-- > 0;)
-            g[i].skip_to = g[i].set >= 0 && i + 1 < rules.size() && g[i + 1].set == g[i].set
-                               ? g[i + 1].skip_to
-                               : static_cast<std::uint32_t>(i + 1);
-        return g;
-    };
-    out->req_gates = gates(out->req);
-    out->res_gates = gates(out->res);
+        if (ok)
+            g[i].set = set;
+    }
+    for (std::size_t i = rules.size(); i-- > 0;)
+        g[i].skip_to = g[i].set >= 0 && i + 1 < rules.size() && g[i + 1].set == g[i].set
+                           ? g[i + 1].skip_to
+                           : static_cast<std::uint32_t>(i + 1);
+    return g;
+}
+
+result<bool> compile_use_backends(const proxy_section& px, proxy_rules& out)
+{
     for (const auto& u : px.use_backends) {
         proxy_rules::switch_rule s{u.backend, std::nullopt};
         if (u.cond) {
-            auto c = out->acls.compile(*u.cond);
+            auto c = out.acls.compile(*u.cond);
             if (!c)
                 return fail(fmt::format("{}:{}: 'use_backend': {}", u.at.file, u.at.line, c.message()));
             s.cond = std::move(*c);
         }
-        out->use_backends.push_back(std::move(s));
+        out.use_backends.push_back(std::move(s));
     }
+    return true;
+}
+
+// The capture slots: 'capture request/response header' lines first, then
+// the 'http-request capture' rules' (in rule order).
+void assign_captures(const proxy_section& px, proxy_rules& out)
+{
     for (const auto& c : px.captures)
-        (c.request ? out->req_captures : out->res_captures).push_back({c.header, c.len});
-    for (auto& r : out->req) // 'http-request capture' slots follow the header ones, in rule order
+        (c.request ? out.req_captures : out.res_captures).push_back({c.header, c.len});
+    for (auto& r : out.req)
         if (r.act == actions::find("capture")) {
-            r.slot = out->req_captures.size();
-            out->req_captures.push_back({"", static_cast<unsigned>(r.status)});
+            r.slot = out.req_captures.size();
+            out.req_captures.push_back({"", static_cast<unsigned>(r.status)});
         }
+}
+
+} // namespace
+
+result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px, ms tarpit_fallback,
+                                                         std::vector<std::string>* notes)
+{
+    auto out = std::make_shared<proxy_rules>();
+    out->name = px.name;
+    out->errorfiles = px.errorfiles;
+    out->tarpit = px.timeout.tarpit ? *px.timeout.tarpit : tarpit_fallback;
+    auto acls = acl_set::build(px, notes);
+    if (!acls)
+        return fail(acls.message());
+    out->acls = std::move(*acls);
+    if (auto r = compile_http_rules(px, *out, notes); !r)
+        return fail(r.message());
+    if (auto r = compile_tcp_rules(px, *out, notes); !r)
+        return fail(r.message());
+    out->req_gates = gates_of(out->req, out->acls);
+    out->res_gates = gates_of(out->res, out->acls);
+    if (auto r = compile_use_backends(px, *out); !r)
+        return fail(r.message());
+    assign_captures(px, *out);
     std::uint32_t id = 0; // per-thread hit counters are indexed by it
     for (auto* list : {&out->tcp, &out->req, &out->res})
         for (auto& r : *list)

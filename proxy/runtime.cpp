@@ -72,6 +72,187 @@ result<std::shared_ptr<const proxy_rules>> rules_of(const proxy_section& p,
     return compile_rules(p, tarpit, &notes);
 }
 
+bool option_on(const proxy_section& p, const char* name)
+{
+    return p.options.count(name) && p.options.at(name);
+}
+
+// option httpchk [METHOD] [URI] [VERSION], HAProxy's defaults: OPTIONS / HTTP/1.0
+std::string httpchk_of(const proxy_section& p)
+{
+    const auto& a = p.option_args.at("httpchk");
+    std::string method = a.size() >= 2 ? a[0] : "OPTIONS";
+    std::string uri = a.size() == 1 ? a[0] : a.size() >= 2 ? a[1] : "/";
+    std::string version = a.size() >= 3 ? a[2] : "HTTP/1.0";
+    return method + " " + uri + " " + version + "\r\n\r\n";
+}
+
+balance_algo balance_of(const proxy_section& p, std::vector<std::string>& notes)
+{
+    if (p.balance == "leastconn")
+        return balance_algo::leastconn;
+    if (p.balance == "source")
+        return balance_algo::source;
+    if (p.balance != "roundrobin")
+        notes.push_back(fmt::format("{}:{}: backend '{}': 'balance {}' is not built yet (issue #3): round "
+                                    "robin is used",
+                                    p.at.file, p.at.line, p.name, p.balance));
+    return balance_algo::roundrobin;
+}
+
+// A server line's address (resolved now, once) and check settings;
+// health: its slot in the health table.
+result<server_rt> server_of(const server_line& s, tcp::resolver& resolver, std::size_t health)
+{
+    std::uint16_t port = s.addr.ports.lo ? s.addr.ports.lo : 80;
+    auto checked = [&](server_rt r) {
+        r.check = s.check;
+        r.inter = s.inter;
+        r.rise = s.rise;
+        r.fall = s.fall;
+        r.maxconn = s.maxconn;
+        r.weight = s.weight;
+        r.health = health;
+        return r;
+    };
+    if (s.addr.k == address::kind::ip) {
+        auto ep = to_endpoint(s.addr.ip, port);
+        return checked({s.name, ep, s.addr.str()});
+    }
+    if (s.addr.k == address::kind::host) {
+        boost::system::error_code ec;
+        auto res = resolver.resolve(s.addr.host, std::to_string(port), ec);
+        if (ec || res.empty())
+            return fail(fmt::format("{}:{}: server '{}': cannot resolve '{}': {}", s.at.file, s.at.line, s.name,
+                                    s.addr.host, ec ? ec.message() : "no address"));
+        return checked({s.name, res.begin()->endpoint(), s.addr.str()});
+    }
+    auto ep = unix_endpoint(s.addr);
+    if (!ep)
+        return fail(fmt::format("{}:{}: server '{}': {}", s.at.file, s.at.line, s.name, ep.message()));
+    return checked({s.name, *ep, s.addr.str()});
+}
+
+// A backend or listen section's backend side; counts its servers into
+// rt.servers and its notes into rt.notes.
+result<backend_rt> backend_of(const proxy_section& p, tcp::resolver& resolver, runtime& rt)
+{
+    backend_rt b;
+    b.name = p.name;
+    b.errorfiles = p.errorfiles;
+    if (p.timeout.connect)
+        b.connect = *p.timeout.connect;
+    if (p.timeout.server)
+        b.server = *p.timeout.server;
+    b.queue = p.timeout.queue ? *p.timeout.queue : b.connect; // HAProxy's fallback
+    b.tunnel = p.timeout.tunnel;
+    b.server_fin = p.timeout.server_fin;
+    b.forwardfor = forwardfor_of(p);
+    b.check = p.timeout.check;
+    if (option_on(p, "httpchk"))
+        b.httpchk = httpchk_of(p);
+    b.algo = balance_of(p, rt.notes);
+    b.server_close = option_on(p, "http-server-close") || option_on(p, "httpclose");
+    b.httpclose = option_on(p, "httpclose");
+    for (const auto& s : p.servers) {
+        auto r = server_of(s, resolver, rt.servers++);
+        if (!r)
+            return fail(r.message());
+        b.servers.push_back(std::move(*r));
+    }
+    auto r = rules_of(p, rt.notes);
+    if (!r)
+        return fail(r.message());
+    b.rules = std::move(*r);
+    return b;
+}
+
+// A frontend's bind lines; TLS and host-name binds are skipped with a note.
+result<std::vector<frontend_rt::listen_on>> binds_of(const proxy_section& p, std::vector<std::string>& notes)
+{
+    std::vector<frontend_rt::listen_on> out;
+    for (const auto& b : p.binds) {
+        if (b.ssl) {
+            notes.push_back(fmt::format("{}:{}: bind '{}': TLS is not built yet: skipped", b.at.file, b.at.line,
+                                        b.addr.str()));
+            continue;
+        }
+        if (b.addr.k == address::kind::unix_path || b.addr.k == address::kind::abns) {
+            auto ep = unix_endpoint(b.addr);
+            if (!ep)
+                return fail(fmt::format("{}:{}: bind: {}", b.at.file, b.at.line, ep.message()));
+            out.push_back({*ep, b.addr.str(), b.addr.k == address::kind::unix_path ? b.addr.host : ""});
+            continue;
+        }
+        if (b.addr.k != address::kind::ip) {
+            notes.push_back(fmt::format("{}:{}: bind '{}': a bind needs an address, not a host name: skipped",
+                                        b.at.file, b.at.line, b.addr.str()));
+            continue;
+        }
+        for (unsigned port = b.addr.ports.lo; port <= b.addr.ports.hi; ++port) {
+            auto ep = to_endpoint(b.addr.ip, static_cast<std::uint16_t>(port));
+            out.push_back({ep, fmt::format("{}:{}", ep.address().to_string(), port), ""});
+        }
+    }
+    return out;
+}
+
+// HAProxy's fallbacks: http-request defaults to client; keep-alive to http-request.
+void set_client_timeouts(frontend_rt& f, const proxy_section& p)
+{
+    if (p.timeout.client)
+        f.client = *p.timeout.client;
+    f.client_fin = p.timeout.client_fin;
+    f.http_request = p.timeout.http_request ? *p.timeout.http_request : f.client;
+    f.http_keep_alive = p.timeout.http_keep_alive ? *p.timeout.http_keep_alive : f.http_request;
+}
+
+// rt.backends' index of the backend named so, or -1.
+int backend_index(const runtime& rt, const std::string& name)
+{
+    for (std::size_t i = 0; i < rt.backends.size(); ++i)
+        if (rt.backends[i].name == name)
+            return static_cast<int>(i);
+    return -1;
+}
+
+// A frontend or listen section's frontend side; rt.backends are built.
+result<frontend_rt> frontend_of(const proxy_section& p, runtime& rt)
+{
+    frontend_rt f;
+    f.name = p.name;
+    f.errorfiles = p.errorfiles;
+    auto binds = binds_of(p, rt.notes);
+    if (!binds)
+        return fail(binds.message());
+    f.binds = std::move(*binds);
+    set_client_timeouts(f, p);
+    f.buffer_request = option_on(p, "http-buffer-request");
+    f.forwardfor = forwardfor_of(p);
+    f.server_close = option_on(p, "http-server-close") || option_on(p, "httpclose");
+    f.httplog = option_on(p, "httplog");
+    f.tcp = p.mode != proxy_mode::http;
+    f.tcplog = option_on(p, "tcplog");
+    f.httpclose = option_on(p, "httpclose");
+    f.dontlognull = option_on(p, "dontlognull");
+    f.ignore_probes = option_on(p, "http-ignore-probes");
+    f.maxconn = p.maxconn;
+    if (p.has_be())
+        f.default_backend = backend_index(rt, p.name);
+    if (p.default_backend)
+        f.default_backend = backend_index(rt, p.default_backend->backend);
+    // A listen section is its own backend: one rule set for both sides.
+    if (p.has_be())
+        f.rules = rt.backends[static_cast<std::size_t>(backend_index(rt, p.name))].rules;
+    else if (auto r = rules_of(p, rt.notes); !r)
+        return fail(r.message());
+    else
+        f.rules = std::move(*r);
+    for (const auto& u : p.use_backends) // the config checker made sure each exists
+        f.use_backend.push_back(backend_index(rt, u.backend));
+    return f;
+}
+
 } // namespace
 
 result<runtime> build_runtime(const proxies_config& cfg, unsigned cores)
@@ -83,146 +264,22 @@ result<runtime> build_runtime(const proxies_config& cfg, unsigned cores)
     rt.maxconn = cfg.global.maxconn;
     asio::io_context resolver_ctx;
     tcp::resolver resolver(resolver_ctx);
-
-    std::vector<const proxy_section*> backends;
-    auto backend_index = [&](const std::string& name) -> int {
-        for (std::size_t i = 0; i < backends.size(); ++i)
-            if (backends[i]->name == name)
-                return static_cast<int>(i);
-        return -1;
-    };
     for (const auto& p : cfg.proxies) {
         if (!p.has_be())
             continue;
-        backend_rt b;
-        b.name = p.name;
-        b.errorfiles = p.errorfiles;
-        if (p.timeout.connect)
-            b.connect = *p.timeout.connect;
-        if (p.timeout.server)
-            b.server = *p.timeout.server;
-        b.queue = p.timeout.queue ? *p.timeout.queue : b.connect; // HAProxy's fallback
-        b.tunnel = p.timeout.tunnel;
-        b.server_fin = p.timeout.server_fin;
-        auto bopt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
-        b.forwardfor = forwardfor_of(p);
-        b.check = p.timeout.check;
-        if (bopt("httpchk")) { // [METHOD] [URI] [VERSION], HAProxy's defaults: OPTIONS / HTTP/1.0
-            const auto& a = p.option_args.at("httpchk");
-            std::string method = a.size() >= 2 ? a[0] : "OPTIONS";
-            std::string uri = a.size() == 1 ? a[0] : a.size() >= 2 ? a[1] : "/";
-            std::string version = a.size() >= 3 ? a[2] : "HTTP/1.0";
-            b.httpchk = method + " " + uri + " " + version + "\r\n\r\n";
-        }
-        if (p.balance == "leastconn")
-            b.algo = balance_algo::leastconn;
-        else if (p.balance == "source")
-            b.algo = balance_algo::source;
-        else if (p.balance != "roundrobin")
-            rt.notes.push_back(fmt::format("{}:{}: backend '{}': 'balance {}' is not built yet (issue #3): round "
-                                           "robin is used",
-                                           p.at.file, p.at.line, p.name, p.balance));
-        b.server_close = bopt("http-server-close") || bopt("httpclose");
-        b.httpclose = bopt("httpclose");
-        for (const auto& s : p.servers) {
-            std::uint16_t port = s.addr.ports.lo ? s.addr.ports.lo : 80;
-            auto checked = [&](server_rt r) {
-                r.check = s.check;
-                r.inter = s.inter;
-                r.rise = s.rise;
-                r.fall = s.fall;
-                r.maxconn = s.maxconn;
-                r.weight = s.weight;
-                r.health = rt.servers++;
-                return r;
-            };
-            if (s.addr.k == address::kind::ip) {
-                auto ep = to_endpoint(s.addr.ip, port);
-                b.servers.push_back(checked({s.name, ep, s.addr.str()}));
-            } else if (s.addr.k == address::kind::host) {
-                boost::system::error_code ec;
-                auto res = resolver.resolve(s.addr.host, std::to_string(port), ec);
-                if (ec || res.empty())
-                    return fail(fmt::format("{}:{}: server '{}': cannot resolve '{}': {}", s.at.file, s.at.line,
-                                            s.name, s.addr.host, ec ? ec.message() : "no address"));
-                b.servers.push_back(checked({s.name, res.begin()->endpoint(), s.addr.str()}));
-            } else {
-                auto ep = unix_endpoint(s.addr);
-                if (!ep)
-                    return fail(fmt::format("{}:{}: server '{}': {}", s.at.file, s.at.line, s.name, ep.message()));
-                b.servers.push_back(checked({s.name, *ep, s.addr.str()}));
-            }
-        }
-        auto r = rules_of(p, rt.notes);
-        if (!r)
-            return fail(r.message());
-        b.rules = std::move(*r);
-        backends.push_back(&p);
-        rt.backends.push_back(std::move(b));
+        auto b = backend_of(p, resolver, rt);
+        if (!b)
+            return fail(b.message());
+        rt.backends.push_back(std::move(*b));
     }
-
     for (const auto& p : cfg.proxies) {
         if (!p.has_fe())
             continue;
-        frontend_rt f;
-        f.name = p.name;
-        f.errorfiles = p.errorfiles;
-        for (const auto& b : p.binds) {
-            if (b.ssl) {
-                rt.notes.push_back(fmt::format("{}:{}: bind '{}': TLS is not built yet: skipped", b.at.file,
-                                               b.at.line, b.addr.str()));
-                continue;
-            }
-            if (b.addr.k == address::kind::unix_path || b.addr.k == address::kind::abns) {
-                auto ep = unix_endpoint(b.addr);
-                if (!ep)
-                    return fail(fmt::format("{}:{}: bind: {}", b.at.file, b.at.line, ep.message()));
-                f.binds.push_back({*ep, b.addr.str(), b.addr.k == address::kind::unix_path ? b.addr.host : ""});
-                continue;
-            }
-            if (b.addr.k != address::kind::ip) {
-                rt.notes.push_back(fmt::format("{}:{}: bind '{}': a bind needs an address, not a host name: skipped",
-                                               b.at.file, b.at.line, b.addr.str()));
-                continue;
-            }
-            for (unsigned port = b.addr.ports.lo; port <= b.addr.ports.hi; ++port)
-            {
-                auto ep = to_endpoint(b.addr.ip, static_cast<std::uint16_t>(port));
-                f.binds.push_back({ep, fmt::format("{}:{}", ep.address().to_string(), port), ""});
-            }
-        }
-        // HAProxy's fallbacks: http-request defaults to client; keep-alive to http-request.
-        if (p.timeout.client)
-            f.client = *p.timeout.client;
-        f.client_fin = p.timeout.client_fin;
-        f.http_request = p.timeout.http_request ? *p.timeout.http_request : f.client;
-        f.http_keep_alive = p.timeout.http_keep_alive ? *p.timeout.http_keep_alive : f.http_request;
-        auto opt = [&](const char* name) { return p.options.count(name) && p.options.at(name); };
-        f.buffer_request = opt("http-buffer-request");
-        f.forwardfor = forwardfor_of(p);
-        f.server_close = opt("http-server-close") || opt("httpclose");
-        f.httplog = opt("httplog");
-        f.tcp = p.mode != proxy_mode::http;
-        f.tcplog = opt("tcplog");
-        f.httpclose = opt("httpclose");
-        f.dontlognull = opt("dontlognull");
-        f.ignore_probes = opt("http-ignore-probes");
-        f.maxconn = p.maxconn;
-        if (p.has_be())
-            f.default_backend = backend_index(p.name);
-        if (p.default_backend)
-            f.default_backend = backend_index(p.default_backend->backend);
-        // A listen section is its own backend: one rule set for both sides.
-        if (p.has_be())
-            f.rules = rt.backends[static_cast<std::size_t>(backend_index(p.name))].rules;
-        else if (auto r = rules_of(p, rt.notes); !r)
-            return fail(r.message());
-        else
-            f.rules = std::move(*r);
-        for (const auto& u : p.use_backends) // the config checker made sure each exists
-            f.use_backend.push_back(backend_index(u.backend));
-        if (!f.binds.empty())
-            rt.frontends.push_back(std::move(f));
+        auto f = frontend_of(p, rt);
+        if (!f)
+            return fail(f.message());
+        if (!f->binds.empty())
+            rt.frontends.push_back(std::move(*f));
     }
     return rt;
 }
