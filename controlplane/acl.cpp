@@ -123,42 +123,37 @@ bool check_int_patterns(parse_ctx& c, std::span<const std::string> pats, bool de
     return true;
 }
 
-} // namespace
-
-bool parse_acl_body(parse_ctx& c, std::span<const std::string> words, acl_def& def)
+// The sample expression "fetch(args),conv(args)...": fills def.expr and
+// fname (the fetch as written), returns the fetch, or nullopt (alerted).
+std::optional<bulwark::proxy::fetch_lookup> parse_acl_expr(parse_ctx& c, std::string_view expr, acl_def& def,
+                                                           std::string& fname)
 {
-    if (words.empty()) {
-        c.alert("missing fetch, expected 'FETCH [flags] [PATTERN...]'");
-        return false;
-    }
-    std::string_view expr = words[0];
     std::size_t pos = 0;
     std::string err;
-    std::string fname;
     if (!take_call(expr, pos, fname, def.expr.args, err)) {
         c.alert(err);
-        return false;
+        return std::nullopt;
     }
     auto found = bulwark::proxy::find_fetch(fname);
     if (!found) {
         auto best = closest(fname, fetch_names());
         c.alert(fmt::format("unknown fetch '{}'{}", fname,
                             best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best)));
-        return false;
+        return std::nullopt;
     }
     const bulwark::proxy::fetch_kw& f = *found->fetch;
     def.expr.fetch = std::string(f.name);
     if (def.expr.args.size() < f.min_args || def.expr.args.size() > f.max_args) {
         c.alert(fmt::format("fetch '{}' takes {}, found {}", fname, arg_count(f.min_args, f.max_args),
                             def.expr.args.size()));
-        return false;
+        return std::nullopt;
     }
     while (pos < expr.size()) { // ",conv(args)"
         ++pos;
         sample_expr::conv cv;
         if (!take_call(expr, pos, cv.name, cv.args, err)) {
             c.alert(err);
-            return false;
+            return std::nullopt;
         }
         const bulwark::proxy::conv_kw* k = bulwark::proxy::find_converter(cv.name);
         if (!k) {
@@ -166,23 +161,31 @@ bool parse_acl_body(parse_ctx& c, std::span<const std::string> words, acl_def& d
             for (const auto& row : bulwark::proxy::converter_keywords())
                 names.push_back(row.name);
             c.alert(fmt::format("unknown converter '{}', {}", cv.name, expected_one_of(cv.name, names)));
-            return false;
+            return std::nullopt;
         }
         if (cv.args.size() < k->min_args || cv.args.size() > k->max_args) {
             c.alert(fmt::format("converter '{}' takes {}, found {}", cv.name, arg_count(k->min_args, k->max_args),
                                 cv.args.size()));
-            return false;
+            return std::nullopt;
         }
         if (cv.name == "regsub")
             if (auto e = rules::check_regex(cv.args[0], false); !e.empty()) {
                 c.alert(fmt::format("converter 'regsub': {}", e));
-                return false;
+                return std::nullopt;
             }
         def.expr.convs.push_back(std::move(cv));
     }
+    return found;
+}
 
+// The flags after the expression (words[1...]): -i, -n, -m METHOD, -f FILE,
+// -M/-u (read, unused), "--". Sets def.icase, def.pattern_files and matcher
+// (when -m is given); returns the index of the first pattern, or 0 on error
+// (alerted).
+std::size_t parse_acl_flags(parse_ctx& c, std::span<const std::string> words, std::string_view fname,
+                            const bulwark::proxy::fetch_lookup& found, acl_def& def, std::string& matcher)
+{
     std::size_t i = 1;
-    std::string matcher(found->implied_matcher);
     for (; i < words.size() && words[i].size() > 1 && words[i][0] == '-'; ++i) {
         const std::string& fl = words[i];
         if (fl == "--") {
@@ -195,21 +198,21 @@ bool parse_acl_body(parse_ctx& c, std::span<const std::string> words, acl_def& d
         } else if (fl == "-m" || fl == "-f" || fl == "-M" || fl == "-u") {
             if (i + 1 >= words.size()) {
                 c.alert(fmt::format("'{}' expects an argument", fl));
-                return false;
+                return 0;
             }
             const std::string& v = words[++i];
             if (fl == "-m") {
-                if (!found->implied_matcher.empty()) {
+                if (!found.implied_matcher.empty()) {
                     c.alert(fmt::format("'{}' already sets the match method '{}': remove '-m {}' or use '{}'",
-                                        fname, found->implied_matcher, v, f.name));
-                    return false;
+                                        fname, found.implied_matcher, v, found.fetch->name));
+                    return 0;
                 }
                 if (!bulwark::proxy::find_matcher(v)) {
                     std::vector<std::string_view> names;
                     for (const auto& m : bulwark::proxy::matcher_keywords())
                         names.push_back(m.name);
                     c.alert(fmt::format("unknown match method '{}', {}", v, expected_one_of(v, names)));
-                    return false;
+                    return 0;
                 }
                 matcher = v;
             } else if (fl == "-f") {
@@ -217,20 +220,23 @@ bool parse_acl_body(parse_ctx& c, std::span<const std::string> words, acl_def& d
                 struct stat sb{};
                 if (stat(path.c_str(), &sb) != 0 || !S_ISREG(sb.st_mode)) {
                     c.alert(fmt::format("unable to load patterns from '{}': no such file", path));
-                    return false;
+                    return 0;
                 }
                 def.pattern_files.push_back(path);
             }
         } else {
             c.alert(fmt::format("unknown flag '{}', expected one of '-i', '-m', '-f', '-n', '-M', '-u', '--'", fl));
-            return false;
+            return 0;
         }
     }
-    if (matcher.empty())
-        matcher = std::string(bulwark::proxy::default_matcher(f.out));
-    def.matcher = matcher;
-    def.patterns.assign(words.begin() + static_cast<long>(i), words.end());
+    return i;
+}
 
+// The patterns of def against its matcher: numbers, networks, regexes, hex.
+// False on a bad one (alerted); warns when they can have no effect.
+bool check_acl_patterns(parse_ctx& c, std::string_view expr, const bulwark::proxy::fetch_kw& f, const acl_def& def)
+{
+    const std::string& matcher = def.matcher;
     const bulwark::proxy::matcher_kw* m = bulwark::proxy::find_matcher(matcher);
     if (!m->takes_patterns) {
         if (!def.patterns.empty())
@@ -239,7 +245,7 @@ bool parse_acl_body(parse_ctx& c, std::span<const std::string> words, acl_def& d
         return true;
     }
     if (def.patterns.empty() && def.pattern_files.empty()) {
-        c.warn(fmt::format("no pattern given for '{}' with '-m {}': it never matches", words[0], matcher));
+        c.warn(fmt::format("no pattern given for '{}' with '-m {}': it never matches", expr, matcher));
         return true;
     }
     if (matcher == "int" || matcher == "len")
@@ -269,6 +275,29 @@ bool parse_acl_body(parse_ctx& c, std::span<const std::string> words, acl_def& d
             }
     }
     return true;
+}
+
+} // namespace
+
+bool parse_acl_body(parse_ctx& c, std::span<const std::string> words, acl_def& def)
+{
+    if (words.empty()) {
+        c.alert("missing fetch, expected 'FETCH [flags] [PATTERN...]'");
+        return false;
+    }
+    std::string fname;
+    auto found = parse_acl_expr(c, words[0], def, fname);
+    if (!found)
+        return false;
+    std::string matcher(found->implied_matcher);
+    std::size_t i = parse_acl_flags(c, words, fname, *found, def, matcher);
+    if (i == 0)
+        return false;
+    if (matcher.empty())
+        matcher = std::string(bulwark::proxy::default_matcher(found->fetch->out));
+    def.matcher = matcher;
+    def.patterns.assign(words.begin() + static_cast<long>(i), words.end());
+    return check_acl_patterns(c, words[0], *found->fetch, def);
 }
 
 bool parse_condition(parse_ctx& c, std::span<const std::string> words, condition& out)

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -120,12 +121,16 @@ std::string summary(const config& cfg)
     return out;
 }
 
-} // namespace
+struct options {
+    std::vector<std::string> files; // -f, in order; empty: the embedded default
+    bool check = false;              // -c
+    bool quiet = false;              // -q
+};
 
-int main(int argc, char** argv)
+// The command line. An exit status when bulwarkd is done (help, version,
+// listings, usage errors), nothing when it goes on with o filled.
+std::optional<int> parse_options(int argc, char** argv, options& o)
 {
-    std::vector<std::string> files;
-    bool check = false, quiet = false;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "-h" || a == "--help") {
@@ -156,40 +161,30 @@ int main(int argc, char** argv)
             fmt::print("{}", embedded_default_config());
             return 0;
         } else if (a == "-c") {
-            check = true;
+            o.check = true;
         } else if (a == "-q") {
-            quiet = true;
+            o.quiet = true;
         } else if (a == "-f") {
             if (i + 1 >= argc) {
                 fmt::print(stderr, "bulwarkd: '-f' expects a file name\n{}", "Try 'bulwarkd --help'.\n");
                 return 2;
             }
-            files.push_back(argv[++i]);
+            o.files.push_back(argv[++i]);
         } else if (a.starts_with("-f") && a.size() > 2) {
-            files.push_back(a.substr(2));
+            o.files.push_back(a.substr(2));
         } else {
             fmt::print(stderr, "bulwarkd: unknown option '{}'\nTry 'bulwarkd --help'.\n", a);
             return 2;
         }
     }
+    return std::nullopt;
+}
 
-    load_result r = files.empty() ? load_text(embedded_default_config(), "<default>", process_env())
-                                  : load_files(files, process_env());
-    print_diags(r.diag, quiet);
-    std::string what = files.empty() ? "the embedded default configuration" : "configuration";
-    if (r.diag.failed()) {
-        fmt::print(stderr, "[ALERT] Fatal errors found in {}: {} error{}, {} warning{}.\n", what, r.diag.alerts(),
-                   r.diag.alerts() == 1 ? "" : "s", r.diag.warnings(), r.diag.warnings() == 1 ? "" : "s");
-        return 1;
-    }
-    if (check) {
-        fmt::print("Configuration file is valid ({}; {} warning{}).\n", summary(r.cfg), r.diag.warnings(),
-                   r.diag.warnings() == 1 ? "" : "s");
-        return 0;
-    }
-
-    // Block the stop signals before any thread starts (threads inherit the
-    // mask), so they reach only the sigsuspend below and none is lost.
+// Blocks the stop signals before any thread starts (threads inherit the
+// mask), so they reach only the sigsuspend of wait_for_stop and none is
+// lost. Returns the mask to wait with.
+sigset_t block_stop_signals()
+{
     sigset_t stops, old;
     sigemptyset(&stops);
     sigaddset(&stops, SIGINT);
@@ -200,57 +195,70 @@ int main(int argc, char** argv)
     std::signal(SIGTERM, on_signal);
     std::signal(SIGUSR1, on_usr1);
     std::signal(SIGPIPE, SIG_IGN);
-    fmt::print("bulwarkd {}: loaded {}: {}.\n", bulwark::version, what, summary(r.cfg));
+    return old;
+}
 
-    // The packet filter first: EAL takes its lcores before the proxy's
-    // threads start (they inherit the blocked signals either way).
-    std::unique_ptr<bulwark::dataplane::shield> shield;
-    if (!r.cfg.shields.empty()) {
-        if (r.cfg.shields.size() > 1)
-            fmt::print(stderr, "[WARNING] only the first shield section ('{}') runs; one process has one EAL.\n",
-                       r.cfg.shields[0].name);
-        auto started = bulwark::dataplane::shield::start(r.cfg.shields[0]);
-        if (!started) {
-            fmt::print(stderr, "[ALERT] {}\n", started.message());
-            return 1;
-        }
-        shield = std::move(*started);
-        for (const auto& l : shield->describe())
-            fmt::print("bulwarkd: shield {}: {}\n", r.cfg.shields[0].name, l);
+// The packet filter of the first shield section, if any; false when it
+// did not start (alerted).
+bool start_shield(const config& cfg, std::unique_ptr<bulwark::dataplane::shield>& shield)
+{
+    if (cfg.shields.empty())
+        return true;
+    if (cfg.shields.size() > 1)
+        fmt::print(stderr, "[WARNING] only the first shield section ('{}') runs; one process has one EAL.\n",
+                   cfg.shields[0].name);
+    auto started = bulwark::dataplane::shield::start(cfg.shields[0]);
+    if (!started) {
+        fmt::print(stderr, "[ALERT] {}\n", started.message());
+        return false;
     }
+    shield = std::move(*started);
+    for (const auto& l : shield->describe())
+        fmt::print("bulwarkd: shield {}: {}\n", cfg.shields[0].name, l);
+    return true;
+}
 
-    auto rt = bulwark::proxy::build_runtime(r.cfg, std::thread::hardware_concurrency());
+// The proxy, when there is a frontend to serve; false when it did not
+// start (alerted).
+bool start_proxy(const config& cfg, std::unique_ptr<bulwark::proxy::server>& proxy)
+{
+    auto rt = bulwark::proxy::build_runtime(cfg, std::thread::hardware_concurrency());
     if (!rt) {
         fmt::print(stderr, "[ALERT] {}\n", rt.message());
-        return 1;
+        return false;
     }
     for (const auto& note : rt->notes)
         fmt::print(stderr, "[WARNING] {}\n", note);
-    std::unique_ptr<bulwark::proxy::server> proxy;
-    if (!rt->frontends.empty()) {
-        int threads = rt->threads;
-        auto started = bulwark::proxy::server::start(std::move(*rt), stdout);
-        if (!started) {
-            fmt::print(stderr, "[ALERT] {}\n", started.message());
-            return 1;
-        }
-        proxy = std::move(*started);
-        for (const auto& l : proxy->listening())
-            fmt::print("bulwarkd: proxy: {} ({} thread{})\n", l, threads, threads == 1 ? "" : "s");
-        fmt::print("bulwarkd: proxy: maxconn {}\n", proxy->maxconn());
-    } else {
+    if (rt->frontends.empty()) {
         fmt::print("bulwarkd: no HTTP frontend to serve.\n");
+        return true;
     }
-    fmt::print("bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n");
-    std::fflush(stdout);
+    int threads = rt->threads;
+    auto started = bulwark::proxy::server::start(std::move(*rt), stdout);
+    if (!started) {
+        fmt::print(stderr, "[ALERT] {}\n", started.message());
+        return false;
+    }
+    proxy = std::move(*started);
+    for (const auto& l : proxy->listening())
+        fmt::print("bulwarkd: proxy: {} ({} thread{})\n", l, threads, threads == 1 ? "" : "s");
+    fmt::print("bulwarkd: proxy: maxconn {}\n", proxy->maxconn());
+    return true;
+}
+
+// Until SIGINT or SIGTERM: prints the counters on each SIGUSR1. Then stops
+// the proxy and the shield and prints their last counters.
+void run_until_stopped(const sigset_t& wait_mask, const config& cfg, bulwark::proxy::server* proxy,
+                       std::unique_ptr<bulwark::dataplane::shield>& shield)
+{
     while (!stop_signal) {
-        sigsuspend(&old);
+        sigsuspend(&wait_mask);
         if (stats_asked) {
             stats_asked = 0;
             if (proxy)
                 print_stats(*proxy);
             if (shield)
-                print_stats(*shield, r.cfg.shields[0]);
+                print_stats(*shield, cfg.shields[0]);
         }
     }
     if (proxy)
@@ -261,8 +269,47 @@ int main(int argc, char** argv)
     if (proxy)
         print_stats(*proxy);
     if (shield) {
-        print_stats(*shield, r.cfg.shields[0]);
+        print_stats(*shield, cfg.shields[0]);
         shield.reset(); // closes the ports and releases EAL
     }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    options o;
+    if (auto done = parse_options(argc, argv, o))
+        return *done;
+
+    load_result r = o.files.empty() ? load_text(embedded_default_config(), "<default>", process_env())
+                                    : load_files(o.files, process_env());
+    print_diags(r.diag, o.quiet);
+    std::string what = o.files.empty() ? "the embedded default configuration" : "configuration";
+    if (r.diag.failed()) {
+        fmt::print(stderr, "[ALERT] Fatal errors found in {}: {} error{}, {} warning{}.\n", what, r.diag.alerts(),
+                   r.diag.alerts() == 1 ? "" : "s", r.diag.warnings(), r.diag.warnings() == 1 ? "" : "s");
+        return 1;
+    }
+    if (o.check) {
+        fmt::print("Configuration file is valid ({}; {} warning{}).\n", summary(r.cfg), r.diag.warnings(),
+                   r.diag.warnings() == 1 ? "" : "s");
+        return 0;
+    }
+
+    sigset_t wait_mask = block_stop_signals();
+    fmt::print("bulwarkd {}: loaded {}: {}.\n", bulwark::version, what, summary(r.cfg));
+
+    // The packet filter first: EAL takes its lcores before the proxy's
+    // threads start (they inherit the blocked signals either way).
+    std::unique_ptr<bulwark::dataplane::shield> shield;
+    if (!start_shield(r.cfg, shield))
+        return 1;
+    std::unique_ptr<bulwark::proxy::server> proxy;
+    if (!start_proxy(r.cfg, proxy))
+        return 1;
+    fmt::print("bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n");
+    std::fflush(stdout);
+    run_until_stopped(wait_mask, r.cfg, proxy.get(), shield);
     return 0;
 }

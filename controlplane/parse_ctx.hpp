@@ -3,7 +3,9 @@
 
 // Internal to the config parser: what a keyword's parse function sees, and
 // the registry row types. Each section's keywords are a table of rows
-// (kw_global.cpp, kw_proxy.cpp, kw_shield.cpp); keywords.cpp lists them.
+// (kw_global.cpp, kw_proxy.cpp, kw_shield.cpp; the proxy sections' parse
+// functions are spread over kw_proxy.cpp, kw_lines.cpp and kw_rules.cpp,
+// see kw_proxy.hpp); listing.cpp lists them.
 
 #include "controlplane/config_types.hpp"
 #include "controlplane/diag.hpp"

@@ -329,12 +329,15 @@ void loader::handle(std::string_view file, int line, std::vector<std::string> wo
                         best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best)));
 }
 
-// Checks that need the whole file: references, duplicates, modes.
-void loader::finish()
+// ---- checks that need the whole configuration ------------------------------
+
+using proxy_names = std::map<std::string, const proxy_section*>;
+
+// Frontends and backends each have their own names: alerts on a second one
+// of a name and returns the backends by name.
+proxy_names check_proxy_names(const config& cfg, diagnostics& d)
 {
-    auto& cfg = out_.cfg;
-    auto& d = out_.diag;
-    std::map<std::string, const proxy_section*> fe_names, be_names;
+    proxy_names fe_names, be_names;
     for (const auto& p : cfg.proxies) {
         for (auto [cap, names] : {std::pair{p.has_fe(), &fe_names}, std::pair{p.has_be(), &be_names}}) {
             if (!cap)
@@ -346,10 +349,15 @@ void loader::finish()
                                     section_name(it->second->kind), it->second->at.file, it->second->at.line));
         }
     }
-    std::vector<std::string_view> backends;
-    for (const auto& [n, p] : be_names)
-        backends.push_back(n);
+    return be_names;
+}
 
+// use_backend and default_backend name a backend that exists.
+void check_backend_refs(const proxy_section& p, const proxy_names& be_names, diagnostics& d)
+{
+    std::vector<std::string_view> backends;
+    for (const auto& [n, b] : be_names)
+        backends.push_back(n);
     auto check_ref = [&](const proxy_section::switching& s, std::string_view kw) {
         if (s.backend.find("%[") != std::string::npos)
             return; // a dynamic name, resolved per request
@@ -360,68 +368,83 @@ void loader::finish()
                 fmt::format("no backend named '{}'{}", s.backend,
                             best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best)));
     };
+    for (const auto& u : p.use_backends)
+        check_ref(u, "use_backend");
+    if (p.default_backend && p.has_fe())
+        check_ref(*p.default_backend, "default_backend");
+}
 
-    for (const auto& p : cfg.proxies) {
+// A frontend that cannot accept, cannot route, or decides on bytes it
+// never waits for.
+void check_frontend(const proxy_section& p, diagnostics& d)
+{
+    if (p.has_fe() && p.binds.empty())
+        d.warn(p.at.file, p.at.line, section_name(p.kind),
+               fmt::format("'{}' has no 'bind' line: it accepts no connection (declare it as a backend if "
+                           "that was meant)",
+                           p.name));
+    if (p.kind == sec_frontend && !p.default_backend && p.use_backends.empty())
+        d.warn(p.at.file, p.at.line, "frontend",
+               fmt::format("'{}' has no 'default_backend' nor 'use_backend': its requests get 503", p.name));
+    if (p.has_fe() && !p.inspect_delay) {
+        std::string fetch;
         for (const auto& u : p.use_backends)
-            check_ref(u, "use_backend");
-        if (p.default_backend && p.has_fe())
-            check_ref(*p.default_backend, "default_backend");
-        if (p.has_fe() && p.binds.empty())
-            d.warn(p.at.file, p.at.line, section_name(p.kind),
-                   fmt::format("'{}' has no 'bind' line: it accepts no connection (declare it as a backend if "
-                               "that was meant)",
-                               p.name));
-        if (p.kind == sec_frontend && !p.default_backend && p.use_backends.empty())
-            d.warn(p.at.file, p.at.line, "frontend",
-                   fmt::format("'{}' has no 'default_backend' nor 'use_backend': its requests get 503", p.name));
-        if (p.has_fe() && !p.inspect_delay) {
-            std::string fetch;
-            for (const auto& u : p.use_backends)
-                if (u.cond && reads_hello(p, *u.cond, fetch))
-                    d.warn(u.at.file, u.at.line, "use_backend",
-                           fmt::format("'{}' reads the first bytes of the request but '{}' has no 'tcp-request "
-                                       "inspect-delay': it is evaluated on what has arrived, usually nothing",
-                                       fetch, p.name));
-            for (const auto& r : p.rules)
-                if (r.family == "tcp-request content" && r.cond && reads_hello(p, *r.cond, fetch))
-                    d.warn(r.at.file, r.at.line, r.family,
-                           fmt::format("'{}' reads the first bytes of the request but '{}' has no 'tcp-request "
-                                       "inspect-delay': it is evaluated on what has arrived, usually nothing",
-                                       fetch, p.name));
-        }
-        // As HAProxy: a proxy without these timeouts can hold connections forever.
-        std::vector<std::string_view> missing;
-        if (p.has_fe() && !p.timeout.client)
-            missing.push_back("client");
-        if (p.has_be() && !p.timeout.connect)
-            missing.push_back("connect");
-        if (p.has_be() && !p.timeout.server)
-            missing.push_back("server");
-        if (!missing.empty()) {
-            std::string list;
-            for (auto m : missing)
-                list += fmt::format("{}'timeout {}'", list.empty() ? "" : ", ", m);
-            d.warn(p.at.file, p.at.line, section_name(p.kind),
-                   fmt::format("'{}' is missing {} (here or in 'defaults'): idle connections would be kept forever",
-                               p.name, list));
-        }
-        if (p.mode != proxy_mode::http) {
-            for (const auto& r : p.rules)
-                if (r.family.starts_with("http-") || r.family.starts_with("req") || r.family.starts_with("rsp"))
-                    d.warn(r.at.file, r.at.line, r.family,
-                           fmt::format("ignored: '{}' is in tcp mode and this rule requires 'mode http'", p.name));
-            for (const auto& cap : p.captures)
-                d.warn(cap.at.file, cap.at.line, "capture",
-                       fmt::format("ignored: '{}' is in tcp mode and captures require 'mode http'", p.name));
-            for (const char* opt : {"http-buffer-request", "httplog", "forwardfor", "httpclose",
-                                    "http-server-close", "http-keep-alive", "httpchk"})
-                if (p.options.count(opt) && p.options.at(opt))
-                    d.warn(p.at.file, p.at.line, fmt::format("option {}", opt),
-                           fmt::format("ignored: '{}' is in tcp mode and this option requires 'mode http'",
-                                       p.name));
-        }
+            if (u.cond && reads_hello(p, *u.cond, fetch))
+                d.warn(u.at.file, u.at.line, "use_backend",
+                       fmt::format("'{}' reads the first bytes of the request but '{}' has no 'tcp-request "
+                                   "inspect-delay': it is evaluated on what has arrived, usually nothing",
+                                   fetch, p.name));
+        for (const auto& r : p.rules)
+            if (r.family == "tcp-request content" && r.cond && reads_hello(p, *r.cond, fetch))
+                d.warn(r.at.file, r.at.line, r.family,
+                       fmt::format("'{}' reads the first bytes of the request but '{}' has no 'tcp-request "
+                                   "inspect-delay': it is evaluated on what has arrived, usually nothing",
+                                   fetch, p.name));
     }
+}
 
+// As HAProxy: a proxy without these timeouts can hold connections forever.
+void check_timeouts(const proxy_section& p, diagnostics& d)
+{
+    std::vector<std::string_view> missing;
+    if (p.has_fe() && !p.timeout.client)
+        missing.push_back("client");
+    if (p.has_be() && !p.timeout.connect)
+        missing.push_back("connect");
+    if (p.has_be() && !p.timeout.server)
+        missing.push_back("server");
+    if (!missing.empty()) {
+        std::string list;
+        for (auto m : missing)
+            list += fmt::format("{}'timeout {}'", list.empty() ? "" : ", ", m);
+        d.warn(p.at.file, p.at.line, section_name(p.kind),
+               fmt::format("'{}' is missing {} (here or in 'defaults'): idle connections would be kept forever",
+                           p.name, list));
+    }
+}
+
+// What a proxy in tcp mode ignores: HTTP rules, captures, HTTP options.
+void check_tcp_mode(const proxy_section& p, diagnostics& d)
+{
+    if (p.mode == proxy_mode::http)
+        return;
+    for (const auto& r : p.rules)
+        if (r.family.starts_with("http-") || r.family.starts_with("req") || r.family.starts_with("rsp"))
+            d.warn(r.at.file, r.at.line, r.family,
+                   fmt::format("ignored: '{}' is in tcp mode and this rule requires 'mode http'", p.name));
+    for (const auto& cap : p.captures)
+        d.warn(cap.at.file, cap.at.line, "capture",
+               fmt::format("ignored: '{}' is in tcp mode and captures require 'mode http'", p.name));
+    for (const char* opt : {"http-buffer-request", "httplog", "forwardfor", "httpclose", "http-server-close",
+                            "http-keep-alive", "httpchk"})
+        if (p.options.count(opt) && p.options.at(opt))
+            d.warn(p.at.file, p.at.line, fmt::format("option {}", opt),
+                   fmt::format("ignored: '{}' is in tcp mode and this option requires 'mode http'", p.name));
+}
+
+// A shield section needs its EAL line and both ports; one per process.
+void check_shields(const config& cfg, diagnostics& d)
+{
     std::set<std::string> shield_names;
     for (const auto& s : cfg.shields) {
         if (!shield_names.insert(s.name).second)
@@ -439,6 +462,22 @@ void loader::finish()
     if (cfg.shields.size() > 1)
         d.alert(cfg.shields[1].at.file, cfg.shields[1].at.line, "shield",
                 "only one shield section is supported (one dataplane per process)");
+}
+
+// Checks that need the whole file: references, duplicates, modes. Each
+// proxy's checks run in turn (diagnostics of one place keep their order).
+void loader::finish()
+{
+    auto& cfg = out_.cfg;
+    auto& d = out_.diag;
+    proxy_names be_names = check_proxy_names(cfg, d);
+    for (const auto& p : cfg.proxies) {
+        check_backend_refs(p, be_names, d);
+        check_frontend(p, d);
+        check_timeouts(p, d);
+        check_tcp_mode(p, d);
+    }
+    check_shields(cfg, d);
 }
 
 std::string dir_of(std::string_view path)

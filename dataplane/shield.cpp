@@ -60,7 +60,11 @@ struct shield::impl {
     bool stopped = false;
 
     result<bool> setup();
+    result<bool> start_eal();
     result<bool> setup_port(side s, const std::string& name, unsigned queues);
+    result<bool> setup_tables(unsigned queues);
+    result<bool> setup_sampling(drop_sampling& sampling);
+    result<bool> launch_workers(unsigned queues, const drop_sampling& sampling);
     void control_loop();
     void teardown();
 };
@@ -114,9 +118,10 @@ result<bool> shield::impl::setup_port(side s, const std::string& name, unsigned 
     return true;
 }
 
-result<bool> shield::impl::setup()
+// Steps 1 and 2 of setup: EAL from the eal line, and the worker lcores
+// (every lcore of the eal line but the main one).
+result<bool> shield::impl::start_eal()
 {
-    // 1. EAL, from the eal line
     std::vector<std::string> args{"bulwarkd"};
     args.insert(args.end(), cfg.eal_args.begin(), cfg.eal_args.end());
     std::vector<char*> argv;
@@ -128,7 +133,6 @@ result<bool> shield::impl::setup()
                                 cfg.at.line, cfg.name, rte_strerror(rte_errno)));
     eal_up = true;
 
-    // 2. worker lcores: every lcore of the eal line but the main one
     unsigned lc;
     RTE_LCORE_FOREACH_WORKER(lc)
     {
@@ -138,25 +142,13 @@ result<bool> shield::impl::setup()
         return fail(fmt::format("{}:{}: shield '{}': the eal line gives no worker lcore (lcore {} is the control "
                                 "plane's): give two, e.g. '-l 0-1'",
                                 cfg.at.file, cfg.at.line, cfg.name, rte_get_main_lcore()));
-    const auto queues = static_cast<unsigned>(worker_lcores.size());
+    return true;
+}
 
-    // 3. buffers: one pool for both ports, sized for every ring and cache
-    //    (it must fit the 512 MB of the lab's --no-huge -m 512)
-    unsigned n = std::max(8191u, queues * 2 * (rx_desc + tx_desc + 2 * burst_size) + 512 * queues);
-    mbufs = rte_pktmbuf_pool_create("bw_mbufs", n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
-    if (!mbufs)
-        return fail(fmt::format("cannot allocate {} packet buffers: {}", n, rte_strerror(rte_errno)));
-
-    // 4. the ports
-    if (cfg.port_outside.empty() || cfg.port_inside.empty())
-        return fail(fmt::format("{}:{}: shield '{}' needs 'port outside DEVICE' and 'port inside DEVICE'",
-                                cfg.at.file, cfg.at.line, cfg.name));
-    if (auto r = setup_port(outside, cfg.port_outside, queues); !r)
-        return r;
-    if (auto r = setup_port(inside, cfg.port_inside, queues); !r)
-        return r;
-
-    // 5. quiescent-state variable for the workers, then the tables
+// Step 5 of setup: the workers' quiescent-state variable, then the filter
+// rules and the blocklist.
+result<bool> shield::impl::setup_tables(unsigned queues)
+{
     std::size_t qsz = rte_rcu_qsbr_get_memsize(queues);
     qs = static_cast<rte_rcu_qsbr*>(rte_zmalloc("bw_qsbr", qsz, RTE_CACHE_LINE_SIZE));
     if (!qs || rte_rcu_qsbr_init(qs, queues) != 0)
@@ -175,25 +167,34 @@ result<bool> shield::impl::setup()
                                 acl->rules() == 1 ? "" : "s", acl->acl_rules(),
                                 cfg.default_verdict == verdict::allow ? "allow" : "deny", cfg.blocks.size(),
                                 cfg.blocks.size() == 1 ? "y" : "ies"));
+    return true;
+}
 
-    // 6. drop sampling to pcapng
-    drop_sampling sampling;
-    if (!cfg.drop_capture.empty()) {
-        sample_pool = rte_mempool_create("bw_samples", sample_slots, sizeof(drop_sample), 64, 0, nullptr, nullptr,
-                                         nullptr, nullptr, SOCKET_ID_ANY, 0);
-        sample_ring = rte_ring_create("bw_samples", sample_slots + 1, SOCKET_ID_ANY, RING_F_SC_DEQ);
-        if (!sample_pool || !sample_ring)
-            return fail(fmt::format("drop capture: cannot allocate its buffers: {}", rte_strerror(rte_errno)));
-        auto w = pcapng_writer::open(cfg.drop_capture);
-        if (!w)
-            return fail(fmt::format("{}:{}: 'drop-capture': {}", cfg.at.file, cfg.at.line, w.message()));
-        capture = std::move(*w);
-        sampling = {sample_pool, sample_ring, cfg.drop_capture_rate};
-        lines.push_back(fmt::format("drop capture to {} (the first {} drops per reason per second per lcore)",
-                                    cfg.drop_capture, cfg.drop_capture_rate));
-    }
+// Step 6 of setup: drop sampling to the pcapng file of 'drop-capture', when
+// there is one (sampling is left off otherwise).
+result<bool> shield::impl::setup_sampling(drop_sampling& sampling)
+{
+    if (cfg.drop_capture.empty())
+        return true;
+    sample_pool = rte_mempool_create("bw_samples", sample_slots, sizeof(drop_sample), 64, 0, nullptr, nullptr,
+                                     nullptr, nullptr, SOCKET_ID_ANY, 0);
+    sample_ring = rte_ring_create("bw_samples", sample_slots + 1, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    if (!sample_pool || !sample_ring)
+        return fail(fmt::format("drop capture: cannot allocate its buffers: {}", rte_strerror(rte_errno)));
+    auto w = pcapng_writer::open(cfg.drop_capture);
+    if (!w)
+        return fail(fmt::format("{}:{}: 'drop-capture': {}", cfg.at.file, cfg.at.line, w.message()));
+    capture = std::move(*w);
+    sampling = {sample_pool, sample_ring, cfg.drop_capture_rate};
+    lines.push_back(fmt::format("drop capture to {} (the first {} drops per reason per second per lcore)",
+                                cfg.drop_capture, cfg.drop_capture_rate));
+    return true;
+}
 
-    // 7. the workers: one lcore_ctx each, on its own queue pair
+// Step 7 of setup: one lcore_ctx per worker lcore, on its own queue pair,
+// the control thread, then the lcores launched.
+result<bool> shield::impl::launch_workers(unsigned queues, const drop_sampling& sampling)
+{
     for (unsigned i = 0; i < queues; ++i) {
         auto c = std::make_unique<lcore_ctx>(acl->rules(), sampling, ports);
         c->index = i;
@@ -219,6 +220,40 @@ result<bool> shield::impl::setup()
                                 workers.size() == 1 ? "" : "s", lcores, burst_size,
                                 cfg.stateful ? "stateful (not built yet: running stateless)" : "stateless"));
     return true;
+}
+
+result<bool> shield::impl::setup()
+{
+    // 1. EAL, from the eal line; 2. worker lcores
+    if (auto r = start_eal(); !r)
+        return r;
+    const auto queues = static_cast<unsigned>(worker_lcores.size());
+
+    // 3. buffers: one pool for both ports, sized for every ring and cache
+    //    (it must fit the 512 MB of the lab's --no-huge -m 512)
+    unsigned n = std::max(8191u, queues * 2 * (rx_desc + tx_desc + 2 * burst_size) + 512 * queues);
+    mbufs = rte_pktmbuf_pool_create("bw_mbufs", n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
+    if (!mbufs)
+        return fail(fmt::format("cannot allocate {} packet buffers: {}", n, rte_strerror(rte_errno)));
+
+    // 4. the ports
+    if (cfg.port_outside.empty() || cfg.port_inside.empty())
+        return fail(fmt::format("{}:{}: shield '{}' needs 'port outside DEVICE' and 'port inside DEVICE'",
+                                cfg.at.file, cfg.at.line, cfg.name));
+    if (auto r = setup_port(outside, cfg.port_outside, queues); !r)
+        return r;
+    if (auto r = setup_port(inside, cfg.port_inside, queues); !r)
+        return r;
+
+    // 5. quiescent-state variable for the workers, then the tables
+    if (auto r = setup_tables(queues); !r)
+        return r;
+    // 6. drop sampling to pcapng
+    drop_sampling sampling;
+    if (auto r = setup_sampling(sampling); !r)
+        return r;
+    // 7. the workers: one lcore_ctx each, on its own queue pair
+    return launch_workers(queues, sampling);
 }
 
 // The control thread: sampled drops to the pcapng file every 100 ms, the
