@@ -28,6 +28,21 @@ struct compile_env {
 // them) into the rule. false: the rule is passed over, a note says why.
 using compile_fn = result<bool> (*)(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
 
+// The compile functions of the rows (action_args.cpp). `r.at` is set.
+result<bool> compile_nothing(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_deny(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_tarpit(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_return(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_redirect(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_header_value(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_del_header(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_replace_header(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_replace_target(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_value(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_set_status(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_wait(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_capture(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+
 // What an action tells the rule loop once it ran.
 struct step {
     bool stop = false;      // the loop ends, answering `res`

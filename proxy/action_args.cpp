@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: Apache-2.0
+// How each http-request / http-response action's arguments compile into
+// its rule, once, at load (the registry's argument check has run first):
+// the compile functions of the rows in http_actions.cpp.
+#include "proxy/http_actions.hpp"
+
+#include <fmt/format.h>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace bulwark::proxy::actions {
+
+using sv = std::string_view;
+
+namespace {
+
+result<std::string> read_file(const std::string& path)
+{
+    std::ifstream f(path, std::ios::binary);
+    if (!f)
+        return fail(fmt::format("cannot read '{}'", path));
+    std::ostringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+// deny / tarpit / return arguments: the status and, when a body or headers
+// are given, the whole reply.
+result<bool> parse_reply(http_rule& r, const std::vector<std::string>& a, int default_status, bool build_always)
+{
+    r.status = default_status;
+    std::string ctype, body, hdrs, errorfile;
+    bool have_body = false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        if (w == "deny_status" || w == "status") {
+            r.status = std::stoi(a[++i]);
+        } else if (w == "content-type") {
+            ctype = a[++i];
+        } else if (w == "string" || w == "lf-string") {
+            body = a[++i];
+            have_body = true;
+        } else if (w == "file" || w == "lf-file") {
+            auto f = read_file(a[++i]);
+            if (!f)
+                return fail(f.message());
+            body = std::move(*f);
+            have_body = true;
+        } else if (w == "errorfile") {
+            auto f = read_file(a[++i]);
+            if (!f)
+                return fail(f.message());
+            errorfile = std::move(*f);
+        } else if (w == "hdr") {
+            hdrs += fmt::format("{}: {}\r\n", a[i + 1], a[i + 2]);
+            i += 2;
+        } else if (w == "errorfiles") {
+            ++i; // an http-errors section: not built, the proxy's error pages answer
+        }
+    }
+    if (!errorfile.empty()) {
+        r.response = std::move(errorfile);
+        return true;
+    }
+    if (have_body && ctype.empty())
+        return fail("a body ('string' or 'file') needs a 'content-type'");
+    if (!have_body && hdrs.empty() && !build_always)
+        return true; // the proxy's error page for the status
+    r.response = fmt::format("HTTP/1.1 {} {}\r\n", r.status, reason_of(r.status));
+    if (have_body)
+        r.response += fmt::format("content-type: {}\r\n", ctype);
+    r.response += hdrs;
+    r.response += fmt::format("content-length: {}\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n", body.size());
+    r.response += body;
+    return true;
+}
+
+result<bool> parse_redirect(http_rule& r, const std::vector<std::string>& a, std::vector<std::string>* notes)
+{
+    r.rtype = a[0] == "prefix" ? http_rule::redir::prefix
+              : a[0] == "scheme" ? http_rule::redir::scheme
+                                 : http_rule::redir::location;
+    auto lf = parse_log_format(a[1], notes, r.at);
+    if (!lf)
+        return fail(lf.message());
+    r.value = std::move(*lf);
+    for (std::size_t i = 2; i < a.size(); ++i) {
+        const std::string& w = a[i];
+        if (w == "code")
+            r.code = std::stoi(a[++i]);
+        else if (w == "drop-query")
+            r.drop_query = true;
+        else if (w == "append-slash")
+            r.append_slash = true;
+        else if (w == "set-cookie")
+            r.cookie_header = fmt::format("set-cookie: {}; path=/\r\n", a[++i]);
+        else if (w == "clear-cookie")
+            r.cookie_header =
+                fmt::format("set-cookie: {}; path=/; Max-Age=0; Expires=Thu, 01-Jan-1970 00:00:01 GMT\r\n", a[++i]);
+    }
+    return true;
+}
+
+// wait-for-body time TIME [at-least SIZE]
+result<bool> parse_wait(http_rule& r, const std::vector<std::string>& a)
+{
+    for (std::size_t i = 0; i + 1 < a.size(); i += 2) {
+        if (a[i] == "time") {
+            auto t = parse_time(a[i + 1]);
+            if (!t)
+                return fail(t.message());
+            r.wait = *t;
+        } else if (a[i] == "at-least") {
+            auto n = parse_size(a[i + 1]);
+            if (!n)
+                return fail(n.message());
+            r.at_least = *n;
+        } else {
+            return fail(fmt::format("unexpected '{}', expected 'time' or 'at-least'", a[i]));
+        }
+    }
+    if (r.wait.count() == 0)
+        return fail("'wait-for-body' expects 'time TIME'");
+    return true;
+}
+
+} // namespace
+
+result<bool> compile_nothing(http_rule&, const std::vector<std::string>&, const compile_env&) { return true; }
+
+result<bool> compile_deny(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    return parse_reply(r, a, env.response ? 502 : 403, false);
+}
+
+result<bool> compile_tarpit(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_reply(r, a, 500, false);
+}
+
+result<bool> compile_return(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_reply(r, a, 200, true);
+}
+
+result<bool> compile_redirect(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    return parse_redirect(r, a, env.notes);
+}
+
+// set-header / add-header NAME FMT
+result<bool> compile_header_value(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    // reqadd ":x" and set-header "" x would send a field without a name
+    if (!field_name_ok(a[0]))
+        return fail(fmt::format("invalid header name '{}'", a[0]));
+    r.name = a[0];
+    auto v = parse_log_format(a[1], env.notes, r.at);
+    if (!v)
+        return fail(v.message());
+    r.value = std::move(*v);
+    return true;
+}
+
+// del-header NAME [-m str|beg|end|sub|reg]
+result<bool> compile_del_header(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.name = a[0];
+    if (a.size() == 3) {
+        static const std::map<sv, match_kind> modes{{"str", match_kind::str}, {"beg", match_kind::beg},
+                                                    {"end", match_kind::end}, {"sub", match_kind::sub},
+                                                    {"reg", match_kind::reg}};
+        r.del_mode = modes.at(a[2]);
+        if (r.del_mode == match_kind::reg) {
+            auto re = rules::regex::compile(a[0], true);
+            if (!re)
+                return fail(re.message());
+            r.re = std::move(*re);
+        }
+    }
+    return true;
+}
+
+// replace-header / replace-value NAME REGEX REPLACEMENT
+result<bool> compile_replace_header(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.name = a[0];
+    auto re = rules::regex::compile(a[1], false);
+    if (!re)
+        return fail(re.message());
+    r.re = std::move(*re);
+    r.repl = a[2];
+    return true;
+}
+
+// replace-path / replace-uri REGEX REPLACEMENT
+result<bool> compile_replace_target(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    auto re = rules::regex::compile(a[0], false);
+    if (!re)
+        return fail(re.message());
+    r.re = std::move(*re);
+    r.repl = a[1];
+    return true;
+}
+
+// set-path / set-query / set-uri / set-method FMT
+result<bool> compile_value(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    auto v = parse_log_format(a[0], env.notes, r.at);
+    if (!v)
+        return fail(v.message());
+    r.value = std::move(*v);
+    return true;
+}
+
+// set-status STATUS [reason TEXT]
+result<bool> compile_set_status(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.status = std::stoi(a[0]);
+    if (a.size() == 3)
+        r.reason = a[2];
+    return true;
+}
+
+result<bool> compile_wait(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return parse_wait(r, a);
+}
+
+// capture SAMPLE len N: a new slot after the 'capture request header' ones
+// (placed by compile_rules); 'id N' needs 'declare capture', not built.
+result<bool> compile_capture(http_rule& r, const std::vector<std::string>& a, const compile_env& env)
+{
+    if (a[1] != "len") {
+        if (env.notes)
+            env.notes->push_back(fmt::format("{}: 'http-request capture ... id' is not built yet (it needs "
+                                             "'declare capture'): the rule is passed over",
+                                             r.at));
+        return false;
+    }
+    auto e = parse_sample_text(a[0]);
+    if (!e)
+        return fail(e.message());
+    auto ce = compile_expr(*e);
+    if (!ce)
+        return fail(ce.message());
+    r.value.parts.push_back({{}, std::move(*ce)});
+    r.status = std::stoi(a[2]);
+    return true;
+}
+
+} // namespace bulwark::proxy::actions
