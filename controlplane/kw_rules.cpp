@@ -58,9 +58,8 @@ void parse_rule(parse_ctx& c, std::string family, std::size_t action_at, std::st
                                               : a->max_args < 0 ? fmt::format("at least {}", a->min_args)
                                                                 : fmt::format("{} to {}", a->min_args, a->max_args),
                                               a->max_args == 1 ? "" : "s", args.size()));
-    if (a->check)
-        if (auto e = a->check(args); !e.empty())
-            return c.alert_kw(shown, fmt::format("'{}': {}", name, e));
+    if (auto e = bulwark::proxy::check_action(*a, args); !e.empty())
+        return c.alert_kw(shown, fmt::format("'{}': {}", name, e));
     rule r{c.here(), family, name, {args.begin(), args.end()}, std::nullopt};
     if (!tail_condition(c, cond_at, r.cond))
         return;

@@ -6,8 +6,9 @@
 // and what it does to a request or a response. Internal to the rule engine:
 // http_rules.cpp compiles and runs rules through these rows.
 //
-// Adding an action: its registry row and argument check (registry.cpp, for
-// the config checker), then here its compile and run functions and its row.
+// Adding an action: its registry row (registry.cpp: family, argument count,
+// doc), then here its compile function (action_args.cpp: the one reader of
+// its arguments; the config checker runs it too), run functions and row.
 
 #include "proxy/http_rules.hpp"
 
@@ -24,8 +25,9 @@ struct compile_env {
     std::vector<std::string>* notes;
 };
 
-// Parses an action's arguments (the registry row's check has validated
-// them) into the rule. false: the rule is passed over, a note says why.
+// Parses and validates an action's arguments into the rule (the registry
+// row has checked only their count). An error's message is the config
+// checker's. false: the rule is passed over, a note says why.
 using compile_fn = result<bool> (*)(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
 
 // The compile functions of the rows (action_args.cpp). `r.at` is set.

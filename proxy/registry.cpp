@@ -38,113 +38,15 @@ constexpr std::array matchers{
 };
 
 // ---- action argument checks -------------------------------------------------
-std::string check_status(std::string_view word, std::string_view what)
-{
-    auto s = parse_int(word, 200, 599);
-    return s ? std::string() : fmt::format("invalid {} '{}', expected an HTTP status 200 to 599", what, word);
-}
-
-// deny/tarpit: [deny_status N] [status N] [content-type T] [string S|file F|errorfile F|...] [hdr N V]
-std::string check_reply(cp_args a)
-{
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const std::string& w = a[i];
-        auto need = [&](std::size_t n) -> std::string {
-            return i + n < a.size() ? std::string() : fmt::format("'{}' expects {} argument{}", w, n, n > 1 ? "s" : "");
-        };
-        if (w == "deny_status" || w == "status") {
-            if (auto e = need(1); !e.empty())
-                return e;
-            if (auto e = check_status(a[++i], w); !e.empty())
-                return e;
-        } else if (w == "content-type" || w == "string" || w == "lf-string" || w == "file" || w == "lf-file" ||
-                   w == "errorfile" || w == "errorfiles") {
-            if (auto e = need(1); !e.empty())
-                return e;
-            ++i;
-        } else if (w == "hdr") {
-            if (auto e = need(2); !e.empty())
-                return e;
-            i += 2;
-        } else if (w != "default-errorfiles") {
-            return fmt::format("unexpected '{}', expected one of 'deny_status', 'status', 'content-type', "
-                               "'string', 'lf-string', 'file', 'lf-file', 'errorfile', 'errorfiles', 'hdr', "
-                               "'default-errorfiles'",
-                               w);
-        }
-    }
-    return {};
-}
-
-std::string check_redirect(cp_args a)
-{
-    if (a[0] != "location" && a[0] != "prefix" && a[0] != "scheme")
-        return fmt::format("unknown redirect type '{}', expected one of 'location', 'prefix', 'scheme'", a[0]);
-    for (std::size_t i = 2; i < a.size(); ++i) {
-        const std::string& w = a[i];
-        if (w == "code") {
-            if (i + 1 >= a.size())
-                return "'code' expects a status 301, 302, 303, 307 or 308";
-            const std::string& c = a[++i];
-            if (c != "301" && c != "302" && c != "303" && c != "307" && c != "308")
-                return fmt::format("invalid redirect code '{}', expected 301, 302, 303, 307 or 308", c);
-        } else if (w == "set-cookie" || w == "clear-cookie") {
-            if (++i >= a.size())
-                return fmt::format("'{}' expects a cookie", w);
-        } else if (w != "drop-query" && w != "append-slash" && w != "ignore-empty") {
-            return fmt::format("unexpected '{}', expected one of 'code', 'drop-query', 'append-slash', "
-                               "'set-cookie', 'clear-cookie', 'ignore-empty'",
-                               w);
-        }
-    }
-    return {};
-}
-
-// replace-header/replace-value NAME REGEX REPLACEMENT
-std::string check_replace_header(cp_args a)
-{
-    if (auto e = rules::check_regex(a[1], false); !e.empty())
-        return e;
-    int groups = rules::capture_count(a[1]);
-    if (int ref = rules::max_backref(a[2]); ref > groups)
-        return fmt::format("replacement '{}' refers to \\{} but regex '{}' has {} group{}", a[2], ref, a[1], groups,
-                           groups == 1 ? "" : "s");
-    return {};
-}
-
-// replace-path/replace-uri REGEX REPLACEMENT
-std::string check_replace2(cp_args a)
-{
-    std::vector<std::string> shifted{"", a[0], a[1]};
-    return check_replace_header(shifted);
-}
-
-std::string check_del_header(cp_args a)
-{
-    if (a.size() == 1)
-        return {};
-    if (a.size() != 3 || a[1] != "-m")
-        return "expected 'del-header NAME [-m str|beg|end|sub|reg]'";
-    if (a[2] != "str" && a[2] != "beg" && a[2] != "end" && a[2] != "sub" && a[2] != "reg")
-        return fmt::format("unknown match method '{}', expected one of 'str', 'beg', 'end', 'sub', 'reg'", a[2]);
-    return {};
-}
-
+// Only for the actions no compile function reads yet (their rules are not
+// built, or not as http-request/http-response rules): the others are
+// checked by their compile function itself (check_action).
 std::string check_capture(cp_args a)
 {
     if (a.size() != 3 || (a[1] != "len" && a[1] != "id"))
         return "expected 'capture SAMPLE len LENGTH' or 'capture SAMPLE id ID'";
     auto n = parse_int(a[2], a[1] == "len" ? 1 : 0, 65535);
     return n ? std::string() : fmt::format("invalid {} '{}': {}", a[1], a[2], n.message());
-}
-
-std::string check_set_status(cp_args a)
-{
-    if (auto e = check_status(a[0], "status"); !e.empty())
-        return e;
-    if (a.size() == 1 || (a.size() == 3 && a[1] == "reason"))
-        return {};
-    return "expected 'set-status STATUS [reason TEXT]'";
 }
 
 std::string check_use_service(cp_args a)
@@ -172,13 +74,13 @@ constexpr std::array actions{
     // family name               min max check                 http  pending
     action_kw{HREQ, "allow",          0, 0,  nullptr,              true, {},
               "stop evaluating the rules; the message goes on"},
-    action_kw{HREQ, "deny",           0, -1, check_reply,          true, {},
+    action_kw{HREQ, "deny",           0, -1, nullptr,              true, {},
               "refuse with deny_status (403 request, 502 response) or a reply"},
-    action_kw{HREQ, "tarpit",         0, -1, check_reply,          true, {},
+    action_kw{HREQ, "tarpit",         0, -1, nullptr,              true, {},
               "hold the client for timeout tarpit, then answer 500"},
-    action_kw{HREQ, "return",         0, -1, check_reply,          true, {},
+    action_kw{HREQ, "return",         0, -1, nullptr,              true, {},
               "answer directly: status, content-type, string|file, hdr"},
-    action_kw{HREQ, "redirect",       2, -1, check_redirect,       true, {},
+    action_kw{HREQ, "redirect",       2, -1, nullptr,              true, {},
               "redirect location|prefix|scheme TARGET [code N] [drop-query] ..."},
     action_kw{HREQ, "auth",           0, 2,  check_auth,           true, L,
               "ask for HTTP basic authentication"},
@@ -186,15 +88,15 @@ constexpr std::array actions{
               "set-header NAME FMT: replace every NAME header with one"},
     action_kw{HREQ, "add-header",     2, 2,  nullptr,              true, {},
               "add-header NAME FMT: append a header"},
-    action_kw{HREQ, "del-header",     1, 3,  check_del_header,     true, {},
+    action_kw{HREQ, "del-header",     1, 3,  nullptr,              true, {},
               "del-header NAME [-m str|beg|end|sub|reg]: remove headers"},
-    action_kw{HREQ, "replace-header", 3, 3,  check_replace_header, true, {},
+    action_kw{HREQ, "replace-header", 3, 3,  nullptr,              true, {},
               "replace-header NAME REGEX REPL: rewrite whole header values"},
-    action_kw{HREQ, "replace-value",  3, 3,  check_replace_header, true, {},
+    action_kw{HREQ, "replace-value",  3, 3,  nullptr,              true, {},
               "replace-value NAME REGEX REPL: rewrite each comma-separated value"},
-    action_kw{HREQ, "replace-path",   2, 2,  check_replace2,       true, {},
+    action_kw{HREQ, "replace-path",   2, 2,  nullptr,              true, {},
               "replace-path REGEX REPL: rewrite the path, query kept"},
-    action_kw{HREQ, "replace-uri",    2, 2,  check_replace2,       true, {},
+    action_kw{HREQ, "replace-uri",    2, 2,  nullptr,              true, {},
               "replace-uri REGEX REPL: rewrite the whole target"},
     action_kw{HREQ, "set-path",       1, 1,  nullptr,              true, {},
               "set-path FMT: replace the path"},
@@ -204,7 +106,7 @@ constexpr std::array actions{
               "set-uri FMT: replace the target"},
     action_kw{HREQ, "set-method",     1, 1,  nullptr,              true, {},
               "set-method FMT: replace the method"},
-    action_kw{HREQ, "capture",        3, 3,  check_capture,        true, {},
+    action_kw{HREQ, "capture",        3, 3,  nullptr,              true, {},
               "capture SAMPLE len N: log the sample in the captures"},
     action_kw{HREQ, "silent-drop",    0, 0,  nullptr,              true, {},
               "close the connection without a reply"},
@@ -228,23 +130,23 @@ constexpr std::array actions{
               "wait-for-body time T [at-least SIZE]: buffer the body first"},
     action_kw{HRES, "allow",          0, 0,  nullptr,              true, {},
               "stop evaluating the rules; the message goes on"},
-    action_kw{HRES, "deny",           0, -1, check_reply,          true, {},
+    action_kw{HRES, "deny",           0, -1, nullptr,              true, {},
               "refuse with deny_status (403 request, 502 response) or a reply"},
-    action_kw{HRES, "return",         0, -1, check_reply,          true, {},
+    action_kw{HRES, "return",         0, -1, nullptr,              true, {},
               "answer directly: status, content-type, string|file, hdr"},
-    action_kw{HRES, "redirect",       2, -1, check_redirect,       true, {},
+    action_kw{HRES, "redirect",       2, -1, nullptr,              true, {},
               "redirect location|prefix|scheme TARGET [code N] [drop-query] ..."},
     action_kw{HRES, "set-header",     2, 2,  nullptr,              true, {},
               "set-header NAME FMT: replace every NAME header with one"},
     action_kw{HRES, "add-header",     2, 2,  nullptr,              true, {},
               "add-header NAME FMT: append a header"},
-    action_kw{HRES, "del-header",     1, 3,  check_del_header,     true, {},
+    action_kw{HRES, "del-header",     1, 3,  nullptr,              true, {},
               "del-header NAME [-m str|beg|end|sub|reg]: remove headers"},
-    action_kw{HRES, "replace-header", 3, 3,  check_replace_header, true, {},
+    action_kw{HRES, "replace-header", 3, 3,  nullptr,              true, {},
               "replace-header NAME REGEX REPL: rewrite whole header values"},
-    action_kw{HRES, "replace-value",  3, 3,  check_replace_header, true, {},
+    action_kw{HRES, "replace-value",  3, 3,  nullptr,              true, {},
               "replace-value NAME REGEX REPL: rewrite each comma-separated value"},
-    action_kw{HRES, "set-status",     1, 3,  check_set_status,     true, {},
+    action_kw{HRES, "set-status",     1, 3,  nullptr,              true, {},
               "set-status STATUS [reason TEXT]: change the response status"},
     action_kw{HRES, "capture",        3, 3,  check_capture,        true, L,
               "capture SAMPLE len N: log the sample in the captures"},

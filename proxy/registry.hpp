@@ -30,6 +30,11 @@ std::optional<fetch_lookup> find_fetch(std::string_view name);
 const conv_kw* find_converter(std::string_view name);
 const matcher_kw* find_matcher(std::string_view name);
 const action_kw* find_action(std::string_view family, std::string_view name);
+// An action's arguments, checked by the same function that compiles them
+// into a rule (so its message is the one a start would give); empty when
+// they are right. Defined with the compile functions (action_args.cpp, the
+// rules library).
+std::string check_action(const action_kw& a, std::span<const std::string> args);
 
 // The matcher an ACL uses when none is given: bool for booleans, int for
 // integers, ip for addresses, str for strings.

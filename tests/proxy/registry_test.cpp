@@ -59,7 +59,7 @@ TEST_CASE("each action's argument check refuses bad input", "[registry]")
 {
     using v = std::vector<std::string>;
     auto check = [](std::string_view fam, std::string_view name, v args) {
-        return find_action(fam, name)->check(args);
+        return check_action(*find_action(fam, name), args);
     };
     CHECK(check("http-request", "deny", {"deny_status", "429"}).empty());
     CHECK(check("http-request", "deny", {"deny_status", "99"}) ==
@@ -76,6 +76,18 @@ TEST_CASE("each action's argument check refuses bad input", "[registry]")
     CHECK(check("http-request", "capture", {"req.hdr(host)", "len", "64"}).empty());
     CHECK(check("http-request", "capture", {"req.hdr(host)", "len", "0"}) ==
           "invalid len '0': 0 is out of range, expected 1 to 65535");
+    CHECK(check("http-request", "deny", {"hdr", "x"}) == "'hdr' expects 2 arguments");
+    CHECK(check("http-request", "deny", {"errorfile", "/nonexistent/403.http"}) ==
+          "cannot read '/nonexistent/403.http'");
+    CHECK(check("http-request", "return", {"string", "hi"}) == "a body ('string' or 'file') needs a 'content-type'");
+    CHECK(check("http-request", "deny", {"banner"}).starts_with("unexpected 'banner', expected one of"));
+    CHECK(check("http-request", "del-header", {"x", "-m", "glob"}) ==
+          "unknown match method 'glob', expected one of 'str', 'beg', 'end', 'sub', 'reg'");
+    CHECK(check("http-response", "set-status", {"503", "because"}) == "expected 'set-status STATUS [reason TEXT]'");
+    CHECK(check("http-response", "set-status", {"700"}) == "invalid status '700', expected an HTTP status 200 to 599");
+    CHECK(check("http-request", "wait-for-body", {"time", "x"}).size() > 0);
+    // the same words compile into the rule the checker accepted
+    CHECK(check("http-request", "set-header", {"", "x"}) == "invalid header name ''");
     CHECK(check("http-request", "use-service", {"prometheus-exporter"}).empty());
     CHECK(check("http-request", "use-service", {"lua.x"}) ==
           "unknown service 'lua.x', expected 'prometheus-exporter'");
