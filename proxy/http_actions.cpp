@@ -22,12 +22,24 @@ boost::beast::string_view bsv(sv s) { return {s.data(), s.size()}; }
 // ---- editing a message -------------------------------------------------------------
 
 
+using field_list = std::vector<std::pair<std::string, std::string>>;
+
+// h's fields become `all`, in order.
+template <bool isRequest>
+bool replace_fields(http::header<isRequest, fields_type>& h, const field_list& all)
+{
+    h.clear();
+    for (const auto& [n, v] : all)
+        h.insert(n, v);
+    return true;
+}
+
 // Rewrites every field of `h` whose name matches: f(value, out) gives the
 // new value (return false to keep it). Order and other fields are kept.
 template <bool isRequest, class F>
 bool rewrite_values(http::header<isRequest, fields_type>& h, sv name, F&& f)
 {
-    std::vector<std::pair<std::string, std::string>> all;
+    field_list all;
     bool changed = false;
     std::string out;
     for (const auto& field : h) {
@@ -40,12 +52,7 @@ bool rewrite_values(http::header<isRequest, fields_type>& h, sv name, F&& f)
             all.emplace_back(n, v);
         }
     }
-    if (!changed)
-        return false;
-    h.clear();
-    for (auto& [n, v] : all)
-        h.insert(n, v);
-    return true;
+    return changed && replace_fields(h, all);
 }
 
 // Every header line "Name: value" through f(line, out) -> keep, replace or
@@ -54,7 +61,7 @@ enum class line_fate { keep, replace, drop };
 template <bool isRequest, class F>
 bool rewrite_lines(http::header<isRequest, fields_type>& h, F&& f)
 {
-    std::vector<std::pair<std::string, std::string>> all;
+    field_list all;
     bool changed = false;
     std::string line, out;
     for (const auto& field : h) {
@@ -83,12 +90,7 @@ bool rewrite_lines(http::header<isRequest, fields_type>& h, F&& f)
         }
         }
     }
-    if (!changed)
-        return false;
-    h.clear();
-    for (auto& [n, v] : all)
-        h.insert(n, v);
-    return true;
+    return changed && replace_fields(h, all);
 }
 
 bool del_matches(const http_rule& r, sv name)

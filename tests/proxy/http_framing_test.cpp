@@ -6,6 +6,8 @@
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/write.hpp>
+#include "tests/proxy/support.hpp"
+
 #include <catch2/catch.hpp>
 #include <cstring>
 #include <sstream>
@@ -13,16 +15,11 @@
 #include <string_view>
 
 using namespace bulwark::proxy;
+using bulwark::proxy::testing::put;
+using bulwark::proxy::testing::rest;
 namespace http = boost::beast::http;
 
 namespace {
-
-void put(boost::beast::flat_buffer& b, std::string_view s)
-{
-    auto m = b.prepare(s.size());
-    std::memcpy(m.data(), s.data(), s.size());
-    b.commit(s.size());
-}
 
 template <bool isRequest>
 std::string beast_bytes(const http::header<isRequest, fields_type>& h)

@@ -5,6 +5,7 @@
 #include "controlplane/parser.hpp"
 #include "proxy/http_rules.hpp"
 #include "tests/controlplane/diag_helpers.hpp"
+#include "tests/proxy/support.hpp"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -52,28 +53,13 @@ std::string location_of(const std::string& response)
 }
 
 // A frontend's rules, compiled, and one session's state to run them.
-struct rig {
-    controlplane::load_result loaded;
-    std::shared_ptr<const proxy_rules> compiled;
-    std::vector<std::string> notes;
-    rules::pattern_scratch scratch;
+struct rig : bulwark::proxy::testing::compiled_frontend {
     rule_state st;
     request_header req;
     response_header res;
     std::string body;
 
-    explicit rig(const std::string& lines) : loaded(controlplane::load_text(frame(lines), "t.cfg", no_env()))
-    {
-        INFO(lines);
-        REQUIRE(alerts(loaded) == std::vector<std::string>{});
-        const auto* px = loaded.cfg.find_frontend("f");
-        REQUIRE(px);
-        auto r = compile_rules(*px, 1000ms, &notes);
-        REQUIRE(r);
-        compiled = *r;
-        compiled->acls.prepare_scratch(scratch);
-        st.ctx.scratch = &scratch;
-    }
+    explicit rig(const std::string& lines) : compiled_frontend(frame(lines)) { st.ctx.scratch = &scratch; }
 
     // A new request.
     rig& request(const std::string& method, const std::string& target, const fields_list& headers = {},

@@ -6,27 +6,19 @@
 
 #include <boost/beast/http/string_body.hpp>
 
+#include "tests/proxy/support.hpp"
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <string_view>
 #include <cstring>
 
 using namespace bulwark::proxy;
+using bulwark::proxy::testing::put;
+using bulwark::proxy::testing::rest;
 namespace http = boost::beast::http;
 
 namespace {
-
-void put(boost::beast::flat_buffer& b, std::string_view s)
-{
-    auto m = b.prepare(s.size());
-    std::memcpy(m.data(), s.data(), s.size());
-    b.commit(s.size());
-}
-
-std::string rest(const boost::beast::flat_buffer& b)
-{
-    return {static_cast<const char*>(b.data().data()), b.size()};
-}
 
 // Feeds `text` in pieces of `step` bytes; returns the last state.
 head_state feed_all(request_reader& r, boost::beast::flat_buffer& b, std::string_view text, std::size_t step)

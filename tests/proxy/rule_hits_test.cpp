@@ -5,6 +5,7 @@
 #include "controlplane/parser.hpp"
 #include "proxy/http_rules.hpp"
 #include "tests/controlplane/diag_helpers.hpp"
+#include "tests/proxy/support.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -21,30 +22,16 @@ using bulwark::controlplane::testing::no_env;
 
 namespace {
 
-struct rules_rig {
-    controlplane::load_result loaded;
-    std::shared_ptr<const proxy_rules> compiled;
-    std::vector<std::string> notes;
-    rules::pattern_scratch scratch;
-
+struct rules_rig : bulwark::proxy::testing::compiled_frontend {
     rules_rig()
-        : loaded(controlplane::load_text(
-              "defaults\n mode http\n timeout client 5s\n timeout connect 5s\n timeout server 5s\n"
+        : compiled_frontend("defaults\n mode http\n timeout client 5s\n timeout connect 5s\n timeout server 5s\n"
               "frontend f\n bind :80\n"
               " tcp-request connection reject if { src 192.0.2.0/24 }\n"
               " http-request deny if { path /deny }\n"
               " http-request set-header X-Seen 1\n"
               " http-response set-header X-Out 1\n"
-              " default_backend b\nbackend b\n server s1 127.0.0.1:8080\n",
-              "t.cfg", no_env()))
+              " default_backend b\nbackend b\n server s1 127.0.0.1:8080\n")
     {
-        REQUIRE(alerts(loaded) == std::vector<std::string>{});
-        const auto* px = loaded.cfg.find_frontend("f");
-        REQUIRE(px);
-        auto r = compile_rules(*px, 1000ms, &notes);
-        REQUIRE(r);
-        compiled = *r;
-        compiled->acls.prepare_scratch(scratch);
     }
     std::unique_ptr<rule_state> state(const char* src) const
     {
