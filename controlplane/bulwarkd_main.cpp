@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // bulwarkd: loads and checks the configuration, then runs what is built.
 #include "controlplane/parser.hpp"
+#include "controlplane/privileges.hpp"
 #include "controlplane/stats_text.hpp"
 #include "dataplane/shield.hpp"
 #include "proxy/server.hpp"
@@ -75,6 +76,10 @@ section starts no EAL. TLS, content inspection (tcp-request
 inspect-delay), the host port (punt rules forward inline), flow tracking,
 the SYN guard and rate limits are not built yet: bulwarkd says at start
 what it skips. It never reads standard input.
+
+With 'user', 'group' or 'chroot' in global, bulwarkd opens its ports,
+listeners and files as root, then chroots, takes the group and the user
+for every thread, and only then starts its lcores and proxy threads.
 
 Exit status: 0 on success, 1 on a configuration error, 2 on a usage error.
 )";
@@ -198,8 +203,8 @@ sigset_t block_stop_signals()
     return old;
 }
 
-// The packet filter of the first shield section, if any; false when it
-// did not start (alerted).
+// The packet filter of the first shield section, if any, set up but not
+// launched; false when it could not be (alerted).
 bool start_shield(const config& cfg, std::unique_ptr<bulwark::dataplane::shield>& shield)
 {
     if (cfg.shields.empty())
@@ -207,19 +212,17 @@ bool start_shield(const config& cfg, std::unique_ptr<bulwark::dataplane::shield>
     if (cfg.shields.size() > 1)
         fmt::print(stderr, "[WARNING] only the first shield section ('{}') runs; one process has one EAL.\n",
                    cfg.shields[0].name);
-    auto started = bulwark::dataplane::shield::start(cfg.shields[0]);
+    auto started = bulwark::dataplane::shield::open(cfg.shields[0]);
     if (!started) {
         fmt::print(stderr, "[ALERT] {}\n", started.message());
         return false;
     }
     shield = std::move(*started);
-    for (const auto& l : shield->describe())
-        fmt::print("bulwarkd: shield {}: {}\n", cfg.shields[0].name, l);
     return true;
 }
 
-// The proxy, when there is a frontend to serve; false when it did not
-// start (alerted).
+// The proxy, when there is a frontend to serve, its listeners bound but
+// its threads not started; false when it could not be (alerted).
 bool start_proxy(const config& cfg, std::unique_ptr<bulwark::proxy::server>& proxy)
 {
     auto rt = bulwark::proxy::build_runtime(cfg, std::thread::hardware_concurrency());
@@ -233,16 +236,12 @@ bool start_proxy(const config& cfg, std::unique_ptr<bulwark::proxy::server>& pro
         fmt::print("bulwarkd: no HTTP frontend to serve.\n");
         return true;
     }
-    int threads = rt->threads;
-    auto started = bulwark::proxy::server::start(std::move(*rt), stdout);
+    auto started = bulwark::proxy::server::open(std::move(*rt), stdout);
     if (!started) {
         fmt::print(stderr, "[ALERT] {}\n", started.message());
         return false;
     }
     proxy = std::move(*started);
-    for (const auto& l : proxy->listening())
-        fmt::print("bulwarkd: proxy: {} ({} thread{})\n", l, threads, threads == 1 ? "" : "s");
-    fmt::print("bulwarkd: proxy: maxconn {}\n", proxy->maxconn());
     return true;
 }
 
@@ -308,6 +307,30 @@ int main(int argc, char** argv)
     std::unique_ptr<bulwark::proxy::server> proxy;
     if (!start_proxy(r.cfg, proxy))
         return 1;
+    // Everything that needs root is open: no packet or request is served
+    // before the drop.
+    auto dropped = bulwark::controlplane::drop_privileges(r.cfg.process);
+    if (!dropped) {
+        fmt::print(stderr, "[ALERT] {}\n", dropped.message());
+        return 1;
+    }
+    if (!dropped->empty())
+        fmt::print("bulwarkd: {}\n", *dropped);
+    if (shield) {
+        if (auto l = shield->launch(); !l) {
+            fmt::print(stderr, "[ALERT] {}\n", l.message());
+            return 1;
+        }
+        for (const auto& l : shield->describe())
+            fmt::print("bulwarkd: shield {}: {}\n", r.cfg.shields[0].name, l);
+    }
+    if (proxy) {
+        proxy->run();
+        const int threads = proxy->threads();
+        for (const auto& l : proxy->listening())
+            fmt::print("bulwarkd: proxy: {} ({} thread{})\n", l, threads, threads == 1 ? "" : "s");
+        fmt::print("bulwarkd: proxy: maxconn {}\n", proxy->maxconn());
+    }
     fmt::print("bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n");
     std::fflush(stdout);
     run_until_stopped(wait_mask, r.cfg, proxy.get(), shield);

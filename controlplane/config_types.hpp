@@ -9,6 +9,7 @@
 #include "dataplane/config_types.hpp"
 #include "proxy/config_types.hpp"
 
+#include <string>
 #include <vector>
 
 namespace bulwark::controlplane {
@@ -29,10 +30,18 @@ using dataplane::shield_rule;
 using dataplane::shield_section;
 using dataplane::verdict;
 
-// A whole file: the proxy's part (global, frontends, backends, listens) and
-// the shield sections.
+// Who the daemon runs as once its ports, sockets and files are open:
+// global 'user', 'group' and 'chroot' (empty: unchanged).
+struct process_settings {
+    std::string user, group, chroot;
+    source_loc at; // the first of the three lines
+};
+
+// A whole file: the proxy's part (global, frontends, backends, listens),
+// the shield sections and the process settings of global.
 struct config : proxy::proxies_config {
     std::vector<shield_section> shields;
+    process_settings process;
 };
 
 } // namespace bulwark::controlplane

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <grp.h>
 #include <pwd.h>
 
@@ -74,13 +75,38 @@ void kw_stats(parse_ctx& c)
     c.cfg.global.stats_sockets.push_back(*a);
 }
 
+void note_process_line(parse_ctx& c)
+{
+    auto& p = c.cfg.process;
+    if (p.user.empty() && p.group.empty() && p.chroot.empty())
+        p.at = c.here();
+}
+
+// user NAME / group NAME: who bulwarkd runs as once its ports are open.
 void kw_user(parse_ctx& c)
 {
     if (!c.args(1, 1, fmt::format("{} NAME", c.words[0])))
         return;
-    bool known = c.words[0] == "user" ? getpwnam(c.words[1].c_str()) != nullptr : getgrnam(c.words[1].c_str()) != nullptr;
+    const bool user = c.words[0] == "user";
+    bool known = user ? getpwnam(c.words[1].c_str()) != nullptr : getgrnam(c.words[1].c_str()) != nullptr;
     if (!known)
-        c.alert(fmt::format("unknown {} '{}'", c.words[0], c.words[1]));
+        return c.alert(fmt::format("unknown {} '{}'", c.words[0], c.words[1]));
+    note_process_line(c);
+    (user ? c.cfg.process.user : c.cfg.process.group) = c.words[1];
+}
+
+// chroot DIR: the root bulwarkd serves from.
+void kw_chroot(parse_ctx& c)
+{
+    if (!c.args(1, 1, "chroot DIR"))
+        return;
+    struct stat st {};
+    if (c.words[1].empty() || c.words[1][0] != '/')
+        return c.alert(fmt::format("chroot '{}' must be an absolute path", c.words[1]));
+    if (::stat(c.words[1].c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return c.alert(fmt::format("chroot '{}' is not a directory", c.words[1]));
+    note_process_line(c);
+    c.cfg.process.chroot = c.words[1];
 }
 
 void kw_path(parse_ctx& c) { c.args(1, 1, fmt::format("{} PATH", c.words[0])); }
@@ -188,9 +214,9 @@ constexpr std::array table{
     section_kw{"maxconn", G, kw_maxconn, {}},
     section_kw{"log", G, kw_log, HD},
     section_kw{"stats", G, kw_stats, OPS},
-    section_kw{"user", G, kw_user, HD},
-    section_kw{"group", G, kw_user, HD},
-    section_kw{"chroot", G, kw_path, HD},
+    section_kw{"user", G, kw_user, {}},
+    section_kw{"group", G, kw_user, {}},
+    section_kw{"chroot", G, kw_chroot, {}},
     section_kw{"pidfile", G, kw_path, L},
     section_kw{"default-path", G, kw_default_path, {}},
     section_kw{"crt-base", G, kw_crt_base, {}},

@@ -105,9 +105,9 @@ constexpr std::array bind_table{
     line_option{"alpn", argk::word, {}, T},         line_option{"npn", argk::word, {}, T},
     line_option{"strict-sni", argk::none, {}, T},   line_option{"prefer-client-ciphers", argk::none, {}, T},
     line_option{"allow-0rtt", argk::none, {}, T},
-    line_option{"accept-proxy", argk::none, {}, T}, line_option{"user", argk::word, {}, HD},
-    line_option{"group", argk::word, {}, HD},        line_option{"uid", argk::integer, {}, HD},
-    line_option{"gid", argk::integer, {}, HD},       line_option{"mode", argk::word, {}, HD},
+    line_option{"accept-proxy", argk::none, {}, T}, line_option{"user", argk::word, {}, {}},
+    line_option{"group", argk::word, {}, {}},        line_option{"uid", argk::integer, {}, {}},
+    line_option{"gid", argk::integer, {}, {}},       line_option{"mode", argk::word, {}, {}},
     line_option{"name", argk::word, {}, {}},        line_option{"id", argk::integer, {}, {}},
     line_option{"maxconn", argk::integer, {}, L},   line_option{"backlog", argk::integer, {}, L},
     line_option{"v4v6", argk::none, {}, L},         line_option{"v6only", argk::none, {}, L},
@@ -264,6 +264,42 @@ bool server_options(parse_ctx& c, std::size_t from, server_line& s)
 
 // ---- bind ---------------------------------------------------------------
 
+namespace {
+
+// user/group/uid/gid/mode of a unix@ bind's socket file, as HAProxy's.
+bool unix_bind_option(parse_ctx& c, bind_line& b, const std::string& w, const std::string& arg)
+{
+    if (w == "user" || w == "group") {
+        const passwd* pw = w == "user" ? getpwnam(arg.c_str()) : nullptr;
+        const group* gr = w == "group" ? getgrnam(arg.c_str()) : nullptr;
+        if (!pw && !gr) {
+            c.alert(fmt::format("unknown {} '{}'", w, arg));
+            return false;
+        }
+        (pw ? b.uid : b.gid) = pw ? static_cast<int>(pw->pw_uid) : static_cast<int>(gr->gr_gid);
+    } else if (w == "uid" || w == "gid") {
+        auto n = parse_int(arg, 0, 2147483647);
+        if (!n) {
+            c.alert(fmt::format("'{}': {}", w, n.message()));
+            return false;
+        }
+        (w == "uid" ? b.uid : b.gid) = static_cast<int>(*n);
+    } else { // mode: octal permission bits
+        unsigned m = 0;
+        bool ok = !arg.empty() && arg.size() <= 4;
+        for (char ch : arg)
+            ok = ok && ch >= '0' && ch <= '7' && ((m = m * 8 + static_cast<unsigned>(ch - '0')), true);
+        if (!ok) {
+            c.alert(fmt::format("invalid mode '{}', expected octal permission bits such as 660", arg));
+            return false;
+        }
+        b.mode = m;
+    }
+    return true;
+}
+
+} // namespace
+
 void kw_bind(parse_ctx& c)
 {
     if (!c.args(1, -1, "bind ADDRESS[,ADDRESS...] [options]"))
@@ -297,9 +333,8 @@ void kw_bind(parse_ctx& c)
                 c.alert(fmt::format("'{}': unable to load '{}': no such file", w, path));
                 return false;
             }
-        } else if ((w == "user" && !getpwnam(arg.c_str())) || (w == "group" && !getgrnam(arg.c_str()))) {
-            c.alert(fmt::format("unknown {} '{}'", w, arg));
-            return false;
+        } else if (w == "user" || w == "group" || w == "uid" || w == "gid" || w == "mode") {
+            return unix_bind_option(c, b, w, arg);
         }
         return true;
     });
@@ -309,7 +344,11 @@ void kw_bind(parse_ctx& c)
         return c.alert("'ssl' needs a certificate: add 'crt FILE' or 'crt-list FILE'");
     if (!b.ssl && !b.crts.empty())
         c.warn("'crt' given without 'ssl': the certificate is not used");
+    const bool owner_options = b.mode || b.uid >= 0 || b.gid >= 0;
     for (auto& a : addrs) {
+        if (owner_options && a.k != address::kind::unix_path)
+            c.warn(fmt::format("'mode', 'user', 'group', 'uid' and 'gid' apply to unix@ binds only: ignored for '{}'",
+                               a.str()));
         if (a.k == address::kind::host) // served: ip, unix@, abns@
             c.pending(fmt::format("bind {}", a.str()), L);
         b.addr = a;

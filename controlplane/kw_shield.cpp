@@ -5,6 +5,8 @@
 
 #include <array>
 #include <fmt/format.h>
+#include <utility>
+#include <optional>
 #include <netinet/in.h>
 
 namespace bulwark::controlplane {
@@ -14,12 +16,59 @@ namespace {
 constexpr std::string_view H = bulwark::proxy::pending_appliance;
 constexpr std::string_view D2 = bulwark::proxy::pending_dataplane;
 
+// The EAL options an appliance needs: lcores, memory, vdevs and the PCI
+// allow-list, the file prefix, the log level. Anything else (a driver
+// plugin with -d, a trace file, a base address) is refused: the line runs
+// as root.
+struct eal_option {
+    std::string_view name;
+    bool takes_value;
+};
+constexpr std::array<eal_option, 22> eal_options{{
+    {"-l", true}, {"--lcores", true}, {"-c", true}, {"--main-lcore", true},
+    {"-m", true}, {"--socket-mem", true}, {"--socket-limit", true}, {"-n", true},
+    {"--no-huge", false}, {"--in-memory", false}, {"--huge-dir", true}, {"--huge-unlink", false},
+    {"--no-shconf", false}, {"--legacy-mem", false}, {"--single-file-segments", false}, {"--iova-mode", true},
+    {"--vdev", true}, {"-a", true}, {"--allow", true}, {"--no-pci", false},
+    {"--file-prefix", true}, {"--log-level", true},
+}};
+
+// The option of one eal word ("--vdev=x" and "-l0" carry their value),
+// and whether the next word is its value.
+std::optional<std::pair<eal_option, bool>> eal_option_of(std::string_view w)
+{
+    for (const auto& o : eal_options) {
+        if (w == o.name)
+            return std::pair{o, o.takes_value};
+        if (o.name.starts_with("--") && w.starts_with(o.name) && w.size() > o.name.size() &&
+            w[o.name.size()] == '=')
+            return std::pair{o, false}; // --huge-unlink=always included
+        if (!o.name.starts_with("--") && o.takes_value && w.starts_with(o.name) && w.size() > o.name.size())
+            return std::pair{o, false};
+    }
+    return std::nullopt;
+}
+
 void kw_eal(parse_ctx& c)
 {
     if (!c.args(1, -1, "eal EAL-ARGUMENTS..."))
         return;
     if (!c.sh->eal_args.empty())
         return c.alert("'eal' given twice");
+    for (std::size_t i = 1; i < c.words.size(); ++i) {
+        const std::string& w = c.words[i];
+        auto o = eal_option_of(w);
+        if (!o) {
+            std::string names;
+            for (const auto& e : eal_options)
+                names += fmt::format("{}{}", names.empty() ? "" : ", ", e.name);
+            return c.alert(fmt::format("EAL option '{}' is not allowed: 'eal' takes only lcores, memory, vdevs, "
+                                       "the PCI allow-list, the file prefix and the log level ({})",
+                                       w, names));
+        }
+        if (o->second && ++i >= c.words.size())
+            return c.alert(fmt::format("EAL option '{}' expects a value", w));
+    }
     c.sh->eal_args.assign(c.words.begin() + 1, c.words.end());
 }
 
@@ -238,19 +287,33 @@ void kw_default(parse_ctx& c)
     c.sh->default_verdict = v == "allow" ? verdict::allow : verdict::deny;
 }
 
-// drop-capture FILE [per-second N]
+// drop-capture FILE [per-second N] [max-size SIZE]
 void kw_drop_capture(parse_ctx& c)
 {
-    if (!c.args(1, 3, "drop-capture FILE [per-second N]"))
+    constexpr std::string_view usage = "drop-capture FILE [per-second N] [max-size SIZE]";
+    if (!c.args(1, 5, usage))
         return;
-    if (c.words.size() == 3 || (c.words.size() == 4 && c.words[2] != "per-second"))
-        return c.alert("expected 'drop-capture FILE [per-second N]'");
+    if (c.words.size() % 2 != 0)
+        return c.alert(fmt::format("expected '{}'", usage));
     c.sh->drop_capture = c.words[1];
-    if (c.words.size() == 4) {
-        auto n = parse_int(c.words[3], 1, 100000);
-        if (!n)
-            return c.alert(n.message());
-        c.sh->drop_capture_rate = static_cast<unsigned>(*n);
+    for (std::size_t i = 2; i + 1 < c.words.size(); i += 2) {
+        const std::string& key = c.words[i];
+        const std::string& v = c.words[i + 1];
+        if (key == "per-second") {
+            auto n = parse_int(v, 1, 100000);
+            if (!n)
+                return c.alert(n.message());
+            c.sh->drop_capture_rate = static_cast<unsigned>(*n);
+        } else if (key == "max-size") {
+            auto n = parse_size(v);
+            if (!n)
+                return c.alert(n.message());
+            if (*n < 4096)
+                return c.alert(fmt::format("max-size '{}' is under 4096 bytes: no frame would fit", v));
+            c.sh->drop_capture_max = *n;
+        } else {
+            return c.alert(fmt::format("unexpected '{}', {}", key, expected_one_of(key, {"per-second", "max-size"})));
+        }
     }
 }
 

@@ -72,8 +72,9 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
     if (st.blocklist_entries)
         out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, *st.blocklist_entries);
     if (st.capture_frames)
-        out += fmt::format("bulwarkd: stats: shield {} drop capture {}: {} frames written\n", sh, cfg.drop_capture,
-                           *st.capture_frames);
+        out += fmt::format("bulwarkd: stats: shield {} drop capture {}: {} frames written{}\n", sh, cfg.drop_capture,
+                           *st.capture_frames,
+                           st.capture_refused ? fmt::format(", {} past max-size", st.capture_refused) : "");
     return out;
 }
 

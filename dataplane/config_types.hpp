@@ -42,6 +42,7 @@ struct shield_section {
     verdict default_verdict = verdict::allow;
     std::string drop_capture;           // pcapng file of sampled drops; empty: none
     unsigned drop_capture_rate = 10;    // frames per drop reason per second (per lcore)
+    std::uint64_t drop_capture_max = 100ull << 20; // bytes; frames past it are counted, not written
 };
 
 } // namespace bulwark::dataplane

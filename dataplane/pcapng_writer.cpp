@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -68,18 +69,30 @@ std::vector<std::uint8_t> pcapng_writer::epb(const drop_sample& s, std::uint64_t
     return b;
 }
 
-result<std::unique_ptr<pcapng_writer>> pcapng_writer::open(const std::string& path)
+result<std::unique_ptr<pcapng_writer>> pcapng_writer::open(const std::string& path, std::uint64_t max_size)
 {
     std::unique_ptr<pcapng_writer> w{new pcapng_writer};
-    w->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+    // O_NONBLOCK: a FIFO at path must not hold the start; it is refused below.
+    w->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
     if (w->fd_ < 0)
-        return fail(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+        return fail(fmt::format("cannot open '{}': {}", path,
+                                errno == ELOOP   ? "it is a symbolic link"
+                                : errno == ENXIO ? "not a regular file" // a FIFO with no reader
+                                                 : std::strerror(errno)));
+    struct stat st {};
+    if (::fstat(w->fd_, &st) != 0 || !S_ISREG(st.st_mode))
+        return fail(fmt::format("cannot open '{}': not a regular file", path)); // the destructor closes fd_
+    if (::ftruncate(w->fd_, 0) != 0 || ::fcntl(w->fd_, F_SETFL, 0) != 0)
+        return fail(fmt::format("cannot empty '{}': {}", path, std::strerror(errno)));
+    w->max_size_ = max_size;
     w->pcapng_ = rte_pcapng_fdopen(w->fd_, nullptr, nullptr, "bulwarkd", "bulwark: sampled drops");
     if (!w->pcapng_) {
         ::close(w->fd_);
         w->fd_ = -1;
         return fail(fmt::format("rte_pcapng_fdopen('{}'): {}", path, rte_strerror(rte_errno)));
     }
+    if (off_t at = ::lseek(w->fd_, 0, SEEK_CUR); at > 0)
+        w->size_ = static_cast<std::uint64_t>(at); // the section and interface blocks
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
     w->tsc0_ = rte_rdtsc();
@@ -102,6 +115,10 @@ void pcapng_writer::add(const drop_sample& s)
     std::uint64_t d = s.tsc >= tsc0_ ? s.tsc - tsc0_ : 0;
     auto ns = ns0_ + static_cast<std::uint64_t>(static_cast<unsigned __int128>(d) * 1'000'000'000u / hz_);
     auto b = epb(s, ns);
+    if (size_ + buf_.size() + b.size() > max_size_) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        return;
+    }
     buf_.insert(buf_.end(), b.begin(), b.end());
     ++pending_;
 }
@@ -117,6 +134,7 @@ void pcapng_writer::flush()
             break; // a full disk loses samples, never packets
         off += static_cast<std::size_t>(n);
     }
+    size_ += buf_.size(); // what a short write lost counts too: the cap stays a cap
     buf_.clear();
     written_.fetch_add(pending_, std::memory_order_relaxed);
     pending_ = 0;

@@ -58,13 +58,14 @@ struct shield::impl {
     bool control_quit = false;
     std::vector<std::string> lines;
     bool stopped = false;
+    drop_sampling sampling;                          // set by setup, used by launch_workers
 
     result<bool> setup();
     result<bool> start_eal();
     result<bool> setup_port(side s, const std::string& name, unsigned queues);
     result<bool> setup_tables(unsigned queues);
     result<bool> setup_sampling(drop_sampling& sampling);
-    result<bool> launch_workers(unsigned queues, const drop_sampling& sampling);
+    result<bool> launch_workers();
     void control_loop();
     void teardown();
 };
@@ -181,20 +182,22 @@ result<bool> shield::impl::setup_sampling(drop_sampling& sampling)
     sample_ring = rte_ring_create("bw_samples", sample_slots + 1, SOCKET_ID_ANY, RING_F_SC_DEQ);
     if (!sample_pool || !sample_ring)
         return fail(fmt::format("drop capture: cannot allocate its buffers: {}", rte_strerror(rte_errno)));
-    auto w = pcapng_writer::open(cfg.drop_capture);
+    auto w = pcapng_writer::open(cfg.drop_capture, cfg.drop_capture_max);
     if (!w)
         return fail(fmt::format("{}:{}: 'drop-capture': {}", cfg.at.file, cfg.at.line, w.message()));
     capture = std::move(*w);
     sampling = {sample_pool, sample_ring, cfg.drop_capture_rate};
-    lines.push_back(fmt::format("drop capture to {} (the first {} drops per reason per second per lcore)",
-                                cfg.drop_capture, cfg.drop_capture_rate));
+    lines.push_back(fmt::format("drop capture to {} (the first {} drops per reason per second per lcore, "
+                                "at most {} bytes)",
+                                cfg.drop_capture, cfg.drop_capture_rate, cfg.drop_capture_max));
     return true;
 }
 
-// Step 7 of setup: one lcore_ctx per worker lcore, on its own queue pair,
+// Step 7, launch(): one lcore_ctx per worker lcore, on its own queue pair,
 // the control thread, then the lcores launched.
-result<bool> shield::impl::launch_workers(unsigned queues, const drop_sampling& sampling)
+result<bool> shield::impl::launch_workers()
 {
+    const auto queues = static_cast<unsigned>(worker_lcores.size());
     for (unsigned i = 0; i < queues; ++i) {
         auto c = std::make_unique<lcore_ctx>(acl->rules(), sampling, ports);
         c->index = i;
@@ -248,12 +251,8 @@ result<bool> shield::impl::setup()
     // 5. quiescent-state variable for the workers, then the tables
     if (auto r = setup_tables(queues); !r)
         return r;
-    // 6. drop sampling to pcapng
-    drop_sampling sampling;
-    if (auto r = setup_sampling(sampling); !r)
-        return r;
-    // 7. the workers: one lcore_ctx each, on its own queue pair
-    return launch_workers(queues, sampling);
+    // 6. drop sampling to pcapng; 7, the workers, is launch()
+    return setup_sampling(sampling);
 }
 
 // The control thread: sampled drops to the pcapng file every 100 ms, the
@@ -306,13 +305,30 @@ void shield::impl::teardown()
 
 shield::shield(std::unique_ptr<impl> p) : p_(std::move(p)) {}
 
-result<std::unique_ptr<shield>> shield::start(const shield_section& cfg)
+result<std::unique_ptr<shield>> shield::open(const shield_section& cfg)
 {
     auto p = std::make_unique<impl>();
     p->cfg = cfg;
     std::unique_ptr<shield> s{new shield(std::move(p))};
     if (auto r = s->p_->setup(); !r)
         return fail(r.message()); // the destructor releases what setup made
+    return s;
+}
+
+result<bool> shield::launch()
+{
+    if (p_->launched || p_->stopped)
+        return fail("the shield is already launched or stopped");
+    return p_->launch_workers();
+}
+
+result<std::unique_ptr<shield>> shield::start(const shield_section& cfg)
+{
+    auto s = open(cfg);
+    if (!s)
+        return s;
+    if (auto r = (*s)->launch(); !r)
+        return fail(r.message());
     return s;
 }
 
@@ -371,8 +387,10 @@ shield_stats shield::stats() const
     }
     if (p.blocks)
         st.blocklist_entries = p.blocks->size();
-    if (p.capture)
+    if (p.capture) {
         st.capture_frames = p.capture->written();
+        st.capture_refused = p.capture->refused();
+    }
     return st;
 }
 

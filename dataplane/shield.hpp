@@ -6,9 +6,11 @@
 // bridging them through the pipeline, and a control thread that writes
 // sampled drops to pcapng and expires blocklist entries.
 //
-// One per process (EAL initialises once). start() returns with the workers
-// polling; stop() (or the destructor) stops them, closes the ports and
-// releases EAL.
+// One per process (EAL initialises once). open() sets up EAL, the ports,
+// the tables and the capture file (what needs root); launch() starts the
+// workers and the control thread (bulwarkd drops its privileges between the
+// two); start() is both. stop() (or the destructor) stops the workers,
+// closes the ports and releases EAL.
 
 #include "dataplane/config_types.hpp"
 #include "common/result.hpp"
@@ -24,6 +26,8 @@ namespace bulwark::dataplane {
 
 class shield {
 public:
+    static result<std::unique_ptr<shield>> open(const shield_section& cfg);
+    result<bool> launch();
     static result<std::unique_ptr<shield>> start(const shield_section& cfg);
     ~shield();
     shield(const shield&) = delete;

@@ -40,6 +40,7 @@ struct shield_stats {
     std::uint64_t default_hits = 0;       // IP frames no rule matched
     std::optional<std::size_t> blocklist_entries;
     std::optional<std::uint64_t> capture_frames; // frames written to the drop-capture file, when there is one
+    std::uint64_t capture_refused = 0;           // frames not written: the file reached its max-size
 };
 
 } // namespace bulwark::dataplane

@@ -67,6 +67,9 @@ struct bind_line {
     bool ssl = false;
     std::vector<std::string> crts;     // resolved paths
     bool accept_proxy = false;
+    // A unix@ bind's file: its permission bits and owner (-1: unchanged).
+    std::optional<unsigned> mode;
+    int uid = -1, gid = -1;
     std::vector<std::string> options;  // every option word as written, for show/diagnostics
 };
 

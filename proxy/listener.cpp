@@ -10,6 +10,9 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
+#include <cerrno>
+#include <cstring>
+#include <sys/un.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -146,6 +149,34 @@ void apply_fd_limit(runtime& rt)
                      rt.maxconn, static_cast<unsigned long>(nofile.rlim_cur), fit);
 }
 
+namespace {
+
+// A unix bind's path, made free: a socket file no one listens on (left by
+// an earlier run) is removed; a live socket (another process serves it) or
+// any other kind of file is left alone and the bind refused.
+result<bool> free_unix_path(const std::string& path)
+{
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0)
+        return errno == ENOENT ? result<bool>(true) : fail(std::strerror(errno));
+    if (!S_ISSOCK(st.st_mode))
+        return fail(fmt::format("'{}' exists and is not a socket: refusing to replace it", path));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::memcpy(sa.sun_path, path.data(), std::min(path.size(), sizeof(sa.sun_path) - 1));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool live = fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa)) == 0;
+    if (fd >= 0)
+        ::close(fd);
+    if (live)
+        return fail(fmt::format("'{}' is a live socket (another process listens there): refusing to replace it",
+                                path));
+    ::unlink(path.c_str());
+    return true;
+}
+
+} // namespace
+
 result<std::size_t> open_listeners(worker& w, const runtime& rt, int thread)
 {
     for (const auto& fe : rt.frontends)
@@ -156,11 +187,9 @@ result<std::size_t> open_listeners(worker& w, const runtime& rt, int thread)
                 continue;
             stream_acceptor acc(w.io);
             error_code ec;
-            if (!b.path.empty()) { // a socket file left by an earlier run is replaced; any other file is not
-                struct stat st {};
-                if (::lstat(b.path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
-                    ::unlink(b.path.c_str());
-            }
+            if (!b.path.empty())
+                if (auto freed = free_unix_path(b.path); !freed)
+                    return fail(fmt::format("frontend '{}': cannot bind {}: {}", fe.name, b.where, freed.message()));
             acc.open(b.ep.protocol(), ec);
             if (!ec && ip)
                 acc.set_option(asio::socket_base::reuse_address(true), ec);
@@ -170,6 +199,12 @@ result<std::size_t> open_listeners(worker& w, const runtime& rt, int thread)
                 acc.set_option(asio::detail::socket_option::boolean<IPPROTO_IPV6, IPV6_V6ONLY>(false), ec);
             if (!ec)
                 acc.bind(b.ep, ec);
+            // a socket file's mode and owner before listen(): no one connects before they hold
+            if (!ec && !b.path.empty() && b.mode && ::chmod(b.path.c_str(), *b.mode) != 0)
+                ec = error_code(errno, boost::system::system_category());
+            if (!ec && !b.path.empty() && (b.uid >= 0 || b.gid >= 0) &&
+                ::lchown(b.path.c_str(), static_cast<uid_t>(b.uid), static_cast<gid_t>(b.gid)) != 0)
+                ec = error_code(errno, boost::system::system_category());
             if (!ec)
                 acc.listen(asio::socket_base::max_listen_connections, ec);
             if (ec)

@@ -181,7 +181,8 @@ result<std::vector<frontend_rt::listen_on>> binds_of(const proxy_section& p, std
             auto ep = unix_endpoint(b.addr);
             if (!ep)
                 return fail(fmt::format("{}:{}: bind: {}", b.at.file, b.at.line, ep.message()));
-            out.push_back({*ep, b.addr.str(), b.addr.k == address::kind::unix_path ? b.addr.host : ""});
+            out.push_back({*ep, b.addr.str(), b.addr.k == address::kind::unix_path ? b.addr.host : "", b.mode, b.uid,
+                           b.gid});
             continue;
         }
         if (b.addr.k != address::kind::ip) {
@@ -191,7 +192,7 @@ result<std::vector<frontend_rt::listen_on>> binds_of(const proxy_section& p, std
         }
         for (unsigned port = b.addr.ports.lo; port <= b.addr.ports.hi; ++port) {
             auto ep = to_endpoint(b.addr.ip, static_cast<std::uint16_t>(port));
-            out.push_back({ep, fmt::format("{}:{}", ep.address().to_string(), port), ""});
+            out.push_back({ep, fmt::format("{}:{}", ep.address().to_string(), port), "", std::nullopt, -1, -1});
         }
     }
     return out;

@@ -76,6 +76,8 @@ struct frontend_rt {
         stream_protocol::endpoint ep;
         std::string where;     // "127.0.0.1:80", "unix@/run/x.sock", "abns@name"
         std::string path;      // a unix socket's file, replaced at start; empty otherwise
+        std::optional<unsigned> mode; // the file's permission bits and owner (-1: as created)
+        int uid = -1, gid = -1;
     };
     std::vector<listen_on> binds;
     ms client = no_timeout;

@@ -57,6 +57,22 @@ server::~server() { stop(); }
 
 result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
 {
+    auto s = open(std::move(rt), log);
+    if (s)
+        (*s)->run();
+    return s;
+}
+
+void server::run()
+{
+    if (!impl_->running) {
+        impl_->running = true;
+        start_threads(*impl_);
+    }
+}
+
+result<std::unique_ptr<server>> server::open(runtime rt, std::FILE* log)
+{
     auto im = std::make_unique<impl>();
     im->rt = std::move(rt);
     im->log = log;
@@ -87,7 +103,6 @@ result<std::unique_ptr<server>> server::start(runtime rt, std::FILE* log)
                 be.rules->acls.prepare_scratch(w->scratch);
         im->workers.push_back(std::move(w));
     }
-    start_threads(*im);
     return std::unique_ptr<server>(new server(std::move(im)));
 }
 
@@ -104,6 +119,8 @@ void server::stop()
 }
 
 int server::maxconn() const { return impl_->rt.maxconn; }
+
+int server::threads() const { return impl_->rt.threads; }
 
 
 namespace {

@@ -22,6 +22,10 @@ public:
     // Logs one line per request to `log` (HAProxy's httplog format) for
     // frontends with 'option httplog'. Control thread.
     static result<std::unique_ptr<server>> start(runtime rt, std::FILE* log);
+    // start() in two steps: open() binds every listener (what needs root),
+    // run() starts the threads (bulwarkd drops its privileges between).
+    static result<std::unique_ptr<server>> open(runtime rt, std::FILE* log);
+    void run();
 
     // Stops the threads and closes every connection. Idempotent.
     void stop();
@@ -32,6 +36,8 @@ public:
     // The global connection limit in force: 'maxconn' from the config, or
     // derived from the file descriptor limit.
     int maxconn() const;
+    // The proxy threads ('nbthread', or one per CPU).
+    int threads() const;
 
     // Counters summed over the threads (each keeps its own, written only by
     // itself). Any thread may call this while the proxy runs.

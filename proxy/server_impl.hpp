@@ -19,6 +19,7 @@ namespace bulwark::proxy {
 struct server::impl {
     runtime rt;
     std::FILE* log = nullptr;
+    bool running = false; // run() started the threads
     std::vector<std::unique_ptr<worker>> workers;
     std::atomic<int> actconn{0};
     std::unique_ptr<backend_pool> pool;

@@ -7,6 +7,7 @@
 #include "tests/controlplane/diag_helpers.hpp"
 
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <set>
 
 using namespace bulwark;
@@ -42,8 +43,8 @@ const std::vector<row> rows{
          "t.cfg:2: 'user': unknown user 'no-such-user-bw'"},
         {"group", sec_global, " group nogroup", " group no-such-group-bw",
          "t.cfg:2: 'group': unknown group 'no-such-group-bw'"},
-        {"chroot", sec_global, " chroot /var/empty", " chroot",
-         "t.cfg:2: 'chroot': missing argument, expected 'chroot PATH'"},
+        {"chroot", sec_global, " chroot /tmp", " chroot",
+         "t.cfg:2: 'chroot': missing argument, expected 'chroot DIR'"},
         {"pidfile", sec_global, " pidfile /run/bulwarkd.pid", " pidfile a b",
          "t.cfg:2: 'pidfile': too many arguments, expected 'pidfile PATH'"},
         {"default-path", sec_global, " default-path origin /etc/bulwark", " default-path home",
@@ -236,6 +237,8 @@ const std::vector<row> rows{
          "t.cfg:6: 'default': unknown verdict 'drop', expected one of 'allow', 'deny'"},
         {"drop-capture", sec_shield, " drop-capture /tmp/drops.pcapng per-second 5", " drop-capture /tmp/d.pcapng per-second 0",
          "t.cfg:6: 'drop-capture': 0 is out of range, expected 1 to 100000"},
+        {"drop-capture", sec_shield, " drop-capture /tmp/drops.pcapng max-size 10m per-second 5",
+         " drop-capture /tmp/d.pcapng max-size 1k", "t.cfg:6: 'drop-capture': max-size '1k' is under 4096 bytes: no frame would fit"},
 };
 
 const std::string head = "defaults\n mode http\n timeout client 5s\n timeout connect 5s\n timeout server 5s\n";
@@ -270,6 +273,53 @@ TEST_CASE("each keyword: the good line loads, the bad line fails exactly", "[key
         INFO(section_name(r.sec) << " bad: " << r.bad);
         CHECK(alerts(load_text(frame(r.sec, r.bad), "t.cfg", no_env())) == std::vector<std::string>{r.message});
     }
+}
+
+TEST_CASE("eal: the options an appliance needs pass, in every spelling; the others are refused",
+          "[keywords][eal]")
+{
+    auto shield = [](const std::string& eal) {
+        // the frame's own eal line is replaced by this one
+        std::string text = frame(sec_shield, "");
+        text.replace(text.find(" eal --no-pci\n"), 14, " " + eal + "\n");
+        std::vector<std::string> out; // a refused line also leaves the shield with no eal line
+        for (auto& a : alerts(load_text(text, "t.cfg", no_env())))
+            if (a.find("has no 'eal' line") == std::string::npos)
+                out.push_back(a);
+        return out;
+    };
+    CHECK(shield("eal -l 0-1 --no-huge -m 512 --no-pci --no-shconf --vdev=net_ring0 --vdev net_ring1").empty());
+    CHECK(shield("eal -l0 -m512 --file-prefix=bw --log-level=lib.eal:debug --huge-unlink=always -a 0000:01:00.0")
+              .empty());
+    CHECK(shield("eal --lcores 0@0 --socket-mem 512 --in-memory --iova-mode va --allow 0000:01:00.1").empty());
+    CHECK(shield("eal -l 0 --vdev") == std::vector<std::string>{"t.cfg:2: 'eal': EAL option '--vdev' expects a value"});
+    CHECK(shield("eal -l 0 -d /tmp/plugin.so") ==
+          std::vector<std::string>{
+              "t.cfg:2: 'eal': EAL option '-d' is not allowed: 'eal' takes only lcores, memory, vdevs, the PCI "
+              "allow-list, the file prefix and the log level (-l, --lcores, -c, --main-lcore, -m, --socket-mem, "
+              "--socket-limit, -n, --no-huge, --in-memory, --huge-dir, --huge-unlink, --no-shconf, --legacy-mem, "
+              "--single-file-segments, --iova-mode, --vdev, -a, --allow, --no-pci, --file-prefix, --log-level)"});
+    for (const char* bad : {"--trace=.*", "--base-virtaddr=0x100000000", "--vfio-vf-token=x", "-b", "--proc-type",
+                            "--vdevx=y", "lib.so"}) {
+        INFO(bad);
+        auto a = shield(fmt::format("eal -l 0 {}", bad));
+        REQUIRE(a.size() == 1);
+        CHECK(a[0].starts_with(fmt::format("t.cfg:2: 'eal': EAL option '{}' is not allowed", bad)));
+    }
+}
+
+TEST_CASE("user, group and chroot are kept for the drop; chroot must be a directory", "[keywords]")
+{
+    auto r = load_text("global\n user nobody\n group nogroup\n chroot /tmp\n", "t.cfg", no_env());
+    REQUIRE(alerts(r).empty());
+    CHECK(r.cfg.process.user == "nobody");
+    CHECK(r.cfg.process.group == "nogroup");
+    CHECK(r.cfg.process.chroot == "/tmp");
+    CHECK(r.cfg.process.at.line == 2);
+    CHECK(alerts(load_text("global\n chroot /etc/passwd\n", "t.cfg", no_env())) ==
+          std::vector<std::string>{"t.cfg:2: 'chroot': chroot '/etc/passwd' is not a directory"});
+    CHECK(alerts(load_text("global\n chroot tmp\n", "t.cfg", no_env())) ==
+          std::vector<std::string>{"t.cfg:2: 'chroot': chroot 'tmp' must be an absolute path"});
 }
 
 TEST_CASE("every registered section keyword has its rows", "[keywords]")

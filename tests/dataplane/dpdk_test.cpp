@@ -25,7 +25,9 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <sys/stat.h>
 #include <thread>
+#include <unistd.h>
 
 using namespace bulwark;
 using namespace bulwark::dataplane;
@@ -419,6 +421,54 @@ TEST_CASE("pcapng: an enhanced packet block carries the frame and the drop reaso
     CHECK(std::memcmp(b.data() + 28, "abcde\0\0\0", 8) == 0);
     std::string text(reinterpret_cast<const char*>(b.data()) + 40, b.size() - 40);
     CHECK_THAT(text, Catch::Contains("bulwark drop: tcp_bad_flags (port 1, inside)"));
+}
+
+TEST_CASE("pcapng: the capture file is a regular file we create, never a link, FIFO or directory, and has a cap",
+          "[dataplane][pcapng]")
+{
+    ensure_eal();
+    char tmpl[] = "/tmp/bw_pcapng_XXXXXX";
+    REQUIRE(mkdtemp(tmpl));
+    const std::string dir = tmpl;
+    const std::string target = dir + "/target", link = dir + "/link", fifo = dir + "/fifo";
+    {
+        std::FILE* f = std::fopen(target.c_str(), "w");
+        REQUIRE(f);
+        std::fputs("precious", f);
+        std::fclose(f);
+    }
+    REQUIRE(::symlink(target.c_str(), link.c_str()) == 0);
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    auto l = pcapng_writer::open(link, 1 << 20);
+    REQUIRE_FALSE(l);
+    CHECK(l.message() == "cannot open '" + link + "': it is a symbolic link");
+    auto f = pcapng_writer::open(fifo, 1 << 20);
+    REQUIRE_FALSE(f);
+    CHECK(f.message() == "cannot open '" + fifo + "': not a regular file");
+    CHECK_FALSE(pcapng_writer::open(dir, 1 << 20));
+    struct stat st {};
+    REQUIRE(::stat(target.c_str(), &st) == 0);
+    CHECK(st.st_size == 8); // the link's target untouched
+
+    // a cap of 8 KiB: the header blocks, then whole frames until the next would not fit
+    const std::string cap = dir + "/cap.pcapng";
+    auto w = pcapng_writer::open(cap, 8192);
+    REQUIRE(w);
+    drop_sample s{};
+    s.len = s.caplen = sizeof(s.bytes);
+    const std::size_t frame = pcapng_writer::epb(s, 0).size();
+    for (int i = 0; i < 100; ++i)
+        (*w)->add(s);
+    (*w)->flush();
+    REQUIRE(::stat(cap.c_str(), &st) == 0);
+    CHECK(static_cast<std::uint64_t>(st.st_size) <= 8192);
+    CHECK(static_cast<std::uint64_t>(st.st_size) + frame > 8192);
+    CHECK((*w)->written() + (*w)->refused() == 100);
+    CHECK((*w)->refused() > 0);
+    w->reset();
+    for (const auto& p : {target, link, fifo, cap})
+        ::unlink(p.c_str());
+    ::rmdir(dir.c_str());
 }
 
 TEST_CASE("pipeline: a frame in two segments is validated whole; a NIC-checked L4 checksum is not summed again",

@@ -378,6 +378,9 @@ class Shields:
             # the same rules on af_packet ports
             "af_packet": EDGE.format(ports=ports["af_packet"], capture=""),
             "deny": DENY.format(ports=ports["pcap"]),
+            # the lab's config, run as nobody once the ports are open
+            "nobody": EDGE.format(ports=ports["pcap"], capture="").replace("    nbthread 1\n",
+                                                                            "    nbthread 1\n    user nobody\n"),
         }
         self.name = None
         self.current = None
@@ -505,6 +508,38 @@ def ping3(shield, lab, *args):
 
 def test_ping(edge, shield_lab):
     ping3(edge, shield_lab)
+
+
+def bulwarkd_pid(shield):
+    """The pid of bulwarkd itself under the lab's exec wrapper (the wrapper may exec it or run it as a child)."""
+    pids = [shield.proc.pid]
+    while pids:
+        pid = pids.pop()
+        try:
+            if os.path.basename(os.readlink(f"/proc/{pid}/exe")) == "bulwarkd":
+                return pid
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                pids += [int(c) for c in f.read().split()]
+        except FileNotFoundError:
+            continue
+    raise AssertionError("no bulwarkd process under the lab's wrapper")
+
+
+def test_the_shield_drops_root_before_its_workers_start(shields, shield_lab, capture, wire):
+    """'user nobody': every thread (EAL's lcores and control thread included) has the uid and gid of nobody,
+    and frames still cross both ways."""
+    s = shields.use("nobody")
+    assert any(l.startswith("bulwarkd: privileges dropped: uid 65534 (nobody)") for l in s.lines), s.lines
+    pid = bulwarkd_pid(s)
+    tids = os.listdir(f"/proc/{pid}/task")
+    assert len(tids) >= 2  # the main thread and the worker lcore at least
+    for tid in tids:
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            status = dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+        assert status["Uid"].split() == ["65534"] * 4, (tid, status["Name"], status["Uid"])
+        assert status["Gid"].split() == ["65534"] * 4, (tid, status["Name"], status["Gid"])
+    ping3(s, shield_lab)
+    shields.stop()  # exits 0 as nobody
 
 
 def test_ipv6_neighbour_discovery_and_ping(edge, shield_lab):

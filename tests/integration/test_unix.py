@@ -88,8 +88,56 @@ def test_a_stale_socket_file_is_replaced_but_no_other_file(bulwarkd, tmp_path):
     (tmp_path / "again.cfg").write_text(cfg)
     r = run([bulwarkd, "-q", "-f", str(tmp_path / "again.cfg")], timeout=10)
     assert r.returncode == 1
-    assert f"cannot bind unix@{path}: Address already in use" in r.stderr
+    assert f"cannot bind unix@{path}: '{path}' exists and is not a socket: refusing to replace it" in r.stderr
     assert path.read_text() == "not a socket\n"
+
+
+def test_a_live_socket_of_another_process_is_not_stolen(bulwarkd, tmp_path):
+    path = tmp_path / "taken.sock"
+    other = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    other.bind(str(path))
+    other.listen(1)
+    try:
+        (tmp_path / "c.cfg").write_text(site(f"unix@{path}", "127.0.0.1:9"))
+        r = run([bulwarkd, "-q", "-f", str(tmp_path / "c.cfg")], timeout=10)
+        assert r.returncode == 1
+        assert (f"cannot bind unix@{path}: '{path}' is a live socket (another process listens there): "
+                "refusing to replace it") in r.stderr
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(str(path))  # still the other process's socket
+        c.close()
+    finally:
+        other.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another owner needs root")
+def test_unix_bind_mode_user_and_group(bulwarkd, tmp_path):
+    import grp
+    import pwd
+    import stat
+    backend = Backend()
+    a, b = tmp_path / "a.sock", tmp_path / "b.sock"
+    cfg = site(f"unix@{a} mode 600 user nobody group nogroup", f"127.0.0.1:{backend.port}")
+    cfg = cfg.replace("    default_backend app", f"    bind unix@{b} mode 0640 uid 12345 gid 23456\n"
+                                                  "    default_backend app")
+    d = Bulwarkd(bulwarkd, tmp_path, cfg)
+    try:
+        st = os.lstat(a)
+        assert stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o600
+        assert (st.st_uid, st.st_gid) == (pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid)
+        st = os.lstat(b)
+        assert stat.S_IMODE(st.st_mode) == 0o640 and (st.st_uid, st.st_gid) == (12345, 23456)
+        assert curl_unix("--unix-socket", str(a), "http://x/").stdout == "ok GET / 0\n"
+    finally:
+        assert d.stop() == 0, d.errors[-30:]
+        backend.close()
+
+
+def test_unix_bind_bad_mode_is_refused_with_its_line(bulwarkd, tmp_path):
+    (tmp_path / "c.cfg").write_text(site(f"unix@{tmp_path}/x.sock mode 0999", "127.0.0.1:9"))
+    r = run([bulwarkd, "-c", "-f", str(tmp_path / "c.cfg")], timeout=10)
+    assert r.returncode == 1
+    assert f"c.cfg:8: 'bind': invalid mode '0999', expected octal permission bits such as 660" in r.stderr
 
 
 def test_abns_bind(bulwarkd, tmp_path):
