@@ -66,15 +66,17 @@ SIGINT or SIGTERM, and bulwarkd exits 0. Counters per frontend, backend
 and server are printed on SIGUSR1 and at exit.
 
 A 'shield' section starts DPDK (EAL from its 'eal' line) and bridges its
-outside and inside ports on the worker lcores, in stateless mode: every
-frame is validated (dataplane/VALIDATION.md), sources on the blocklist
-('block src') are dropped, then the allow/deny rules apply (first match,
-else 'default'); ARP and other non-IP frames pass. Every drop is counted
+outside and inside ports on the worker lcores: every frame is validated
+(dataplane/VALIDATION.md), sources on the blocklist ('block src') are
+dropped, then the allow/deny rules apply (first match, else 'default');
+ARP and other non-IP frames pass. In 'mode stateful' (the default) TCP
+segments must then belong to a tracked flow (or open one with a SYN; any
+segment may during 'pickup', 30s after start). Every drop is counted
 per reason and port (printed on SIGUSR1 and at exit) and, with
 'drop-capture FILE', sampled to a pcapng file. A config with no shield
 section starts no EAL. TLS, content inspection (tcp-request
-inspect-delay), the host port (punt rules forward inline), flow tracking,
-the SYN guard and rate limits are not built yet: bulwarkd says at start
+inspect-delay), the host port (punt rules forward inline), UDP/ICMP flows,
+fragment trains, the SYN guard and rate limits are not built yet: bulwarkd says at start
 what it skips. It never reads standard input.
 
 With 'user', 'group' or 'chroot' in global, bulwarkd opens its ports,

@@ -114,7 +114,21 @@ void kw_mode(parse_ctx& c)
         return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"stateful", "stateless"})));
     c.sh->stateful = m == "stateful";
     if (c.sh->stateful)
-        c.warn(fmt::format("'mode stateful' is not built yet (waits for {}): the shield runs stateless", D2));
+        c.warn(fmt::format("'mode stateful' tracks TCP flows; UDP and ICMP pseudo-flows, fragment trains, the SYN "
+                           "guard and limits are not built yet (wait for {})",
+                           D2));
+}
+
+// pickup TIME: after start, flows may begin mid-stream (sessions that were
+// open before a restart keep going)
+void kw_pickup(parse_ctx& c)
+{
+    if (!c.args(1, 1, "pickup TIME"))
+        return;
+    auto t = parse_time(c.words[1]);
+    if (!t)
+        return c.alert(t.message());
+    c.sh->pickup = std::chrono::duration_cast<std::chrono::seconds>(*t);
 }
 
 void kw_flows(parse_ctx& c)
@@ -324,7 +338,8 @@ constexpr std::array table{
     section_kw{"port", S, kw_port, {}},
     section_kw{"host-port", S, kw_host_port, H},
     section_kw{"mode", S, kw_mode, pending_varies},
-    section_kw{"flows", S, kw_flows, D2},
+    section_kw{"flows", S, kw_flows, {}},
+    section_kw{"pickup", S, kw_pickup, {}},
     section_kw{"syn-guard", S, kw_syn_guard, D2},
     section_kw{"limit", S, kw_limit, D2},
     section_kw{"block", S, kw_block, {}},

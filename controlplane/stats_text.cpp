@@ -69,6 +69,11 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
     if (st.default_hits)
         out += fmt::format("bulwarkd: stats: shield {} default {}: hits {}\n", sh,
                            cfg.default_verdict == dataplane::verdict::allow ? "allow" : "deny", st.default_hits);
+    if (st.flows)
+        out += fmt::format("bulwarkd: stats: shield {} flows: active {}, created {}, expired {}, evicted {}, "
+                           "refused {}\n",
+                           sh, st.flows->active, st.flows->created, st.flows->expired, st.flows->evicted,
+                           st.flows->refused);
     if (st.blocklist_entries)
         out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, *st.blocklist_entries);
     if (st.capture_frames)

@@ -7,6 +7,7 @@
 #include "common/config_base.hpp"
 #include "common/units.hpp"
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -33,7 +34,8 @@ struct shield_section {
     std::string host_port;
     std::optional<cidr> host_address;   // host-port address, with its prefix
     bool stateful = true;
-    std::uint64_t flows = 1u << 20;
+    std::uint64_t flows = 1u << 20;     // for all worker lcores together
+    std::chrono::seconds pickup{30};    // after start: flows may start mid-stream
     enum class syn_guard_mode : std::uint8_t { off, always, automatic } syn_guard = syn_guard_mode::off;
     std::uint64_t syn_guard_threshold = 0;  // SYN/s for automatic
     std::uint64_t limit_pps = 0, limit_burst = 0, limit_new_flows = 0, limit_concurrent = 0;

@@ -24,6 +24,7 @@ namespace bulwark::dataplane {
 
 class acl_table;
 class blocklist;
+class flow_table;
 
 inline constexpr std::size_t cache_line = 64; // RTE_CACHE_LINE_SIZE, checked in lcore_ctx.cpp
 
@@ -38,6 +39,7 @@ public:
         return *this;
     }
     counter& operator++() noexcept { return *this += 1; }
+    void set(std::uint64_t v) noexcept { v_.store(v, std::memory_order_relaxed); } // a gauge
     std::uint64_t read() const noexcept { return v_.load(std::memory_order_relaxed); }
     operator std::uint64_t() const noexcept { return read(); }
 
@@ -108,6 +110,9 @@ struct alignas(cache_line) lcore_ctx {
     // until then a punt rule forwards inline and counts the frame as punted.
     rte_ring* punt_ring = nullptr;
     drop_sampling sampling;
+    flow_table* flows = nullptr;         // mode stateful: this lcore's flows; null: stateless
+    std::uint64_t pickup_until = 0;      // TSC: until then a flow may start mid-stream
+    std::uint64_t tsc_hz = 1;
     rte_ring* mailbox = nullptr;         // owned; see open_mailbox()
     rte_rcu_qsbr* qs = nullptr;          // the workers' quiescent-state variable
     const std::atomic<bool>* quit = nullptr;
@@ -116,6 +121,9 @@ struct alignas(cache_line) lcore_ctx {
     lcore_counters counters;
     counter_array rule_hits;             // by ACL rule index; [rules] = the default verdict
     counter commands;                    // mailbox commands done
+    struct flow_gauges {
+        counter active, created, expired, evicted, refused;
+    } flow_counts;                       // copied from the flow table after each burst and sweep
     std::atomic<std::uint64_t> pong{0};  // the last ping's arg (release store)
 
     // --- this lcore's alone

@@ -52,6 +52,12 @@ constexpr std::string_view reason_names[] = {
     "blocklisted",
     "acl_deny",
     "acl_default_deny",
+    "tcp_not_syn",
+    "tcp_bad_transition",
+    "tcp_out_of_window",
+    "tcp_rst_out_of_window",
+    "tcp_syn_in_window",
+    "flows_full",
     "tx_full",
     "punt_full",
 };
@@ -66,6 +72,10 @@ std::uint8_t u8(std::span<const std::byte> s, std::size_t at) { return static_ca
 std::uint16_t be16(std::span<const std::byte> s, std::size_t at)
 {
     return static_cast<std::uint16_t>(u8(s, at) << 8 | u8(s, at + 1));
+}
+std::uint32_t be32(std::span<const std::byte> s, std::size_t at)
+{
+    return std::uint32_t(be16(s, at)) << 16 | be16(s, at + 2);
 }
 
 // The ones' complement sum (RFC 1071) of `n` bytes, added to `acc`, taken
@@ -152,6 +162,30 @@ bool tcp_flags_valid(std::uint8_t flags)
     }
 }
 
+// The window scale option (RFC 7323 §2.2) among a SYN's options in
+// [at, end), or -1; a malformed option list ends the search.
+std::int8_t window_scale(std::span<const std::byte> f, std::size_t at, std::size_t end)
+{
+    while (at < end) {
+        const std::uint8_t kind = u8(f, at);
+        if (kind == 0)
+            break; // end of options
+        if (kind == 1) {
+            ++at; // no-operation
+            continue;
+        }
+        if (at + 1 >= end)
+            break;
+        const std::size_t len = u8(f, at + 1);
+        if (len < 2 || at + len > end)
+            break;
+        if (kind == 3 && len == 3)
+            return static_cast<std::int8_t>(std::min<std::uint8_t>(u8(f, at + 2), 14));
+        at += len;
+    }
+    return -1;
+}
+
 // The upper-layer header at `l4` (`len` bytes of it in this frame): its
 // minimum size, ports and flags. Shared by IPv4 and IPv6.
 drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t len, parsed_frame& out,
@@ -177,6 +211,12 @@ drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t l
             return drop_reason::tcp_bad_flags;
         if (verify && !l4_checksum_ok(f, l4, len, out, true))
             return drop_reason::tcp_bad_checksum;
+        out.tcp_seq = be32(f, l4 + 4);
+        out.tcp_ack = be32(f, l4 + 8);
+        out.tcp_window = be16(f, l4 + 14);
+        out.tcp_payload = static_cast<std::uint16_t>(len - data_offset);
+        if (out.tcp_flags & syn)
+            out.tcp_wscale = window_scale(f, l4 + 20, l4 + data_offset);
         return drop_reason::none;
     }
     case ip_udp: {

@@ -55,6 +55,13 @@ enum class drop_reason : std::uint8_t {
     blocklisted,       // the source is on the blocklist
     acl_deny,          // a 'deny' rule matched
     acl_default_deny,  // no rule matched and the default is deny
+    // stateful mode's TCP tracking (dataplane/tcp_track.hpp)
+    tcp_not_syn,           // no flow, and not a SYN (outside the pickup window)
+    tcp_bad_transition,    // flags the flow's state cannot take
+    tcp_out_of_window,     // sequence or acknowledgement outside the window
+    tcp_rst_out_of_window, // a blind RST (RFC 5961 §3)
+    tcp_syn_in_window,     // a blind SYN on a synchronized flow (RFC 5961 §4)
+    flows_full,            // a new flow, the lcore's flow table full with nothing to evict
     tx_full,           // the TX queue (the other port's; for a reply, its own) took no more of the burst
     punt_full,         // the punt ring took no more of the burst (or there is none)
     count_ // not a reason: the number of them
@@ -82,6 +89,10 @@ struct parsed_frame {
     std::uint16_t l4_length = 0;       // bytes of L4 header and payload in this frame
     std::uint16_t sport = 0, dport = 0;
     std::uint8_t tcp_flags = 0;
+    std::int8_t tcp_wscale = -1;       // a SYN's window scale option, -1 when absent
+    std::uint16_t tcp_window = 0;      // as on the wire
+    std::uint32_t tcp_seq = 0, tcp_ack = 0;
+    std::uint16_t tcp_payload = 0;     // bytes after the TCP header in this frame
 
     bool operator==(const parsed_frame&) const = default;
 };

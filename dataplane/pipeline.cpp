@@ -3,6 +3,7 @@
 
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
+#include "dataplane/flow_table.hpp"
 #include "dataplane/packet.hpp"
 
 #include <rte_cycles.h>
@@ -102,6 +103,7 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
     acl.classify(b.live.data(), nlive, res.data());
     counter* const hits = &c.rule_hits[0];
     const std::size_t dflt = c.rule_hits.size() - 1;
+    unsigned k = 0;
     for (unsigned j = 0; j < nlive; ++j) {
         ++hits[res[j] ? std::min<std::size_t>(res[j] - 1, dflt) : dflt];
         switch (acl.verdict_of(res[j])) {
@@ -109,16 +111,104 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
             b.v[b.live_index[j]] = {pkt_action::drop, res[j] ? drop_reason::acl_deny : drop_reason::acl_default_deny};
             break;
         case verdict::punt:
-            if (c.punt_ring)
+            if (c.punt_ring) {
                 b.v[b.live_index[j]].action = pkt_action::punt;
-            else
-                ++c.counters.port[from].punted; // no host port yet: forwarded inline
-            break;
+                break;
+            }
+            ++c.counters.port[from].punted; // no host port yet: forwarded inline
+            [[fallthrough]];
         case verdict::allow:
+            b.live[k] = b.live[j];
+            b.live_index[k++] = b.live_index[j];
             break;
         }
     }
+    b.nlive = k;
+}
+
+drop_reason reason_of(tcp::verdict v) noexcept
+{
+    switch (v) {
+    case tcp::verdict::accept: return drop_reason::none;
+    case tcp::verdict::not_syn: return drop_reason::tcp_not_syn;
+    case tcp::verdict::bad_transition: return drop_reason::tcp_bad_transition;
+    case tcp::verdict::out_of_window: return drop_reason::tcp_out_of_window;
+    case tcp::verdict::rst_out_of_window: return drop_reason::tcp_rst_out_of_window;
+    case tcp::verdict::syn_in_window: return drop_reason::tcp_syn_in_window;
+    }
+    return drop_reason::tcp_bad_transition;
+}
+
+// One TCP segment against its flow (pos: its entry, or -1 for none yet).
+drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, std::int32_t pos, std::uint32_t now,
+                          bool pickup) noexcept
+{
+    flow_table& ft = *c.flows;
+    const tcp::segment seg{f.tcp_seq, f.tcp_ack, f.tcp_window, f.tcp_flags, f.tcp_payload, f.tcp_wscale};
+    if (pos < 0) {
+        tcp::conn fresh;
+        if (auto v = tcp::track(fresh, tcp::side::original, seg, pickup); v != tcp::verdict::accept)
+            return reason_of(v);
+        pos = ft.insert(k.key, now);
+        if (pos < 0)
+            return drop_reason::flows_full;
+        flow_entry& e = ft.at(pos);
+        e.tcp = fresh;
+        e.original_is_a = k.src_is_a;
+    } else {
+        flow_entry& e = ft.at(pos);
+        const tcp::side s = k.src_is_a == e.original_is_a ? tcp::side::original : tcp::side::reply;
+        if (auto v = tcp::track(e.tcp, s, seg, pickup); v != tcp::verdict::accept)
+            return reason_of(v);
+    }
+    flow_entry& e = ft.at(pos);
+    e.last_seen = now;
+    e.timeout = tcp::timeout_seconds(e.tcp.st);
+    e.embryonic = tcp::embryonic(e.tcp.st);
+    return drop_reason::none;
+}
+
+// 4. stateful mode: TCP segments through the lcore's flows (later
+//    fragments carry no TCP header and pass on their L3 checks alone)
+void stage_flows(lcore_ctx& c, burst& b) noexcept
+{
+    const unsigned nlive = b.nlive;
+    if (!nlive || !c.flows)
+        return;
+    flow_table& ft = *c.flows;
+    const std::uint64_t tsc = rte_rdtsc();
+    const auto now = static_cast<std::uint32_t>(tsc / c.tsc_hz);
+    const bool pickup = tsc < c.pickup_until;
+    std::array<keyed, burst_size> keys;
+    std::array<const flow_key*, burst_size> kp;
+    std::array<std::uint8_t, burst_size> at;
+    unsigned n = 0;
+    for (unsigned j = 0; j < nlive; ++j) {
+        const parsed_frame& f = *b.live[j];
+        if (f.proto != 6 || f.later_fragment)
+            continue;
+        keys[n] = make_flow_key(f);
+        kp[n] = &keys[n].key;
+        at[n++] = static_cast<std::uint8_t>(j);
+    }
+    std::array<std::int32_t, burst_size> pos;
+    if (n)
+        ft.lookup(kp.data(), n, pos.data());
+    const std::uint64_t evicted = ft.stats().evicted;
+    for (unsigned k = 0; k < n; ++k) {
+        // a flow an earlier segment of this burst created, or one an
+        // eviction moved: found again
+        std::int32_t p = pos[k] < 0 || ft.stats().evicted != evicted ? ft.find(keys[k].key) : pos[k];
+        const drop_reason why = track_segment(c, *b.live[at[k]], keys[k], p, now, pickup);
+        if (why != drop_reason::none)
+            b.v[b.live_index[at[k]]] = {pkt_action::drop, why};
+    }
     b.nlive = 0; // the last stage that reads the live list
+    auto& g = c.flow_counts;
+    g.active.set(ft.size());
+    g.created.set(ft.stats().inserted);
+    g.evicted.set(ft.stats().evicted);
+    g.refused.set(ft.stats().refused_full);
 }
 
 // Samples a drop; only with a sampling ring. Out of line: it keeps a few
@@ -230,6 +320,7 @@ void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) n
     stage_parse(c, from, pkts, b);
     stage_blocklist(c, b);
     stage_acl(c, from, b);
+    stage_flows(c, b);
     emit(c, from, pkts, b.v.data(), b.n);
 }
 

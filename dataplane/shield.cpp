@@ -3,6 +3,7 @@
 #include "dataplane/shield.hpp"
 
 #include "dataplane/acl_table.hpp"
+#include "dataplane/flow_table.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pcapng_writer.hpp"
@@ -47,6 +48,7 @@ struct shield::impl {
     rte_rcu_qsbr* qs = nullptr;
     std::unique_ptr<acl_table> acl;
     std::unique_ptr<blocklist> blocks;
+    std::vector<std::unique_ptr<flow_table>> flows;   // mode stateful: one per worker lcore
     std::vector<unsigned> worker_lcores;              // every lcore of the eal line but the main one
     std::vector<std::unique_ptr<lcore_ctx>> workers; // one per worker lcore, in that order
     std::atomic<bool> quit{false};
@@ -65,6 +67,7 @@ struct shield::impl {
     result<bool> setup_port(side s, const std::string& name, unsigned queues);
     result<bool> setup_tables(unsigned queues);
     result<bool> setup_sampling(drop_sampling& sampling);
+    result<bool> setup_flows(unsigned queues);
     result<bool> launch_workers();
     void control_loop();
     void teardown();
@@ -171,6 +174,26 @@ result<bool> shield::impl::setup_tables(unsigned queues)
     return true;
 }
 
+// Step 5b: mode stateful's flow tables, one per worker lcore, sharing
+// 'flows' between them.
+result<bool> shield::impl::setup_flows(unsigned queues)
+{
+    if (!cfg.stateful)
+        return true;
+    const auto each = static_cast<std::uint32_t>(std::max<std::uint64_t>(1024, cfg.flows / queues));
+    for (unsigned i = 0; i < queues; ++i) {
+        auto t = flow_table::create(fmt::format("bw_flows{}", i), each);
+        if (!t)
+            return fail(fmt::format("{}:{}: shield '{}': {}", cfg.at.file, cfg.at.line, cfg.name, t.message()));
+        flows.push_back(std::move(*t));
+    }
+    const std::size_t per_flow = flows[0]->bytes_per_flow();
+    lines.push_back(fmt::format("flow table: {} flows per lcore, {} bytes per flow ({} MiB in all), pickup window "
+                                "{}s",
+                                each, per_flow, per_flow * each * queues >> 20, cfg.pickup.count()));
+    return true;
+}
+
 // Step 6 of setup: drop sampling to the pcapng file of 'drop-capture', when
 // there is one (sampling is left off otherwise).
 result<bool> shield::impl::setup_sampling(drop_sampling& sampling)
@@ -207,6 +230,11 @@ result<bool> shield::impl::launch_workers()
         c->blocks = blocks.get();
         c->qs = qs;
         c->quit = &quit;
+        if (!flows.empty()) {
+            c->flows = flows[i].get();
+            c->tsc_hz = rte_get_tsc_hz();
+            c->pickup_until = rte_rdtsc() + static_cast<std::uint64_t>(cfg.pickup.count()) * c->tsc_hz;
+        }
         if (!open_mailbox(*c, fmt::format("bw_mbox{}", i)))
             return fail(fmt::format("lcore {}: cannot create its mailbox: {}", c->lcore, rte_strerror(rte_errno)));
         workers.push_back(std::move(c));
@@ -221,7 +249,7 @@ result<bool> shield::impl::launch_workers()
         lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", w->lcore);
     lines.push_back(fmt::format("{} worker lcore{} ({}), bursts of {}, mode {}", workers.size(),
                                 workers.size() == 1 ? "" : "s", lcores, burst_size,
-                                cfg.stateful ? "stateful (not built yet: running stateless)" : "stateless"));
+                                cfg.stateful ? "stateful (TCP tracked; UDP, ICMP, fragments not yet)" : "stateless"));
     return true;
 }
 
@@ -250,6 +278,8 @@ result<bool> shield::impl::setup()
 
     // 5. quiescent-state variable for the workers, then the tables
     if (auto r = setup_tables(queues); !r)
+        return r;
+    if (auto r = setup_flows(queues); !r)
         return r;
     // 6. drop sampling to pcapng; 7, the workers, is launch()
     return setup_sampling(sampling);
@@ -347,6 +377,7 @@ shield::~shield()
     p.acl.reset();
     p.blocks.reset();
     p.workers.clear();
+    p.flows.clear(); // rte_hash_free: before EAL goes
     rte_ring_free(p.sample_ring);
     rte_mempool_free(p.sample_pool);
     rte_mempool_free(p.mbufs);
@@ -384,6 +415,17 @@ shield_stats shield::stats() const
         rte_eth_stats es{};
         if (p.port_started[s] && rte_eth_stats_get(p.ports[s], &es) == 0)
             st.port[s].driver = driver_stats{es.imissed, es.ierrors, es.rx_nombuf, es.oerrors};
+    }
+    if (!p.flows.empty()) {
+        shield_stats::flow_stats f;
+        for (const auto& w : p.workers) {
+            f.active += w->flow_counts.active;
+            f.created += w->flow_counts.created;
+            f.expired += w->flow_counts.expired;
+            f.evicted += w->flow_counts.evicted;
+            f.refused += w->flow_counts.refused;
+        }
+        st.flows = f;
     }
     if (p.blocks)
         st.blocklist_entries = p.blocks->size();

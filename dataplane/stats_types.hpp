@@ -38,6 +38,10 @@ struct shield_stats {
     std::array<port_stats, 2> port;       // by side: [outside], [inside]
     std::vector<std::uint64_t> rule_hits; // by rule, as shield_section::rules
     std::uint64_t default_hits = 0;       // IP frames no rule matched
+    struct flow_stats {
+        std::uint64_t active = 0, created = 0, expired = 0, evicted = 0, refused = 0;
+    };
+    std::optional<flow_stats> flows;      // mode stateful: summed over the lcores
     std::optional<std::size_t> blocklist_entries;
     std::optional<std::uint64_t> capture_frames; // frames written to the drop-capture file, when there is one
     std::uint64_t capture_refused = 0;           // frames not written: the file reached its max-size

@@ -1,14 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane/worker.hpp"
 
+#include "dataplane/flow_table.hpp"
 #include "dataplane/pipeline.hpp"
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
 
 #include <array>
 
 namespace bulwark::dataplane {
+
+void sweep_flows(lcore_ctx& c) noexcept
+{
+    flow_table& ft = *c.flows;
+    ft.sweep(static_cast<std::uint32_t>(rte_rdtsc() / c.tsc_hz), flow_sweep_per_loop);
+    c.flow_counts.active.set(ft.size());
+    c.flow_counts.expired.set(ft.stats().expired);
+}
 
 int worker_main(void* arg) noexcept
 {
@@ -23,6 +33,8 @@ int worker_main(void* arg) noexcept
                 process_burst(c, from, pkts.data(), n);
         }
         drain_mailbox(c);
+        if (c.flows)
+            sweep_flows(c);
         rte_rcu_qsbr_quiescent(c.qs, c.index);
     }
     rte_rcu_qsbr_thread_offline(c.qs, c.index);

@@ -3,8 +3,9 @@
 
 // A worker lcore's loop (DESIGN.md section 2), run to completion: an RX
 // burst from each port through the pipeline's stages, then up to
-// mailbox_per_loop control commands, then a quiescent state for the RCU
-// readers of the tables, until *ctx.quit.
+// mailbox_per_loop control commands, then (stateful) a sweep of a few
+// flow slots for expired flows, then a quiescent state for the RCU readers
+// of the tables, until *ctx.quit.
 
 #include "dataplane/lcore_ctx.hpp"
 
@@ -14,5 +15,11 @@ namespace bulwark::dataplane {
 // lcore_ctx, filled in (queues, tables, mailbox, qs, quit). Returns 0 when
 // quit is set.
 int worker_main(void* arg) noexcept;
+
+// Flow slots looked at per loop for expiry: a 1 M-slot table goes round in
+// 65 536 loops (well under a second when idle, as long as a burst takes).
+inline constexpr unsigned flow_sweep_per_loop = 16;
+// One sweep step and the flow gauges it changes; ctx's lcore only.
+void sweep_flows(lcore_ctx& ctx) noexcept;
 
 } // namespace bulwark::dataplane

@@ -7,6 +7,7 @@
 #include "controlplane/parser.hpp"
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
+#include "dataplane/flow_table.hpp"
 #include "dataplane/pcapng_writer.hpp"
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pipeline.hpp"
@@ -68,7 +69,7 @@ bytes v4udp(bytes src, std::uint16_t sport, std::uint16_t dport, bytes dst = {10
 }
 bytes v4tcp(bytes src, std::uint16_t dport, bytes dst = {10, 10, 0, 2})
 {
-    return v4frame({.proto = 6, .src = src, .dst = dst}, tcp(40000, dport));
+    return v4frame({.proto = 6, .src = src, .dst = dst}, bulwark::dataplane::testing::tcp(40000, dport));
 }
 const bytes c1{192, 0, 2, 9};
 
@@ -134,7 +135,7 @@ TEST_CASE("acl: first match wins, ports, protocols, families, default", "[datapl
     CHECK(classify(a, eth(0x86dd, ipv6(17, udp(5000, 53), out48, v6b))) == 0);
     CHECK(classify(a, eth(0x86dd, ipv6(17, udp(123, 53), out48, v6b))) == 1);
     CHECK(classify(a, eth(0x86dd, ipv6(58, icmp(8), out48, v6b))) == 6);
-    CHECK(classify(a, eth(0x86dd, ipv6(6, tcp(40000, 22), out48, v6b))) == 3);
+    CHECK(classify(a, eth(0x86dd, ipv6(6, bulwark::dataplane::testing::tcp(40000, 22), out48, v6b))) == 3);
 
     // non-IP frames are not classified
     bytes arp = eth(0x0806, bytes(28, 0));
@@ -499,13 +500,13 @@ TEST_CASE("pipeline: a frame in two segments is validated whole; a NIC-checked L
     free_all(out);
 
     // the same bad checksum, marked good by the "NIC": passes (its check is trusted)
-    rte_mbuf* m = pool.frame(v4frame({.proto = 6, .src = c1, .bad_l4_checksum = true}, tcp()));
+    rte_mbuf* m = pool.frame(v4frame({.proto = 6, .src = c1, .bad_l4_checksum = true}, bulwark::dataplane::testing::tcp()));
     m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
     rte_mbuf* one[1] = {m};
     out = forwarded(w, inside, one, 1);
     CHECK(out.size() == 1);
     free_all(out);
-    rte_mbuf* m2 = pool.frame(v4frame({.proto = 6, .src = c1, .bad_l4_checksum = true}, tcp()));
+    rte_mbuf* m2 = pool.frame(v4frame({.proto = 6, .src = c1, .bad_l4_checksum = true}, bulwark::dataplane::testing::tcp()));
     one[0] = m2;
     CHECK(forwarded(w, inside, one, 1).empty()); // unknown: summed, and dropped
     CHECK(w.counters.port[inside].drops[std::size_t(drop_reason::tcp_bad_checksum)] == 1);
@@ -685,4 +686,81 @@ TEST_CASE("worker: the loop polls both ports, answers its mailbox and stops on q
     CHECK(w.commands == 1);
     CHECK(w.counters.port[outside].rx == 0);
     rte_free(qs);
+}
+
+namespace {
+
+// A TCP segment from `src`:sport to `dst`:dport with its sequence fields.
+bytes seg(bytes src, std::uint16_t sport, bytes dst, std::uint16_t dport, std::uint8_t flags, std::uint32_t seq,
+          std::uint32_t ack, std::size_t payload = 0)
+{
+    bytes t = bulwark::dataplane::testing::tcp(sport, dport, flags, 5, payload);
+    put16(t, 4, static_cast<std::uint16_t>(seq >> 16));
+    put16(t, 6, static_cast<std::uint16_t>(seq));
+    put16(t, 8, static_cast<std::uint16_t>(ack >> 16));
+    put16(t, 10, static_cast<std::uint16_t>(ack));
+    put16(t, 14, 64000);
+    return v4frame({.proto = 6, .src = src, .dst = dst}, t);
+}
+
+} // namespace
+
+TEST_CASE("pipeline, stateful: a handshake and its data pass both ways; what no flow explains is dropped",
+          "[dataplane][pipeline][flows]")
+{
+    const auto ports = ring_ports();
+    auto sh = shield_of("    default allow\n");
+    auto acl = acl_table::build(sh.rules, sh.default_verdict, "t_acl_f");
+    REQUIRE(acl);
+    auto flows = flow_table::create("t_flows_p", 1024);
+    REQUIRE(flows);
+    mbuf_pool pool("t_pool_f");
+    lcore_ctx w((*acl)->rules(), {}, ports);
+    w.acl = acl->get();
+    w.flows = flows->get();
+    w.tsc_hz = rte_get_tsc_hz();
+    w.pickup_until = 0; // no pickup window: every flow starts with a SYN
+    const bytes cl{192, 0, 2, 9}, sv{10, 10, 0, 2};
+    auto one = [&](side from, const bytes& f) {
+        rte_mbuf* m = pool.frame(f);
+        auto out = forwarded(w, from, &m, 1);
+        const bool passed = out.size() == 1;
+        free_all(out);
+        return passed;
+    };
+    auto drops = [&](side s, drop_reason r) { return std::uint64_t(w.counters.port[s].drops[std::size_t(r)]); };
+
+    // the handshake: SYN from outside, SYN/ACK from inside, ACK, then data both ways
+    CHECK(one(outside, seg(cl, 40000, sv, 80, 0x02, 1000, 0)));
+    CHECK(one(inside, seg(sv, 80, cl, 40000, 0x12, 5000, 1001)));
+    CHECK(one(outside, seg(cl, 40000, sv, 80, 0x10, 1001, 5001)));
+    CHECK(one(outside, seg(cl, 40000, sv, 80, 0x18, 1001, 5001, 100)));
+    CHECK(one(inside, seg(sv, 80, cl, 40000, 0x18, 5001, 1101, 1000)));
+    CHECK(flows->get()->size() == 1);
+    CHECK(w.flow_counts.active == 1);
+    CHECK(w.flow_counts.created == 1);
+
+    // a mid-stream segment of no flow (an ACK flood), a blind RST and a blind SYN: dropped, each with its reason
+    CHECK_FALSE(one(outside, seg(cl, 40001, sv, 80, 0x10, 7, 7)));
+    CHECK(drops(outside, drop_reason::tcp_not_syn) == 1);
+    CHECK_FALSE(one(outside, seg(cl, 40000, sv, 80, 0x04, 900000, 0)));
+    CHECK(drops(outside, drop_reason::tcp_rst_out_of_window) == 1);
+    CHECK_FALSE(one(outside, seg(cl, 40000, sv, 80, 0x02, 1200, 0)));
+    CHECK(drops(outside, drop_reason::tcp_syn_in_window) == 1);
+    CHECK_FALSE(one(inside, seg(sv, 80, cl, 40000, 0x18, 5001 + 200000, 1101, 10)));
+    CHECK(drops(inside, drop_reason::tcp_out_of_window) == 1);
+    // the session goes on, and closes
+    CHECK(one(outside, seg(cl, 40000, sv, 80, 0x11, 1101, 6001)));
+    CHECK(one(inside, seg(sv, 80, cl, 40000, 0x11, 6001, 1102)));
+    CHECK(one(outside, seg(cl, 40000, sv, 80, 0x10, 1102, 6002)));
+    CHECK(flows->get()->at(flows->get()->find(make_flow_key(parsed(seg(cl, 40000, sv, 80, 0x10, 0, 0))).key))
+              .tcp.st == bulwark::dataplane::tcp::state::time_wait);
+
+    // in the pickup window the same mid-stream segment creates its flow
+    w.pickup_until = ~0ull;
+    CHECK(one(outside, seg(cl, 40001, sv, 80, 0x10, 7, 7)));
+    CHECK(flows->get()->size() == 2);
+    // UDP is not tracked yet: it passes on the ACL alone
+    CHECK(one(outside, v4udp(cl, 5000, 53)));
+    CHECK(rte_mempool_in_use_count(pool.mp) == 0);
 }

@@ -219,6 +219,42 @@ TEST_CASE("a passing frame's fields", "[packet]")
     CHECK((p.sport == 5353 && p.dport == 53));
 }
 
+TEST_CASE("a TCP segment's sequence, acknowledgement, window, payload and window scale", "[packet]")
+{
+    // a SYN with MSS, NOP, window scale 7, then end of options: 12 bytes of options, 10 of payload
+    bytes t = tcp(40000, 443, 0x02, 8, 10);
+    const std::uint8_t opts[12] = {2, 4, 0x05, 0xb4, 1, 3, 3, 7, 0, 0, 0, 0};
+    std::copy(std::begin(opts), std::end(opts), t.begin() + 20);
+    put16(t, 4, 0xdead);
+    put16(t, 6, 0xbeef);
+    put16(t, 8, 0x0102);
+    put16(t, 10, 0x0304);
+    put16(t, 14, 29200);
+    bytes f = v4frame({.proto = 6}, t);
+    parsed_frame p;
+    REQUIRE(parse_frame(std::as_bytes(std::span(f)), p) == drop_reason::none);
+    CHECK(p.tcp_seq == 0xdeadbeef);
+    CHECK(p.tcp_ack == 0x01020304);
+    CHECK(p.tcp_window == 29200);
+    CHECK(p.tcp_payload == 10);
+    CHECK(p.tcp_wscale == 7);
+    // a scale over 14 is read as 14 (RFC 7323 §2.3); only a SYN's option counts
+    t[27] = 20;
+    f = v4frame({.proto = 6}, t);
+    REQUIRE(parse_frame(std::as_bytes(std::span(f)), p) == drop_reason::none);
+    CHECK(p.tcp_wscale == 14);
+    t[13] = 0x10;
+    f = v4frame({.proto = 6}, t);
+    REQUIRE(parse_frame(std::as_bytes(std::span(f)), p) == drop_reason::none);
+    CHECK(p.tcp_wscale == -1);
+    // a malformed option list (a length running past the header) yields no scale, and no read past it
+    t[13] = 0x02;
+    t[21] = 40;
+    f = v4frame({.proto = 6}, t);
+    REQUIRE(parse_frame(std::as_bytes(std::span(f)), p) == drop_reason::none);
+    CHECK(p.tcp_wscale == -1);
+}
+
 TEST_CASE("the Internet checksum (RFC 1071's example)", "[packet]")
 {
     auto fast = [](const bytes& b) { return internet_checksum(std::as_bytes(std::span(b))); };

@@ -95,18 +95,18 @@ def test_keywords_lists_every_registry_row(bulwarkd):
         "keyword:allow", "keyword:bind", "keyword:block", "keyword:block", "keyword:ca-base", "keyword:chroot",
         "keyword:crt-base", "keyword:default", "keyword:default-path", "keyword:default_backend",
         "keyword:deny", "keyword:description", "keyword:description", "keyword:drop-capture", "keyword:eal",
-        "keyword:errorfile", "keyword:group", "keyword:id", "keyword:maxconn", "keyword:maxconn",
-        "keyword:mode", "keyword:nbproc", "keyword:nbthread", "keyword:node", "keyword:port",
-        "keyword:presetenv", "keyword:quiet", "keyword:server", "keyword:setenv", "keyword:tune.bufsize",
-        "keyword:tune.http.maxhdr", "keyword:unsetenv", "keyword:user", "matcher:-m", "matcher:-m",
+        "keyword:errorfile", "keyword:flows", "keyword:group", "keyword:id", "keyword:maxconn",
+        "keyword:maxconn", "keyword:mode", "keyword:nbproc", "keyword:nbthread", "keyword:node",
+        "keyword:pickup", "keyword:port", "keyword:presetenv", "keyword:quiet", "keyword:server",
+        "keyword:setenv", "keyword:tune.bufsize", "keyword:tune.http.maxhdr", "keyword:unsetenv",
+        "keyword:user", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
         "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
-        "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "option:dontlognull", "option:forwardfor",
-        "option:http-buffer-request", "option:http-ignore-probes", "option:http-server-close", "option:httpchk",
-        "option:httpclose", "option:httplog", "option:tcplog", "server-opt:check", "server-opt:fall",
-        "server-opt:id", "server-opt:inter", "server-opt:maxconn", "server-opt:rise", "server-opt:weight",
-        "timeout:check", "timeout:client", "timeout:client-fin", "timeout:connect", "timeout:http-keep-alive",
-        "timeout:http-request", "timeout:queue", "timeout:server", "timeout:server-fin", "timeout:tarpit",
-        "timeout:tunnel"
+        "option:dontlognull", "option:forwardfor", "option:http-buffer-request", "option:http-ignore-probes",
+        "option:http-server-close", "option:httpchk", "option:httpclose", "option:httplog", "option:tcplog",
+        "server-opt:check", "server-opt:fall", "server-opt:id", "server-opt:inter", "server-opt:maxconn",
+        "server-opt:rise", "server-opt:weight", "timeout:check", "timeout:client", "timeout:client-fin",
+        "timeout:connect", "timeout:http-keep-alive", "timeout:http-request", "timeout:queue", "timeout:server",
+        "timeout:server-fin", "timeout:tarpit", "timeout:tunnel"
     ]
     assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])
 

@@ -205,6 +205,9 @@ PARSERS = [
     (re.compile(r"drop (outside|inside) (\w+): (\d+)$"), lambda m: {f"drop {m[1]} {m[2]}": m[3]}),
     (re.compile(r"rule (.+):(\d+) '(.*)': hits (\d+)$"), lambda m: {f"rule {m[3]}": m[4]}),
     (re.compile(r"default (allow|deny): hits (\d+)$"), lambda m: {f"default {m[1]}": m[2]}),
+    (re.compile(r"flows: active (\d+), created (\d+), expired (\d+), evicted (\d+), refused (\d+)$"),
+     lambda m: {"flows active": m[1], "flows created": m[2], "flows expired": m[3], "flows evicted": m[4],
+                "flows refused": m[5]}),
     (re.compile(r"blocklist: (\d+) entries$"), lambda m: {"blocklist entries": m[1]}),
     (re.compile(r"drop capture (.+): (\d+) frames written$"), lambda m: {"capture written": m[2]}),
 ]
@@ -284,6 +287,16 @@ shield edge
     allow icmp
     allow icmpv6
     default deny
+"""
+
+# mode stateful on af_packet ports, no pickup window: every TCP flow must start with its SYN
+STATEFUL = """global
+    nbthread 1
+shield edge
+{ports}    mode stateful
+    flows 64k
+    pickup 0s
+    default allow
 """
 
 RULE_UDP = "rule deny udp sport 19,123,1900,11211"
@@ -378,6 +391,7 @@ class Shields:
             # the same rules on af_packet ports
             "af_packet": EDGE.format(ports=ports["af_packet"], capture=""),
             "deny": DENY.format(ports=ports["pcap"]),
+            "stateful": STATEFUL.format(ports=ports["af_packet"]),
             # the lab's config, run as nobody once the ports are open
             "nobody": EDGE.format(ports=ports["pcap"], capture="").replace("    nbthread 1\n",
                                                                             "    nbthread 1\n    user nobody\n"),
@@ -600,6 +614,10 @@ def test_arp(edge, shield_lab, wire, capture):
 
 def test_curl_download(edge, shield_lab, tmp_path):
     """A TCP download of 3 MB from a web server in the server's namespace, byte for byte."""
+    curl_download(edge, shield_lab, tmp_path)
+
+
+def curl_download(edge, shield_lab, tmp_path):
     root = tmp_path / "www"
     root.mkdir()
     blob = os.urandom(3 * 1024 * 1024)
@@ -968,6 +986,75 @@ def test_hping3_syn_flood_of_valid_frames_passes(af_packet_edge, shield_lab, wir
     hping3(shield_lab, ["-S", "-s", "41000", "-p", "8081", "-d", str(len(sign)), "-e", sign.decode()])
     assert capture.wait(sign, FLOOD, since, wire.client_mac) == FLOOD
     assert drops(delta(before, af_packet_edge.counters())) == {}
+
+
+# --------------------------------------------------------------------------
+# mode stateful: TCP tracking (dataplane/tcp_track.cpp) on af_packet ports
+
+
+@pytest.fixture
+def stateful(shields, capture, wire):
+    return shields.use("stateful")
+
+
+def test_stateful_banner_states_what_is_tracked(stateful):
+    started = "\n".join(stateful.lines)
+    assert "flow table: 65536 flows per lcore, " in started and "pickup window 0s" in started
+    assert "mode stateful (TCP tracked; UDP, ICMP, fragments not yet)" in started
+
+
+def test_stateful_download_passes_through_window_tracking(stateful, shield_lab, tmp_path, resolved):
+    """A 3 MB download with window scaling through the tracker: nothing dropped, one flow more."""
+    before = stateful.counters()
+    curl_download(stateful, shield_lab, tmp_path)
+    d = delta(before, stateful.counters())
+    assert drops(d) == {}
+    assert d.get("flows created", 0) >= 1
+
+
+def test_stateful_ack_flood_of_no_flow_is_dropped(stateful, shield_lab, wire, capture, resolved):
+    before = stateful.counters()
+    hping3(shield_lab, ["-A", "-s", "42000", "-k", "-p", "8081"])
+    barrier(wire, capture)
+    d = settled(stateful, before, {"drop outside tcp_not_syn": FLOOD})
+    assert drops(d) == {"drop outside tcp_not_syn": FLOOD}, d
+
+
+def test_stateful_blind_rst_and_syn_do_not_kill_a_session(stateful, shield_lab, wire, capture, resolved):
+    """A live TCP session; a RST and a SYN forged with sequence numbers far from its window are dropped
+    (RFC 5961), and the session goes on."""
+    with netns(shield_lab.server):
+        srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    with netns(shield_lab.client):
+        cli = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        srv.bind(("10.10.0.2", 7007))
+        srv.listen(1)
+        srv.settimeout(WAIT)
+        cli.settimeout(WAIT)
+        cli.connect(("10.10.0.2", 7007))
+        conn, _ = srv.accept()
+        conn.settimeout(WAIT)
+        cli.sendall(b"one")
+        assert conn.recv(16) == b"one"
+        before = stateful.counters()
+        cport = cli.getsockname()[1]
+        wire.send(bytes(wire.net.ip() / TCP(sport=cport, dport=7007, flags="R", seq=0x7fff0000)))
+        wire.send(bytes(wire.net.ip() / TCP(sport=cport, dport=7007, flags="S", seq=0x7fff0000)))
+        barrier(wire, capture)
+        expected = {"drop outside tcp_rst_out_of_window": 1}
+        d = settled(stateful, before, expected)
+        # the SYN far outside the window passes (the server answers it with an ACK the client ignores)
+        assert drops(d) == expected, d
+        cli.sendall(b"two")
+        assert conn.recv(16) == b"two"
+        conn.sendall(b"three")
+        assert cli.recv(16) == b"three"
+        conn.close()
+    finally:
+        cli.close()
+        srv.close()
 
 
 # --------------------------------------------------------------------------
