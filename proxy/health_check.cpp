@@ -98,13 +98,14 @@ task<void> health_check(backend_pool& pool, asio::io_context& io, const backend_
             for (const auto& o : be.servers)
                 left += !o.backup && !o.disabled && pool.is_up(o);
             std::fprintf(stderr,
-                         "[WARNING] Server %s/%s is DOWN, reason: %s, check duration: %ldms. "
+                         "[WARNING] %sServer %s/%s is DOWN, reason: %s, check duration: %ldms. "
                          "%zu active servers left.\n",
-                         be.name.c_str(), s.name.c_str(), why.c_str(), took, left);
+                         s.backup ? "Backup " : "", be.name.c_str(), s.name.c_str(), why.c_str(), took, left);
         } else if (!was_up && successes >= s.rise) {
             pool.set_up(s, true);
-            std::fprintf(stderr, "[WARNING] Server %s/%s is UP, reason: %s check passed, check duration: %ldms.\n",
-                         be.name.c_str(), s.name.c_str(), be.httpchk.empty() ? "Layer4" : "Layer7", took);
+            std::fprintf(stderr, "[WARNING] %sServer %s/%s is UP, reason: %s check passed, check duration: %ldms.\n",
+                         s.backup ? "Backup " : "", be.name.c_str(), s.name.c_str(),
+                         be.httpchk.empty() ? "Layer4" : "Layer7", took);
         }
         pause.expires_at(started + s.inter);
         co_await pause.async_wait(with_ec(ec));

@@ -169,7 +169,7 @@ def test_backups_serve_only_when_the_active_server_is_down(started, backends, al
     port = free_port()
     check = " check inter 100ms rise 1 fall 1"
     servers = (f"    server s1 127.0.0.1:{active.port}{check}\n"
-               f"    server bk1 127.0.0.1:{bk1.port} backup\n"
+               f"    server bk1 127.0.0.1:{bk1.port} backup{check}\n"
                f"    server bk2 127.0.0.1:{bk2.port} backup")
     b = started(cfg(port, servers, "    option allbackups" if allbackups else ""))
     assert [get(port, "/a") for _ in range(4)] == ["200"] * 4
@@ -180,6 +180,12 @@ def test_backups_serve_only_when_the_active_server_is_down(started, backends, al
     # the first backup alone, or every backup with option allbackups
     assert (len(bk1.requests), len(bk2.requests)) == ((2, 2) if allbackups else (4, 0))
     assert b.errors[-1].endswith(" 0 active servers left.")
+    # the first backup down: the next one takes over, and HAProxy names it a backup
+    before = len(bk2.requests)
+    bk1.close()
+    assert wait_for(lambda: any("Backup Server app/bk1 is DOWN" in e for e in b.errors))
+    assert [get(port, "/c") for _ in range(2)] == ["200"] * 2
+    assert len(bk2.requests) == before + 2
 
 
 # ---- disabled -------------------------------------------------------------
