@@ -50,7 +50,8 @@ struct balance_state {
 // every Nth retry (redispatch N > 0), or when the retry number is a
 // multiple of retries + 1 + N (N < 0: -1 is the last retry), or at every
 // retry when `spread` (more than one active server up and a balance that
-// does not hash). `retry`: the number of this retry, from 1.
+// does not hash, or the server gone DOWN). `retry`: this retry's number,
+// from 1.
 enum class retry_verdict : std::uint8_t { give_up, same_server, redispatch };
 retry_verdict retry_decision(int retry, int retries, int redispatch, bool spread);
 

@@ -185,6 +185,10 @@ result<backend_rt> backend_of(const proxy_section& p, tcp::resolver& resolver, r
             return fail(fmt::format("{}:{}: http-check expect: {}", p.check_expect->at.file, p.check_expect->at.line,
                                     e.message()));
         b.expect = std::move(*e);
+        if (b.httpchk.empty())
+            rt.notes.push_back(fmt::format("{}:{}: backend '{}': 'http-check expect' without 'option httpchk' has "
+                                           "no effect (the checks are TCP)",
+                                           p.check_expect->at.file, p.check_expect->at.line, p.name));
     }
     b.retries = p.retries;
     b.redispatch = redispatch_of(p);

@@ -103,7 +103,9 @@ task<error_code> connect_retrying(deadline_stream& s, backend_pool& pool, balanc
         std::size_t up = 0;
         for (const auto& sv : be.servers)
             up += !sv.backup && !sv.disabled && pool.is_up(sv);
-        const bool spread = up > 1 && be.algo != balance_algo::source;
+        // HAProxy redispatches at once, redispatch on, when the server went
+        // DOWN or when several active servers can take it without a hash.
+        const bool spread = (up > 1 && be.algo != balance_algo::source) || !pool.is_up(be.servers[hold->si]);
         auto v = retry_decision(retry, be.retries, be.redispatch, spread);
         if (v == retry_verdict::give_up)
             co_return ec;
