@@ -121,10 +121,10 @@ constexpr std::array server_table{
     line_option{"check", argk::none, {}, {}},        line_option{"inter", argk::time, {}, {}},
     line_option{"fastinter", argk::time, {}, L},    line_option{"downinter", argk::time, {}, L},
     line_option{"rise", argk::integer, {}, {}},      line_option{"fall", argk::integer, {}, {}},
-    line_option{"maxconn", argk::integer, {}, {}},  line_option{"maxqueue", argk::integer, {}, HD},
+    line_option{"maxconn", argk::integer, {}, {}},  line_option{"maxqueue", argk::integer, {}, {}},
     line_option{"minconn", argk::integer, {}, L},   line_option{"weight", argk::integer, {}, {}},
-    line_option{"backup", argk::none, {}, HD},       line_option{"disabled", argk::none, {}, HD},
-    line_option{"enabled", argk::none, {}, HD},      line_option{"send-proxy", argk::none, {}, T},
+    line_option{"backup", argk::none, {}, {}},       line_option{"disabled", argk::none, {}, {}},
+    line_option{"enabled", argk::none, {}, {}},      line_option{"send-proxy", argk::none, {}, T},
     line_option{"send-proxy-v2", argk::none, {}, T}, line_option{"send-proxy-v2-ssl", argk::none, {}, T},
     line_option{"check-send-proxy", argk::none, {}, T},
     line_option{"ssl", argk::none, {}, T},          line_option{"verify", argk::choice, "none|required", T},
@@ -248,8 +248,12 @@ bool server_options(parse_ctx& c, std::size_t from, server_line& s)
             return intval(s.weight, 0, 256);
         else if (w == "port")
             return intval(port, 1, 65535);
+        else if (w == "maxqueue")
+            return intval(s.maxqueue, 0, 10'000'000);
         else if (w == "backup")
             s.backup = true;
+        else if (w == "disabled" || w == "enabled")
+            s.disabled = w == "disabled";
         else if (w == "send-proxy")
             s.send_proxy = true;
         else if (w == "send-proxy-v2")

@@ -4,7 +4,9 @@
 // errorfile and the small keywords. Bind and server lines are parsed in
 // kw_lines.cpp, ACL, switching and rule lines in kw_rules.cpp.
 #include "controlplane/kw_proxy.hpp"
+#include "proxy/check_expect.hpp"
 #include "proxy/registry.hpp"
+#include "rules/regex.hpp"
 
 #include <algorithm>
 #include <array>
@@ -178,13 +180,13 @@ constexpr std::array option_table{
     option_kw{"http-keep-alive", sec_fe | sec_be, optargs::none, L},
     option_kw{"http-ignore-probes", sec_fe, optargs::none, {}},
     option_kw{"http-no-delay", sec_fe | sec_be, optargs::none, L},
-    option_kw{"redispatch", sec_be, optargs::some, HD},
+    option_kw{"redispatch", sec_be, optargs::some, {}},
     option_kw{"httpchk", sec_be, optargs::some, {}},
     option_kw{"tcp-check", sec_be, optargs::none, L},
     option_kw{"ssl-hello-chk", sec_be, optargs::none, L},
     option_kw{"log-health-checks", sec_be, optargs::none, L},
-    option_kw{"abortonclose", sec_be, optargs::none, HD},
-    option_kw{"allbackups", sec_be, optargs::none, HD},
+    option_kw{"abortonclose", sec_be, optargs::none, {}},
+    option_kw{"allbackups", sec_be, optargs::none, {}},
     option_kw{"prefer-last-server", sec_be, optargs::none, L},
     option_kw{"clitcpka", sec_fe, optargs::none, L},
     option_kw{"srvtcpka", sec_be, optargs::none, L},
@@ -200,6 +202,14 @@ constexpr std::array option_table{
 // returns false on a bad one.
 bool option_args_ok(parse_ctx& c, std::string_view kw, const std::string& name, const std::vector<std::string>& a)
 {
+    if (name == "redispatch") { // [INTERVAL]: every INTERVALth retry; < 0: the Nth before last; 0: never
+        if (a.size() > 1)
+            return c.alert_kw(kw, fmt::format("'redispatch' takes at most an interval, found '{}'", a[1])), false;
+        if (a.size() == 1)
+            if (auto n = parse_int(a[0], INT32_MIN, INT32_MAX); !n)
+                return c.alert_kw(kw, fmt::format("'redispatch': {}", n.message())), false;
+        return true;
+    }
     if (name == "httpchk") { // [METHOD] [URI] [VERSION]
         if (a.size() > 3)
             return c.alert_kw(kw, fmt::format("'httpchk' takes at most METHOD URI VERSION, found '{}'", a[3])), false;
@@ -247,7 +257,7 @@ void set_option(parse_ctx& c, bool on, std::size_t at)
                                              section_name(c.sec)));
         std::vector<std::string> args(c.words.begin() + static_cast<long>(at) + 1, c.words.end());
         bool args_built = args.empty();
-        if (name == "forwardfor" || name == "httpchk") {
+        if (name == "forwardfor" || name == "httpchk" || name == "redispatch") {
             if (!option_args_ok(c, kw, name, args))
                 return;
             args_built = true;
@@ -313,9 +323,53 @@ void kw_errorfile(parse_ctx& c)
 // ---- small keywords -------------------------------------------------------
 
 void kw_words(parse_ctx& c) { c.args(1, -1, fmt::format("{} ...", c.words[0])); }
-void kw_flag(parse_ctx& c) { c.args(0, 0, c.words[0]); }
 
 void kw_int(parse_ctx& c) { c.int_arg(0, INT32_MAX); }
+
+void kw_retries(parse_ctx& c) { c.int_arg(0, INT32_MAX, &c.px->retries); }
+
+// disabled / enabled: the last one in the section (or its defaults) wins.
+void kw_disabled(parse_ctx& c)
+{
+    if (c.args(0, 0, c.words[0]))
+        c.px->disabled = c.words[0] == "disabled";
+}
+
+// http-check expect [!] status|rstatus|string|rstring PATTERN. The other
+// http-check directives (send, connect, ...) are not built.
+void kw_http_check(parse_ctx& c)
+{
+    if (!c.args(1, -1, "http-check expect [!] status|rstatus|string|rstring PATTERN"))
+        return;
+    if (c.words[1] != "expect")
+        return c.pending(fmt::format("http-check {}", c.words[1]), L);
+    std::size_t i = 2;
+    bulwark::proxy::http_expect e;
+    e.at = c.here();
+    if (i < c.words.size() && c.words[i] == "!") {
+        e.negate = true;
+        ++i;
+    }
+    static const std::vector<std::string_view> kinds{"status", "rstatus", "string", "rstring"};
+    if (i + 2 != c.words.size() || std::find(kinds.begin(), kinds.end(), c.words[i]) == kinds.end()) {
+        std::string found = i < c.words.size() ? c.words[i] : "";
+        if (i < c.words.size() && std::find(kinds.begin(), kinds.end(), found) == kinds.end())
+            return c.alert(fmt::format("'expect': unknown match '{}', {}", found, expected_one_of(found, kinds)));
+        return c.alert("expected 'http-check expect [!] status|rstatus|string|rstring PATTERN'");
+    }
+    e.match = c.words[i];
+    e.pattern = c.words[i + 1];
+    if (e.match == "status") {
+        if (!bulwark::proxy::parse_status_list(e.pattern))
+            return c.alert(fmt::format("'expect status': '{}' is not a status, a range or a list of them "
+                                       "('200', '200-399', '200,302')",
+                                       e.pattern));
+    } else if (e.match[0] == 'r') {
+        if (auto err = rules::check_regex(e.pattern, false); !err.empty())
+            return c.alert(fmt::format("'expect {}': {}", e.match, err));
+    }
+    c.px->check_expect = std::move(e);
+}
 
 void kw_log(parse_ctx& c)
 {
@@ -344,7 +398,7 @@ constexpr std::array table{
     section_kw{"no", A, kw_no, pending_varies},
     section_kw{"maxconn", FE, kw_maxconn, {}},
     section_kw{"fullconn", BE, kw_int, L},
-    section_kw{"retries", BE, kw_int, HD},
+    section_kw{"retries", BE, kw_retries, {}},
     section_kw{"log", A, kw_log, HD},
     section_kw{"log-format", A, kw_words, L},
     section_kw{"acl", FLB, kw_acl, {}},
@@ -358,15 +412,15 @@ constexpr std::array table{
     section_kw{"capture", sec_frontend | sec_listen, kw_capture, pending_varies},
     section_kw{"errorfile", A, kw_errorfile, {}},
     section_kw{"description", A, kw_words, {}},
-    section_kw{"disabled", A, kw_flag, HD},
-    section_kw{"enabled", A, kw_flag, HD},
+    section_kw{"disabled", A, kw_disabled, {}},
+    section_kw{"enabled", A, kw_disabled, {}},
     section_kw{"id", FLB, kw_int, {}},
     section_kw{"cookie", BE, kw_words, L},
     section_kw{"stats", A, kw_words, L},
     section_kw{"monitor-uri", FE, kw_words, L},
     section_kw{"unique-id-format", FE, kw_words, L},
     section_kw{"unique-id-header", FE, kw_words, L},
-    section_kw{"http-check", BE, kw_words, HD},
+    section_kw{"http-check", BE, kw_http_check, pending_varies},
     section_kw{"hash-type", BE, kw_words, L},
     section_kw{"http-reuse", BE, kw_words, L},
     section_kw{"compression", A, kw_words, L},

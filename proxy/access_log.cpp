@@ -22,12 +22,18 @@ std::string log_date(std::chrono::system_clock::time_point t)
     return fmt::format("{}.{:03}", buf, ms);
 }
 
+std::string retries_field(const request_log& lg)
+{
+    return fmt::format("{}{}", lg.redispatched ? "+" : "", lg.retries);
+}
+
 std::string format_httplog(const peer_info& peer, std::string_view frontend, const request_log& lg, long total_ms,
                            int conns)
 {
-    return fmt::format("{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {} {}/{}/0/0/0 0/0 {}\"{}\"\n", peer.addr,
+    return fmt::format("{}:{} [{}] {} {}/{} {}/{}/{}/{}/{} {} {} - - {} {}/{}/0/0/{} 0/0 {}\"{}\"\n", peer.addr,
                        peer.port, log_date(lg.accept_date), frontend, lg.backend, lg.server, lg.t_request,
                        lg.t_queue, lg.t_connect, lg.t_response, total_ms, lg.status, lg.bytes, lg.term, conns, conns,
+                       retries_field(lg),
                        (lg.cap_req.empty() ? std::string() : lg.cap_req + " ") +
                            (lg.cap_res.empty() ? "" : lg.cap_res + " "),
                        lg.line);
@@ -36,9 +42,9 @@ std::string format_httplog(const peer_info& peer, std::string_view frontend, con
 std::string format_tcplog(const peer_info& peer, std::string_view frontend, const request_log& lg, long total_ms,
                           int conns)
 {
-    return fmt::format("{}:{} [{}] {} {}/{} {}/{}/{} {} {:.2} {}/{}/0/0/0 0/0\n", peer.addr, peer.port,
+    return fmt::format("{}:{} [{}] {} {}/{} {}/{}/{} {} {:.2} {}/{}/0/0/{} 0/0\n", peer.addr, peer.port,
                        log_date(lg.accept_date), frontend, lg.backend, lg.server, lg.t_queue, lg.t_connect, total_ms,
-                       lg.bytes, std::string_view(lg.term, 2), conns, conns);
+                       lg.bytes, std::string_view(lg.term, 2), conns, conns, retries_field(lg));
 }
 
 } // namespace bulwark::proxy

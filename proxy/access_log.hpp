@@ -29,6 +29,8 @@ struct request_log {
     bool null_connection = false; // nothing came from the client (option dontlognull)
     std::string cap_req, cap_res; // "{...}": HAProxy's %hr %hs, when the frontend captures headers
     char denied = 0;              // 'q': a rule refused the request, 's': the response
+    int retries = 0;              // %rc: connection retries
+    bool redispatched = false;    // %rc is then "+N": the request moved to another server
 
     // The termination flags, as HAProxy's 4 letters ("cD--"): who ended it, in which phase.
     void ended(const char* flags) { std::copy_n(flags, 4, term); }
@@ -39,6 +41,9 @@ long elapsed_ms(std::chrono::steady_clock::time_point since);
 
 // HAProxy's accept date, "02/Dec/2026:04:42:39.123", in local time.
 std::string log_date(std::chrono::system_clock::time_point t);
+
+// HAProxy's %rc: the retries, "+" first when the request was redispatched.
+std::string retries_field(const request_log& lg);
 
 // HAProxy's httplog line, newline included:
 // %ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc

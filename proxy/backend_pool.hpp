@@ -44,6 +44,17 @@ struct balance_state {
     std::vector<int> weights;
 };
 
+// What follows a failed connection attempt, HAProxy's way (src/stream.c,
+// back_handle_st_cer): give up once `retries` retries are spent, else
+// retry on the same server or, with option redispatch, on another one:
+// every Nth retry (redispatch N > 0), or when the retry number is a
+// multiple of retries + 1 + N (N < 0: -1 is the last retry), or at every
+// retry when `spread` (more than one active server up and a balance that
+// does not hash, or the server gone DOWN). `retry`: this retry's number,
+// from 1.
+enum class retry_verdict : std::uint8_t { give_up, same_server, redispatch };
+retry_verdict retry_decision(int retry, int retries, int redispatch, bool spread);
+
 class backend_pool {
 public:
     // pick_server's answer when every server up is at its maxconn.
@@ -65,10 +76,16 @@ public:
     // The server for a request, among those up with a free slot, its slot
     // taken: smooth weighted round robin (per thread, as nginx does it),
     // leastconn (fewest requests in progress, ties in round-robin order) or
-    // source (a hash of the client address over the servers up). Returns
-    // be.servers.size() when none is up, `queued` when every server up is
-    // full. `b` is the calling thread's state for this backend.
-    std::size_t pick_server(balance_state& b, const backend_rt& be, const peer_info& peer);
+    // source (a hash of the client address over the servers up). As in
+    // HAProxy, only the active servers up are candidates; when none is up,
+    // the first backup server up (every backup up with 'option
+    // allbackups'); disabled servers never are. `avoid`: a server to pass
+    // over when another one can take the request (a redispatch). Returns
+    // be.servers.size() when none is up (or the backend is disabled),
+    // `queued` when every candidate is full. `b` is the calling thread's
+    // state for this backend.
+    std::size_t pick_server(balance_state& b, const backend_rt& be, const peer_info& peer,
+                            std::size_t avoid = SIZE_MAX);
 
     // Frees the slot of server si of backend bi; if requests wait, the first
     // in line takes it over (the slot never goes back to the pool in
@@ -82,6 +99,13 @@ public:
     std::atomic<bool> stopped{false};
 
 private:
+    static constexpr std::size_t active_set = SIZE_MAX - 1, all_backups = SIZE_MAX - 2;
+    // Which servers may take traffic now: active_set, all_backups, the
+    // index of the one backup that does, or be.servers.size() for none.
+    std::size_t eligible_set(const backend_rt& be) const;
+    template <class InSet>
+    std::size_t pick_in(balance_state& b, const backend_rt& be, const peer_info& peer, InSet in_set);
+
     // One flag per server, written by the health checker (thread 0) and
     // read by every session.
     std::unique_ptr<std::atomic<bool>[]> up_;

@@ -81,8 +81,18 @@ struct server_line {
     ms inter{2000};
     int rise = 2, fall = 3;
     int maxconn = 0;           // 0: unlimited
+    int maxqueue = 0;          // requests waiting for it at most; 0: unlimited
     int weight = 1;
     bool backup = false, send_proxy = false, send_proxy_v2 = false, ssl = false;
+    bool disabled = false;     // 'disabled': in maintenance, gets no traffic
+};
+
+// http-check expect [!] status|rstatus|string|rstring PATTERN
+struct http_expect {
+    source_loc at;
+    bool negate = false;
+    std::string match;         // "status", "rstatus", "string", "rstring"
+    std::string pattern;
 };
 
 struct timeouts {
@@ -122,6 +132,9 @@ struct proxy_section {
     std::vector<capture_line> captures;
     std::map<int, std::string> errorfiles; // status -> full HTTP response
     std::optional<ms> inspect_delay;
+    int retries = 3;                       // retries N: connection attempts after the first (HAProxy's default)
+    bool disabled = false;                 // 'disabled' (until 'enabled'): a frontend does not listen
+    std::optional<http_expect> check_expect; // the last 'http-check expect'
 
     bool has_fe() const { return kind & (sec_frontend | sec_listen); }
     bool has_be() const { return kind & (sec_backend | sec_listen); }

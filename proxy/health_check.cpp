@@ -2,11 +2,12 @@
 #include "proxy/health_check.hpp"
 
 #include "proxy/access_log.hpp"
-#include "proxy/reader.hpp"
 
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <cstdio>
 #include <fmt/format.h>
 #include <string>
@@ -15,41 +16,54 @@ namespace bulwark::proxy {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace http = beast::http;
 
 namespace {
 
-// An HTTP check on a connected probe: sends the request, reads the status
-// line. A 2xx or 3xx passes (returns ""); anything else says why, in
-// HAProxy's words.
-task<std::string> http_check(deadline_stream& probe, const std::string& request)
+// An HTTP check on a connected probe: sends the request, reads the
+// response's head (and its body, up to `limit` bytes, when 'http-check
+// expect' looks at it), then check_verdict() judges it: "" passes,
+// anything else says why, in HAProxy's words.
+task<std::string> http_check(deadline_stream& probe, const backend_rt& be, std::size_t limit)
 {
     error_code ec;
-    co_await asio::async_write(probe, asio::buffer(request), with_ec(ec));
-    std::string got;
-    std::size_t line_end = 0;
+    co_await asio::async_write(probe, asio::buffer(be.httpchk), with_ec(ec));
     probe.classify(ec);
+    beast::flat_buffer buf(limit);
+    http::response_parser<http::string_body> rp;
+    rp.header_limit(static_cast<std::uint32_t>(limit));
+    rp.body_limit(limit);
+    if (be.httpchk.starts_with("HEAD "))
+        rp.skip(true);
+    const bool body = be.expect && be.expect->needs_body();
     if (!ec) {
-        line_end = co_await asio::async_read_until(probe, asio::dynamic_buffer(got, 1024), "\n", with_ec(ec));
+        if (body)
+            co_await http::async_read(probe, buf, rp, with_ec(ec));
+        else
+            co_await http::async_read_header(probe, buf, rp, with_ec(ec));
         probe.classify(ec);
+        if (ec == http::error::body_limit) // judged on the first `limit` bytes, as HAProxy's check buffer
+            ec = {};
     }
     if (ec == beast::error::timeout)
         co_return "Layer7 timeout, info: \"no response in time\"";
-    if (ec)
+    if (ec && !rp.is_header_done())
         co_return fmt::format("Layer7 invalid response, info: \"{}\"", ec.message());
-    auto st = parse_status_line(std::string_view(got).substr(0, line_end - 1));
-    if (!st)
-        co_return "Layer7 invalid response, info: \"not an HTTP status line\"";
-    if (st->code < 200 || st->code >= 400)
-        co_return fmt::format("Layer7 wrong status, code: {}, info: \"{}\"", st->code, st->reason);
-    co_return "";
+    const auto& res = rp.get();
+    co_return check_verdict(be.expect ? &*be.expect : nullptr, static_cast<int>(res.result_int()),
+                            std::string_view(res.reason().data(), res.reason().size()), res.body());
 }
 
 } // namespace
 
-task<void> health_check(backend_pool& pool, asio::io_context& io, const backend_rt& be, const server_rt& s)
+task<void> health_check(backend_pool& pool, asio::io_context& io, const backend_rt& be, const server_rt& s,
+                        std::size_t limit_bytes)
 {
     int successes = 0, failures = 0;
-    proxy::ms limit = be.check ? *be.check : std::min(be.connect, s.inter);
+    // HAProxy: the connection under min('timeout connect', inter), the
+    // response then under 'timeout check' (else inter).
+    const proxy::ms limit = std::min(be.connect, s.inter);
+    const proxy::ms read_limit = be.check ? *be.check : s.inter;
     steady_timer pause(io.get_executor());
     for (;;) {
         error_code ec;
@@ -63,8 +77,10 @@ task<void> health_check(backend_pool& pool, asio::io_context& io, const backend_
             if (ec)
                 why = fmt::format("Layer4 {}, info: \"{}\"",
                                   ec == beast::error::timeout ? "timeout" : "connection problem", ec.message());
-            else if (!be.httpchk.empty())
-                why = co_await http_check(probe, be.httpchk);
+            else if (!be.httpchk.empty()) {
+                probe.expires_after(read_limit);
+                why = co_await http_check(probe, be, limit_bytes);
+            }
         } // the probe connection closes here
         long took = elapsed_ms(started);
         bool ok = why.empty();
@@ -80,15 +96,16 @@ task<void> health_check(backend_pool& pool, asio::io_context& io, const backend_
             pool.set_up(s, false);
             std::size_t left = 0;
             for (const auto& o : be.servers)
-                left += pool.is_up(o);
+                left += !o.backup && !o.disabled && pool.is_up(o);
             std::fprintf(stderr,
-                         "[WARNING] Server %s/%s is DOWN, reason: %s, check duration: %ldms. "
+                         "[WARNING] %sServer %s/%s is DOWN, reason: %s, check duration: %ldms. "
                          "%zu active servers left.\n",
-                         be.name.c_str(), s.name.c_str(), why.c_str(), took, left);
+                         s.backup ? "Backup " : "", be.name.c_str(), s.name.c_str(), why.c_str(), took, left);
         } else if (!was_up && successes >= s.rise) {
             pool.set_up(s, true);
-            std::fprintf(stderr, "[WARNING] Server %s/%s is UP, reason: %s check passed, check duration: %ldms.\n",
-                         be.name.c_str(), s.name.c_str(), be.httpchk.empty() ? "Layer4" : "Layer7", took);
+            std::fprintf(stderr, "[WARNING] %sServer %s/%s is UP, reason: %s check passed, check duration: %ldms.\n",
+                         s.backup ? "Backup " : "", be.name.c_str(), s.name.c_str(),
+                         be.httpchk.empty() ? "Layer4" : "Layer7", took);
         }
         pause.expires_at(started + s.inter);
         co_await pause.async_wait(with_ec(ec));

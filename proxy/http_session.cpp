@@ -206,9 +206,15 @@ task<bool> http_session<Stream>::exchange(txn& t)
 {
     auto& lg = t.lg;
     const backend_rt& be = *t.be;
-    t.si = co_await acquire_server(*im_.pool, w_.balance[t.bi], t.bi, be, peer_, client_.get_executor(), lg);
-    if (t.si >= be.servers.size()) { // none up, or none free within 'timeout queue'
-        co_await send_error(&be, 503, lg, t.si == be.servers.size() ? "SC--" : "sQ--");
+    t.si = co_await acquire_server(*im_.pool, w_.balance[t.bi], t.bi, be, peer_, client_.get_executor(), lg,
+                                   &deadline_of(client_).socket());
+    if (t.si == client_gone) { // option abortonclose: nothing to answer
+        lg.ended("CQ--");
+        finish(t);
+        co_return false;
+    }
+    if (t.si >= be.servers.size()) { // none up, the queue full, or none free within 'timeout queue'
+        co_await send_error(&be, 503, lg, t.si == be.servers.size() ? "SC--" : t.si == queue_full ? "SQ--" : "sQ--");
         finish(t);
         co_return false;
     }
@@ -265,7 +271,14 @@ task<typename http_session<Stream>::attempt> http_session<Stream>::open_server(t
         co_return attempt::ok;
     }
     t.srv = std::make_unique<deadline_stream>(client_.get_executor());
-    error_code ec = co_await connect_server(*t.srv, *t.be, t.be->servers[t.si], t.lg);
+    error_code ec = co_await connect_retrying(*t.srv, *im_.pool, w_.balance[t.bi], *t.be, peer_, t.hold, t.lg,
+                                              &deadline_of(client_).socket());
+    t.si = t.hold->si; // a redispatch moved it
+    if (ec == asio::error::operation_aborted) { // option abortonclose: the client left
+        t.lg.ended("CC--");
+        finish(t);
+        co_return attempt::ended;
+    }
     if (ec) {
         co_await send_error(t.be, 503, t.lg, ec == beast::error::timeout ? "sC--" : "SC--");
         finish(t);

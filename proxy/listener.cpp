@@ -218,8 +218,9 @@ void start_threads(server::impl& im)
 {
     for (const auto& be : im.rt.backends) // the checks run on thread 0
         for (const auto& sv : be.servers)
-            if (sv.check)
-                asio::co_spawn(im.workers[0]->io, health_check(*im.pool, im.workers[0]->io, be, sv), asio::detached);
+            if (sv.check && !sv.disabled && !be.disabled) // HAProxy checks no server in maintenance
+                asio::co_spawn(im.workers[0]->io, health_check(*im.pool, im.workers[0]->io, be, sv, im.rt.bufsize),
+                               asio::detached);
     for (auto& w : im.workers) {
         for (auto& [acc, fe] : w->listeners)
             asio::co_spawn(w->io, accept_loop(im, *w, acc, *fe), asio::detached);

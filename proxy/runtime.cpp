@@ -87,6 +87,31 @@ std::string httpchk_of(const proxy_section& p)
     return method + " " + uri + " " + version + "\r\n\r\n";
 }
 
+// option redispatch [N]: HAProxy's default interval is -1, the last retry.
+int redispatch_of(const proxy_section& p)
+{
+    if (!option_on(p, "redispatch"))
+        return 0;
+    const auto& a = p.option_args.at("redispatch");
+    return a.empty() ? -1 : std::stoi(a[0]);
+}
+
+// HAProxy bounds a queue per server (maxqueue); here a request waits in its
+// backend's queue for any server, so the bound is their sum, when every
+// server that may take traffic has one (0: unlimited).
+int maxqueue_of(const proxy_section& p)
+{
+    long sum = 0;
+    for (const auto& s : p.servers) {
+        if (s.disabled)
+            continue;
+        if (s.maxqueue == 0)
+            return 0;
+        sum += s.maxqueue;
+    }
+    return static_cast<int>(std::min<long>(sum, INT32_MAX));
+}
+
 balance_algo balance_of(const proxy_section& p, std::vector<std::string>& notes)
 {
     if (p.balance == "leastconn")
@@ -112,6 +137,8 @@ result<server_rt> server_of(const server_line& s, tcp::resolver& resolver, std::
         r.fall = s.fall;
         r.maxconn = s.maxconn;
         r.weight = s.weight;
+        r.backup = s.backup;
+        r.disabled = s.disabled;
         r.health = health;
         return r;
     };
@@ -152,6 +179,23 @@ result<backend_rt> backend_of(const proxy_section& p, tcp::resolver& resolver, r
     if (option_on(p, "httpchk"))
         b.httpchk = httpchk_of(p);
     b.algo = balance_of(p, rt.notes);
+    if (p.check_expect) {
+        auto e = compile_expect(*p.check_expect);
+        if (!e)
+            return fail(fmt::format("{}:{}: http-check expect: {}", p.check_expect->at.file, p.check_expect->at.line,
+                                    e.message()));
+        b.expect = std::move(*e);
+        if (b.httpchk.empty())
+            rt.notes.push_back(fmt::format("{}:{}: backend '{}': 'http-check expect' without 'option httpchk' has "
+                                           "no effect (the checks are TCP)",
+                                           p.check_expect->at.file, p.check_expect->at.line, p.name));
+    }
+    b.retries = p.retries;
+    b.redispatch = redispatch_of(p);
+    b.allbackups = option_on(p, "allbackups");
+    b.abortonclose = option_on(p, "abortonclose");
+    b.disabled = p.disabled;
+    b.maxqueue = maxqueue_of(p);
     b.server_close = option_on(p, "http-server-close") || option_on(p, "httpclose");
     b.httpclose = option_on(p, "httpclose");
     for (const auto& s : p.servers) {
@@ -279,6 +323,11 @@ result<runtime> build_runtime(const proxies_config& cfg, unsigned cores)
         auto f = frontend_of(p, rt);
         if (!f)
             return fail(f.message());
+        if (p.disabled) { // HAProxy: a disabled frontend does not listen
+            rt.notes.push_back(fmt::format("{}:{}: '{}' is disabled: it does not listen", p.at.file, p.at.line,
+                                           p.name));
+            continue;
+        }
         if (!f->binds.empty())
             rt.frontends.push_back(std::move(*f));
     }

@@ -7,6 +7,7 @@
 
 #include "proxy/config_types.hpp"
 #include "common/result.hpp"
+#include "proxy/check_expect.hpp"
 #include "proxy/http_rules.hpp"
 
 #include <boost/asio/generic/stream_protocol.hpp>
@@ -37,6 +38,8 @@ struct server_rt {
     int rise = 2, fall = 3;
     int maxconn = 0;           // requests at once; 0: unlimited. Beyond: the backend's queue
     int weight = 1;            // share of round robin; 0: never chosen
+    bool backup = false;       // chosen only when no active (non-backup) server is up
+    bool disabled = false;     // 'disabled': never chosen, never checked
     std::size_t health = 0;    // index of its up/down flag in the proxy's health table
 };
 
@@ -61,6 +64,13 @@ struct backend_rt {
     std::optional<ms> server_fin;    // timeout server-fin: a tunnel's limit once the server closed its half
     std::optional<ms> check;         // timeout check
     std::string httpchk;             // option httpchk: the check request, whole; empty: TCP checks
+    std::optional<check_expect> expect; // http-check expect; else a 2xx or 3xx passes
+    int retries = 3;                 // retries: connection attempts after a failed one
+    int redispatch = 0;              // option redispatch [N]: 0 off; N > 0 every Nth retry, N < 0 the -Nth before last
+    bool allbackups = false;         // option allbackups: every backup up shares the load, not the first alone
+    bool abortonclose = false;       // option abortonclose: a client gone while queued or connecting aborts it
+    bool disabled = false;           // 'disabled': its servers get no traffic (503)
+    int maxqueue = 0;                // requests waiting at most: the servers' maxqueue summed; 0: unlimited
     forwardfor_rt forwardfor;
     bool server_close = false;       // option http-server-close / httpclose
     bool httpclose = false;          // option httpclose: the client side closes after each response too

@@ -35,21 +35,23 @@ task<void> tcp_session(server::impl& im, worker& w, const frontend_rt& fe, const
     const backend_rt& be = im.rt.backends[bi];
     lg.backend = be.name;
     lg.backend_index = chosen;
-    const std::size_t si = co_await acquire_server(*im.pool, w.balance[bi], bi, be, peer, client.get_executor(), lg);
+    const std::size_t si =
+        co_await acquire_server(*im.pool, w.balance[bi], bi, be, peer, client.get_executor(), lg, &client.socket());
     if (si >= be.servers.size()) {
-        lg.ended(si == be.servers.size() ? "SC--" : "sQ--");
+        lg.ended(si == be.servers.size() ? "SC--" : si == queue_full ? "SQ--" : si == client_gone ? "CQ--" : "sQ--");
         im.finish(w, fe, peer, lg);
         co_return;
     }
     const server_rt& srv_rt = be.servers[si];
     lg.server = srv_rt.name;
     lg.server_index = static_cast<int>(srv_rt.health);
-    slot_hold hold{*im.pool, bi, si, be};
+    std::optional<slot_hold> hold;
+    hold.emplace(*im.pool, bi, si, be);
 
     deadline_stream srv(client.get_executor());
-    ec = co_await connect_server(srv, be, srv_rt, lg);
+    ec = co_await connect_retrying(srv, *im.pool, w.balance[bi], be, peer, hold, lg, &client.socket());
     if (ec) {
-        lg.ended(ec == beast::error::timeout ? "sC--" : "SC--");
+        lg.ended(ec == asio::error::operation_aborted ? "CC--" : ec == beast::error::timeout ? "sC--" : "SC--");
         im.finish(w, fe, peer, lg);
         co_return;
     }

@@ -16,7 +16,7 @@ import pytest
 from conftest import run
 
 LOG_RE = re.compile(r'^127\.0\.0\.1:\d+ \[\d\d/\w{3}/\d{4}:\d\d:\d\d:\d\d\.\d{3}\] (\S+) (\S+)/(\S+) '
-                    r'(-?\d+)/-?\d+/(-?\d+)/(-?\d+)/(\d+) (-1|\d{3}) (\d+) - - (\S{4}) \d+/\d+/0/0/0 0/0 "(.*)"$')
+                    r'(-?\d+)/-?\d+/(-?\d+)/(-?\d+)/(\d+) (-1|\d{3}) (\d+) - - (\S{4}) \d+/\d+/0/0/\+?\d+ 0/0 "(.*)"$')
 
 
 STATS_RE = re.compile(r"^bulwarkd: stats: (frontend|backend|server) (\S+): (.*)$")
@@ -568,7 +568,9 @@ def wait_for(predicate, timeout=5):
 
 def test_without_checks_a_dead_server_costs_503s(bulwarkd, tmp_path, backend):
     port = free_port()
-    b = Bulwarkd(bulwarkd, tmp_path, two_server_config(port, backend.port, free_port(), ""))
+    # retries 0: each 503 at once, not after HAProxy's 3 retries a second apart
+    cfg = two_server_config(port, backend.port, free_port(), "").replace("    balance", "    retries 0\n    balance")
+    b = Bulwarkd(bulwarkd, tmp_path, cfg)
     try:
         codes = [curl("-o", "/dev/null", "-w", "%{http_code}", f"http://127.0.0.1:{port}/").stdout
                  for _ in range(8)]

@@ -219,7 +219,7 @@ class ShoutServer(SocketServer):
 
 
 TCPLOG = re.compile(r"^127\.0\.0\.1:\d+ \[[^\]]+\] (\S+) (\S+)/(\S+) (-?\d+)/(-?\d+)/(\d+) (\d+) (\S\S) "
-                    r"\d+/\d+/0/0/0 0/0$")
+                    r"\d+/\d+/0/0/\+?\d+ 0/0$")
 
 
 def tcp_site(port, server_port, extra=""):

@@ -160,3 +160,15 @@ TEST_CASE("an ended request counts by status class and by who ended it", "[acces
     count_request(fe, &be, nullptr, waited);
     CHECK(be.queue_timeouts.get() == 1);
 }
+
+TEST_CASE("%rc carries the retries, '+' first after a redispatch", "[access_log][retries]")
+{
+    auto lg = served();
+    const std::string date = log_date(lg.accept_date);
+    lg.retries = 2;
+    CHECK(format_httplog(client(), "www", lg, 9, 4) ==
+          "192.0.2.7:41000 [" + date + "] www be/s1 1/0/2/3/9 200 1234 - - ---- 4/4/0/0/2 0/0 \"GET /x HTTP/1.1\"\n");
+    lg.redispatched = true;
+    CHECK(retries_field(lg) == "+2");
+    CHECK(format_tcplog(client(), "www", lg, 9, 4).ends_with(" 4/4/0/0/+2 0/0\n"));
+}

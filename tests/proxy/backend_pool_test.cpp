@@ -20,6 +20,7 @@ struct server_spec {
     std::string name;
     int weight = 1;
     int maxconn = 0;
+    bool backup = false, disabled = false;
 };
 
 struct rig {
@@ -37,6 +38,8 @@ struct rig {
             s.name = specs[i].name;
             s.weight = specs[i].weight;
             s.maxconn = specs[i].maxconn;
+            s.backup = specs[i].backup;
+            s.disabled = specs[i].disabled;
             s.health = i;
             be.servers.push_back(s);
         }
@@ -177,4 +180,93 @@ TEST_CASE("source: the client's server full means its turn, not another server",
     CHECK(r.take() == "queued");
     r.release(mine);
     CHECK(r.take() == mine);
+}
+
+// ---- backup, disabled, redispatch (HAProxy's server-side basics) ----------
+
+TEST_CASE("backup servers get traffic only when no active server is up", "[backend_pool][backup]")
+{
+    for (auto algo : {balance_algo::roundrobin, balance_algo::leastconn, balance_algo::source}) {
+        rig r(algo, {{"a"}, {"bk1", 1, 0, true}, {"bk2", 1, 0, true}});
+        for (int i = 0; i < 4; ++i)
+            CHECK(r.pick() == "a");
+        r.down("a");
+        // the first backup up gets it all (no option allbackups)
+        for (int i = 0; i < 4; ++i)
+            CHECK(r.pick() == "bk1");
+        r.down("bk1");
+        CHECK(r.pick() == "bk2");
+        r.down("bk2");
+        CHECK(r.pick() == "none");
+        r.pool.set_up(r.be.servers[r.index("a")], true);
+        CHECK(r.pick() == "a");
+    }
+}
+
+TEST_CASE("option allbackups spreads over every backup up", "[backend_pool][backup]")
+{
+    rig r(balance_algo::roundrobin, {{"a"}, {"bk1", 1, 0, true}, {"bk2", 1, 0, true}});
+    r.be.allbackups = true;
+    CHECK(r.pick() == "a");
+    r.down("a");
+    std::vector<std::string> got;
+    for (int i = 0; i < 4; ++i)
+        got.push_back(r.pick());
+    CHECK(got == std::vector<std::string>{"bk1", "bk2", "bk1", "bk2"});
+}
+
+TEST_CASE("a full active server queues the request rather than go to a backup", "[backend_pool][backup]")
+{
+    rig r(balance_algo::roundrobin, {{"a", 1, 1}, {"bk", 1, 0, true}});
+    CHECK(r.take() == "a");
+    CHECK(r.take() == "queued");
+}
+
+TEST_CASE("a disabled server or backend gets no request", "[backend_pool][disabled]")
+{
+    rig r(balance_algo::roundrobin, {{"a", 1, 0, false, true}, {"b"}});
+    for (int i = 0; i < 4; ++i)
+        CHECK(r.pick() == "b");
+    r.down("b");
+    CHECK(r.pick() == "none"); // a disabled server is not a fallback
+    rig only(balance_algo::leastconn, {{"a"}});
+    only.be.disabled = true;
+    CHECK(only.pick() == "none");
+}
+
+TEST_CASE("a redispatch avoids the failed server when another can take it", "[backend_pool][retries]")
+{
+    rig r(balance_algo::leastconn, {{"a"}, {"b"}});
+    for (int i = 0; i < 4; ++i) {
+        std::size_t got = r.pool.pick_server(r.b, r.be, r.peer, r.index("a"));
+        CHECK(got == r.index("b"));
+        r.pool.release_slot(0, r.be, got);
+    }
+    r.down("b");
+    // nothing else up: the same server again
+    std::size_t got = r.pool.pick_server(r.b, r.be, r.peer, r.index("a"));
+    CHECK(got == r.index("a"));
+}
+
+TEST_CASE("retry decision: retries, then option redispatch's interval", "[backend_pool][retries]")
+{
+    using v = retry_verdict;
+    // retries 3, no redispatch: three retries on the same server, then give up
+    CHECK(retry_decision(1, 3, 0, true) == v::same_server);
+    CHECK(retry_decision(3, 3, 0, true) == v::same_server);
+    CHECK(retry_decision(4, 3, 0, true) == v::give_up);
+    CHECK(retry_decision(1, 0, -1, false) == v::give_up); // retries 0
+    // option redispatch (-1): the last retry goes elsewhere
+    CHECK(retry_decision(1, 3, -1, false) == v::same_server);
+    CHECK(retry_decision(2, 3, -1, false) == v::same_server);
+    CHECK(retry_decision(3, 3, -1, false) == v::redispatch);
+    CHECK(retry_decision(4, 3, -1, false) == v::give_up);
+    // option redispatch 2: every second retry
+    CHECK(retry_decision(1, 4, 2, false) == v::same_server);
+    CHECK(retry_decision(2, 4, 2, false) == v::redispatch);
+    CHECK(retry_decision(4, 4, 2, false) == v::redispatch);
+    // option redispatch 1: every retry
+    CHECK(retry_decision(1, 3, 1, false) == v::redispatch);
+    // several active servers and a non-hash balance: HAProxy redispatches at once
+    CHECK(retry_decision(1, 3, -1, true) == v::redispatch);
 }
