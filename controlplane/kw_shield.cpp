@@ -114,7 +114,7 @@ void kw_mode(parse_ctx& c)
         return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"stateful", "stateless"})));
     c.sh->stateful = m == "stateful";
     if (c.sh->stateful)
-        c.warn(fmt::format("'mode stateful' tracks TCP flows; UDP and ICMP pseudo-flows, fragment trains, the SYN "
+        c.warn(fmt::format("'mode stateful' tracks TCP flows and UDP pseudo-flows; ICMP, fragment trains, the SYN "
                            "guard and limits are not built yet (wait for {})",
                            D2));
 }

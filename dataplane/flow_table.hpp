@@ -36,7 +36,11 @@ struct flow_entry {
     bool in_use = false;
     bool original_is_a = false;  // the flow's first frame came from endpoint a
     bool embryonic = false;      // still opening: evicted first
+    bool replied = false;        // UDP: the other end has answered
 };
+
+// UDP pseudo-flows' lifetimes, in seconds, as netfilter's: one way, both ways.
+inline constexpr std::uint32_t udp_timeout = 30, udp_stream_timeout = 180;
 
 struct flow_table_stats {
     std::uint64_t inserted = 0, expired = 0, evicted = 0, refused_full = 0;

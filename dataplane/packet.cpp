@@ -58,6 +58,11 @@ constexpr std::string_view reason_names[] = {
     "tcp_rst_out_of_window",
     "tcp_syn_in_window",
     "flows_full",
+    "udp_dns_no_query",
+    "udp_ntp_reflection",
+    "udp_ssdp_reflection",
+    "udp_memcached_reflection",
+    "udp_chargen_reflection",
     "tx_full",
     "punt_full",
 };

@@ -62,6 +62,12 @@ enum class drop_reason : std::uint8_t {
     tcp_rst_out_of_window, // a blind RST (RFC 5961 §3)
     tcp_syn_in_window,     // a blind SYN on a synchronized flow (RFC 5961 §4)
     flows_full,            // a new flow, the lcore's flow table full with nothing to evict
+    // stateful mode's UDP pseudo-flows: an "answer" from outside that no request from inside asked for
+    udp_dns_no_query,      // from port 53
+    udp_ntp_reflection,    // from port 123
+    udp_ssdp_reflection,   // from port 1900
+    udp_memcached_reflection, // from port 11211
+    udp_chargen_reflection,   // from port 19
     tx_full,           // the TX queue (the other port's; for a reply, its own) took no more of the burst
     punt_full,         // the punt ring took no more of the burst (or there is none)
     count_ // not a reason: the number of them

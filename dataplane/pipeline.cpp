@@ -168,9 +168,48 @@ drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, s
     return drop_reason::none;
 }
 
-// 4. stateful mode: TCP segments through the lcore's flows (later
-//    fragments carry no TCP header and pass on their L3 checks alone)
-void stage_flows(lcore_ctx& c, burst& b) noexcept
+// The UDP services whose answers amplify: from outside, an answer from one
+// of them with no request from inside is a reflection.
+drop_reason reflection_of(std::uint16_t sport) noexcept
+{
+    switch (sport) {
+    case 53: return drop_reason::udp_dns_no_query;
+    case 123: return drop_reason::udp_ntp_reflection;
+    case 1900: return drop_reason::udp_ssdp_reflection;
+    case 11211: return drop_reason::udp_memcached_reflection;
+    case 19: return drop_reason::udp_chargen_reflection;
+    default: return drop_reason::none;
+    }
+}
+
+// One UDP datagram: a pseudo-flow, opened by the first datagram unless
+// that is an unasked answer from outside; 30 s, 180 s once both ways spoke.
+drop_reason track_datagram(lcore_ctx& c, side from, const parsed_frame& f, const keyed& k, std::int32_t pos,
+                           std::uint32_t now) noexcept
+{
+    flow_table& ft = *c.flows;
+    if (pos < 0) {
+        if (from == outside)
+            if (drop_reason r = reflection_of(f.sport); r != drop_reason::none)
+                return r;
+        pos = ft.insert(k.key, now);
+        if (pos < 0)
+            return drop_reason::flows_full;
+        ft.at(pos).original_is_a = k.src_is_a;
+    }
+    flow_entry& e = ft.at(pos);
+    if (k.src_is_a != e.original_is_a)
+        e.replied = true;
+    e.last_seen = now;
+    e.timeout = e.replied ? udp_stream_timeout : udp_timeout;
+    e.embryonic = !e.replied; // a one-way flood's flows go first when the table is full
+    return drop_reason::none;
+}
+
+// 4. stateful mode: TCP segments and UDP datagrams through the lcore's
+//    flows (later fragments carry no L4 header and pass on their L3 checks
+//    alone)
+void stage_flows(lcore_ctx& c, side from, burst& b) noexcept
 {
     const unsigned nlive = b.nlive;
     if (!nlive || !c.flows)
@@ -185,7 +224,7 @@ void stage_flows(lcore_ctx& c, burst& b) noexcept
     unsigned n = 0;
     for (unsigned j = 0; j < nlive; ++j) {
         const parsed_frame& f = *b.live[j];
-        if (f.proto != 6 || f.later_fragment)
+        if ((f.proto != 6 && f.proto != 17) || f.later_fragment)
             continue;
         keys[n] = make_flow_key(f);
         kp[n] = &keys[n].key;
@@ -199,7 +238,9 @@ void stage_flows(lcore_ctx& c, burst& b) noexcept
         // a flow an earlier segment of this burst created, or one an
         // eviction moved: found again
         std::int32_t p = pos[k] < 0 || ft.stats().evicted != evicted ? ft.find(keys[k].key) : pos[k];
-        const drop_reason why = track_segment(c, *b.live[at[k]], keys[k], p, now, pickup);
+        const parsed_frame& f = *b.live[at[k]];
+        const drop_reason why = f.proto == 6 ? track_segment(c, f, keys[k], p, now, pickup)
+                                             : track_datagram(c, from, f, keys[k], p, now);
         if (why != drop_reason::none)
             b.v[b.live_index[at[k]]] = {pkt_action::drop, why};
     }
@@ -320,7 +361,7 @@ void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) n
     stage_parse(c, from, pkts, b);
     stage_blocklist(c, b);
     stage_acl(c, from, b);
-    stage_flows(c, b);
+    stage_flows(c, from, b);
     emit(c, from, pkts, b.v.data(), b.n);
 }
 

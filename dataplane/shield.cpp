@@ -249,7 +249,7 @@ result<bool> shield::impl::launch_workers()
         lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", w->lcore);
     lines.push_back(fmt::format("{} worker lcore{} ({}), bursts of {}, mode {}", workers.size(),
                                 workers.size() == 1 ? "" : "s", lcores, burst_size,
-                                cfg.stateful ? "stateful (TCP tracked; UDP, ICMP, fragments not yet)" : "stateless"));
+                                cfg.stateful ? "stateful (TCP and UDP tracked; ICMP, fragments not yet)" : "stateless"));
     return true;
 }
 

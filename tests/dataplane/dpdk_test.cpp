@@ -760,7 +760,26 @@ TEST_CASE("pipeline, stateful: a handshake and its data pass both ways; what no 
     w.pickup_until = ~0ull;
     CHECK(one(outside, seg(cl, 40001, sv, 80, 0x10, 7, 7)));
     CHECK(flows->get()->size() == 2);
-    // UDP is not tracked yet: it passes on the ACL alone
+    // UDP: a datagram from outside to a service opens a pseudo-flow, and its answer passes
     CHECK(one(outside, v4udp(cl, 5000, 53)));
+    CHECK(one(inside, v4udp(sv, 53, 5000, cl)));
+    CHECK(flows->get()->size() == 3);
+    // an inside client's DNS query and NTP request: their answers pass
+    CHECK(one(inside, v4udp(sv, 33000, 53, cl)));
+    CHECK(one(outside, v4udp(cl, 53, 33000, sv)));
+    CHECK(one(inside, v4udp(sv, 123, 123, cl)));
+    CHECK(one(outside, v4udp(cl, 123, 123, sv)));
+    // answers nobody asked for: reflections, each with its reason
+    const std::pair<std::uint16_t, drop_reason> reflected[] = {
+        {53, drop_reason::udp_dns_no_query}, {123, drop_reason::udp_ntp_reflection},
+        {1900, drop_reason::udp_ssdp_reflection}, {11211, drop_reason::udp_memcached_reflection},
+        {19, drop_reason::udp_chargen_reflection}};
+    for (auto [port, reason] : reflected) {
+        INFO(port);
+        CHECK_FALSE(one(outside, v4udp(cl, port, 34000, sv)));
+        CHECK(drops(outside, reason) == 1);
+    }
+    // the same source ports from inside are requests, not answers
+    CHECK(one(inside, v4udp(sv, 11211, 34001, cl)));
     CHECK(rte_mempool_in_use_count(pool.mp) == 0);
 }

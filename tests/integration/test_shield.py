@@ -997,16 +997,31 @@ def stateful(shields, capture, wire):
     return shields.use("stateful")
 
 
+def wait_closed(lab, port):
+    """Until no socket of either namespace on `port` is still closing (TIME-WAIT aside): the next test's
+    bulwarkd, started in its place, would otherwise see the retransmissions of a FIN it never bridged."""
+    def closed():
+        for ns in (lab.client, lab.server):
+            for line in ns_run(ns, "ss", "-Htan").stdout.splitlines():
+                f = line.split()
+                if len(f) >= 5 and f[0] not in ("TIME-WAIT", "LISTEN") and \
+                        (f[3].endswith(f":{port}") or f[4].endswith(f":{port}")):
+                    return False
+        return True
+    wait_until(closed, what=f"the connections on port {port} to close")
+
+
 def test_stateful_banner_states_what_is_tracked(stateful):
     started = "\n".join(stateful.lines)
     assert "flow table: 65536 flows per lcore, " in started and "pickup window 0s" in started
-    assert "mode stateful (TCP tracked; UDP, ICMP, fragments not yet)" in started
+    assert "mode stateful (TCP and UDP tracked; ICMP, fragments not yet)" in started
 
 
 def test_stateful_download_passes_through_window_tracking(stateful, shield_lab, tmp_path, resolved):
     """A 3 MB download with window scaling through the tracker: nothing dropped, one flow more."""
     before = stateful.counters()
     curl_download(stateful, shield_lab, tmp_path)
+    wait_closed(shield_lab, 8080)
     d = delta(before, stateful.counters())
     assert drops(d) == {}
     assert d.get("flows created", 0) >= 1
@@ -1052,9 +1067,43 @@ def test_stateful_blind_rst_and_syn_do_not_kill_a_session(stateful, shield_lab, 
         conn.sendall(b"three")
         assert cli.recv(16) == b"three"
         conn.close()
+        assert cli.recv(16) == b""  # the server's FIN came through
+        cli.close()
+        wait_closed(shield_lab, 7007)
+        assert drops(delta(before, stateful.counters())) == expected  # the close, both ways, passed
     finally:
         cli.close()
         srv.close()
+
+
+def test_stateful_udp_answers_pass_reflections_do_not(stateful, shield_lab, wire, capture, resolved):
+    """A DNS query from inside and its answer from outside pass; an answer from port 53 nobody asked for, and
+    a memcached reflection (source port 11211), are dropped with their reasons."""
+    with netns(shield_lab.server):
+        inner = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    with netns(shield_lab.client):
+        dns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        inner.bind(("10.10.0.2", 0))
+        dns.bind(("10.10.0.1", 53))
+        for s_ in (inner, dns):
+            s_.settimeout(WAIT)
+        before = stateful.counters()
+        inner.sendto(b"query", ("10.10.0.1", 53))
+        q, asker = dns.recvfrom(64)
+        assert q == b"query"
+        dns.sendto(b"answer", asker)
+        assert inner.recvfrom(64) == (b"answer", ("10.10.0.1", 53))
+        assert drops(delta(before, stateful.counters())) == {}
+        dns.sendto(b"unasked", ("10.10.0.2", 40999))  # no query from 10.10.0.2:40999
+        wire.send(bytes(wire.net.ip() / UDP(sport=11211, dport=41000) / Raw(b"VALUE k 0 5\r\nxxxxx\r\nEND\r\n")))
+        barrier(wire, capture)
+        expected = {"drop outside udp_dns_no_query": 1, "drop outside udp_memcached_reflection": 1}
+        d = settled(stateful, before, expected)
+        assert drops(d) == expected, d
+    finally:
+        inner.close()
+        dns.close()
 
 
 # --------------------------------------------------------------------------
