@@ -214,14 +214,15 @@ drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t l
             return drop_reason::tcp_zero_port;
         if (!tcp_flags_valid(out.tcp_flags))
             return drop_reason::tcp_bad_flags;
-        if (verify && !l4_checksum_ok(f, l4, len, out, true))
-            return drop_reason::tcp_bad_checksum;
+        // the fields first: a frame's fields do not depend on whether its checksum is checked
         out.tcp_seq = be32(f, l4 + 4);
         out.tcp_ack = be32(f, l4 + 8);
         out.tcp_window = be16(f, l4 + 14);
         out.tcp_payload = static_cast<std::uint16_t>(len - data_offset);
         if (out.tcp_flags & syn)
             out.tcp_wscale = window_scale(f, l4 + 20, l4 + data_offset);
+        if (verify && !l4_checksum_ok(f, l4, len, out, true))
+            return drop_reason::tcp_bad_checksum;
         return drop_reason::none;
     }
     case ip_udp: {
