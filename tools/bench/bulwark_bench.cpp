@@ -3,9 +3,10 @@
 // plain DPDK forwarding measured in the same run.
 //
 // Pre-built mbufs holding traffic mixes (valid TCP/UDP, malformed,
-// ACL-denied, blocklisted among 1M entries) go through the real pipeline
-// (process_burst over an lcore_ctx with the rte_acl trie and the blocklist
-// a shield builds: its stages, then TX of what passes on a net_null port,
+// ACL-denied, blocklisted among 1M entries, and TCP ACKs of flows drawn at
+// random from a stateful table of --flows established flows) go through
+// the real pipeline (process_burst over an lcore_ctx with the rte_acl trie,
+// the blocklist and, for the last, the flow table a shield builds: its stages, then TX of what passes on a net_null port,
 // as a worker lcore does). Each mix runs --runs times, interleaved;
 // the median is printed in Mpps and TSC cycles per packet. Baselines:
 //   * "plain forwarding": the same harness with no pipeline (TX only);
@@ -20,7 +21,9 @@
 #include "controlplane/parser.hpp"
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
+#include "dataplane/flow_table.hpp"
 #include "dataplane/lcore_ctx.hpp"
+#include "dataplane/packet.hpp"
 #include "dataplane/pipeline.hpp"
 #include "tests/dataplane/frames.hpp"
 
@@ -64,6 +67,7 @@ forwarding between two net_null ports.
   --runs N             runs per mix (default 5)
   --packets N          packets per run (default 20000000)
   --entries N          blocklist entries (default 1000000)
+  --flows N            flows in the stateful mix's table (default 1000000)
   --testpmd PATH|none  testpmd binary (default /usr/bin/dpdk-testpmd)
   --testpmd-seconds N  how long testpmd forwards (default 6)
 )";
@@ -177,7 +181,7 @@ double testpmd_pps(const std::string& path, int seconds)
 int main(int argc, char** argv)
 {
     int runs = 5, tp_seconds = 6;
-    long packets = 20'000'000, entries = 1'000'000;
+    long packets = 20'000'000, entries = 1'000'000, nflows = 1'000'000;
     std::string testpmd = "/usr/bin/dpdk-testpmd";
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
@@ -194,6 +198,8 @@ int main(int argc, char** argv)
             packets = std::max(32L, std::atol(next().c_str()));
         else if (a == "--entries")
             entries = std::max(0L, std::atol(next().c_str()));
+        else if (a == "--flows")
+            nflows = std::max(1024L, std::atol(next().c_str()));
         else if (a == "--testpmd")
             testpmd = next();
         else if (a == "--testpmd-seconds")
@@ -260,15 +266,15 @@ int main(int argc, char** argv)
     auto src = [](std::uint32_t i) { return bytes{198, 18, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)}; };
     mix valid{"valid TCP/UDP (forwarded)", {}, 0};
     for (std::uint32_t i = 0; i < 64; ++i) {
-        valid.frames.push_back(v4frame({.proto = 6, .src = src(i)}, tcp(static_cast<std::uint16_t>(40000 + i), 80, i % 2 ? 0x10 : 0x02)));
+        valid.frames.push_back(v4frame({.proto = 6, .src = src(i)}, testing::tcp(static_cast<std::uint16_t>(40000 + i), 80, i % 2 ? 0x10 : 0x02)));
         valid.frames.push_back(v4frame({.proto = 17, .src = src(i)}, udp(static_cast<std::uint16_t>(40000 + i), 53, 18)));
     }
     valid.expect_pass = static_cast<unsigned>(valid.frames.size());
     mix malformed{"malformed (dropped)", {}, 0};
     for (std::uint32_t i = 0; i < 16; ++i) {
-        malformed.frames.push_back(v4frame({.proto = 6, .src = src(i), .bad_checksum = true}, tcp()));
-        malformed.frames.push_back(v4frame({.proto = 6, .src = src(i)}, tcp(40000, 80, 0x03)));   // SYN+FIN
-        malformed.frames.push_back(v4frame({.proto = 6, .src = {127, 0, 0, 2}}, tcp()));           // martian
+        malformed.frames.push_back(v4frame({.proto = 6, .src = src(i), .bad_checksum = true}, testing::tcp()));
+        malformed.frames.push_back(v4frame({.proto = 6, .src = src(i)}, testing::tcp(40000, 80, 0x03)));   // SYN+FIN
+        malformed.frames.push_back(v4frame({.proto = 6, .src = {127, 0, 0, 2}}, testing::tcp()));           // martian
         malformed.frames.push_back(v4frame({.proto = 17, .src = src(i)}, udp(40000, 53, 4, 200))); // UDP length
     }
     mix denied{"ACL-denied (dropped)", {}, 0};
@@ -277,15 +283,49 @@ int main(int argc, char** argv)
     mix blocked{"blocklisted of 1M (dropped)", {}, 0};
     for (std::uint32_t i = 0; i < 1024 && !listed.empty(); ++i) {
         const auto& b = listed[rng() % listed.size()].net.bytes;
-        blocked.frames.push_back(v4frame({.proto = 6, .src = bytes(b.begin(), b.begin() + 4)}, tcp()));
+        blocked.frames.push_back(v4frame({.proto = 6, .src = bytes(b.begin(), b.begin() + 4)}, testing::tcp()));
     }
     if (listed.empty())
-        blocked.frames.push_back(v4frame({.proto = 6}, tcp()));
-    std::vector<mix*> mixes{&valid, &malformed, &denied, &blocked};
+        blocked.frames.push_back(v4frame({.proto = 6}, testing::tcp()));
+    // stateful: ACKs of established flows drawn at random from a table of
+    // nflows, so the lookups go to memory as real traffic's do
+    auto flows = flow_table::create("bench_flows", static_cast<std::uint32_t>(nflows));
+    if (!flows) {
+        std::fprintf(stderr, "bulwark-bench: %s\n", flows.message().c_str());
+        return 1;
+    }
+    auto flow_frame = [&](std::uint32_t i) {
+        return v4frame({.proto = 6, .src = {10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
+                                            static_cast<std::uint8_t>(i)}},
+                       testing::tcp(static_cast<std::uint16_t>(1024 + (i >> 24)), 80, 0x10));
+    };
+    t0 = std::chrono::steady_clock::now();
+    for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(nflows); ++i) {
+        const bytes f = flow_frame(i);
+        parsed_frame p;
+        parse_frame(std::as_bytes(std::span(f)), p);
+        const keyed k = make_flow_key(p);
+        const std::int32_t at = (*flows)->insert(k.key, 0);
+        if (at < 0)
+            break;
+        flow_entry& e = (*flows)->at(at);
+        e.tcp.st = dataplane::tcp::state::established;
+        e.tcp.picked_up = true; // windows learnt, not checked: these frames carry no real sequence numbers
+        e.original_is_a = k.src_is_a;
+        e.timeout = ~0u;
+    }
+    fmt::print("flows: {} established in the table ({} bytes per flow), filled in {:.3f} s\n", (*flows)->size(),
+               (*flows)->bytes_per_flow(),
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    mix stateful{fmt::format("stateful TCP, {}k flows (forwarded)", (*flows)->size() / 1000), {}, 0};
+    for (std::uint32_t i = 0; i < 4096; ++i)
+        stateful.frames.push_back(flow_frame(static_cast<std::uint32_t>(rng() % (*flows)->size())));
+    stateful.expect_pass = static_cast<unsigned>(stateful.frames.size());
+    std::vector<mix*> mixes{&valid, &malformed, &denied, &blocked, &stateful};
 
     // mbufs: 16384 per mix, each frame repeated; refcounts raised per run
     constexpr unsigned pool_n = 16384;
-    rte_mempool* mp = rte_pktmbuf_pool_create("bench_mbufs", pool_n * 4 + 1024, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    rte_mempool* mp = rte_pktmbuf_pool_create("bench_mbufs", pool_n * 5 + 1024, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     rte_eth_conf conf{};
     std::uint16_t port_tx = 1;
     if (!mp || rte_eth_dev_configure(port_tx, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(port_tx, 0, 512, 0, nullptr, mp) != 0 ||
@@ -307,22 +347,27 @@ int main(int argc, char** argv)
     lcore_ctx ws((*acl)->rules(), {}, {0, port_tx});
     ws.acl = acl->get();
     ws.blocks = bl->get();
+    lcore_ctx wf((*acl)->rules(), {}, {0, port_tx}); // the same, stateful
+    wf.acl = acl->get();
+    wf.blocks = bl->get();
+    wf.flows = flows->get();
+    wf.tsc_hz = rte_get_tsc_hz();
 
     // one run: `packets` through filter+TX (pipeline) or TX alone (plain)
-    auto run = [&](std::vector<rte_mbuf*>& v, bool pipeline, std::uint64_t& passed) {
+    auto run = [&](std::vector<rte_mbuf*>& v, bool pipeline, std::uint64_t& passed, lcore_ctx& w) {
         const long uses = packets / pool_n + 2;
         for (rte_mbuf* m : v)
             rte_mbuf_refcnt_set(m, static_cast<std::uint16_t>(std::min<long>(uses + 1, 65000)));
         rte_mbuf* burst[burst_size];
         passed = 0;
-        const std::uint64_t tx0 = ws.counters.port[inside].tx;
+        const std::uint64_t tx0 = w.counters.port[inside].tx;
         std::uint64_t c0 = rte_rdtsc();
         std::size_t at = 0;
         for (long done = 0; done < packets; done += burst_size) {
             std::memcpy(burst, v.data() + at, sizeof burst);
             at = (at + burst_size) % pool_n;
             if (pipeline) {
-                process_burst(ws, outside, burst, burst_size);
+                process_burst(w, outside, burst, burst_size);
                 continue;
             }
             std::uint16_t sent = rte_eth_tx_burst(port_tx, 0, burst, burst_size);
@@ -331,7 +376,7 @@ int main(int argc, char** argv)
             passed += sent;
         }
         if (pipeline)
-            passed = ws.counters.port[inside].tx - tx0;
+            passed = w.counters.port[inside].tx - tx0;
         return static_cast<double>(rte_rdtsc() - c0);
     };
 
@@ -345,10 +390,11 @@ int main(int argc, char** argv)
         rows.push_back({m->name, {}, 0});
     for (int r = 0; r < runs; ++r) {
         std::uint64_t passed;
-        rows[0].cycles.push_back(run(bufs[0], false, passed) / static_cast<double>(packets));
+        rows[0].cycles.push_back(run(bufs[0], false, passed, ws) / static_cast<double>(packets));
         rows[0].pass_share = static_cast<double>(passed) / static_cast<double>(packets);
         for (std::size_t m = 0; m < mixes.size(); ++m) {
-            rows[m + 1].cycles.push_back(run(bufs[m], true, passed) / static_cast<double>(packets));
+            lcore_ctx& w = mixes[m] == &stateful ? wf : ws;
+            rows[m + 1].cycles.push_back(run(bufs[m], true, passed, w) / static_cast<double>(packets));
             rows[m + 1].pass_share = static_cast<double>(passed) / static_cast<double>(packets);
         }
         std::fprintf(stderr, "bulwark-bench: run %d of %d done\n", r + 1, runs);
