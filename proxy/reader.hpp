@@ -6,9 +6,11 @@
 // came; unit tests and the fuzzer feed bytes directly.
 
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string_type.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <optional>
@@ -97,6 +99,41 @@ using fields_type = boost::beast::http::basic_fields<arena_allocator<char>>;
 
 enum class head_state : unsigned char { need_more, done, error };
 
+// Bounds the trailer lines of a chunked message, which Beast 1.74 parses
+// into the message's fields with no count limit (the trailer's bytes are
+// bounded by the buffer's max_size, tune.bufsize, but a field costs ~80
+// bytes of memory for 4 of input). Installed with parser.on_chunk_header;
+// called by the parser with the whole trailer section in `buf` (Beast
+// calls it for the last chunk only once the section's end is read).
+// Refuses (bad_field: a 400 or 502) more than `max` trailer lines.
+struct trailer_guard {
+    const boost::beast::flat_buffer* buf = nullptr;
+    int max = 101;
+    void operator()(std::uint64_t size, boost::beast::string_view ext, boost::system::error_code& ec) const;
+};
+
+// The trailer lines in `data`, which starts at a last chunk (after an
+// optional CRLF ending the chunk before): the lines between the last
+// chunk's line and the empty line. Counts up to the empty line only.
+int count_trailer_lines(std::string_view data);
+
+// Scans the header lines of a request head as they arrive, before Beast
+// parses (and allocates) them: a head of many tiny lines costs ~80 bytes
+// a line in fields, so the count is checked on the bytes. Pure.
+class line_counter {
+public:
+    // Scans data[from..): returns false once more than `max` lines
+    // (counting the start line) are seen before the head's empty line.
+    // `data` must begin where the head begins and only grow at its end.
+    bool scan(std::string_view data, int max);
+    int lines() const { return lines_; }
+
+private:
+    std::size_t pos_ = 0, line_start_ = 0;
+    int lines_ = 0;
+    bool ended_ = false;
+};
+
 class request_reader {
 public:
     using parser_type = boost::beast::http::request_parser<boost::beast::http::buffer_body, arena_allocator<char>>;
@@ -112,7 +149,10 @@ public:
 
     // The status to answer a refused head with: 400 (malformed, too many
     // header lines, a Transfer-Encoding that does not end in chunked,
-    // which would leave the body's end unknown), 414 (request line longer
+    // which would leave the body's end unknown, Content-Length with
+    // Transfer-Encoding, differing Content-Lengths, whitespace before a
+    // colon, NUL or CR in a value (Beast), several Host headers, an absolute-form target whose
+    // authority differs from Host), 414 (request line longer
     // than tune.bufsize), 431 (head longer than tune.bufsize).
     int status() const { return status_; }
     // Why, in a few words (for tests and the debug log).
@@ -130,7 +170,12 @@ private:
     // end must be in `buf`.
     void tidy_request_line(boost::beast::flat_buffer& buf);
 
+    // Checks the parsed head for what Beast accepts and HAProxy does not.
+    head_state check_head();
+
     reader_limits lim_;
+    trailer_guard trailers_; // before parser_: the parser holds a reference
+    line_counter lines_;
     parser_type parser_;
     int status_ = 0;
     const char* why_ = "";
