@@ -29,7 +29,25 @@ http_session<Stream>::http_session(server::impl& im, worker& w, const frontend_r
                                    Stream& client, std::unique_ptr<rule_state>& rules)
     : im_(im), w_(w), fe_(fe), peer_(peer), client_(client), rules_(rules)
 {
+    // Every read of either side goes through these two buffers, so no
+    // read holds more than tune.bufsize: a chunk-size line, extension or
+    // trailer section longer than that is Beast's buffer_overflow (400
+    // from the client, 502 from the server), as it is HAProxy's 400/502.
+    cbuf_.max_size(im_.rt.bufsize);
+    sbuf_.max_size(im_.rt.bufsize);
 }
+
+namespace {
+
+// A parse error of Beast's (not an end of stream or an I/O error): the
+// peer sent bytes that are not HTTP.
+bool parse_error(const error_code& ec)
+{
+    return ec.category() == make_error_code(http::error::bad_chunk).category() && ec != http::error::end_of_stream &&
+           ec != http::error::partial_message;
+}
+
+} // namespace
 
 template <class Stream>
 task<void> http_session<Stream>::run()
@@ -284,6 +302,11 @@ task<typename http_session<Stream>::attempt> http_session<Stream>::send_request(
     std::uint64_t req_bytes = 0;
     auto [ec, from_client] = co_await relay_message(client_, cbuf_, p, *t.srv, req_sr, fe_.client, t.be->server,
                                                     t.pending, req_bytes, chunk(), head_);
+    if (ec && from_client && parse_error(ec)) { // a bad chunk, an over-long chunk line or trailer
+        co_await send_error(t.be, 400, lg, "PD--");
+        finish(t);
+        co_return attempt::ended;
+    }
     if (ec && from_client) {
         lg.ended(ec == beast::error::timeout ? "cD--" : "CD--");
         if (ec == beast::error::timeout)
@@ -310,11 +333,13 @@ task<typename http_session<Stream>::attempt> http_session<Stream>::read_response
     const bool head_request = t.rd->parser().get().method() == http::verb::head;
     sbuf_.clear();
     t.response_start = clock::now();
-    for (;;) {
+    t.res_trailers = {&sbuf_, im_.rt.maxhdr};
+    for (int relayed = 0;; ++relayed) {
         auto& rp = t.rp.emplace(std::piecewise_construct, std::make_tuple(),
                                 std::make_tuple(arena_allocator<char>(&fields_mem_)));
         rp.header_limit(static_cast<std::uint32_t>(im_.rt.bufsize));
         rp.body_limit(std::numeric_limits<std::uint64_t>::max());
+        rp.on_chunk_header(t.res_trailers);
         if (head_request)
             rp.skip(true);
         error_code ec;
@@ -333,6 +358,11 @@ task<typename http_session<Stream>::attempt> http_session<Stream>::read_response
         unsigned code = rp.get().result_int();
         if (code < 100 || code >= 200 || code == 101)
             co_return attempt::ok;
+        if (relayed == max_interim_responses) { // a server looping on 1xx
+            co_await send_error(t.be, 502, lg, "SH--");
+            finish(t);
+            co_return attempt::ended;
+        }
         http::serializer<false, http::buffer_body, fields_type> interim{rp.get()};
         rp.get().body().data = nullptr;
         rp.get().body().more = false;
@@ -457,6 +487,10 @@ task<bool> http_session<Stream>::request_rules(txn& t, const backend_rt* be, con
         error_code ec = co_await buffer_body(client_, cbuf_, p, t.pending, want);
         if (ec == beast::error::timeout) {
             co_await send_error(be, 408, lg, "cR--");
+            co_return false;
+        }
+        if (ec && parse_error(ec)) {
+            co_await send_error(be, 400, lg, "PD--");
             co_return false;
         }
         if (ec) {
