@@ -131,6 +131,7 @@ head_state request_reader::feed(boost::beast::flat_buffer& buf)
     boost::system::error_code ec;
     std::size_t used = parser_.put(buf.data(), ec);
     buf.consume(used);
+    lines_.consumed(used);
     if (ec == http::error::need_more)
         return buf.size() >= lim_.bufsize ? refuse(431, "request head longer than tune.bufsize")
                                           : head_state::need_more;
@@ -177,6 +178,10 @@ head_state request_reader::check_head()
         return refuse(400, "more header lines than tune.http.maxhdr");
     if (req.count(http::field::transfer_encoding) && !parser_.chunked())
         return refuse(400, "Transfer-Encoding that does not end in chunked");
+    // RFC 9112 §6.1: Transfer-Encoding in an HTTP/1.0 request is faulty
+    // framing (a 1.0 server would read the body its own way).
+    if (req.count(http::field::transfer_encoding) && req.version() < 11)
+        return refuse(400, "Transfer-Encoding in an HTTP/1.0 request");
     if (auto n = parser_.content_length(); n && (req.count(http::field::content_length) > 1 ||
                                                  req[http::field::content_length].find(',') != beast_npos)) {
         // Identical values, which Beast accepts: one value goes on, as

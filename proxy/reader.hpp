@@ -5,6 +5,7 @@
 // and leniencies, and no I/O: the session reads the socket and feeds what
 // came; unit tests and the fuzzer feed bytes directly.
 
+#include <algorithm>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string_type.hpp>
 #include <boost/beast/http/buffer_body.hpp>
@@ -124,8 +125,16 @@ class line_counter {
 public:
     // Scans data[from..): returns false once more than `max` lines
     // (counting the start line) are seen before the head's empty line.
-    // `data` must begin where the head begins and only grow at its end.
+    // `data` begins where the head began, less what consumed() took, and
+    // only grows at its end.
     bool scan(std::string_view data, int max);
+    // The parser consumed `n` bytes from the data's front (whole lines:
+    // Beast takes the start line and each field as soon as they end).
+    void consumed(std::size_t n)
+    {
+        pos_ -= std::min(n, pos_); // past the head's end once it is whole
+        line_start_ -= std::min(n, line_start_);
+    }
     int lines() const { return lines_; }
 
 private:
@@ -151,7 +160,8 @@ public:
     // header lines, a Transfer-Encoding that does not end in chunked,
     // which would leave the body's end unknown, Content-Length with
     // Transfer-Encoding, differing Content-Lengths, whitespace before a
-    // colon, NUL or CR in a value (Beast), several Host headers, an absolute-form target whose
+    // colon, NUL or CR in a value (Beast), Transfer-Encoding in an HTTP/1.0
+    // request, several Host headers, an absolute-form target whose
     // authority differs from Host), 414 (request line longer
     // than tune.bufsize), 431 (head longer than tune.bufsize).
     int status() const { return status_; }

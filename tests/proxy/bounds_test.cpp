@@ -90,6 +90,7 @@ TEST_CASE("smuggling: heads Beast and the reader refuse, and their neighbours", 
         {"absolute-form, other Host", "GET http://a.example/ HTTP/1.1\r\nHost: b.example\r\n\r\n", 400},
         {"absolute-form, same Host", "GET http://A.example/x HTTP/1.1\r\nHost: a.example\r\n\r\n", 0},
         {"absolute-form with userinfo", "GET http://u@a.example/ HTTP/1.1\r\nHost: a.example\r\n\r\n", 400},
+        {"TE in HTTP/1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400},
         {"two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n", 400},
     };
     for (const auto& row : rows) {
@@ -152,6 +153,19 @@ TEST_CASE("header lines are counted on the bytes, before the head ends", "[reade
     CHECK(r.feed(b) == head_state::error);
     CHECK(r.status() == 400);
     CHECK(std::string_view(r.why()) == "more header lines than tune.http.maxhdr");
+
+    // Byte by byte: Beast consumes each field as it ends, so the count
+    // must follow what the parser took from the buffer's front.
+    request_reader slow({.bufsize = 4096, .maxhdr = 101});
+    boost::beast::flat_buffer b1;
+    head_state st = head_state::need_more;
+    for (std::size_t i = 0; i < text.size() && st == head_state::need_more; ++i) {
+        put(b1, text.substr(i, 1));
+        st = slow.feed(b1);
+    }
+    CHECK(st == head_state::error);
+    CHECK(slow.status() == 400);
+    CHECK(std::string_view(slow.why()) == "more header lines than tune.http.maxhdr");
 
     request_reader ok({.bufsize = 4096, .maxhdr = 101});
     std::string exact = "GET / HTTP/1.1\r\n";
