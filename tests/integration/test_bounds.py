@@ -66,11 +66,12 @@ class RssSampler:
 
 class Backend(SocketServer):
     """Answers each request with 200 once its body (Content-Length, or
-    chunked to its last chunk) has been read and counted; `interim_flood`
-    answers 100 Continue until the connection closes instead."""
+    chunked to its last chunk) has been read and counted; with `flood`
+    (head, filler), answers head then filler over and over, until
+    bulwarkd closes or FLOOD_BYTES are sent."""
 
-    def __init__(self, interim_flood=False):
-        self.interim_flood = interim_flood
+    def __init__(self, flood=None):
+        self.flood = flood
         self.body_bytes = []  # per request
         super().__init__()
 
@@ -82,9 +83,12 @@ class Backend(SocketServer):
                 if got is None:
                     return
                 head, rest = got
-                if self.interim_flood:
-                    for _ in range(100000):  # bounded: bulwarkd closes after MAX_INTERIM + 1
-                        conn.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+                if self.flood:
+                    head, filler = self.flood
+                    conn.sendall(head)
+                    block = filler * max(1, 65536 // len(filler))
+                    for _ in range(FLOOD_BYTES // len(block)):
+                        conn.sendall(block)
                     return
                 n = 0
                 lower = head.lower()
@@ -134,7 +138,7 @@ backend app
 
 @pytest.fixture
 def bounded(bulwarkd, tmp_path, request):
-    be = Backend(interim_flood=getattr(request, "param", False))
+    be = Backend(flood=getattr(request, "param", None))
     port = free_port()
     p = Bulwarkd(bulwarkd, tmp_path, config(port, be.port))
     p.port = port
@@ -191,9 +195,10 @@ ATTACKS = {
 
 
 def attack(port, name):
-    head, filler, tail, status, _term = ATTACKS[name]
+    """The status line an attacker got."""
+    head, filler, tail, _status, _term = ATTACKS[name]
     answer, _ = flood(port, head, filler, tail)
-    return answer.split(b"\r\n", 1)[0] == status
+    return answer.split(b"\r\n", 1)[0]
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
@@ -232,7 +237,25 @@ def test_body_larger_than_the_buffer_streams_within_the_bound(bounded):
     assert peak - base <= conn_bound() + ALLOC_SLACK, (base, peak)
 
 
-@pytest.mark.parametrize("bounded", [True], indirect=True, ids=["interim_flood"])
+INTERIM_FLOOD = (b"", b"HTTP/1.1 100 Continue\r\n\r\n")
+HEADER_FLOOD = (b"HTTP/1.1 200 OK\r\n", b"x-h: y\r\n")
+
+
+@pytest.mark.parametrize("bounded", [HEADER_FLOOD], indirect=True, ids=["header_flood"])
+def test_response_header_flood_gets_502(bounded):
+    p, _be = bounded
+    sampler = RssSampler(p.proc.pid)
+    with socket.create_connection(("127.0.0.1", p.port), timeout=20) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        answer = read_all(s)
+    peak = sampler.stop()
+    assert answer.split(b"\r\n", 1)[0] == b"HTTP/1.1 502 Bad Gateway"
+    assert peak - sampler.base <= conn_bound() + ALLOC_SLACK, (sampler.base, peak)
+    entries = p.log(1)
+    assert (entries[0][7], entries[0][9]) == ("502", "SH--")
+
+
+@pytest.mark.parametrize("bounded", [INTERIM_FLOOD], indirect=True, ids=["interim_flood"])
 def test_1xx_flood_from_the_server_gets_502(bounded):
     p, _be = bounded
     base = rss(p.proc.pid)
@@ -269,7 +292,7 @@ def test_ten_attackers_do_not_change_a_legit_clients_result(bounded):
     for t in threads:
         t.join(timeout=30)
     peak = sampler.stop()
-    assert results == [True] * len(names)
+    assert results == [ATTACKS[n][3] for n in names]
     assert set(legit) == {b"HTTP/1.1 200 OK"}
     assert be.body_bytes == [5] * len(legit)
     assert peak - base <= (len(names) + 1) * conn_bound() + ALLOC_SLACK, (base, peak)

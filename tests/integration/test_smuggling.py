@@ -141,6 +141,7 @@ ROWS = [
      400, False),
     ("absolute_form_other_host", req(b"GET http://b.example/ HTTP/1.1\nHost: a.example\n"), 400, False),
     ("absolute_form_same_host", req(b"GET http://a.example/ HTTP/1.1\nHost: a.example\nConnection: close\n"), 200, True),
+    ("te_in_http10", req(b"POST / HTTP/1.0\nHost: a\nTransfer-Encoding: chunked\n", b"0\r\n\r\n"), 400, False),
     ("two_hosts", req(b"GET / HTTP/1.1\nHost: a\nHost: b\n"), 400, False),
     # RFC 9112 §5.2: a proxy unfolds obs-fold into spaces, as HAProxy does
     ("obs_fold", req(b"GET / HTTP/1.1\nHost: a\nConnection: close\nX-F: a\n  b\n"), 200, True),
