@@ -90,9 +90,13 @@ task<bool> http_session<Stream>::read_head(txn& t, bool first)
             d.expires_at(lg.start + fe_.http_request);
         }
         // The reader refuses a head once tune.bufsize is held, so there
-        // is always room for a byte more.
+        // is always room for a byte more. The buffer grows with the head
+        // (from first_head_read), not to tune.bufsize at once: a slow
+        // client's connection then holds only about what it sent.
+        const std::size_t room = cbuf_.capacity() - cbuf_.size();
+        const std::size_t want = std::min(im_.rt.bufsize - cbuf_.size(), std::max(room, first_head_read));
         error_code ec;
-        std::size_t n = co_await client_.async_read_some(cbuf_.prepare(im_.rt.bufsize - cbuf_.size()), with_ec(ec));
+        std::size_t n = co_await client_.async_read_some(cbuf_.prepare(want), with_ec(ec));
         d.classify(ec);
         if (ec) {
             if (!rd.started()) {

@@ -41,6 +41,10 @@ namespace bulwark::proxy {
 // such count; no real server sends more than a few (100, 102, 103).
 inline constexpr int max_interim_responses = 10;
 
+// The first read of a connection's request head, in bytes: most heads
+// fit; a longer one grows the buffer (doubling, up to tune.bufsize).
+inline constexpr std::size_t first_head_read = 2048;
+
 template <class Stream>
 class http_session {
 public:
