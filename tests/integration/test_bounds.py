@@ -4,7 +4,7 @@ bulwarkd: each attack gets HAProxy's status and the connection closed,
 while bulwarkd's resident memory (VmRSS in /proc/PID/status, sampled all
 along the attack) stays under the bound the README states:
 
-    per connection  5 x tune.bufsize + 2 x 16 KiB + 4 KiB + 2 x (tune.http.maxhdr + 1) x 128 B + 8 KiB
+    per connection  8 x tune.bufsize + 2 x 16 KiB + 4 KiB + 2 x (tune.http.maxhdr + 1) x 128 B + 8 KiB
 
 above what the process holds idle, plus ALLOC_SLACK for the allocator's
 granularity (glibc takes heap in 128 KiB steps and keeps freed pages).
@@ -30,7 +30,7 @@ MAX_INTERIM = 10  # proxy/http_session.hpp max_interim_responses
 
 def conn_bound(bufsize=BUFSIZE, maxhdr=MAXHDR):
     """The README's bound on what one connection holds, in bytes."""
-    return 5 * bufsize + 2 * 16384 + 4096 + 2 * (maxhdr + 1) * 128 + 8192
+    return 8 * bufsize + 2 * 16384 + 4096 + 2 * (maxhdr + 1) * 128 + 8192
 
 
 def rss(pid):
