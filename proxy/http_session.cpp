@@ -29,7 +29,25 @@ http_session<Stream>::http_session(server::impl& im, worker& w, const frontend_r
                                    Stream& client, std::unique_ptr<rule_state>& rules)
     : im_(im), w_(w), fe_(fe), peer_(peer), client_(client), rules_(rules)
 {
+    // Every read of either side goes through these two buffers, so no
+    // read holds more than tune.bufsize: a chunk-size line, extension or
+    // trailer section longer than that is Beast's buffer_overflow (400
+    // from the client, 502 from the server), as it is HAProxy's 400/502.
+    cbuf_.max_size(im_.rt.bufsize);
+    sbuf_.max_size(im_.rt.bufsize);
 }
+
+namespace {
+
+// A parse error of Beast's (not an end of stream or an I/O error): the
+// peer sent bytes that are not HTTP.
+bool parse_error(const error_code& ec)
+{
+    return ec.category() == make_error_code(http::error::bad_chunk).category() && ec != http::error::end_of_stream &&
+           ec != http::error::partial_message;
+}
+
+} // namespace
 
 template <class Stream>
 task<void> http_session<Stream>::run()
@@ -72,9 +90,13 @@ task<bool> http_session<Stream>::read_head(txn& t, bool first)
             d.expires_at(lg.start + fe_.http_request);
         }
         // The reader refuses a head once tune.bufsize is held, so there
-        // is always room for a byte more.
+        // is always room for a byte more. The buffer grows with the head
+        // (from first_head_read), not to tune.bufsize at once: a slow
+        // client's connection then holds only about what it sent.
+        const std::size_t room = cbuf_.capacity() - cbuf_.size();
+        const std::size_t want = std::min(im_.rt.bufsize - cbuf_.size(), std::max(room, first_head_read));
         error_code ec;
-        std::size_t n = co_await client_.async_read_some(cbuf_.prepare(im_.rt.bufsize - cbuf_.size()), with_ec(ec));
+        std::size_t n = co_await client_.async_read_some(cbuf_.prepare(want), with_ec(ec));
         d.classify(ec);
         if (ec) {
             if (!rd.started()) {
@@ -297,6 +319,11 @@ task<typename http_session<Stream>::attempt> http_session<Stream>::send_request(
     std::uint64_t req_bytes = 0;
     auto [ec, from_client] = co_await relay_message(client_, cbuf_, p, *t.srv, req_sr, fe_.client, t.be->server,
                                                     t.pending, req_bytes, chunk(), head_);
+    if (ec && from_client && parse_error(ec)) { // a bad chunk, an over-long chunk line or trailer
+        co_await send_error(t.be, 400, lg, "PD--");
+        finish(t);
+        co_return attempt::ended;
+    }
     if (ec && from_client) {
         lg.ended(ec == beast::error::timeout ? "cD--" : "CD--");
         if (ec == beast::error::timeout)
@@ -323,11 +350,13 @@ task<typename http_session<Stream>::attempt> http_session<Stream>::read_response
     const bool head_request = t.rd->parser().get().method() == http::verb::head;
     sbuf_.clear();
     t.response_start = clock::now();
-    for (;;) {
+    t.res_trailers = {&sbuf_, im_.rt.maxhdr};
+    for (int relayed = 0;; ++relayed) {
         auto& rp = t.rp.emplace(std::piecewise_construct, std::make_tuple(),
                                 std::make_tuple(arena_allocator<char>(&fields_mem_)));
         rp.header_limit(static_cast<std::uint32_t>(im_.rt.bufsize));
         rp.body_limit(std::numeric_limits<std::uint64_t>::max());
+        rp.on_chunk_header(t.res_trailers);
         if (head_request)
             rp.skip(true);
         error_code ec;
@@ -346,6 +375,11 @@ task<typename http_session<Stream>::attempt> http_session<Stream>::read_response
         unsigned code = rp.get().result_int();
         if (code < 100 || code >= 200 || code == 101)
             co_return attempt::ok;
+        if (relayed == max_interim_responses) { // a server looping on 1xx
+            co_await send_error(t.be, 502, lg, "SH--");
+            finish(t);
+            co_return attempt::ended;
+        }
         http::serializer<false, http::buffer_body, fields_type> interim{rp.get()};
         rp.get().body().data = nullptr;
         rp.get().body().more = false;
@@ -470,6 +504,10 @@ task<bool> http_session<Stream>::request_rules(txn& t, const backend_rt* be, con
         error_code ec = co_await buffer_body(client_, cbuf_, p, t.pending, want);
         if (ec == beast::error::timeout) {
             co_await send_error(be, 408, lg, "cR--");
+            co_return false;
+        }
+        if (ec && parse_error(ec)) {
+            co_await send_error(be, 400, lg, "PD--");
             co_return false;
         }
         if (ec) {

@@ -35,6 +35,16 @@
 
 namespace bulwark::proxy {
 
+// The 1xx interim responses relayed before a final one; one more is the
+// server's error (502): a server looping on 100 Continue would hold the
+// connection forever, each 1xx restarting 'timeout server'. HAProxy has no
+// such count; no real server sends more than a few (100, 102, 103).
+inline constexpr int max_interim_responses = 10;
+
+// The first read of a connection's request head, in bytes: most heads
+// fit; a longer one grows the buffer (doubling, up to tune.bufsize).
+inline constexpr std::size_t first_head_read = 2048;
+
 template <class Stream>
 class http_session {
 public:
@@ -64,6 +74,7 @@ private:
         bool server_close = false;
         bool upgrade = false;          // "Connection: upgrade" with an Upgrade header
         std::unique_ptr<deadline_stream> srv;
+        trailer_guard res_trailers;    // before rp: the parser holds a reference
         std::optional<response_relay_parser> rp;
         clock::time_point response_start;
         std::string res_pending;       // response body read by wait-for-body

@@ -46,7 +46,7 @@ task<error_code> buffer_body(Stream& in, boost::beast::flat_buffer& buf, relay_p
     auto& body = p.get().body();
     while (!p.is_done() && pending.size() < limit) {
         const std::size_t have = pending.size();
-        const std::size_t asked = std::min(std::max<std::size_t>(buf.size(), 1024), limit - have);
+        const std::size_t asked = std::min(std::max<std::size_t>(buf.size(), 256), limit - have);
         pending.resize(have + asked);
         body.data = pending.data() + have;
         body.size = asked;

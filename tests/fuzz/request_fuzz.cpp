@@ -7,6 +7,7 @@
 // request than the one the rules judged: request smuggling).
 #include "proxy/reader.hpp"
 
+#include <algorithm>
 #include <boost/beast/http/write.hpp>
 #include <cstddef>
 #include <cstdint>
@@ -73,10 +74,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     data += 2;
     size -= 2;
 
-    boost::beast::flat_buffer buf;
+    // As the session's buffer: nothing read may hold more than tune.bufsize.
+    boost::beast::flat_buffer buf(lim.bufsize);
     std::size_t fed = 0;
     auto feed_more = [&] {
-        std::size_t n = std::min(step, size - fed);
+        std::size_t n = std::min({step, size - fed, buf.max_size() - buf.size()});
         if (n == 0)
             return false;
         auto m = buf.prepare(n);
@@ -110,6 +112,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             if (ec == http::error::need_buffer)
                 continue;
             if (ec == http::error::need_more || (!ec && used == 0)) {
+                if (buf.size() == buf.max_size())
+                    return 0; // a chunk line or trailer longer than tune.bufsize: 400
                 if (!feed_more())
                     break;
                 continue;
