@@ -168,7 +168,8 @@ server::stats server::read_stats() const
                 std::uint64_t hits = rule.hits->load(std::memory_order_relaxed); // counted without a thread's
                 for (const auto& w : impl_->workers)
                     hits += w->rule_hits[base + rule.id].load(std::memory_order_relaxed);
-                out.rules.push_back({r->name, rule.at, rule.what, hits});
+                out.rules.push_back(
+                    {r->name, rule.at, rule.what, hits, rule.regex_errors->n.load(std::memory_order_relaxed)});
             }
     return out;
 }

@@ -64,6 +64,7 @@ public:
         std::string at;            // file:line
         std::string what;          // "http-request deny", "reqideny", ...
         std::uint64_t hits = 0;    // times it applied
+        std::uint64_t regex_errors = 0; // times a regex gave up while it decided (PCRE2 limits)
     };
     struct stats {
         std::vector<frontend_stats> frontends;
