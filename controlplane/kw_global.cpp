@@ -139,6 +139,16 @@ void kw_tune_bufsize(parse_ctx& c)
 
 void kw_tune_maxhdr(parse_ctx& c) { c.int_arg(1, 32767, &c.cfg.global.tune_http_maxhdr); }
 
+// bulwark's own (HAProxy has no such keyword): PCRE2's limits on one
+// search, so a backtracking pattern gives up (and its rule fails closed)
+// instead of spinning the thread.
+void kw_tune_pcre2(parse_ctx& c)
+{
+    c.int_arg(100, 100000000,
+              c.words[0] == "tune.pcre2.match-limit" ? &c.cfg.global.tune_pcre2_match_limit
+                                                     : &c.cfg.global.tune_pcre2_depth_limit);
+}
+
 void kw_number(parse_ctx& c) { c.int_arg(0, INT32_MAX); }
 
 void kw_time(parse_ctx& c)
@@ -200,6 +210,8 @@ constexpr std::array table{
     section_kw{"unsetenv", G, kw_unsetenv, {}},
     section_kw{"tune.bufsize", G, kw_tune_bufsize, {}},
     section_kw{"tune.http.maxhdr", G, kw_tune_maxhdr, {}},
+    section_kw{"tune.pcre2.match-limit", G, kw_tune_pcre2, {}},
+    section_kw{"tune.pcre2.depth-limit", G, kw_tune_pcre2, {}},
     section_kw{"tune.ssl.default-dh-param", G, kw_number, T},
     section_kw{"ssl-default-bind-options", G, kw_ssl_options, T},
     section_kw{"ssl-default-server-options", G, kw_ssl_options, T},

@@ -129,6 +129,8 @@ struct global_settings {
     int maxconn = 0;
     std::uint64_t tune_bufsize = 16384;
     int tune_http_maxhdr = 101;
+    int tune_pcre2_match_limit = 100000; // PCRE2's match and depth limits on one regex search
+    int tune_pcre2_depth_limit = 10000;  // (rules::pcre2_limits: a search past them fails closed)
     std::string default_path = "current";
     std::string crt_base, ca_base;
     std::vector<address> stats_sockets;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "proxy/runtime.hpp"
 
+#include "rules/pattern_set.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <fmt/format.h>
@@ -262,6 +264,9 @@ result<runtime> build_runtime(const proxies_config& cfg, unsigned cores)
     rt.bufsize = cfg.global.tune_bufsize;
     rt.maxhdr = cfg.global.tune_http_maxhdr;
     rt.maxconn = cfg.global.maxconn;
+    // before any proxy thread runs a regex
+    rules::set_pcre2_limits({static_cast<std::uint32_t>(cfg.global.tune_pcre2_match_limit),
+                             static_cast<std::uint32_t>(cfg.global.tune_pcre2_depth_limit)});
     asio::io_context resolver_ctx;
     tcp::resolver resolver(resolver_ctx);
     for (const auto& p : cfg.proxies) {
