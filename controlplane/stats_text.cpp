@@ -40,6 +40,9 @@ std::string proxy_stats_text(const proxy::server::stats& st)
         if (r.hits || r.regex_errors)
             out += fmt::format("bulwarkd: stats: rule {} {} '{}': hits {}{}\n", r.section, r.at, r.what, r.hits,
                                r.regex_errors ? fmt::format(", regex errors {}", r.regex_errors) : "");
+    // Log lines that a full sink refused (never waited for).
+    for (const auto& l : st.logs)
+        out += fmt::format("bulwarkd: stats: log {}: sent {}, dropped {}\n", l.where, l.sent, l.dropped);
     return out;
 }
 
