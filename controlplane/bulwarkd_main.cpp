@@ -65,9 +65,12 @@ rewrites, wait-for-body, ...), the legacy reqdeny/rsprep/... filters and
 header captures; 'include FILE' in a section reads a rule pack (rules/).
 tcp-request connection/session/content accept, reject and silent-drop
 rules run at accept on the connection's addresses. A line per request or
-connection is logged with 'option httplog' or 'option tcplog', until
-SIGINT or SIGTERM, and bulwarkd exits 0. Counters per frontend, backend
-and server are printed on SIGUSR1 and at exit.
+connection is logged with 'option httplog' or 'option tcplog' (raw on
+stdout, or to the 'log' lines' targets: stdout, stderr, /dev/log, a UDP
+ADDR:PORT; never waited for: a full sink drops the line and counts it),
+until SIGINT or SIGTERM, and bulwarkd exits 0. Counters per frontend,
+backend, server, rule (hits, regex errors) and log target are printed on
+SIGUSR1 and at exit.
 
 A 'shield' section starts DPDK (EAL from its 'eal' line) and bridges its
 outside and inside ports on the worker lcores, in stateless mode: every
