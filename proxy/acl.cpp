@@ -386,6 +386,13 @@ result<bool> acl_set::add(const acl_def& d, build_state& b, std::vector<std::str
         acls_.push_back(std::move(a));
         return true;
     }
+    for (const auto& cv : e->convs) // regsub(...) on PCRE2: said like a -m reg pattern
+        if (notes && cv.re && !cv.re->in_hyperscan())
+            notes->push_back(fmt::format("{}:{}: regsub regex of acl '{}' runs on PCRE2, not Hyperscan ({}): a "
+                                         "search that gives up leaves the value as it is and the rule's condition "
+                                         "unknown (a refusal applies)",
+                                         d.at.file, d.at.line, d.name.empty() ? "(anonymous)" : d.name,
+                                         cv.re->hs_refusal()));
     a.expr = intern(std::move(*e), b);
     auto k = kind_of(d.matcher);
     if (!k)

@@ -184,3 +184,23 @@ TEST_CASE("replace-header whose regex gives up leaves the value, and counts it",
     CHECK(r.x_a() == near_miss(40));
     CHECK(r.errors(0) == 1);
 }
+
+TEST_CASE("regsub in a condition: a search that gives up makes it unknown, a deny applies", "[failclosed]")
+{
+    // \K: Hyperscan refuses it; a*a*a*\K!c backtracks in O(n^3) on a's
+    // followed by "!xc" (a 'c' present after them, or PCRE2 sees at once
+    // that none is there)
+    rig r(" http-request deny if { req.hdr(x-a),'regsub(a*a*a*\\K!c,Z)' -m end Z }\n");
+    for (const auto& n : r.notes)
+        UNSCOPED_INFO(n);
+    REQUIRE(r.notes.size() == 1);
+    CHECK(r.notes[0] == "t.cfg:8: regsub regex of acl '(anonymous)' runs on PCRE2, not Hyperscan (\\K at index 6 "
+                        "not supported.): a search that gives up leaves the value as it is and the rule's condition "
+                        "unknown (a refusal applies)");
+    CHECK(r.run("b").what == rule_outcome::go_on);
+    CHECK(r.run("aa!c").status == 403); // replaced: "aaZ"
+    CHECK(r.run(std::string(100, 'a') + "!xc").what == rule_outcome::go_on); // a miss PCRE2 proves
+    CHECK(r.errors(0) == 0);
+    CHECK(r.run(std::string(5000, 'a') + "!xc").status == 403); // PCRE2 gives up: unknown, the deny applies
+    CHECK(r.errors(0) == 1);
+}
