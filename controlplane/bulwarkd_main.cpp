@@ -4,6 +4,7 @@
 #include "controlplane/privileges.hpp"
 #include "controlplane/stats_text.hpp"
 #include "dataplane/shield.hpp"
+#include "proxy/http_rules.hpp"
 #include "proxy/server.hpp"
 #include "version.hpp"
 
@@ -36,6 +37,10 @@ Options:
   -c              check the configuration and exit: 0 when it is valid, 1 when
                   it is not. Every error and warning is printed as
                   FILE:LINE: 'KEYWORD': MESSAGE. Warnings never fail a check.
+                  A [NOTICE] line names each rule regex that runs on PCRE2
+                  (Hyperscan refuses it): its search is bounded by
+                  tune.pcre2.match-limit and, when it gives up, a deny,
+                  tarpit, silent-drop or reject rule applies (fails closed).
   -q              quiet: do not print warnings (errors are always printed).
   -v              print the version and exit; -vv adds the build details.
   --dump-default  print the embedded default configuration and exit.
@@ -61,9 +66,12 @@ rewrites, wait-for-body, ...), the legacy reqdeny/rsprep/... filters and
 header captures; 'include FILE' in a section reads a rule pack (rules/).
 tcp-request connection/session/content accept, reject and silent-drop
 rules run at accept on the connection's addresses. A line per request or
-connection is logged with 'option httplog' or 'option tcplog', until
-SIGINT or SIGTERM, and bulwarkd exits 0. Counters per frontend, backend
-and server are printed on SIGUSR1 and at exit.
+connection is logged with 'option httplog' or 'option tcplog' (raw on
+stdout, or to the 'log' lines' targets: stdout, stderr, /dev/log, a UDP
+ADDR:PORT; never waited for: a full sink drops the line and counts it),
+until SIGINT or SIGTERM, and bulwarkd exits 0. Counters per frontend,
+backend, server, rule (hits, regex errors) and log target are printed on
+SIGUSR1 and at exit.
 
 A 'shield' section starts DPDK (EAL from its 'eal' line) and bridges its
 outside and inside ports on the worker lcores: every frame is validated
@@ -224,6 +232,21 @@ bool start_shield(const config& cfg, std::unique_ptr<bulwark::dataplane::shield>
     return true;
 }
 
+// For -c: one line per rule regex left to PCRE2 (Hyperscan refused it),
+// with its file:line: where a backtracking search may give up (and fail
+// closed). The rules are compiled as at start; the servers are not resolved.
+void print_pcre2_notes(const config& cfg)
+{
+    for (const auto& p : cfg.proxies) {
+        std::vector<std::string> notes;
+        if (!bulwark::proxy::compile_rules(p, std::chrono::milliseconds(0), &notes))
+            continue; // the start reports it
+        for (const auto& n : notes)
+            if (n.find("runs on PCRE2") != std::string::npos)
+                fmt::print(stderr, "[NOTICE] {}\n", n);
+    }
+}
+
 // The proxy, when there is a frontend to serve, its listeners bound but
 // its threads not started; false when it could not be (alerted).
 bool start_proxy(const config& cfg, std::unique_ptr<bulwark::proxy::server>& proxy)
@@ -294,6 +317,8 @@ int main(int argc, char** argv)
         return 1;
     }
     if (o.check) {
+        if (!o.quiet)
+            print_pcre2_notes(r.cfg);
         fmt::print("Configuration file is valid ({}; {} warning{}).\n", summary(r.cfg), r.diag.warnings(),
                    r.diag.warnings() == 1 ? "" : "s");
         return 0;

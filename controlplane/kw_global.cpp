@@ -36,25 +36,116 @@ constexpr std::array<std::string_view, 24> facilities{
     "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
 constexpr std::array<std::string_view, 8> levels{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
 
+// The TARGET word: stdout, stderr, a unix datagram socket's path
+// (/dev/log, unix@PATH) or a UDP syslog server (ADDR[:PORT], udp@ADDR[:PORT]).
+bool log_destination(parse_ctx& c, const std::string& w, proxy::log_target& t)
+{
+    using kind = proxy::log_target::kind;
+    t.where = w;
+    if (w == "stdout" || w == "stderr") {
+        t.k = kind::fd;
+        t.fd = w == "stdout" ? 1 : 2;
+        return true;
+    }
+    if (w.starts_with("/") || w.starts_with("unix@")) {
+        t.k = kind::unix_dgram;
+        t.path = w.starts_with("/") ? w : w.substr(5);
+        return true;
+    }
+    std::string_view a = w;
+    for (std::string_view p : {"udp@", "udp4@", "udp6@"})
+        if (a.starts_with(p))
+            a.remove_prefix(p.size());
+    auto addr = parse_address(a, port_need::optional);
+    if (!addr || addr->k != address::kind::ip || addr->any) {
+        c.alert(fmt::format("unsupported log target '{}', expected stdout, stderr, a unix socket path (/dev/log) or "
+                            "an IP address with an optional port (udp@ADDR:PORT)",
+                            w));
+        return false;
+    }
+    t.k = kind::udp;
+    t.ip = addr->ip;
+    if (addr->ports.lo)
+        t.port = addr->ports.lo;
+    return true;
+}
+
+// Its options: len N, format raw|rfc3164|rfc5424, sample R:S (not built:
+// every line is sent). i: the word after the target, left at the facility.
+bool log_options(parse_ctx& c, std::size_t& i, proxy::log_target& t)
+{
+    using fmt_k = proxy::log_target::format;
+    for (; i + 1 < c.words.size(); i += 2) {
+        const std::string& o = c.words[i];
+        const std::string& v = c.words[i + 1];
+        if (o == "len") {
+            auto n = parse_int(v, 80, 65535);
+            if (!n) {
+                c.alert(n.message());
+                return false;
+            }
+            t.len = static_cast<std::size_t>(*n);
+        } else if (o == "format") {
+            if (v == "raw" || v == "rfc3164" || v == "rfc5424") {
+                t.fmt = v == "raw" ? fmt_k::raw : v == "rfc3164" ? fmt_k::rfc3164 : fmt_k::rfc5424;
+            } else {
+                c.alert(fmt::format("unsupported log format '{}', {}", v,
+                                    expected_one_of(v, {"raw", "rfc3164", "rfc5424"})));
+                return false;
+            }
+        } else if (o == "sample") {
+            c.warn("'sample' is not built yet: every line is sent");
+        } else {
+            return true;
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+std::optional<proxy::log_target> parse_log_line(parse_ctx& c)
+{
+    if (!c.args(2, 10, "log TARGET [len N] [format F] FACILITY [LEVEL [MINLEVEL]]"))
+        return std::nullopt;
+    proxy::log_target t;
+    if (!log_destination(c, c.words[1], t))
+        return std::nullopt;
+    std::size_t i = 2;
+    if (!log_options(c, i, t))
+        return std::nullopt;
+    if (i >= c.words.size()) {
+        c.alert("missing facility, expected one of 'local0'...'local7', 'daemon', 'user', ...");
+        return std::nullopt;
+    }
+    std::vector<std::string_view> fac(facilities.begin(), facilities.end());
+    auto f = std::find(fac.begin(), fac.end(), c.words[i]);
+    if (f == fac.end()) {
+        c.alert(fmt::format("unknown facility '{}', {}", c.words[i], expected_one_of(c.words[i], fac)));
+        return std::nullopt;
+    }
+    t.facility = static_cast<int>(f - fac.begin());
+    std::vector<std::string_view> lv(levels.begin(), levels.end());
+    for (std::size_t k = i + 1; k < c.words.size(); ++k) {
+        auto l = std::find(lv.begin(), lv.end(), c.words[k]);
+        if (l == lv.end()) {
+            c.alert(fmt::format("unknown level '{}', {}", c.words[k], expected_one_of(c.words[k], lv)));
+            return std::nullopt;
+        }
+        if (k == i + 1)
+            t.level = static_cast<int>(l - lv.begin());
+    }
+    return t;
+}
+
+namespace {
+
 void kw_log(parse_ctx& c)
 {
     if (c.words.size() == 2 && c.words[1] == "global")
         return;
-    if (!c.args(2, 10, "log TARGET [len N] [format F] FACILITY [LEVEL [MINLEVEL]]"))
-        return;
-    std::size_t i = 2;
-    while (i < c.words.size() && (c.words[i] == "len" || c.words[i] == "format" || c.words[i] == "sample"))
-        i += 2;
-    if (i >= c.words.size())
-        return c.alert("missing facility, expected one of 'local0'...'local7', 'daemon', 'user', ...");
-    std::vector<std::string_view> fac(facilities.begin(), facilities.end());
-    if (std::find(fac.begin(), fac.end(), c.words[i]) == fac.end())
-        return c.alert(fmt::format("unknown facility '{}', {}", c.words[i], expected_one_of(c.words[i], fac)));
-    std::vector<std::string_view> lv(levels.begin(), levels.end());
-    for (++i; i < c.words.size(); ++i)
-        if (std::find(lv.begin(), lv.end(), c.words[i]) == lv.end())
-            return c.alert(fmt::format("unknown level '{}', {}", c.words[i], expected_one_of(c.words[i], lv)));
-    c.cfg.global.log_targets.push_back(c.words[1]);
+    if (auto t = parse_log_line(c))
+        c.cfg.global.log_targets.push_back(std::move(*t));
 }
 
 void kw_stats(parse_ctx& c)
@@ -165,6 +256,16 @@ void kw_tune_bufsize(parse_ctx& c)
 
 void kw_tune_maxhdr(parse_ctx& c) { c.int_arg(1, 32767, &c.cfg.global.tune_http_maxhdr); }
 
+// bulwark's own (HAProxy has no such keyword): PCRE2's limits on one
+// search, so a backtracking pattern gives up (and its rule fails closed)
+// instead of spinning the thread.
+void kw_tune_pcre2(parse_ctx& c)
+{
+    c.int_arg(100, 100000000,
+              c.words[0] == "tune.pcre2.match-limit" ? &c.cfg.global.tune_pcre2_match_limit
+                                                     : &c.cfg.global.tune_pcre2_depth_limit);
+}
+
 void kw_number(parse_ctx& c) { c.int_arg(0, INT32_MAX); }
 
 void kw_time(parse_ctx& c)
@@ -212,7 +313,7 @@ constexpr std::array table{
     section_kw{"quiet", G, kw_flag, {}},
     section_kw{"nbthread", G, kw_nbthread, {}},
     section_kw{"maxconn", G, kw_maxconn, {}},
-    section_kw{"log", G, kw_log, HD},
+    section_kw{"log", G, kw_log, {}},
     section_kw{"stats", G, kw_stats, OPS},
     section_kw{"user", G, kw_user, {}},
     section_kw{"group", G, kw_user, {}},
@@ -226,6 +327,8 @@ constexpr std::array table{
     section_kw{"unsetenv", G, kw_unsetenv, {}},
     section_kw{"tune.bufsize", G, kw_tune_bufsize, {}},
     section_kw{"tune.http.maxhdr", G, kw_tune_maxhdr, {}},
+    section_kw{"tune.pcre2.match-limit", G, kw_tune_pcre2, {}},
+    section_kw{"tune.pcre2.depth-limit", G, kw_tune_pcre2, {}},
     section_kw{"tune.ssl.default-dh-param", G, kw_number, T},
     section_kw{"ssl-default-bind-options", G, kw_ssl_options, T},
     section_kw{"ssl-default-server-options", G, kw_ssl_options, T},

@@ -371,13 +371,17 @@ void kw_http_check(parse_ctx& c)
     c.px->check_expect = std::move(e);
 }
 
+// log global | log TARGET ... (parse_log_line): a section's own targets.
 void kw_log(parse_ctx& c)
 {
-    if (c.words.size() == 2 && (c.words[1] == "global" || c.words[1] == "stdout" || c.words[1] == "stderr"))
+    if (c.words.size() >= 2 && c.words[1] == "global") {
+        if (c.words.size() > 2)
+            return c.alert("'log global' takes no more arguments");
+        c.px->log_global = true;
         return;
-    if (c.words.size() == 3 && c.words[0] == "log" && c.words[1] == "global")
-        return c.alert("'log global' takes no more arguments");
-    c.args(2, 10, "log global | log TARGET [len N] [format F] FACILITY [LEVEL]");
+    }
+    if (auto t = parse_log_line(c))
+        c.px->logs.push_back(std::move(*t));
 }
 
 // ---- the section table ---------------------------------------------------
@@ -399,7 +403,7 @@ constexpr std::array table{
     section_kw{"maxconn", FE, kw_maxconn, {}},
     section_kw{"fullconn", BE, kw_int, L},
     section_kw{"retries", BE, kw_retries, {}},
-    section_kw{"log", A, kw_log, HD},
+    section_kw{"log", A, kw_log, {}},
     section_kw{"log-format", A, kw_words, L},
     section_kw{"acl", FLB, kw_acl, {}},
     section_kw{"use_backend", sec_frontend | sec_listen, kw_use_backend, pending_varies},

@@ -13,6 +13,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -99,6 +100,10 @@ std::size_t find_condition(std::span<const std::string> words, std::size_t from)
 bool parse_acl_body(parse_ctx& c, std::span<const std::string> words, acl_def& def);
 // words start at "if" or "unless". Anonymous ACLs are appended to px->acls.
 bool parse_condition(parse_ctx& c, std::span<const std::string> words, condition& out);
+
+// A `log TARGET [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]`
+// line (kw_global.cpp), global or in a proxy section; nullopt once alerted.
+std::optional<proxy::log_target> parse_log_line(parse_ctx& c);
 
 // Legacy req*/rsp* directives (legacy.cpp).
 void parse_legacy(parse_ctx& c);

@@ -34,10 +34,15 @@ std::string proxy_stats_text(const proxy::server::stats& st)
             out += fmt::format("bulwarkd: stats: server {}: {}, connect errors {}, response errors {}\n", sv.name,
                                traffic_text(sv.t), sv.connect_errors, sv.response_errors);
     }
-    // The rules that applied at least once: which rule refused what.
+    // The rules that applied at least once: which rule refused what; and
+    // those whose regex gave up (PCRE2 limits), failing closed or open.
     for (const auto& r : st.rules)
-        if (r.hits)
-            out += fmt::format("bulwarkd: stats: rule {} {} '{}': hits {}\n", r.section, r.at, r.what, r.hits);
+        if (r.hits || r.regex_errors)
+            out += fmt::format("bulwarkd: stats: rule {} {} '{}': hits {}{}\n", r.section, r.at, r.what, r.hits,
+                               r.regex_errors ? fmt::format(", regex errors {}", r.regex_errors) : "");
+    // Log lines that a full sink refused (never waited for).
+    for (const auto& l : st.logs)
+        out += fmt::format("bulwarkd: stats: log {}: sent {}, dropped {}\n", l.where, l.sent, l.dropped);
     return out;
 }
 

@@ -386,6 +386,13 @@ result<bool> acl_set::add(const acl_def& d, build_state& b, std::vector<std::str
         acls_.push_back(std::move(a));
         return true;
     }
+    for (const auto& cv : e->convs) // regsub(...) on PCRE2: said like a -m reg pattern
+        if (notes && cv.re && !cv.re->in_hyperscan())
+            notes->push_back(fmt::format("{}:{}: regsub regex of acl '{}' runs on PCRE2, not Hyperscan ({}): a "
+                                         "search that gives up leaves the value as it is and the rule's condition "
+                                         "unknown (a refusal applies)",
+                                         d.at.file, d.at.line, d.name.empty() ? "(anonymous)" : d.name,
+                                         cv.re->hs_refusal()));
     a.expr = intern(std::move(*e), b);
     auto k = kind_of(d.matcher);
     if (!k)
@@ -500,10 +507,16 @@ std::uint32_t acl_set::scan(eval_ctx& ctx, std::size_t si) const
     ctx.reset();
     eval_expr(ctx, exprs_[set_expr_[si]], true);
     for (const sample& v : ctx.vals) {
-        sets_[si].scan(sample_text(ctx, v), *ctx.scratch, [&](unsigned id) {
-            found += !ctx.hits[id];
-            ctx.hits[id] = 1;
-        });
+        sets_[si].scan(
+            sample_text(ctx, v), *ctx.scratch,
+            [&](unsigned id) {
+                found += !ctx.hits[id];
+                ctx.hits[id] |= 1;
+            },
+            [&](unsigned id) { // counted as found: a rule gated on the set must not skip it
+                found += !ctx.hits[id];
+                ctx.hits[id] |= 2;
+            });
     }
     ctx.scanned[si] = found + 1;
     return found;
@@ -515,7 +528,9 @@ bool acl_set::eval_acl(eval_ctx& ctx, std::size_t i) const
     const compiled_expr& e = exprs_[a.expr];
     if (a.set >= 0) {
         scan(ctx, static_cast<std::size_t>(a.set));
-        return ctx.hits[i];
+        if (ctx.hits[i] == 2) // no pattern matched, one gave up: the answer is unknown
+            ++ctx.regex_errors;
+        return ctx.hits[i] & 1;
     }
     if (a.m == match_kind::sub || a.m == match_kind::reg)
         return false; // no pattern
@@ -529,27 +544,39 @@ bool acl_set::eval_acl(eval_ctx& ctx, std::size_t i) const
     return false;
 }
 
-bool acl_set::eval(eval_ctx& ctx, const compiled_cond& c) const
+bool acl_set::eval(eval_ctx& ctx, const compiled_cond& c) const { return eval3(ctx, c) == tri::yes; }
+
+acl_set::tri acl_set::eval3(eval_ctx& ctx, const compiled_cond& c) const
 {
-    bool any = false;
+    bool any = false, any_unknown = false;
     for (const auto& conj : c.any_of) {
-        bool all = true;
+        bool all = true, unknown = false;
         for (const auto& t : conj) {
-            bool v = false;
-            for (std::size_t a : t.acls)
+            bool v = false, u = false; // a term: the OR of its ACLs' lines
+            for (std::size_t a : t.acls) {
+                std::uint32_t errors = ctx.regex_errors;
                 if ((v = eval_acl(ctx, a)))
                     break;
+                u = u || ctx.regex_errors != errors;
+            }
+            if (!v && u) {
+                unknown = true; // negated or not, still unknown
+                continue;
+            }
             if (v == t.negate) {
                 all = false;
                 break;
             }
         }
-        if (all) {
+        if (all && !unknown) {
             any = true;
             break;
         }
+        any_unknown = any_unknown || (all && unknown);
     }
-    return any != c.unless;
+    if (!any && any_unknown)
+        return tri::unknown;
+    return any != c.unless ? tri::yes : tri::no;
 }
 
 } // namespace bulwark::proxy

@@ -65,6 +65,11 @@ public:
     void invalidate(eval_ctx& ctx) const;
 
     bool eval(eval_ctx& ctx, const compiled_cond& c) const;
+    // The same in three values: `unknown` when the answer hangs on an ACL
+    // whose regex gave up (Kleene's logic: "unknown && false" is false,
+    // "unknown || true" true). eval() reads unknown as false.
+    enum class tri : std::uint8_t { no, yes, unknown };
+    tri eval3(eval_ctx& ctx, const compiled_cond& c) const;
     bool eval_acl(eval_ctx& ctx, std::size_t acl) const;
     // Scans pattern set `set` for this transaction unless done already;
     // returns how many of its ACLs matched (ctx.hits says which).

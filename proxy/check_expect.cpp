@@ -68,21 +68,26 @@ std::string check_verdict(const check_expect* e, int code, std::string_view reas
     if (!e)
         return code >= 200 && code < 400 ? "" : wrong_status();
     bool matched = false;
+    rules::match_rc rc = rules::match_rc::no;
     switch (e->k) {
     case check_expect::kind::status:
         for (const auto& r : e->codes)
             matched = matched || (code >= r.lo && code <= r.hi);
         break;
     case check_expect::kind::rstatus:
-        matched = e->re->search(std::to_string(code));
+        rc = e->re->match(std::to_string(code));
+        matched = rc == rules::match_rc::yes;
         break;
     case check_expect::kind::string:
         matched = body.find(e->text) != std::string_view::npos;
         break;
     case check_expect::kind::rstring:
-        matched = e->re->search(body);
+        rc = e->re->match(body);
+        matched = rc == rules::match_rc::yes;
         break;
     }
+    if (rc == rules::match_rc::error) // the regex gave up: the check fails, whichever way it is written
+        return "Layer7 invalid response, info: \"the expect regex gave up (tune.pcre2.match-limit)\"";
     if (matched != e->negate)
         return "";
     if (!e->needs_body())

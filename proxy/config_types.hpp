@@ -107,6 +107,21 @@ struct capture_line {
     unsigned len = 0;
 };
 
+// A `log` line's target: HAProxy's
+// log stdout|stderr|/dev/log|ADDR[:PORT] [len N] [format F] FACILITY [LEVEL]
+struct log_target {
+    enum class kind : std::uint8_t { fd, unix_dgram, udp } k = kind::fd;
+    enum class format : std::uint8_t { raw, rfc3164, rfc5424 } fmt = format::rfc3164;
+    std::string where;        // as written: "stdout", "/dev/log", "127.0.0.1:514"
+    int fd = 1;               // kind::fd: 1 or 2
+    std::string path;         // kind::unix_dgram
+    ip_addr ip;               // kind::udp
+    std::uint16_t port = 514; // kind::udp
+    std::size_t len = 1024;   // a message's bytes at most (header and newline included): the rest is cut
+    int facility = 1;         // user
+    int level = 7;            // the highest level sent (debug: all); request lines are info (6)
+};
+
 struct proxy_section {
     source_loc at;
     unsigned kind = sec_frontend;      // sec_defaults, sec_frontend, sec_backend, sec_listen
@@ -120,6 +135,8 @@ struct proxy_section {
     std::string balance = "roundrobin";
     std::vector<bind_line> binds;
     std::vector<server_line> servers;
+    std::vector<log_target> logs;      // its own `log` lines (and its defaults')
+    bool log_global = false;           // `log global`: the global section's targets too
     std::vector<acl_def> acls;             // named and anonymous, in file order
     std::vector<rule> rules;               // all rule families, in file order
     struct switching {
@@ -145,10 +162,12 @@ struct global_settings {
     int maxconn = 0;
     std::uint64_t tune_bufsize = 16384;
     int tune_http_maxhdr = 101;
+    int tune_pcre2_match_limit = 100000; // PCRE2's match and depth limits on one regex search
+    int tune_pcre2_depth_limit = 10000;  // (rules::pcre2_limits: a search past them fails closed)
     std::string default_path = "current";
     std::string crt_base, ca_base;
     std::vector<address> stats_sockets;
-    std::vector<std::string> log_targets;
+    std::vector<log_target> log_targets;
     bool daemon = false;
 };
 

@@ -219,7 +219,8 @@ bool c_regsub(eval_ctx& c, const compiled_conv& cv, sample& s)
 {
     sv in = as_text(c, s);
     std::string& out = c.tmp();
-    cv.re->substitute(in, cv.str[1], cv.global, out);
+    if (cv.re->substitute(in, cv.str[1], cv.global, out) == rules::match_rc::error)
+        ++c.regex_errors; // out is the input unchanged; a condition reading it fails closed
     set_str(s, out);
     return true;
 }

@@ -5,6 +5,8 @@
 // function is in action_args.cpp), then one row per action.
 #include "proxy/http_actions.hpp"
 
+#include <chrono>
+#include <cstdio>
 #include <fmt/format.h>
 #include <strings.h>
 
@@ -105,8 +107,8 @@ bool del_matches(const http_rule& r, sv name)
                               [](char a, char b) { return std::tolower(a) == std::tolower(b); });
         return it != name.end() || r.name.empty();
     }
-    case match_kind::reg:
-        return r.re->search(name);
+    case match_kind::reg: // a regex that gave up deletes nothing
+        return r.re->match(name) == rules::match_rc::yes;
     default:
         return iequals(name, r.name);
     }
@@ -127,8 +129,9 @@ void del_header(http::header<isRequest, fields_type>& h, const http_rule& r)
     }
 }
 
-// replace-value: the regex on each comma-separated value.
-bool replace_each_value(const rules::regex& re, sv repl, sv v, std::string& out)
+// replace-value: the regex on each comma-separated value (`err` set when
+// it gave up on one: that one is kept).
+bool replace_each_value(const rules::regex& re, sv repl, sv v, std::string& out, bool& err)
 {
     out.clear();
     bool changed = false;
@@ -140,10 +143,12 @@ bool replace_each_value(const rules::regex& re, sv repl, sv v, std::string& out)
         while (lead < one.size() && one[lead] == ' ')
             ++lead;
         out.append(one.substr(0, lead));
-        if (re.replace(one.substr(lead), repl, piece)) {
+        auto rc = re.replace(one.substr(lead), repl, piece);
+        if (rc == rules::match_rc::yes) {
             out += piece;
             changed = true;
         } else {
+            err = err || rc == rules::match_rc::error;
             out.append(one.substr(lead));
         }
         if (comma == sv::npos)
@@ -254,6 +259,22 @@ void count(const http_rule& rule, rule_state& st)
     }
     auto& c = st.hits[rule.id]; // this thread's own: a plain add, no lock prefix
     c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+void note_regex_error(const http_rule& rule, bool applied)
+{
+    auto& told = rule.regex_errors->told_at;
+    std::uint64_t n = rule.regex_errors->n.fetch_add(1, std::memory_order_relaxed) + 1;
+    std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::steady_clock::now().time_since_epoch())
+                           .count();
+    std::int64_t last = told.load(std::memory_order_relaxed);
+    if (last == now || !told.compare_exchange_strong(last, now, std::memory_order_relaxed))
+        return; // said already this second
+    fmt::print(stderr,
+               "[WARNING] {}: '{}': a regex gave up (PCRE2 match or depth limit, tune.pcre2.*): the rule {} "
+               "({} time{} for this rule; at most one such line a second per rule)\n",
+               rule.at, rule.what, applied ? "applies (fails closed)" : "does not apply", n, n == 1 ? "" : "s");
 }
 
 namespace {
@@ -415,7 +436,10 @@ step run_replace_target(const http_rule& rule, run_env& env, request_header& h)
     auto& scratch = env.st.scratch;
     sv t(h.target().data(), h.target().size());
     sv part = WholeUri ? t : t.substr(0, t.find('?'));
-    if (!rule.re->replace(part, rule.repl, scratch) || !target_ok(scratch))
+    auto rc = rule.re->replace(part, rule.repl, scratch);
+    if (rc == rules::match_rc::error)
+        note_regex_error(rule, false);
+    if (rc != rules::match_rc::yes || !target_ok(scratch))
         return {};
     if (!WholeUri)
         scratch.append(t.substr(part.size()));
@@ -455,42 +479,72 @@ step run_del_header(const http_rule& r, run_env&, header_of<isRequest>& h)
 template <bool isRequest>
 step run_replace_header(const http_rule& r, run_env&, header_of<isRequest>& h)
 {
-    return edited(rewrite_values(h, r.name, [&](sv v, std::string& out) { return r.re->replace(v, r.repl, out); }));
+    bool err = false;
+    bool changed = rewrite_values(h, r.name, [&](sv v, std::string& out) {
+        auto rc = r.re->replace(v, r.repl, out);
+        err = err || rc == rules::match_rc::error;
+        return rc == rules::match_rc::yes;
+    });
+    if (err)
+        note_regex_error(r, false);
+    return edited(changed);
 }
 
 template <bool isRequest>
 step run_replace_value(const http_rule& r, run_env&, header_of<isRequest>& h)
 {
-    return edited(
-        rewrite_values(h, r.name, [&](sv v, std::string& out) { return replace_each_value(*r.re, r.repl, v, out); }));
+    bool err = false;
+    bool changed =
+        rewrite_values(h, r.name, [&](sv v, std::string& out) { return replace_each_value(*r.re, r.repl, v, out, err); });
+    if (err)
+        note_regex_error(r, false);
+    return edited(changed);
 }
 
 // ---- the legacy req*/rsp* filters ----
 
-// Whether a filter's regex matches the start line or a header line.
+// Whether a filter's regex matches the start line or a header line: yes
+// when one line matched, else error when the regex gave up on one. Each
+// line is searched alone ("Name: value"), as 1.x did: a pattern Hyperscan
+// takes is one linear scan per line, never a backtracking PCRE2 search.
 template <bool isRequest>
-bool legacy_hit(const http_rule& rule, rule_state& st, const header_of<isRequest>& h)
+rules::match_rc legacy_hit(const http_rule& rule, rule_state& st, const header_of<isRequest>& h)
 {
-    bool hit;
+    using rules::match_rc;
+    match_rc rc;
     if constexpr (isRequest)
-        hit = rule.re->search(request_line(h));
+        rc = rule.re->match(request_line(h));
     else
-        hit = rule.re->search(status_line_of(h));
+        rc = rule.re->match(status_line_of(h));
+    bool gave_up = rc == match_rc::error;
     const auto& refs = isRequest ? st.req_refs : st.res_refs;
-    for (std::size_t k = 0; !hit && k < refs.size(); ++k) {
+    for (std::size_t k = 0; rc != match_rc::yes && k < refs.size(); ++k) {
         st.scratch.assign(refs[k].name);
         st.scratch += ": ";
         st.scratch.append(refs[k].value);
-        hit = rule.re->search(st.scratch);
+        rc = rule.re->match(st.scratch);
+        gave_up = gave_up || rc == match_rc::error;
     }
-    return hit;
+    return rc == match_rc::yes ? match_rc::yes : gave_up ? match_rc::error : match_rc::no;
+}
+
+// Whether a filter that decides (deny, allow, tarpit, pass) applies: a
+// regex that gave up counts as a match for a refusal (the rule fails
+// closed) and as none for allow and pass; either way it is counted.
+template <bool isRequest>
+bool legacy_applies(const http_rule& rule, rule_state& st, const header_of<isRequest>& h)
+{
+    auto rc = legacy_hit<isRequest>(rule, st, h);
+    if (rc == rules::match_rc::error)
+        note_regex_error(rule, rule.fail_closed);
+    return rc == rules::match_rc::yes || (rc == rules::match_rc::error && rule.fail_closed);
 }
 
 // reqdeny / reqallow / reqpass / reqtarpit and rspdeny: what a match does.
 template <rule_outcome What>
 step run_legacy_filter(const http_rule& rule, run_env& env, request_header& h)
 {
-    if (!legacy_hit(rule, env.st, h))
+    if (!legacy_applies<true>(rule, env.st, h))
         return {};
     count(rule, env.st);
     if (What == rule_outcome::go_on) // reqallow: the rest is skipped, the request goes on
@@ -509,14 +563,14 @@ step run_legacy_filter(const http_rule& rule, run_env& env, request_header& h)
 
 step run_legacy_pass(const http_rule& rule, run_env& env, request_header& h)
 {
-    if (legacy_hit(rule, env.st, h))
+    if (legacy_applies<true>(rule, env.st, h))
         count(rule, env.st);
     return {};
 }
 
 step run_legacy_deny_res(const http_rule& rule, run_env& env, response_header& h)
 {
-    if (!legacy_hit(rule, env.st, h))
+    if (!legacy_applies<false>(rule, env.st, h))
         return {};
     count(rule, env.st);
     rule_result res;
@@ -528,20 +582,29 @@ step run_legacy_deny_res(const http_rule& rule, run_env& env, response_header& h
 
 // A legacy rep/del filter: the start line first (set_line puts a rewrite
 // back, false when it no longer parses), the header lines only when the
-// start line did not match, as 1.x did. True when something changed.
+// start line did not match, as 1.x did. True when something changed. A
+// line the regex gave up on is kept as it is (and counted).
 template <bool isRequest, class SetLine>
 bool legacy_rewrite(const http_rule& rule, bool del, rule_state& st, header_of<isRequest>& h,
                     const std::string& line, SetLine set_line)
 {
+    using rules::match_rc;
+    bool err = false;
+    auto on = [&](match_rc rc) {
+        err = err || rc == match_rc::error;
+        return rc == match_rc::yes;
+    };
     std::string out;
-    bool line_matched = !del ? rule.re->replace(line, rule.repl, out) : rule.re->search(line);
+    bool line_matched = on(!del ? rule.re->replace(line, rule.repl, out) : rule.re->match(line));
     bool changed = line_matched ? !del && out != line && set_line(out)
                                 : rewrite_lines(h, [&](const std::string& hl, std::string& o) {
                                       if (del)
-                                          return rule.re->search(hl) ? line_fate::drop : line_fate::keep;
-                                      return rule.re->replace(hl, rule.repl, o) ? line_fate::replace
-                                                                                : line_fate::keep;
+                                          return on(rule.re->match(hl)) ? line_fate::drop : line_fate::keep;
+                                      return on(rule.re->replace(hl, rule.repl, o)) ? line_fate::replace
+                                                                                    : line_fate::keep;
                                   });
+    if (err)
+        note_regex_error(rule, false);
     if (changed)
         count(rule, st);
     return changed;

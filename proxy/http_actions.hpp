@@ -83,6 +83,12 @@ const row* find_legacy(std::string_view name);
 // without them, in the rule's shared counter.
 void count(const http_rule& rule, rule_state& st);
 
+// A regex rule gave up on a message (match_rc::error): counts it in
+// rule.regex_errors and says so on stderr with the rule's file:line, at
+// most once a second per rule. `applied`: whether the rule
+// applied (failed closed) or not. Any proxy thread.
+void note_regex_error(const http_rule& rule, bool applied);
+
 // ---- shared with http_rules.cpp (defined there) ----
 
 // An HTTP field name: a token (RFC 9110 5.1), so never empty.

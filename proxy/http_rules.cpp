@@ -170,6 +170,24 @@ using namespace actions;
 
 namespace {
 
+// The actions that refuse: a condition or filter regex that gave up
+// applies them (fail closed).
+bool refuses(std::string_view action)
+{
+    return action == "deny" || action == "tarpit" || action == "silent-drop" || action == "reject";
+}
+
+// A note for -c and the start: a rule's regex that PCRE2 alone runs
+// (Hyperscan refused it), so a backtracking search may give up on it.
+void note_pcre2(const http_rule& r, std::vector<std::string>* notes)
+{
+    if (notes && r.re && !r.re->in_hyperscan())
+        notes->push_back(fmt::format("{}: '{}': regex runs on PCRE2, not Hyperscan ({}): tune.pcre2.match-limit "
+                                     "bounds it, and a search that gives up {}",
+                                     r.at, r.what, r.re->hs_refusal(),
+                                     r.fail_closed ? "applies the rule (fails closed)" : "leaves the message as it is"));
+}
+
 // One http-request / http-response rule; nullopt (with a note) when its
 // action is not built.
 result<std::optional<http_rule>> compile_http_rule(const rule& cr, const acl_set& acls,
@@ -186,12 +204,14 @@ result<std::optional<http_rule>> compile_http_rule(const rule& cr, const acl_set
                                          cr.action));
         return std::optional<http_rule>();
     }
+    r.fail_closed = refuses(cr.action);
     const compile_env env{response, notes};
     auto ok = r.act->compile(r, cr.args, env);
     if (!ok)
         return fail(ok.message());
     if (!*ok)
         return std::optional<http_rule>();
+    note_pcre2(r, notes);
     if (cr.cond) {
         auto c = acls.compile(*cr.cond);
         if (!c)
@@ -202,7 +222,7 @@ result<std::optional<http_rule>> compile_http_rule(const rule& cr, const acl_set
 }
 
 // A 1.x req*/rsp* filter: its regex (reqi*: case-insensitive) and action.
-result<http_rule> compile_legacy(const rule& cr, const acl_set& acls)
+result<http_rule> compile_legacy(const rule& cr, const acl_set& acls, std::vector<std::string>* notes)
 {
     http_rule r;
     r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
@@ -218,6 +238,8 @@ result<http_rule> compile_legacy(const rule& cr, const acl_set& acls)
     if (cr.action == "rep")
         r.repl = cr.args[1];
     r.status = cr.family.starts_with("req") ? (cr.action == "tarpit" ? 500 : 403) : 502;
+    r.fail_closed = refuses(cr.action);
+    note_pcre2(r, notes);
     if (cr.cond) {
         auto c = acls.compile(*cr.cond);
         if (!c)
@@ -259,7 +281,7 @@ result<bool> compile_http_rules(const proxy_section& px, proxy_rules& out, std::
                 if (*r)
                     (request ? out.req : out.res).push_back(std::move(**r));
             } else {
-                auto r = compile_legacy(cr, out.acls);
+                auto r = compile_legacy(cr, out.acls, notes);
                 if (!r)
                     return where(cr, r.message());
                 (request ? out.req : out.res).push_back(std::move(*r));
@@ -303,6 +325,7 @@ result<bool> compile_tcp_rules(const proxy_section& px, proxy_rules& out, std::v
             r.at = fmt::format("{}:{}", cr.at.file, cr.at.line);
             r.what = cr.family + " " + cr.action;
             r.tcp = *o;
+            r.fail_closed = *o != rule_outcome::go_on;
             r.slot = static_cast<std::size_t>(phase);
             if (cr.cond) {
                 auto c = out.acls.compile(*cr.cond);
@@ -442,6 +465,20 @@ void view_response(rule_state& st, const response_header& h)
 
 namespace {
 
+// Whether rule's condition holds. When its answer hangs on a regex that
+// gave up, it is the rule's fail_closed (a refusal applies, anything else does not),
+// and the error is counted and told.
+bool cond_holds(const proxy_rules& r, const http_rule& rule, rule_state& st)
+{
+    if (!rule.cond)
+        return true;
+    auto v = r.acls.eval3(st.ctx, *rule.cond);
+    if (v != acl_set::tri::unknown)
+        return v == acl_set::tri::yes;
+    note_regex_error(rule, rule.fail_closed);
+    return rule.fail_closed;
+}
+
 // Whether rule i applies: its gate's pattern set matched something (else
 // i moves to the last rule of the gated run, which the caller's ++i
 // passes) and its condition holds.
@@ -452,7 +489,7 @@ bool applies(const proxy_rules& r, const http_rule& rule, const proxy_rules::rul
         i = g.skip_to - 1;
         return false;
     }
-    if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+    if (!cond_holds(r, rule, st))
         return false;
     if (!rule.act->legacy) // a legacy filter counts when its regex matched too
         count(rule, st);
@@ -506,7 +543,7 @@ rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
     for (const http_rule& rule : r.tcp) {
         if (rule.slot == skip_phase)
             continue;
-        if (rule.cond && !r.acls.eval(st.ctx, *rule.cond))
+        if (!cond_holds(r, rule, st))
             continue;
         count(rule, st);
         if (rule.tcp == rule_outcome::go_on)

@@ -64,6 +64,18 @@ struct http_rule {
     // Its index among its section's tcp, then req, then res rules, set by
     // compile_rules: where a thread counts its hits (rule_state::hits).
     std::uint32_t id = 0;
+    // Times a regex gave up (PCRE2's match or depth limit) while this rule
+    // decided, and the second it was last told on stderr: relaxed, by any
+    // thread (rare: no per-thread counters).
+    struct regex_error_count {
+        std::atomic<std::uint64_t> n{0};
+        std::atomic<std::int64_t> told_at{-1};
+    };
+    std::unique_ptr<regex_error_count> regex_errors = std::make_unique<regex_error_count>();
+    // A refusal (deny, tarpit, silent-drop, reject; the legacy deny and
+    // tarpit; tcp-request reject): when a regex it decides on gives up,
+    // the rule applies (fails closed). Any other rule then does not apply.
+    bool fail_closed = false;
     std::optional<compiled_cond> cond;
     std::string name;                   // a header name
     log_format value;                   // set/add-header value, set-path..., redirect target

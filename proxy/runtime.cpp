@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "proxy/runtime.hpp"
 
+#include "rules/pattern_set.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <fmt/format.h>
@@ -261,8 +263,34 @@ int backend_index(const runtime& rt, const std::string& name)
     return -1;
 }
 
+// Where a frontend's lines go (rt.log_targets starts with the global
+// section's `globals` targets): its own `log` lines, the global ones with
+// `log global` or without any line of its own, else bulwark's stdout.
+std::vector<std::size_t> logs_of(const proxy_section& p, std::size_t globals, runtime& rt)
+{
+    std::vector<std::size_t> out;
+    for (const auto& t : p.logs) {
+        out.push_back(rt.log_targets.size());
+        rt.log_targets.push_back(t);
+    }
+    if (p.log_global || p.logs.empty())
+        for (std::size_t i = 0; i < globals; ++i)
+            out.push_back(i);
+    if (!out.empty())
+        return out;
+    for (std::size_t i = globals; i < rt.log_targets.size(); ++i)
+        if (rt.log_targets[i].where == "stdout" && rt.log_targets[i].fmt == log_target::format::raw)
+            return {i}; // the default, shared
+    log_target def;
+    def.where = "stdout";
+    def.fmt = log_target::format::raw;
+    def.len = 65535; // cut to PIPE_BUF on a pipe
+    rt.log_targets.push_back(def);
+    return {rt.log_targets.size() - 1};
+}
+
 // A frontend or listen section's frontend side; rt.backends are built.
-result<frontend_rt> frontend_of(const proxy_section& p, runtime& rt)
+result<frontend_rt> frontend_of(const proxy_section& p, runtime& rt, std::size_t globals)
 {
     frontend_rt f;
     f.name = p.name;
@@ -295,6 +323,7 @@ result<frontend_rt> frontend_of(const proxy_section& p, runtime& rt)
         f.rules = std::move(*r);
     for (const auto& u : p.use_backends) // the config checker made sure each exists
         f.use_backend.push_back(backend_index(rt, u.backend));
+    f.logs = logs_of(p, globals, rt);
     return f;
 }
 
@@ -307,6 +336,11 @@ result<runtime> build_runtime(const proxies_config& cfg, unsigned cores)
     rt.bufsize = cfg.global.tune_bufsize;
     rt.maxhdr = cfg.global.tune_http_maxhdr;
     rt.maxconn = cfg.global.maxconn;
+    // before any proxy thread runs a regex
+    rules::set_pcre2_limits({static_cast<std::uint32_t>(cfg.global.tune_pcre2_match_limit),
+                             static_cast<std::uint32_t>(cfg.global.tune_pcre2_depth_limit)});
+    rt.log_targets = cfg.global.log_targets;
+    const std::size_t globals = rt.log_targets.size();
     asio::io_context resolver_ctx;
     tcp::resolver resolver(resolver_ctx);
     for (const auto& p : cfg.proxies) {
@@ -320,7 +354,7 @@ result<runtime> build_runtime(const proxies_config& cfg, unsigned cores)
     for (const auto& p : cfg.proxies) {
         if (!p.has_fe())
             continue;
-        auto f = frontend_of(p, rt);
+        auto f = frontend_of(p, rt, globals);
         if (!f)
             return fail(f.message());
         if (p.disabled) { // HAProxy: a disabled frontend does not listen

@@ -107,6 +107,7 @@ struct frontend_rt {
     int default_backend = -1;        // index into runtime::backends
     std::shared_ptr<const proxy_rules> rules; // null when it has none
     std::vector<int> use_backend;    // per rules->use_backends entry: its index into runtime::backends
+    std::vector<std::size_t> logs;   // where its log lines go: indices into runtime::log_targets
 };
 
 struct runtime {
@@ -117,6 +118,10 @@ struct runtime {
     std::size_t bufsize = 16384;     // tune.bufsize: header limit and request buffering
     int maxhdr = 101;                // tune.http.maxhdr: header lines per request
     std::vector<std::string> notes;  // what the config asks that is not served, said at start
+    // Every log target of every frontend: the global section's first.
+    // A frontend with no `log` line logs to the global targets, or, when
+    // there are none either, to stdout (raw, as bulwark always did).
+    std::vector<log_target> log_targets;
     std::size_t servers = 0;         // servers in all backends: the size of the health table
 };
 

@@ -81,7 +81,10 @@ struct eval_ctx {
     // not scanned yet, else 1 + the number of its ACLs that matched; per
     // ACL, whether its patterns matched
     std::vector<std::uint32_t> scanned;
-    std::vector<std::uint8_t> hits;
+    std::vector<std::uint8_t> hits;   // bit 0: matched; bit 1: a PCRE2 pattern gave up (match_rc::error)
+    // Regex searches that gave up (PCRE2 limits) since the caller last
+    // zeroed it: a rule deciding on a condition reads it (fail closed).
+    std::uint32_t regex_errors = 0;
 
     // A string for a converter's output, valid until reset().
     std::string& tmp()

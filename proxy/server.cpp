@@ -26,11 +26,26 @@ void server::impl::finish(worker& w, const frontend_rt& fe, const peer_info& pee
         return;
     const int conns = actconn.load(std::memory_order_relaxed);
     const long total = elapsed_ms(lg.start);
-    // One fputs per line: stdio locks the FILE, so lines never interleave.
     const std::string line =
         fe.tcp ? format_tcplog(peer, fe.name, lg, total, conns) : format_httplog(peer, fe.name, lg, total, conns);
-    std::fputs(line.c_str(), log);
-    std::fflush(log);
+    // Never waits: a sink that is full drops the line and counts it.
+    const auto now = std::chrono::system_clock::now();
+    for (std::size_t i : fe.logs)
+        sinks[i]->send(line, now);
+}
+
+result<bool> server::impl::open_logs()
+{
+    if (!log)
+        return true;
+    for (const auto& t : rt.log_targets) {
+        bool ours = t.k == log_target::kind::fd && t.fd == 1; // stdout: the FILE the server was given
+        auto s = log_sink::open(t, ours ? fileno(log) : -1);
+        if (!s)
+            return fail(s.message());
+        sinks.push_back(std::move(*s));
+    }
+    return true;
 }
 
 void server::impl::number_rules()
@@ -76,6 +91,8 @@ result<std::unique_ptr<server>> server::open(runtime rt, std::FILE* log)
     auto im = std::make_unique<impl>();
     im->rt = std::move(rt);
     im->log = log;
+    if (auto r = im->open_logs(); !r)
+        return fail(r.message());
     apply_fd_limit(im->rt);
     im->pool = std::make_unique<backend_pool>(im->rt.servers, im->rt.backends.size());
     im->feconn = std::make_unique<std::atomic<int>[]>(im->rt.frontends.size());
@@ -185,8 +202,11 @@ server::stats server::read_stats() const
                 std::uint64_t hits = rule.hits->load(std::memory_order_relaxed); // counted without a thread's
                 for (const auto& w : impl_->workers)
                     hits += w->rule_hits[base + rule.id].load(std::memory_order_relaxed);
-                out.rules.push_back({r->name, rule.at, rule.what, hits});
+                out.rules.push_back(
+                    {r->name, rule.at, rule.what, hits, rule.regex_errors->n.load(std::memory_order_relaxed)});
             }
+    for (const auto& s : impl_->sinks)
+        out.logs.push_back({s->target().where, s->sent(), s->dropped()});
     return out;
 }
 

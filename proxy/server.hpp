@@ -70,11 +70,17 @@ public:
         std::string at;            // file:line
         std::string what;          // "http-request deny", "reqideny", ...
         std::uint64_t hits = 0;    // times it applied
+        std::uint64_t regex_errors = 0; // times a regex gave up while it decided (PCRE2 limits)
+    };
+    struct log_stats {
+        std::string where;         // the target as written: "stdout", "/dev/log", "127.0.0.1:514"
+        std::uint64_t sent = 0, dropped = 0; // lines; dropped: the sink was full (or unreachable)
     };
     struct stats {
         std::vector<frontend_stats> frontends;
         std::vector<backend_stats> backends;
         std::vector<rule_stats> rules; // every rule of every section, in file order per section
+        std::vector<log_stats> logs;   // every log target
     };
     stats read_stats() const;
 

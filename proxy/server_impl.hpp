@@ -6,6 +6,7 @@
 // proxy's own files only.
 
 #include "proxy/backend_pool.hpp"
+#include "proxy/log_sink.hpp"
 #include "proxy/server.hpp"
 #include "proxy/worker.hpp"
 
@@ -18,7 +19,8 @@ namespace bulwark::proxy {
 
 struct server::impl {
     runtime rt;
-    std::FILE* log = nullptr;
+    std::FILE* log = nullptr;  // null: no log at all (else its fd stands for stdout)
+    std::vector<std::unique_ptr<log_sink>> sinks; // one per rt.log_targets entry
     bool running = false; // run() started the threads
     std::vector<std::unique_ptr<worker>> workers;
     std::atomic<int> actconn{0};
@@ -66,6 +68,8 @@ struct server::impl {
     // Every request (and tcp connection) ends here: its counters in w, then
     // its log line. w's thread.
     void finish(worker& w, const frontend_rt& fe, const peer_info& peer, const request_log& lg);
+    // Opens a sink per rt.log_targets entry (none without `log`). At start.
+    result<bool> open_logs();
 };
 
 } // namespace bulwark::proxy

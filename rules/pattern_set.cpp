@@ -3,7 +3,9 @@
 #include "rules/pattern_set.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
+#include <mutex>
 #include <fmt/format.h>
 #include <hs/hs.h>
 #include <pcre2.h>
@@ -61,7 +63,99 @@ void expand(std::string_view subject, std::string_view replacement, const PCRE2_
     }
 }
 
+
+// The match context every search uses: the limits, set once before the
+// threads start, read by all.
+pcre2_match_context* limits_context()
+{
+    static pcre2_match_context* ctx = [] {
+        pcre2_match_context* c = pcre2_match_context_create(nullptr);
+        if (!c)
+            std::abort(); // out of memory at start
+        pcre2_limits d;
+        pcre2_set_match_limit(c, d.match);
+        pcre2_set_depth_limit(c, d.depth);
+        return c;
+    }();
+    return ctx;
+}
+
+pcre2_limits& limits_now()
+{
+    static pcre2_limits l;
+    return l;
+}
+
+// PCRE2's answer: > 0 matched (the number of pairs set), 0 matched with
+// more groups than pairs, PCRE2_ERROR_NOMATCH, or another negative code:
+// it gave up (a limit, the JIT stack, ...).
+int run_pcre2(const pcre2_code* re, std::string_view text, std::size_t from, pcre2_match_data* md)
+{
+    return pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), from, 0, md, limits_context());
+}
+
+match_rc rc_of(int rc)
+{
+    return rc >= 0 ? match_rc::yes : rc == PCRE2_ERROR_NOMATCH ? match_rc::no : match_rc::error;
+}
+
+// The Hyperscan scratch of the single-pattern databases: a prototype that
+// every compile grows to fit its database (control thread, at load), and
+// per thread a clone, made again when the prototype grew since. A search
+// then costs an atomic load, not an hs_alloc_scratch (~650 ns a call).
+struct scratch_proto {
+    std::mutex mu;
+    hs_scratch_t* proto = nullptr;
+    std::atomic<std::uint64_t> gen{0};
+};
+
+scratch_proto& proto()
+{
+    static scratch_proto p;
+    return p;
+}
+
+bool fit_proto(const hs_database_t* db)
+{
+    auto& p = proto();
+    std::lock_guard lock(p.mu);
+    if (hs_alloc_scratch(db, &p.proto) != HS_SUCCESS)
+        return false;
+    p.gen.fetch_add(1, std::memory_order_release);
+    return true;
+}
+
+hs_scratch_t* thread_hs_scratch()
+{
+    struct holder {
+        hs_scratch_t* s = nullptr;
+        std::uint64_t gen = 0;
+        ~holder() { hs_free_scratch(s); }
+    };
+    thread_local holder h;
+    auto& p = proto();
+    std::uint64_t g = p.gen.load(std::memory_order_acquire);
+    if (h.gen != g) {
+        std::lock_guard lock(p.mu);
+        hs_free_scratch(h.s);
+        h.s = nullptr;
+        if (hs_clone_scratch(p.proto, &h.s) != HS_SUCCESS)
+            return nullptr;
+        h.gen = p.gen.load(std::memory_order_relaxed);
+    }
+    return h.s;
+}
+
 } // namespace
+
+void set_pcre2_limits(const pcre2_limits& l)
+{
+    limits_now() = l;
+    pcre2_set_match_limit(limits_context(), l.match);
+    pcre2_set_depth_limit(limits_context(), l.depth);
+}
+
+pcre2_limits current_pcre2_limits() { return limits_now(); }
 
 result<regex> regex::compile(std::string_view pattern, bool icase)
 {
@@ -78,56 +172,101 @@ result<regex> regex::compile(std::string_view pattern, bool icase)
     std::uint32_t n = 0;
     pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &n);
     r.groups_ = static_cast<int>(n);
+    // Hyperscan decides the match whenever it takes the pattern.
+    std::string text(pattern); // NUL-terminated for hs_compile
+    hs_compile_error_t* err = nullptr;
+    unsigned flags = HS_FLAG_SINGLEMATCH | HS_FLAG_ALLOWEMPTY | (icase ? HS_FLAG_CASELESS : 0u);
+    if (hs_compile(text.c_str(), flags, HS_MODE_BLOCK, nullptr, &r.hs_, &err) != HS_SUCCESS) {
+        r.hs_ = nullptr;
+        r.hs_why_ = err && err->message ? err->message : "unknown error";
+    } else if (!fit_proto(r.hs_)) {
+        std::abort(); // out of memory at load
+    }
+    hs_free_compile_error(err);
     return r;
 }
 
-regex::regex(regex&& o) noexcept : code_(std::exchange(o.code_, nullptr)), groups_(o.groups_) {}
+regex::regex(regex&& o) noexcept
+    : code_(std::exchange(o.code_, nullptr)), hs_(std::exchange(o.hs_, nullptr)), hs_why_(std::move(o.hs_why_)),
+      groups_(o.groups_)
+{
+}
 regex& regex::operator=(regex&& o) noexcept
 {
     if (this != &o) {
         pcre2_code_free(code_);
+        hs_free_database(hs_);
         code_ = std::exchange(o.code_, nullptr);
+        hs_ = std::exchange(o.hs_, nullptr);
+        hs_why_ = std::move(o.hs_why_);
         groups_ = o.groups_;
     }
     return *this;
 }
-regex::~regex() { pcre2_code_free(code_); }
-
-bool regex::search(std::string_view text) const
+regex::~regex()
 {
-    if (!code_)
-        return false;
-    int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, thread_match_data(),
-                         nullptr);
-    return rc >= 0;
+    pcre2_code_free(code_);
+    hs_free_database(hs_);
 }
 
-bool regex::replace(std::string_view text, std::string_view replacement, std::string& out) const
+match_rc regex::match(std::string_view text) const
 {
     if (!code_)
-        return false;
+        return match_rc::no;
+    if (hs_) {
+        hs_scratch_t* s = thread_hs_scratch();
+        if (!s)
+            return match_rc::error;
+        bool hit = false;
+        auto on = [](unsigned, unsigned long long, unsigned long long, unsigned, void* c) -> int {
+            *static_cast<bool*>(c) = true;
+            return 1; // one match is the answer: stop
+        };
+        static const char empty = 0;
+        hs_error_t rc = hs_scan(hs_, text.empty() ? &empty : text.data(), static_cast<unsigned>(text.size()), 0, s,
+                                on, &hit);
+        if (rc != HS_SUCCESS && rc != HS_SCAN_TERMINATED)
+            return match_rc::error;
+        return hit ? match_rc::yes : match_rc::no;
+    }
+    return rc_of(run_pcre2(code_, text, 0, thread_match_data()));
+}
+
+match_rc regex::replace(std::string_view text, std::string_view replacement, std::string& out) const
+{
+    if (!code_)
+        return match_rc::no;
+    if (hs_ && match(text) == match_rc::no)
+        return match_rc::no; // Hyperscan's no is final: PCRE2 runs only to fill the groups of a match
     pcre2_match_data* md = thread_match_data();
-    int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, md, nullptr);
+    int rc = run_pcre2(code_, text, 0, md);
     if (rc < 0)
-        return false;
+        return rc_of(rc);
     out.clear();
     expand(text, replacement, pcre2_get_ovector_pointer(md), rc == 0 ? static_cast<int>(ovector_pairs) : rc, out);
-    return true;
+    return match_rc::yes;
 }
 
-void regex::substitute(std::string_view text, std::string_view replacement, bool global, std::string& out) const
+match_rc regex::substitute(std::string_view text, std::string_view replacement, bool global, std::string& out) const
 {
     out.clear();
-    if (!code_) {
+    if (!code_ || (hs_ && match(text) == match_rc::no)) {
         out.assign(text);
-        return;
+        return match_rc::no;
     }
     pcre2_match_data* md = thread_match_data();
     std::size_t at = 0;
+    match_rc found = match_rc::no;
     while (at <= text.size()) {
-        int rc = pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), at, 0, md, nullptr);
-        if (rc < 0)
+        int rc = run_pcre2(code_, text, at, md);
+        if (rc < 0) {
+            if (rc != PCRE2_ERROR_NOMATCH) { // gave up: the text stays as it was
+                out.assign(text);
+                return match_rc::error;
+            }
             break;
+        }
+        found = match_rc::yes;
         const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
         out.append(text.substr(at, ov[0] - at));
         expand(text, replacement, ov, rc == 0 ? static_cast<int>(ovector_pairs) : rc, out);
@@ -143,6 +282,7 @@ void regex::substitute(std::string_view text, std::string_view replacement, bool
     }
     if (at < text.size())
         out.append(text.substr(at));
+    return found;
 }
 
 std::string escape_literal(std::string_view s)
@@ -239,7 +379,8 @@ pattern_set& pattern_set::operator=(pattern_set&& o) noexcept
 
 pattern_set::~pattern_set() { hs_free_database(db_); }
 
-void pattern_set::scan_raw(std::string_view text, pattern_scratch& scratch, cb f, void* ctx) const
+void pattern_set::scan_raw(std::string_view text, pattern_scratch& scratch, cb f, void* ctx, cb err,
+                           void* err_ctx) const
 {
     if (db_) {
         struct state {
@@ -257,9 +398,13 @@ void pattern_set::scan_raw(std::string_view text, pattern_scratch& scratch, cb f
         hs_scan(db_, text.empty() ? &empty : text.data(), static_cast<unsigned>(text.size()), 0, scratch.s_, on_hs,
                 &st);
     }
-    for (const auto& fb : fallback_)
-        if (fb.re.search(text))
+    for (const auto& fb : fallback_) {
+        match_rc rc = fb.re.match(text);
+        if (rc == match_rc::yes)
             f(ctx, fb.id);
+        else if (rc == match_rc::error && err)
+            err(err_ctx, fb.id);
+    }
 }
 
 pattern_scratch::~pattern_scratch() { hs_free_scratch(s_); }

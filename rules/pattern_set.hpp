@@ -33,7 +33,27 @@ struct pattern {
     std::string where;      // "file:line" of its rule, for notes and errors
 };
 
-// A compiled PCRE2 regex (JIT when the machine has it). Movable, not copyable.
+// What a regex search found. `error`: PCRE2 gave up (its match or depth
+// limit, or the JIT stack, ran out) and does not know: a caller deciding a
+// refusal must read it as a match (fail closed), one deciding an allow as
+// no match, and count it.
+enum class match_rc : std::uint8_t { no, yes, error };
+
+// PCRE2's limits on one search (pcre2_set_match_limit, _depth_limit): the
+// config's tune.pcre2.match-limit and tune.pcre2.depth-limit. A backtracking
+// pattern then costs at most this much per search and returns
+// match_rc::error instead of spinning. Call before any proxy thread starts.
+struct pcre2_limits {
+    std::uint32_t match = 100000;  // calls of PCRE2's internal match(); its own default is 10,000,000
+    std::uint32_t depth = 10000;   // backtracking depth (ignored by the JIT, whose stack is 32 kB)
+};
+void set_pcre2_limits(const pcre2_limits& l);
+pcre2_limits current_pcre2_limits();
+
+// A compiled regex: a Hyperscan database when Hyperscan takes the pattern
+// (it then decides every match, in linear time, without backtracking), and
+// PCRE2 (JIT when the machine has it) for the groups of a replacement and
+// for the patterns Hyperscan refuses. Movable, not copyable.
 class regex {
 public:
     static result<regex> compile(std::string_view pattern, bool icase);
@@ -42,20 +62,28 @@ public:
     regex& operator=(regex&&) noexcept;
     ~regex();
 
-    // True when the regex matches somewhere in text. Thread-safe.
-    bool search(std::string_view text) const;
+    // Whether the regex matches somewhere in text. Thread-safe; the first
+    // search on a thread allocates its Hyperscan scratch.
+    match_rc match(std::string_view text) const;
     // Searches text; on a match, replaces out with the replacement, where
     // \0..\9 stand for the groups (HAProxy's syntax; "\\" is a backslash),
-    // and returns true. With `global`, every match in text is replaced and
+    // and returns yes. With `global`, every match in text is replaced and
     // the text between them kept (regsub's "g"); without, out is the
     // replacement alone (replace-header: the whole value gives way to it).
-    bool replace(std::string_view text, std::string_view replacement, std::string& out) const;
-    void substitute(std::string_view text, std::string_view replacement, bool global, std::string& out) const;
+    // On error, out is left as the text was (substitute) or untouched.
+    match_rc replace(std::string_view text, std::string_view replacement, std::string& out) const;
+    match_rc substitute(std::string_view text, std::string_view replacement, bool global, std::string& out) const;
     int groups() const { return groups_; }
+    // True when Hyperscan decides its matches; else PCRE2 alone runs, and
+    // hs_refusal() says why Hyperscan refused it.
+    bool in_hyperscan() const { return hs_ != nullptr; }
+    const std::string& hs_refusal() const { return hs_why_; }
     explicit operator bool() const { return code_ != nullptr; }
 
 private:
     pcre2_real_code_8* code_ = nullptr;
+    hs_database* hs_ = nullptr;
+    std::string hs_why_;
     int groups_ = 0;
 };
 
@@ -73,10 +101,13 @@ public:
     ~pattern_set();
 
     // Calls on_match(id) for each pattern found in text (once per pattern
-    // at most; in no particular order). scratch must have been prepared
-    // for this set. No allocation.
+    // at most; in no particular order), and on_error(id) for each PCRE2
+    // pattern that gave up (match_rc::error): its caller decides what that
+    // means. scratch must have been prepared for this set. No allocation.
     template <class F>
     void scan(std::string_view text, pattern_scratch& scratch, F&& on_match) const;
+    template <class F, class E>
+    void scan(std::string_view text, pattern_scratch& scratch, F&& on_match, E&& on_error) const;
 
     std::size_t size() const { return count_; }
     std::size_t in_hyperscan() const { return count_ - fallback_.size(); }
@@ -84,7 +115,7 @@ public:
 private:
     friend class pattern_scratch;
     using cb = void (*)(void* ctx, unsigned id);
-    void scan_raw(std::string_view text, pattern_scratch& scratch, cb f, void* ctx) const;
+    void scan_raw(std::string_view text, pattern_scratch& scratch, cb f, void* ctx, cb err, void* err_ctx) const;
 
     hs_database* db_ = nullptr;
     std::vector<unsigned> hs_ids_;             // Hyperscan expression index -> pattern id
@@ -115,7 +146,16 @@ private:
 template <class F>
 void pattern_set::scan(std::string_view text, pattern_scratch& scratch, F&& on_match) const
 {
-    scan_raw(text, scratch, [](void* ctx, unsigned id) { (*static_cast<F*>(ctx))(id); }, &on_match);
+    scan_raw(
+        text, scratch, [](void* ctx, unsigned id) { (*static_cast<F*>(ctx))(id); }, &on_match, nullptr, nullptr);
+}
+
+template <class F, class E>
+void pattern_set::scan(std::string_view text, pattern_scratch& scratch, F&& on_match, E&& on_error) const
+{
+    scan_raw(
+        text, scratch, [](void* ctx, unsigned id) { (*static_cast<F*>(ctx))(id); }, &on_match,
+        [](void* ctx, unsigned id) { (*static_cast<E*>(ctx))(id); }, &on_error);
 }
 
 // Escapes a literal for a regex (every byte but [A-Za-z0-9_] as \xHH).

@@ -70,7 +70,7 @@ def counters(d):
     return parse_stats(d.lines)
 
 
-RULE_RE = re.compile(r"^bulwarkd: stats: rule (\S+) (\S+):(\d+) '(.*)': hits (\d+)$")
+RULE_RE = re.compile(r"^bulwarkd: stats: rule (\S+) (\S+):(\d+) '(.*)': hits (\d+)(?:, regex errors (\d+))?$")
 
 
 def rule_hits(d):
