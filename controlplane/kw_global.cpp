@@ -15,7 +15,6 @@ namespace {
 
 constexpr auto L = bulwark::proxy::pending_later;
 constexpr auto T = bulwark::proxy::pending_tls;
-constexpr auto HD = bulwark::proxy::pending_hardening;
 constexpr auto OPS = bulwark::proxy::pending_ops;
 
 void kw_flag(parse_ctx& c) { c.args(0, 0, c.words[0]); }

@@ -18,7 +18,6 @@ namespace {
 
 constexpr auto T = bulwark::proxy::pending_tls;
 constexpr auto L = bulwark::proxy::pending_later;
-constexpr auto HD = bulwark::proxy::pending_hardening;
 
 // ---- certificate and file checks -----------------------------------------
 

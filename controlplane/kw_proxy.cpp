@@ -47,7 +47,6 @@ namespace {
 using namespace proxy_kw;
 
 constexpr auto L = bulwark::proxy::pending_later;
-constexpr auto HD = bulwark::proxy::pending_hardening;
 
 // ---- mode, maxconn, balance ------------------------------------------------
 
