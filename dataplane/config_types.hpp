@@ -34,6 +34,7 @@ struct shield_section {
     std::string host_port;
     std::optional<cidr> host_address;   // host-port address, with its prefix
     bool stateful = true;
+    bool mode_given = false;            // a 'mode' line set it (-c says which it is either way)
     std::uint64_t flows = 1u << 20;     // for all worker lcores together
     std::chrono::seconds pickup{30};    // after start: flows may start mid-stream
     enum class syn_guard_mode : std::uint8_t { off, always, automatic } syn_guard = syn_guard_mode::off;

@@ -7,6 +7,7 @@
 #include "dataplane/packet.hpp"
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pcapng_writer.hpp"
+#include "dataplane/syn_guard.hpp"
 #include "dataplane/worker.hpp"
 
 #include <rte_cycles.h>
@@ -24,8 +25,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <fmt/format.h>
 #include <mutex>
+#include <sys/random.h>
 #include <thread>
 
 namespace bulwark::dataplane {
@@ -49,6 +52,7 @@ struct shield::impl {
     std::unique_ptr<acl_table> acl;
     std::unique_ptr<blocklist> blocks;
     std::vector<std::unique_ptr<flow_table>> flows;   // mode stateful: one per worker lcore
+    std::vector<std::unique_ptr<syn_guard>> guards;   // mode stateful with a SYN guard: one per worker lcore
     std::vector<unsigned> worker_lcores;              // every lcore of the eal line but the main one
     std::vector<std::unique_ptr<lcore_ctx>> workers; // one per worker lcore, in that order
     std::atomic<bool> quit{false};
@@ -68,6 +72,7 @@ struct shield::impl {
     result<bool> setup_tables(unsigned queues);
     result<bool> setup_sampling(drop_sampling& sampling);
     result<bool> setup_flows(unsigned queues);
+    result<bool> setup_guards(unsigned queues);
     result<bool> launch_workers();
     void control_loop();
     void teardown();
@@ -191,6 +196,27 @@ result<bool> shield::impl::setup_flows(unsigned queues)
     lines.push_back(fmt::format("flow table: {} flows per lcore, {} bytes per flow ({} MiB in all), pickup window "
                                 "{}s",
                                 each, per_flow, per_flow * each * queues >> 20, cfg.pickup.count()));
+    return setup_guards(queues);
+}
+
+// Step 5c: the SYN guard of each worker lcore, all with one random key
+// (a cookie is checked by the lcore its flow's ACK reaches: with one key
+// any lcore can), the threshold shared between them.
+result<bool> shield::impl::setup_guards(unsigned queues)
+{
+    using mode = shield_section::syn_guard_mode;
+    if (cfg.syn_guard == mode::off)
+        return true;
+    syn_guard_config g;
+    g.m = cfg.syn_guard == mode::always ? syn_guard_config::mode::always : syn_guard_config::mode::automatic;
+    g.threshold = std::max<std::uint64_t>(1, cfg.syn_guard_threshold / queues);
+    if (getrandom(&g.key, sizeof g.key, 0) != sizeof g.key)
+        return fail(fmt::format("syn-guard: no random key: {}", std::strerror(errno)));
+    for (unsigned i = 0; i < queues; ++i)
+        guards.push_back(std::make_unique<syn_guard>(g, rte_get_tsc_hz()));
+    lines.push_back(g.m == syn_guard_config::mode::always
+                        ? fmt::format("syn guard: always (SYN cookies answer every SYN of no flow from outside)")
+                        : fmt::format("syn guard: auto, on above {} SYN/s of no flow per lcore", g.threshold));
     return true;
 }
 
@@ -232,6 +258,7 @@ result<bool> shield::impl::launch_workers()
         c->quit = &quit;
         if (!flows.empty()) {
             c->flows = flows[i].get();
+            c->guard = guards.empty() ? nullptr : guards[i].get();
             c->tsc_hz = rte_get_tsc_hz();
             c->pickup_until = rte_rdtsc() + static_cast<std::uint64_t>(cfg.pickup.count()) * c->tsc_hz;
         }
@@ -426,6 +453,17 @@ shield_stats shield::stats() const
             f.refused += w->flow_counts.refused;
         }
         st.flows = f;
+    }
+    if (!p.guards.empty()) {
+        shield_stats::guard_stats g;
+        for (const auto& w : p.workers) {
+            g.on_lcores += w->guard_counts.on;
+            g.switched_on += w->guard_counts.switched_on;
+            g.cookies_sent += w->guard_counts.cookies_sent;
+            g.cookies_valid += w->guard_counts.cookies_valid;
+            g.cookies_invalid += w->guard_counts.cookies_invalid;
+        }
+        st.guard = g;
     }
     if (p.blocks)
         st.blocklist_entries = p.blocks->size();
