@@ -64,6 +64,7 @@ constexpr std::string_view reason_names[] = {
     "udp_memcached_reflection",
     "udp_chargen_reflection",
     "synproxy_unfit",
+    "tcp_martian_dst",
     "tx_full",
     "punt_full",
 };

@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <array>
 
 namespace bulwark::dataplane {
 
@@ -51,6 +52,17 @@ bool rewrite(rte_mbuf* m, const frame_view& v, const parsed_frame& f, bool rever
 syn::endpoints endpoints_of(const parsed_frame& f) noexcept
 {
     return {f.src, f.dst, f.sport, f.dport};
+}
+
+// An address no host has, which the guard's answer would come from: a
+// SYN to a broadcast or multicast address is silently discarded (RFC 1122
+// §4.2.3.10), and so is one to loopback or "this network".
+bool martian_dst(const parsed_frame& f) noexcept
+{
+    if (f.l3 == l3_kind::ipv4)
+        return f.dst[0] == 0 || f.dst[0] == 127 || f.dst[0] >= 224;
+    static constexpr std::array<std::uint8_t, 16> loopback{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    return f.dst[0] == 0xff || f.dst == loopback || f.dst == std::array<std::uint8_t, 16>{};
 }
 
 std::uint32_t seconds(const lcore_ctx& c, std::uint64_t tsc) noexcept
@@ -188,6 +200,8 @@ bool syn_guard::answers(std::uint64_t tsc) noexcept
 
 pkt_verdict guard_syn(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, std::uint64_t tsc) noexcept
 {
+    if (martian_dst(f))
+        return drop(drop_reason::tcp_martian_dst);
     frame_view v;
     if (!view_of(m, f, v))
         return drop(drop_reason::synproxy_unfit);

@@ -925,7 +925,13 @@ TEST_CASE("pipeline, syn guard: a SYN gets a cookie, its ACK opens the server's 
     CHECK(w.guard_counts.cookies_invalid == 1);
     CHECK(w.counters.port[outside].drops[std::size_t(drop_reason::tcp_not_syn)] == 1);
 
-    // 7. a SYN from inside (a server opening) is not the guard's: tracked and forwarded
+    // 7. a SYN to a multicast address: not answered (the answer would come from it), dropped
+    o = run(outside, seg(cl, 40002, {224, 0, 0, 9}, 80, 0x02, 1, 0));
+    CHECK(o.back.empty());
+    CHECK(o.on.empty());
+    CHECK(w.counters.port[outside].drops[std::size_t(drop_reason::tcp_martian_dst)] == 1);
+
+    // 8. a SYN from inside (a server opening) is not the guard's: tracked and forwarded
     o = run(inside, seg(sv, 33000, cl, 443, 0x02, 7, 0));
     CHECK(o.on.size() == 1);
     CHECK(w.guard_counts.cookies_sent == 1);
