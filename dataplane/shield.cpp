@@ -103,6 +103,20 @@ result<bool> shield::impl::setup_port(side s, const std::string& name, unsigned 
                                 side_name(s), name, info.max_rx_queues, info.max_tx_queues, queues, queues, queues));
     rte_eth_conf conf{};
     auto qn = static_cast<std::uint16_t>(queues);
+    // several queues: RSS with the symmetric key, so both directions of a
+    // flow reach the lcore that tracks it (flow_key.hpp)
+    std::array<std::uint8_t, 40> rss_key = symmetric_rss_key;
+    const std::uint64_t rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+    if (queues > 1) {
+        if (!rss_hf || (info.hash_key_size && info.hash_key_size != rss_key.size()))
+            lines.push_back(fmt::format("port {} ({}): no symmetric RSS on this driver: a flow's two directions may "
+                                        "reach different lcores (run one worker lcore with mode stateful)",
+                                        side_name(s), name));
+        else {
+            conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+            conf.rx_adv_conf.rss_conf = {rss_key.data(), static_cast<std::uint8_t>(rss_key.size()), rss_hf};
+        }
+    }
     if (int rc = rte_eth_dev_configure(id, qn, qn, &conf); rc != 0)
         return fail(fmt::format("port {} ({}): rte_eth_dev_configure: {}", side_name(s), name, rte_strerror(-rc)));
     std::uint16_t nrx = rx_desc, ntx = tx_desc;
