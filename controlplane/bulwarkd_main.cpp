@@ -109,9 +109,16 @@ void print_stats(const bulwark::proxy::server& proxy)
     std::fflush(stdout);
 }
 
-void print_stats(const bulwark::dataplane::shield& shield, const bulwark::dataplane::shield_section& cfg)
+void print_stats(bulwark::dataplane::shield& shield, const bulwark::dataplane::shield_section& cfg)
 {
-    fmt::print("{}", shield_stats_text(cfg, shield.stats()));
+    auto st = shield.stats();
+    if (cfg.stateful) { // the workers count their flows while they run: a few milliseconds
+        if (auto f = shield.flows(5))
+            st.census = std::move(*f);
+        else
+            st.census_error = f.message();
+    }
+    fmt::print("{}", shield_stats_text(cfg, st));
     std::fflush(stdout);
 }
 

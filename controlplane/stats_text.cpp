@@ -79,6 +79,29 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
                            "refused {}\n",
                            sh, st.flows->active, st.flows->created, st.flows->expired, st.flows->evicted,
                            st.flows->refused);
+    if (st.census) {
+        const auto& c = st.census->counts;
+        std::string states;
+        for (std::size_t i = 0; i < c.tcp.size(); ++i)
+            if (c.tcp[i])
+                states += fmt::format("{}{} {}", states.empty() ? "" : ", ",
+                                      dataplane::tcp::state_name(static_cast<dataplane::tcp::state>(i)), c.tcp[i]);
+        for (auto [name, n] : {std::pair{"udp_one_way", c.udp_one_way}, std::pair{"udp_answered", c.udp_answered},
+                               std::pair{"proxied", c.proxied}})
+            if (n)
+                states += fmt::format("{}{} {}", states.empty() ? "" : ", ", name, n);
+        out += fmt::format("bulwarkd: stats: shield {} flows by state: {}\n", sh, states.empty() ? "none" : states);
+        std::string top;
+        for (const auto& s : st.census->top) {
+            ip_addr a;
+            a.fam = s.v6 ? family::ipv6 : family::ipv4;
+            a.bytes = s.addr;
+            top += fmt::format("{}{} {}", top.empty() ? "" : ", ", a.str(), s.flows);
+        }
+        out += fmt::format("bulwarkd: stats: shield {} flows by source: {}\n", sh, top.empty() ? "none" : top);
+    } else if (!st.census_error.empty()) {
+        out += fmt::format("bulwarkd: stats: shield {} flows by state: not counted: {}\n", sh, st.census_error);
+    }
     if (st.guard)
         out += fmt::format("bulwarkd: stats: shield {} syn guard: on {} lcores, switched on {}, cookies sent {}, "
                            "valid {}, invalid {}\n",

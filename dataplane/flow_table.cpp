@@ -96,6 +96,15 @@ std::int32_t flow_table::insert(const flow_key& k, std::uint32_t now) noexcept
     return p;
 }
 
+const flow_key* flow_table::key_at(std::int32_t pos) const noexcept
+{
+    void* key = nullptr;
+    if (pos < 0 || !entries_[static_cast<std::size_t>(pos)].in_use ||
+        rte_hash_get_key_with_position(hash_, pos, &key) != 0)
+        return nullptr;
+    return static_cast<const flow_key*>(key);
+}
+
 void flow_table::remove(std::int32_t pos) noexcept
 {
     flow_entry& e = entries_[static_cast<std::size_t>(pos)];

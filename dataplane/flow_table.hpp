@@ -93,6 +93,9 @@ public:
     std::int32_t insert(const flow_key& k, std::uint32_t now) noexcept;
     void remove(std::int32_t pos) noexcept;
     flow_entry& at(std::int32_t pos) noexcept { return entries_[static_cast<std::size_t>(pos)]; }
+    const flow_entry& at(std::int32_t pos) const noexcept { return entries_[static_cast<std::size_t>(pos)]; }
+    // The key of the entry at pos (in use), or null.
+    const flow_key* key_at(std::int32_t pos) const noexcept;
 
     // Removes the expired entries among the next `budget` slots.
     unsigned sweep(std::uint32_t now, unsigned budget) noexcept;

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane/lcore_ctx.hpp"
 
+#include "dataplane/flow_census.hpp"
+#include "dataplane/flow_table.hpp"
+
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_ring.h>
@@ -57,10 +60,37 @@ unsigned drain_mailbox(lcore_ctx& ctx) noexcept
         case mbox_op::ping:
             ctx.pong.store(cmds[i].arg, std::memory_order_release);
             break;
+        case mbox_op::census: {
+            auto* c = reinterpret_cast<flow_census*>(cmds[i].arg);
+            c->begin();
+            if (ctx.census) // one at a time: the one before ends here, counted so far
+                ctx.census->done.store(true, std::memory_order_release);
+            ctx.census = c;
+            break;
+        }
+        case mbox_op::flow_query: {
+            auto* q = reinterpret_cast<flow_query*>(cmds[i].arg);
+            if (ctx.flows)
+                q->answer(*ctx.flows, static_cast<std::uint32_t>(rte_rdtsc() / ctx.tsc_hz));
+            else
+                q->found = false;
+            q->done.store(true, std::memory_order_release);
+            break;
+        }
         }
     }
     ctx.commands += n;
     return n;
+}
+
+void step_census(lcore_ctx& ctx) noexcept
+{
+    if (!ctx.census)
+        return;
+    if (!ctx.flows || ctx.census->step(*ctx.flows)) {
+        ctx.census->done.store(true, std::memory_order_release);
+        ctx.census = nullptr;
+    }
 }
 
 } // namespace bulwark::dataplane

@@ -24,6 +24,7 @@ namespace bulwark::dataplane {
 
 class acl_table;
 class blocklist;
+class flow_census;
 class flow_table;
 class syn_guard;
 
@@ -81,7 +82,9 @@ static_assert(sizeof(lcore_counters) % cache_line == 0);
 // A control-plane command to one worker lcore, by value through its
 // mailbox ring (no allocation on either side). Gatekeeper's gk_cmd_entry.
 enum class mbox_op : std::uint32_t {
-    ping, // the lcore stores `arg` in lcore_ctx::pong: it is alive and drains its mailbox
+    ping,       // the lcore stores `arg` in lcore_ctx::pong: it is alive and drains its mailbox
+    census,     // arg: a flow_census* the lcore fills from its flows, a few slots per loop, then marks done
+    flow_query, // arg: a flow_query* the lcore answers at once and marks done
 };
 struct mbox_cmd {
     mbox_op op;
@@ -135,6 +138,7 @@ struct alignas(cache_line) lcore_ctx {
     alignas(cache_line) std::uint64_t window_start = 0, window_len = 0; // drop sampling, in TSC
     std::array<std::uint32_t, drop_reason_count> sampled{};
     std::vector<std::byte> scratch;      // a multi-segment frame, linearised to be parsed
+    flow_census* census = nullptr;       // a census being taken (see mbox_op::census)
 };
 static_assert(alignof(lcore_ctx) == cache_line && sizeof(lcore_ctx) % cache_line == 0);
 
@@ -150,5 +154,9 @@ bool post(lcore_ctx& ctx, const mbox_cmd& cmd) noexcept;
 // Does up to mailbox_per_loop commands of ctx's mailbox; returns how many.
 // ctx's lcore only, once per loop.
 unsigned drain_mailbox(lcore_ctx& ctx) noexcept;
+
+// Counts the next slots of a census being taken, if any; marks it done at
+// the end of the table. ctx's lcore only, once per loop.
+void step_census(lcore_ctx& ctx) noexcept;
 
 } // namespace bulwark::dataplane

@@ -3,6 +3,7 @@
 #include "dataplane/shield.hpp"
 
 #include "dataplane/acl_table.hpp"
+#include "dataplane/flow_census.hpp"
 #include "dataplane/flow_table.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/lcore_ctx.hpp"
@@ -22,6 +23,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -65,6 +67,9 @@ struct shield::impl {
     std::vector<std::string> lines;
     bool stopped = false;
     drop_sampling sampling;                          // set by setup, used by launch_workers
+    std::mutex census_mu;                            // one flows()/flow() caller at a time
+    std::vector<std::unique_ptr<flow_census>> censuses; // one per worker, made at the first flows()
+    std::vector<std::unique_ptr<flow_query>> queries;   // one per worker, made at the first flow()
 
     result<bool> setup();
     result<bool> start_eal();
@@ -430,6 +435,92 @@ shield::~shield()
 const std::vector<std::string>& shield::describe() const { return p_->lines; }
 
 blocklist& shield::blocks() { return *p_->blocks; }
+
+namespace {
+
+// Until every one of v is done, or `wait` passed.
+template <class T>
+bool all_done(const std::vector<std::unique_ptr<T>>& v, std::chrono::milliseconds wait)
+{
+    const auto until = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+        if (std::all_of(v.begin(), v.end(), [](const auto& x) { return x->done.load(std::memory_order_acquire); }))
+            return true;
+        if (std::chrono::steady_clock::now() >= until)
+            return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+// Hands each worker its job (done cleared) through its mailbox.
+template <class T>
+result<bool> post_jobs(std::vector<std::unique_ptr<lcore_ctx>>& workers, std::vector<std::unique_ptr<T>>& jobs,
+                       mbox_op op)
+{
+    for (std::size_t i = 0; i < workers.size(); ++i) {
+        jobs[i]->done.store(false, std::memory_order_relaxed);
+        if (!post(*workers[i], {op, 0, reinterpret_cast<std::uint64_t>(jobs[i].get())})) {
+            jobs[i]->done.store(true, std::memory_order_relaxed);
+            return fail(fmt::format("lcore {}: its mailbox is full", workers[i]->lcore));
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+result<flow_summary> shield::flows(std::size_t top, std::chrono::milliseconds wait)
+{
+    impl& p = *p_;
+    if (p.flows.empty() || !p.launched)
+        return fail("the shield keeps no flows (mode stateless, or not running)");
+    std::lock_guard lock(p.census_mu);
+    if (p.censuses.empty())
+        for (std::size_t i = 0; i < p.workers.size(); ++i)
+            p.censuses.push_back(std::make_unique<flow_census>());
+    if (!all_done(p.censuses, std::chrono::milliseconds(0)))
+        return fail("an earlier census of the flows is still running");
+    if (auto r = post_jobs(p.workers, p.censuses, mbox_op::census); !r)
+        return fail(r.message());
+    if (!all_done(p.censuses, wait))
+        return fail(fmt::format("a worker lcore did not finish counting its flows within {} ms", wait.count()));
+    std::vector<const flow_census*> v;
+    for (const auto& c : p.censuses)
+        v.push_back(c.get());
+    return summarize(v, top);
+}
+
+result<std::optional<shield::flow_view>> shield::flow(std::uint8_t proto, const ip_addr& src, std::uint16_t sport,
+                                                      const ip_addr& dst, std::uint16_t dport,
+                                                      std::chrono::milliseconds wait)
+{
+    impl& p = *p_;
+    if (p.flows.empty() || !p.launched)
+        return fail("the shield keeps no flows (mode stateless, or not running)");
+    parsed_frame f;
+    f.l3 = src.fam == family::ipv6 ? l3_kind::ipv6 : l3_kind::ipv4;
+    f.proto = proto;
+    f.src = src.bytes;
+    f.dst = dst.bytes;
+    f.sport = sport;
+    f.dport = dport;
+    std::lock_guard lock(p.census_mu);
+    if (p.queries.empty())
+        for (std::size_t i = 0; i < p.workers.size(); ++i)
+            p.queries.push_back(std::make_unique<flow_query>());
+    if (!all_done(p.queries, std::chrono::milliseconds(0)))
+        return fail("an earlier flow query is still running");
+    for (auto& q : p.queries)
+        q->key = make_flow_key(f).key;
+    if (auto r = post_jobs(p.workers, p.queries, mbox_op::flow_query); !r)
+        return fail(r.message());
+    if (!all_done(p.queries, wait))
+        return fail(fmt::format("a worker lcore did not answer within {} ms", wait.count()));
+    for (const auto& q : p.queries)
+        if (q->found)
+            return std::optional<flow_view>(flow_view{q->st, q->udp, q->replied, q->proxied, q->idle, q->timeout});
+    return std::optional<flow_view>{};
+}
 
 shield_stats shield::stats() const
 {

@@ -15,9 +15,12 @@
 #include "dataplane/config_types.hpp"
 #include "common/result.hpp"
 #include "dataplane/blocklist.hpp"
+#include "dataplane/flow_census.hpp"
 #include "dataplane/stats_types.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +44,25 @@ public:
     shield_stats stats() const;
     // The blocklist, for run-time entries (the runtime API is a later issue).
     blocklist& blocks();
+
+    // The flows now (mode stateful): counts by state and the `top` sources
+    // with the most flows, over every worker lcore. Each worker walks its
+    // own table a few hundred slots per loop into a census it was handed
+    // through its mailbox: nothing stops and nothing is shared while it
+    // does. Fails when the shield is stateless, when a worker does not
+    // finish within `wait`, or while an earlier census is still running.
+    // One caller at a time (serialised inside).
+    result<flow_summary> flows(std::size_t top, std::chrono::milliseconds wait = std::chrono::seconds(2));
+    // One flow by its endpoints, either way round (proto 6 or 17): its
+    // state, asked of every worker lcore; nullopt when none has it.
+    struct flow_view {
+        tcp::state st;
+        bool udp, replied, proxied;
+        std::uint32_t idle, timeout;
+    };
+    result<std::optional<flow_view>> flow(std::uint8_t proto, const ip_addr& src, std::uint16_t sport,
+                                          const ip_addr& dst, std::uint16_t dport,
+                                          std::chrono::milliseconds wait = std::chrono::seconds(2));
     void stop();
 
     struct impl;

@@ -8,11 +8,13 @@
 // The names that go with the numbers (rules, ports, the shield's) are in
 // its shield_section.
 
+#include "dataplane/flow_census.hpp"
 #include "dataplane/packet_types.hpp"
 
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace bulwark::dataplane {
@@ -46,6 +48,8 @@ struct shield_stats {
         std::uint64_t on_lcores = 0, switched_on = 0, cookies_sent = 0, cookies_valid = 0, cookies_invalid = 0;
     };
     std::optional<guard_stats> guard;     // with a SYN guard: summed over the lcores
+    std::optional<flow_summary> census;   // when asked for (shield::flows): by state, the top sources
+    std::string census_error;             // why it was asked for and is not there
     std::optional<std::size_t> blocklist_entries;
     std::optional<std::uint64_t> capture_frames; // frames written to the drop-capture file, when there is one
     std::uint64_t capture_refused = 0;           // frames not written: the file reached its max-size

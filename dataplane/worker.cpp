@@ -35,6 +35,7 @@ int worker_main(void* arg) noexcept
         drain_mailbox(c);
         if (c.flows)
             sweep_flows(c);
+        step_census(c);
         rte_rcu_qsbr_quiescent(c.qs, c.index);
     }
     rte_rcu_qsbr_thread_offline(c.qs, c.index);

@@ -7,6 +7,7 @@
 #include "controlplane/parser.hpp"
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
+#include "dataplane/flow_census.hpp"
 #include "dataplane/flow_table.hpp"
 #include "dataplane/pcapng_writer.hpp"
 #include "dataplane/lcore_ctx.hpp"
@@ -960,4 +961,85 @@ TEST_CASE("syn guard: auto switches on above its share of the threshold, and off
     gc.m = syn_guard_config::mode::always;
     syn_guard always(gc, 1000);
     CHECK(always.answers(0));
+}
+
+TEST_CASE("flow census: counts by state and top sources, taken through the mailbox a few slots per loop",
+          "[dataplane][flows]")
+{
+    const auto ports = ring_ports();
+    auto sh = shield_of("    default allow\n");
+    auto acl = acl_table::build(sh.rules, sh.default_verdict, "t_acl_c");
+    REQUIRE(acl);
+    auto flows = flow_table::create("t_flows_c", 4096);
+    REQUIRE(flows);
+    REQUIRE(flows->get()->slots() > 2 * flow_census::slots_per_step); // the walk takes several loops
+    mbuf_pool pool("t_pool_c");
+    lcore_ctx w((*acl)->rules(), {}, ports);
+    REQUIRE(open_mailbox(w, "t_mbox_c"));
+    w.acl = acl->get();
+    w.flows = flows->get();
+    w.tsc_hz = rte_get_tsc_hz();
+    auto one = [&](side from, const bytes& f) {
+        rte_mbuf* m = pool.frame(f);
+        free_all(forwarded(w, from, &m, 1));
+    };
+    const bytes a{192, 0, 2, 1}, b{192, 0, 2, 2}, sv{10, 10, 0, 2};
+    for (std::uint16_t port = 40000; port < 40003; ++port) { // a: three established flows
+        one(outside, seg(a, port, sv, 80, 0x02, 100, 0));
+        one(inside, seg(sv, 80, a, port, 0x12, 500, 101));
+        one(outside, seg(a, port, sv, 80, 0x10, 101, 501));
+    }
+    one(outside, seg(b, 40000, sv, 80, 0x02, 100, 0)); // b: one half-open
+    one(outside, v4udp(b, 5000, 53));                  // and one UDP datagram, unanswered
+    one(inside, v4udp(sv, 33000, 53, a));              // an inside client's query: source 10.10.0.2
+
+    flow_census census(64);
+    census.done.store(false);
+    REQUIRE(post(w, {mbox_op::census, 0, reinterpret_cast<std::uint64_t>(&census)}));
+    unsigned loops = 0;
+    while (!census.done.load(std::memory_order_acquire) && loops < 1000) {
+        drain_mailbox(w);
+        step_census(w);
+        ++loops;
+    }
+    REQUIRE(census.done.load());
+    CHECK(loops == (flows->get()->slots() + flow_census::slots_per_step - 1) / flow_census::slots_per_step);
+    CHECK(w.census == nullptr);
+    const flow_summary s = summarize({&census}, 2);
+    CHECK(s.counts.tcp[std::size_t(tcp::state::established)] == 3);
+    CHECK(s.counts.tcp[std::size_t(tcp::state::syn_sent)] == 1);
+    CHECK(s.counts.udp_one_way == 2);
+    CHECK(s.counts.total() == 6);
+    REQUIRE(s.top.size() == 2);
+    CHECK(s.top[0].addr[3] == 1);
+    CHECK(s.top[0].flows == 3);
+    CHECK(s.top[1].addr[3] == 2);
+    CHECK(s.top[1].flows == 2);
+
+    // one flow, asked either way round
+    flow_query q;
+    q.key = make_flow_key(parsed(seg(sv, 80, a, 40001, 0x10, 0, 0))).key;
+    q.done.store(false);
+    REQUIRE(post(w, {mbox_op::flow_query, 0, reinterpret_cast<std::uint64_t>(&q)}));
+    drain_mailbox(w);
+    REQUIRE(q.done.load());
+    CHECK(q.found);
+    CHECK(q.st == tcp::state::established);
+    CHECK(q.timeout == tcp::timeout_seconds(tcp::state::established));
+    q.key = make_flow_key(parsed(seg(sv, 80, a, 49999, 0x10, 0, 0))).key;
+    q.done.store(false);
+    REQUIRE(post(w, {mbox_op::flow_query, 0, reinterpret_cast<std::uint64_t>(&q)}));
+    drain_mailbox(w);
+    CHECK_FALSE(q.found);
+
+    // a census table too small for every source: what does not fit is counted, not lost silently
+    flow_census tiny(1);
+    tiny.begin();
+    while (!tiny.step(*flows->get())) {
+    }
+    // three sources, one slot: the first source met has it, the flows of the other two are counted as left out
+    REQUIRE(tiny.sources().size() == 1);
+    CHECK(tiny.sources()[0].flows + tiny.sources_uncounted() == 6);
+    CHECK(tiny.sources_uncounted() >= 3);
+    CHECK(rte_mempool_in_use_count(pool.mp) == 0);
 }

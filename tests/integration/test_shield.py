@@ -208,6 +208,10 @@ PARSERS = [
     (re.compile(r"flows: active (\d+), created (\d+), expired (\d+), evicted (\d+), refused (\d+)$"),
      lambda m: {"flows active": m[1], "flows created": m[2], "flows expired": m[3], "flows evicted": m[4],
                 "flows refused": m[5]}),
+    (re.compile(r"flows by state: ((?:\w+ \d+)(?:, \w+ \d+)*|none)$"),
+     lambda m: {} if m[1] == "none" else {f"state {k}": v for k, v in (x.split(" ") for x in m[1].split(", "))}),
+    (re.compile(r"flows by source: ((?:[\w.:]+ \d+)(?:, [\w.:]+ \d+)*|none)$"),
+     lambda m: {} if m[1] == "none" else {f"source {k}": v for k, v in (x.split(" ") for x in m[1].split(", "))}),
     (re.compile(r"syn guard: on (\d+) lcores, switched on (\d+), cookies sent (\d+), valid (\d+), invalid (\d+)$"),
      lambda m: {"guard on": m[1], "guard switched on": m[2], "cookies sent": m[3], "cookies valid": m[4],
                 "cookies invalid": m[5]}),
@@ -1214,6 +1218,9 @@ def test_syn_guard_always_answers_a_spoofed_flood_while_every_request_succeeds(g
     assert d.get("cookies invalid", 0) == 0, d
     assert d["flows created"] == n, d
     assert set(drops(d)) <= {MARTIAN}, d
+    # the workers' census: the clients' flows, all of them proxied, all from the one real client
+    assert d["state proxied"] == n, d
+    assert d["source 10.10.0.1"] == n, d
 
 
 def test_syn_guard_auto_switches_on_mid_flood_and_spares_a_live_download(guard_auto, shield_lab, tmp_path, resolved):
