@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane/flow_table.hpp"
 
+#include <algorithm>
+
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -94,6 +96,15 @@ std::int32_t flow_table::insert(const flow_key& k, std::uint32_t now) noexcept
     e.in_use = true;
     e.last_seen = now;
     return p;
+}
+
+void flow_table::clear() noexcept
+{
+    rte_hash_reset(hash_);
+    std::fill(entries_.begin(), entries_.end(), flow_entry{});
+    size_ = 0;
+    sweep_at_ = evict_at_ = 0;
+    stats_ = {};
 }
 
 const flow_key* flow_table::key_at(std::int32_t pos) const noexcept

@@ -97,6 +97,9 @@ public:
     // The key of the entry at pos (in use), or null.
     const flow_key* key_at(std::int32_t pos) const noexcept;
 
+    // Empties the table (its counters too), as new.
+    void clear() noexcept;
+
     // Removes the expired entries among the next `budget` slots.
     unsigned sweep(std::uint32_t now, unsigned budget) noexcept;
 
