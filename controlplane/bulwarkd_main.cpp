@@ -79,13 +79,17 @@ outside and inside ports on the worker lcores: every frame is validated
 dropped, then the allow/deny rules apply (first match, else 'default');
 ARP and other non-IP frames pass. In 'mode stateful' (the default) TCP
 segments must then belong to a tracked flow (or open one with a SYN; any
-segment may during 'pickup', 30s after start), and UDP answers from DNS,
-NTP, SSDP, memcached or chargen need a request. Every drop is counted
+segment may during 'pickup', 30s after start), UDP answers from DNS,
+NTP, SSDP, memcached or chargen need a request, ICMP echo replies need a
+request and ICMP errors must quote a tracked flow. In both modes the later
+fragments of a datagram take its first fragment's verdict ('fragments N'
+trains remembered 5s; a later fragment of no known train is dropped).
+Every drop is counted
 per reason and port (printed on SIGUSR1 and at exit) and, with
 'drop-capture FILE', sampled to a pcapng file. A config with no shield
 section starts no EAL. TLS, content inspection (tcp-request
-inspect-delay), the host port (punt rules forward inline), ICMP flows,
-fragment trains, the SYN guard and rate limits are not built yet: bulwarkd says at start
+inspect-delay), the host port (punt rules forward inline), the SYN
+guard and rate limits are not built yet: bulwarkd says at start
 what it skips. It never reads standard input.
 
 With 'user', 'group' or 'chroot' in global, bulwarkd opens its ports,

@@ -114,7 +114,7 @@ void kw_mode(parse_ctx& c)
         return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"stateful", "stateless"})));
     c.sh->stateful = m == "stateful";
     if (c.sh->stateful)
-        c.warn(fmt::format("'mode stateful' tracks TCP flows and UDP pseudo-flows; ICMP, fragment trains, the SYN "
+        c.warn(fmt::format("'mode stateful' tracks TCP flows, UDP and ICMP pseudo-flows and fragment trains; the SYN "
                            "guard and limits are not built yet (wait for {})",
                            D2));
 }
@@ -141,6 +141,20 @@ void kw_flows(parse_ctx& c)
     if (*n < 1024 || *n > (64u << 20))
         return c.alert(fmt::format("{} is out of range, expected 1k to 64m flows", c.words[1]));
     c.sh->flows = *n;
+}
+
+// fragments SIZE: fragment trains remembered (both modes), shared by the
+// worker lcores like 'flows'
+void kw_fragments(parse_ctx& c)
+{
+    if (!c.args(1, 1, "fragments SIZE"))
+        return;
+    auto n = parse_size(c.words[1]);
+    if (!n)
+        return c.alert(n.message());
+    if (*n < 1024 || *n > (16u << 20))
+        return c.alert(fmt::format("{} is out of range, expected 1k to 16m fragment trains", c.words[1]));
+    c.sh->fragments = *n;
 }
 
 void kw_syn_guard(parse_ctx& c)
@@ -340,6 +354,7 @@ constexpr std::array table{
     section_kw{"mode", S, kw_mode, pending_varies},
     section_kw{"flows", S, kw_flows, {}},
     section_kw{"pickup", S, kw_pickup, {}},
+    section_kw{"fragments", S, kw_fragments, {}},
     section_kw{"syn-guard", S, kw_syn_guard, D2},
     section_kw{"limit", S, kw_limit, D2},
     section_kw{"block", S, kw_block, {}},

@@ -79,6 +79,10 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
                            "refused {}\n",
                            sh, st.flows->active, st.flows->created, st.flows->expired, st.flows->evicted,
                            st.flows->refused);
+    if (st.fragments)
+        out += fmt::format("bulwarkd: stats: shield {} fragments: trains {}, later {}, completed {}, refused {}\n",
+                           sh, st.fragments->trains, st.fragments->later, st.fragments->completed,
+                           st.fragments->refused);
     if (st.blocklist_entries)
         out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, *st.blocklist_entries);
     if (st.capture_frames)

@@ -35,6 +35,7 @@ struct shield_section {
     std::optional<cidr> host_address;   // host-port address, with its prefix
     bool stateful = true;
     std::uint64_t flows = 1u << 20;     // for all worker lcores together
+    std::uint64_t fragments = 64u << 10; // fragment trains, for all worker lcores together (both modes)
     std::chrono::seconds pickup{30};    // after start: flows may start mid-stream
     enum class syn_guard_mode : std::uint8_t { off, always, automatic } syn_guard = syn_guard_mode::off;
     std::uint64_t syn_guard_threshold = 0;  // SYN/s for automatic

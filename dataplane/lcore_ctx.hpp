@@ -25,6 +25,7 @@ namespace bulwark::dataplane {
 class acl_table;
 class blocklist;
 class flow_table;
+class frag_table;
 
 inline constexpr std::size_t cache_line = 64; // RTE_CACHE_LINE_SIZE, checked in lcore_ctx.cpp
 
@@ -112,6 +113,7 @@ struct alignas(cache_line) lcore_ctx {
     drop_sampling sampling;
     flow_table* flows = nullptr;         // mode stateful: this lcore's flows; null: stateless
     std::uint64_t pickup_until = 0;      // TSC: until then a flow may start mid-stream
+    frag_table* frags = nullptr;         // this lcore's fragment trains (both modes); null: none kept
     std::uint64_t tsc_hz = 1;
     rte_ring* mailbox = nullptr;         // owned; see open_mailbox()
     rte_rcu_qsbr* qs = nullptr;          // the workers' quiescent-state variable
@@ -124,6 +126,9 @@ struct alignas(cache_line) lcore_ctx {
     struct flow_gauges {
         counter active, created, expired, evicted, refused;
     } flow_counts;                       // copied from the flow table after each burst and sweep
+    struct frag_gauges {
+        counter trains, later, completed, refused;
+    } frag_counts;                       // copied from the fragment table after a burst with fragments
     std::atomic<std::uint64_t> pong{0};  // the last ping's arg (release store)
 
     // --- this lcore's alone

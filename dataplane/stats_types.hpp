@@ -42,6 +42,10 @@ struct shield_stats {
         std::uint64_t active = 0, created = 0, expired = 0, evicted = 0, refused = 0;
     };
     std::optional<flow_stats> flows;      // mode stateful: summed over the lcores
+    struct frag_stats {
+        std::uint64_t trains = 0, later = 0, completed = 0, refused = 0;
+    };
+    std::optional<frag_stats> fragments;  // fragment trains (both modes): summed over the lcores
     std::optional<std::size_t> blocklist_entries;
     std::optional<std::uint64_t> capture_frames; // frames written to the drop-capture file, when there is one
     std::uint64_t capture_refused = 0;           // frames not written: the file reached its max-size
