@@ -3,7 +3,8 @@
 // trains (dataplane/frag_table.hpp), and every ICMP error's quoted header
 // through icmp_track's reader. Input: records of [flags byte][length
 // byte][frame bytes]; the flags say whether the earlier stages dropped the
-// frame and how many seconds pass before it. Beyond ASan's checks, the
+// frame, whether to set its IPv4 header checksum right (mutated headers get
+// past validation to the trains) and how many seconds pass before it. Beyond ASan's checks, the
 // invariants:
 //  * a later fragment is forwarded only when a live train with a forward
 //    verdict was there before it;
@@ -49,8 +50,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     while (at + 2 <= size) {
         const std::uint8_t flags = data[at];
         const std::size_t len = std::min<std::size_t>(data[at + 1] * 8u, size - at - 2);
-        const auto frame = std::as_bytes(std::span(data + at + 2, len));
+        std::vector<std::uint8_t> bytes(data + at + 2, data + at + 2 + len);
         at += 2 + len;
+        if ((flags & 2) && len >= 34 && bytes[12] == 0x08 && bytes[13] == 0x00) {
+            const std::size_t ihl = std::min<std::size_t>((bytes[14] & 0x0f) * 4u, len - 14);
+            bytes[24] = bytes[25] = 0;
+            const std::uint16_t sum = internet_checksum(std::as_bytes(std::span(bytes.data() + 14, ihl)));
+            bytes[24] = static_cast<std::uint8_t>(sum >> 8);
+            bytes[25] = static_cast<std::uint8_t>(sum);
+        }
+        const auto frame = std::as_bytes(std::span(bytes));
         now += flags >> 5; // 0..7 s
         parsed_frame f;
         const drop_reason why = parse_frame(frame, f);

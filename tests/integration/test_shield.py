@@ -395,6 +395,8 @@ class Shields:
             "af_packet": EDGE.format(ports=ports["af_packet"], capture=""),
             "deny": DENY.format(ports=ports["pcap"]),
             "stateful": STATEFUL.format(ports=ports["af_packet"]),
+            # the same on net_pcap ports: they see IPv4 fragments as sent
+            "stateful_pcap": STATEFUL.format(ports=ports["pcap"]),
             # the lab's config, run as nobody once the ports are open
             "nobody": EDGE.format(ports=ports["pcap"], capture="").replace("    nbthread 1\n",
                                                                             "    nbthread 1\n    user nobody\n"),
@@ -1204,6 +1206,41 @@ def test_stateful_icmp_errors_need_a_flow(stateful, shield_lab, wire, capture):
         expected = {"drop outside icmp_error_no_flow": 1, "drop outside icmp_reply_no_request": 1}
         d = settled(stateful, before, expected)
         assert drops(d) == expected, d
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def stateful_pcap(shields, capture, wire):
+    return shields.use("stateful_pcap")
+
+
+def test_stateful_fragmented_reflection_dropped_whole_answer_passes_whole(stateful_pcap, shield_lab, wire,
+                                                                         capture):
+    """Stateful, on net_pcap ports: an unasked memcached answer in four fragments is dropped whole as a
+    reflection; once the server has asked 10.10.0.1:11211, the fragmented answer reaches its socket whole."""
+    with netns(shield_lab.server):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("10.10.0.2", 7012))
+        s.settimeout(WAIT)
+        answer = b"VALUE k 0 2990\r\n" + marker("answer").ljust(2984, b"a")
+        before = stateful_pcap.counters()
+        for f in udp_fragments(wire, 11211, 7012, answer, 0x4e01):
+            wire.send(f)
+        barrier(wire, capture)
+        expected = {"drop outside udp_memcached_reflection": 4}
+        d = settled(stateful_pcap, before, expected)
+        assert drops(d) == expected, d
+        created = stateful_pcap.counters()["flows created"]
+        s.sendto(b"get k\r\n", ("10.10.0.1", 11211))
+        wait_until(lambda: stateful_pcap.counters()["flows created"] > created, what="the request's flow")
+        for f in udp_fragments(wire, 11211, 7012, answer, 0x4e02):
+            wire.send(f)
+        assert s.recvfrom(4096) == (answer, ("10.10.0.1", 11211))
+        d = delta(before, stateful_pcap.counters())
+        assert drops(d) == expected, d
+        assert (d.get("fragments trains"), d.get("fragments later"), d.get("fragments completed")) == (2, 6, 1), d
     finally:
         s.close()
 
