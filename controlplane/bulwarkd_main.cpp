@@ -81,15 +81,17 @@ ARP and other non-IP frames pass. In 'mode stateful' (the default) TCP
 segments must then belong to a tracked flow (or open one with a SYN; any
 segment may during 'pickup', 30s after start), UDP answers from DNS,
 NTP, SSDP, memcached or chargen need a request, ICMP echo replies need a
-request and ICMP errors must quote a tracked flow. In both modes the later
-fragments of a datagram take its first fragment's verdict ('fragments N'
-trains remembered 5s; a later fragment of no known train is dropped).
-Every drop is counted
+request and ICMP errors must quote a tracked flow, and with 'syn-guard
+always' (or 'auto RATE' above RATE SYN/s) the shield answers SYNs itself
+with SYN cookies and opens the server's side only for clients that prove
+one (a SYN proxy). In both modes the later fragments of a datagram take
+its first fragment's verdict ('fragments N' trains remembered 5s; a later
+fragment of no known train is dropped). Every drop is counted
 per reason and port (printed on SIGUSR1 and at exit) and, with
 'drop-capture FILE', sampled to a pcapng file. A config with no shield
 section starts no EAL. TLS, content inspection (tcp-request
-inspect-delay), the host port (punt rules forward inline), the SYN
-guard and rate limits are not built yet: bulwarkd says at start
+inspect-delay), the host port (punt rules forward inline) and rate
+limits are not built yet: bulwarkd says at start
 what it skips. It never reads standard input.
 
 With 'user', 'group' or 'chroot' in global, bulwarkd opens its ports,
@@ -136,8 +138,18 @@ std::string summary(const config& cfg)
     for (const auto& s : cfg.shields)
         rules += s.rules.size();
     std::string out = fmt::format("{} frontend{}, {} backend{}", fe, fe == 1 ? "" : "s", be, be == 1 ? "" : "s");
-    if (!cfg.shields.empty())
-        out += fmt::format(", shield '{}' ({} filter rule{})", cfg.shields[0].name, rules, rules == 1 ? "" : "s");
+    if (!cfg.shields.empty()) {
+        const auto& sh = cfg.shields[0];
+        using g = bulwark::dataplane::shield_section::syn_guard_mode;
+        std::string mode = sh.stateful ? "stateful" : "stateless";
+        if (!sh.mode_given)
+            mode += " by default";
+        if (sh.stateful)
+            mode += sh.syn_guard == g::off      ? ", syn-guard off"
+                    : sh.syn_guard == g::always ? ", syn-guard always"
+                                                : fmt::format(", syn-guard auto {}", sh.syn_guard_threshold);
+        out += fmt::format(", shield '{}' (mode {}, {} filter rule{})", sh.name, mode, rules, rules == 1 ? "" : "s");
+    }
     return out;
 }
 

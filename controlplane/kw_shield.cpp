@@ -113,9 +113,10 @@ void kw_mode(parse_ctx& c)
     if (m != "stateful" && m != "stateless")
         return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"stateful", "stateless"})));
     c.sh->stateful = m == "stateful";
+    c.sh->mode_given = true;
     if (c.sh->stateful)
-        c.warn(fmt::format("'mode stateful' tracks TCP flows, UDP and ICMP pseudo-flows and fragment trains; the SYN "
-                           "guard and limits are not built yet (wait for {})",
+        c.warn(fmt::format("'mode stateful' tracks TCP flows, UDP and ICMP pseudo-flows and fragment trains, and "
+                           "runs the SYN guard; limits are not built yet (wait for {})",
                            D2));
 }
 
@@ -355,7 +356,7 @@ constexpr std::array table{
     section_kw{"flows", S, kw_flows, {}},
     section_kw{"pickup", S, kw_pickup, {}},
     section_kw{"fragments", S, kw_fragments, {}},
-    section_kw{"syn-guard", S, kw_syn_guard, D2},
+    section_kw{"syn-guard", S, kw_syn_guard, {}},
     section_kw{"limit", S, kw_limit, D2},
     section_kw{"block", S, kw_block, {}},
     section_kw{"allow", S, kw_filter, {}},

@@ -454,6 +454,11 @@ void check_shields(const config& cfg, diagnostics& d)
         if (s.port_outside.empty() || s.port_inside.empty())
             d.alert(s.at.file, s.at.line, "shield",
                     fmt::format("'{}' needs both 'port outside' and 'port inside'", s.name));
+        if (!s.stateful && s.syn_guard != shield_section::syn_guard_mode::off)
+            d.alert(s.at.file, s.at.line, "shield",
+                    fmt::format("'{}' has a 'syn-guard' but is 'mode stateless': the SYN guard keeps the flows it "
+                                "opens, it needs 'mode stateful'",
+                                s.name));
         bool punts = std::any_of(s.rules.begin(), s.rules.end(), [](auto& r) { return r.v == verdict::punt; });
         if (punts && s.host_port.empty())
             d.alert(s.at.file, s.at.line, "shield",

@@ -83,6 +83,11 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
         out += fmt::format("bulwarkd: stats: shield {} fragments: trains {}, later {}, completed {}, refused {}\n",
                            sh, st.fragments->trains, st.fragments->later, st.fragments->completed,
                            st.fragments->refused);
+    if (st.guard)
+        out += fmt::format("bulwarkd: stats: shield {} syn guard: on {} lcores, switched on {}, cookies sent {}, "
+                           "valid {}, invalid {}\n",
+                           sh, st.guard->on_lcores, st.guard->switched_on, st.guard->cookies_sent,
+                           st.guard->cookies_valid, st.guard->cookies_invalid);
     if (st.blocklist_entries)
         out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, *st.blocklist_entries);
     if (st.capture_frames)

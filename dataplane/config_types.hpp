@@ -34,6 +34,7 @@ struct shield_section {
     std::string host_port;
     std::optional<cidr> host_address;   // host-port address, with its prefix
     bool stateful = true;
+    bool mode_given = false;            // a 'mode' line set it (-c says which it is either way)
     std::uint64_t flows = 1u << 20;     // for all worker lcores together
     std::uint64_t fragments = 64u << 10; // fragment trains, for all worker lcores together (both modes)
     std::chrono::seconds pickup{30};    // after start: flows may start mid-stream

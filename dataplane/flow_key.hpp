@@ -38,4 +38,16 @@ keyed make_flow_key(const parsed_frame& f);
 // agree too: a symmetric Toeplitz key, 0x6d5a repeated, does).
 unsigned flow_lcore(const flow_key& k, unsigned n);
 
+// The RSS key that makes a NIC's Toeplitz hash symmetric: 0x6d5a repeated
+// (Woo and Park, "Scalable TCP Session Monitoring with Symmetric
+// Receive-side Scaling", 2012). With it, a flow's two directions hash
+// alike and land in one queue, so one worker lcore sees both; the shield
+// sets it on ports with several queues.
+inline constexpr std::array<std::uint8_t, 40> symmetric_rss_key = [] {
+    std::array<std::uint8_t, 40> k{};
+    for (std::size_t i = 0; i < k.size(); ++i)
+        k[i] = i % 2 ? 0x5a : 0x6d;
+    return k;
+}();
+
 } // namespace bulwark::dataplane

@@ -106,6 +106,7 @@ void flow_table::remove(std::int32_t pos) noexcept
         rte_hash_del_key(hash_, key);
     e.in_use = false;
     --size_;
+    ++stats_.removed;
 }
 
 // The oldest embryonic entry among the next evict_scan slots goes.

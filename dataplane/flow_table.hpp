@@ -29,14 +29,43 @@ struct rte_hash;
 
 namespace bulwark::dataplane {
 
+// A TCP flow the SYN guard opened (dataplane/syn_guard.hpp): the client's
+// handshake answered with a cookie, the server's opened by the guard. The
+// tracker sees the server's sequence space; the client sees the cookie's,
+// and each segment is translated between the two.
+struct proxy_state {
+    enum class phase : std::uint8_t { none, opening, open };
+    phase ph = phase::none;
+    std::int8_t wscale = -1;      // the client's window scale (from the cookie's timestamp bits)
+    std::int8_t window_shift = 0; // server to client: the window is shifted by this
+    bool sack = false, ts = false;
+    std::uint16_t mss = 0;        // the cookie's
+    std::uint16_t window = 0;     // opening: the window of the client's ACK
+    std::uint32_t isn = 0;        // the client's initial sequence number
+    std::uint32_t cookie = 0;     // the guard's, the client's view of the server's
+    std::uint32_t tsval = 0;      // opening: the client's TSval
+    std::uint32_t ts_ours = 0;    // the TSval of the guard's SYN-ACK, as the client echoed it
+    std::uint32_t seq_delta = 0;  // the server's ISN minus the cookie
+    std::uint32_t ts_delta = 0;   // the server's TSval minus ts_ours
+};
+
 struct flow_entry {
     tcp::conn tcp;               // TCP flows: the tracker's state
+    proxy_state proxy;           // TCP flows the SYN guard opened
     std::uint32_t last_seen = 0; // seconds, the worker's clock
     std::uint32_t timeout = 0;   // seconds of silence after which it goes
     bool in_use = false;
     bool original_is_a = false;  // the flow's first frame came from endpoint a
     bool embryonic = false;      // still opening: evicted first
     bool replied = false;        // UDP: the other end has answered
+
+    // After a TCP segment was accepted: its lifetime from the tracker's state.
+    void tcp_touched(std::uint32_t now) noexcept
+    {
+        last_seen = now;
+        timeout = tcp::timeout_seconds(tcp.st);
+        embryonic = tcp::embryonic(tcp.st) || proxy.ph == proxy_state::phase::opening;
+    }
 };
 
 // UDP pseudo-flows' lifetimes, in seconds, as netfilter's: one way, both ways.
@@ -44,6 +73,7 @@ inline constexpr std::uint32_t udp_timeout = 30, udp_stream_timeout = 180;
 
 struct flow_table_stats {
     std::uint64_t inserted = 0, expired = 0, evicted = 0, refused_full = 0;
+    std::uint64_t removed = 0; // every removal, expiry and eviction included: a slot may have been reused
 };
 
 class flow_table {

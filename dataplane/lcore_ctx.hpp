@@ -26,6 +26,7 @@ class acl_table;
 class blocklist;
 class flow_table;
 class frag_table;
+class syn_guard;
 
 inline constexpr std::size_t cache_line = 64; // RTE_CACHE_LINE_SIZE, checked in lcore_ctx.cpp
 
@@ -112,6 +113,7 @@ struct alignas(cache_line) lcore_ctx {
     rte_ring* punt_ring = nullptr;
     drop_sampling sampling;
     flow_table* flows = nullptr;         // mode stateful: this lcore's flows; null: stateless
+    syn_guard* guard = nullptr;          // mode stateful with syn-guard always|auto: this lcore's
     std::uint64_t pickup_until = 0;      // TSC: until then a flow may start mid-stream
     frag_table* frags = nullptr;         // this lcore's fragment trains (both modes); null: none kept
     std::uint64_t tsc_hz = 1;
@@ -129,6 +131,9 @@ struct alignas(cache_line) lcore_ctx {
     struct frag_gauges {
         counter trains, later, completed, refused;
     } frag_counts;                       // copied from the fragment table after a burst with fragments
+    struct guard_gauges {
+        counter on, switched_on, cookies_sent, cookies_valid, cookies_invalid;
+    } guard_counts;                      // the SYN guard's
     std::atomic<std::uint64_t> pong{0};  // the last ping's arg (release store)
 
     // --- this lcore's alone

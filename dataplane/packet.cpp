@@ -68,6 +68,8 @@ constexpr std::string_view reason_names[] = {
     "frag_overlap_train",
     "icmp_reply_no_request",
     "icmp_error_no_flow",
+    "synproxy_unfit",
+    "tcp_martian_dst",
     "tx_full",
     "punt_full",
 };
@@ -441,6 +443,13 @@ std::string_view reason_name(drop_reason r)
     auto i = static_cast<std::size_t>(r);
     return i < std::size(reason_names) ? reason_names[i] : "unknown";
 }
+
+std::uint64_t checksum_add(std::span<const std::byte> data, std::uint64_t acc) noexcept
+{
+    return sum_bytes(data.data(), data.size(), acc);
+}
+
+std::uint16_t checksum_fold(std::uint64_t acc) noexcept { return fold(acc); }
 
 std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept
 {

@@ -28,4 +28,10 @@ drop_reason parse_frame(std::span<const std::byte> frame, parsed_frame& out, par
 // over a zero sum: 0 means the data (checksum field included) is valid.
 std::uint16_t internet_checksum(std::span<const std::byte> data) noexcept;
 
+// The pieces of it, for writers of headers (dataplane/tcp_rewrite.cpp):
+// `data` added to a running ones' complement sum in memory order (so a
+// folded, complemented sum is stored as it is, with memcpy), and the fold.
+std::uint64_t checksum_add(std::span<const std::byte> data, std::uint64_t acc) noexcept;
+std::uint16_t checksum_fold(std::uint64_t acc) noexcept;
+
 } // namespace bulwark::dataplane

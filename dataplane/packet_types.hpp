@@ -75,6 +75,8 @@ enum class drop_reason : std::uint8_t {
     // stateful mode's ICMP (dataplane/icmp_track.hpp)
     icmp_reply_no_request, // an echo reply no echo request asked for
     icmp_error_no_flow,    // an ICMP error whose quoted header names no tracked flow
+    synproxy_unfit,    // the SYN guard cannot rewrite the segment (in several buffers, or no room)
+    tcp_martian_dst,   // a SYN the guard would answer from an address no host has (RFC 1122 §4.2.3.10)
     tx_full,           // the TX queue (the other port's; for a reply, its own) took no more of the burst
     punt_full,         // the punt ring took no more of the burst (or there is none)
     count_ // not a reason: the number of them

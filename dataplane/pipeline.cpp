@@ -7,6 +7,7 @@
 #include "dataplane/frag_table.hpp"
 #include "dataplane/icmp_track.hpp"
 #include "dataplane/packet.hpp"
+#include "dataplane/syn_guard.hpp"
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -131,19 +132,6 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
     b.nlive = k;
 }
 
-drop_reason reason_of(tcp::verdict v) noexcept
-{
-    switch (v) {
-    case tcp::verdict::accept: return drop_reason::none;
-    case tcp::verdict::not_syn: return drop_reason::tcp_not_syn;
-    case tcp::verdict::bad_transition: return drop_reason::tcp_bad_transition;
-    case tcp::verdict::out_of_window: return drop_reason::tcp_out_of_window;
-    case tcp::verdict::rst_out_of_window: return drop_reason::tcp_rst_out_of_window;
-    case tcp::verdict::syn_in_window: return drop_reason::tcp_syn_in_window;
-    }
-    return drop_reason::tcp_bad_transition;
-}
-
 // One TCP segment against its flow (pos: its entry, or -1 for none yet).
 drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, std::int32_t pos, std::uint32_t now,
                           bool pickup) noexcept
@@ -153,7 +141,7 @@ drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, s
     if (pos < 0) {
         tcp::conn fresh;
         if (auto v = tcp::track(fresh, tcp::side::original, seg, pickup); v != tcp::verdict::accept)
-            return reason_of(v);
+            return tcp::reason_of(v);
         pos = ft.insert(k.key, now);
         if (pos < 0)
             return drop_reason::flows_full;
@@ -164,12 +152,9 @@ drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, s
         flow_entry& e = ft.at(pos);
         const tcp::side s = k.src_is_a == e.original_is_a ? tcp::side::original : tcp::side::reply;
         if (auto v = tcp::track(e.tcp, s, seg, pickup); v != tcp::verdict::accept)
-            return reason_of(v);
+            return tcp::reason_of(v);
     }
-    flow_entry& e = ft.at(pos);
-    e.last_seen = now;
-    e.timeout = tcp::timeout_seconds(e.tcp.st);
-    e.embryonic = tcp::embryonic(e.tcp.st);
+    ft.at(pos).tcp_touched(now);
     return drop_reason::none;
 }
 
@@ -234,9 +219,34 @@ bool icmp_flow_key(burst& b, unsigned j, keyed& k, icmp_kind& kind) noexcept
     return false;
 }
 
+// A TCP segment in a stateful lcore with a SYN guard: the guard's when it
+// answers a SYN, proves a cookie or belongs to a flow it opened; the
+// tracker's otherwise.
+pkt_verdict guarded_segment(lcore_ctx& c, side from, rte_mbuf* m, const parsed_frame& f, const keyed& k,
+                            std::int32_t pos, std::uint64_t tsc, bool pickup) noexcept
+{
+    if (pos >= 0) {
+        if (c.flows->at(pos).proxy.ph != proxy_state::phase::none)
+            return guard_segment(c, m, f, k, pos, tsc);
+    } else if (from == outside) {
+        const std::uint8_t fl = f.tcp_flags & (tcp::flag::syn | tcp::flag::ack | tcp::flag::rst | tcp::flag::fin);
+        if (fl == tcp::flag::syn && c.guard->answers(tsc)) {
+            c.guard_counts.on.set(1);
+            return guard_syn(c, m, f, tsc);
+        }
+        pkt_verdict out;
+        if (fl == tcp::flag::ack && guard_ack(c, m, f, k, tsc, out))
+            return out;
+    }
+    const auto now = static_cast<std::uint32_t>(tsc / c.tsc_hz);
+    const drop_reason why = track_segment(c, f, k, pos, now, pickup);
+    return {why == drop_reason::none ? pkt_action::forward : pkt_action::drop, why};
+}
+
 // 4. stateful mode: TCP segments, UDP datagrams and ICMP through the
-//    lcore's flows (later fragments carry no L4 header: stage_fragments)
-void stage_flows(lcore_ctx& c, side from, burst& b) noexcept
+//    lcore's flows (later fragments carry no L4 header: stage_fragments);
+//    the SYN guard's frames are rewritten here
+void stage_flows(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexcept
 {
     const unsigned nlive = b.nlive;
     if (!nlive || !c.flows)
@@ -264,17 +274,22 @@ void stage_flows(lcore_ctx& c, side from, burst& b) noexcept
     std::array<std::int32_t, burst_size> pos;
     if (n)
         ft.lookup(kp.data(), n, pos.data());
-    const std::uint64_t evicted = ft.stats().evicted;
+    const std::uint64_t removed = ft.stats().removed;
     for (unsigned k = 0; k < n; ++k) {
-        // a flow an earlier segment of this burst created, or one an
-        // eviction moved: found again
-        std::int32_t p = pos[k] < 0 || ft.stats().evicted != evicted ? ft.find(keys[k].key) : pos[k];
+        // a flow an earlier segment of this burst created, or a slot a
+        // removal (an eviction, a reset) freed and maybe reused: found again
+        std::int32_t p = pos[k] < 0 || ft.stats().removed != removed ? ft.find(keys[k].key) : pos[k];
         const parsed_frame& f = *b.live[at[k]];
+        const unsigned i = b.live_index[at[k]];
+        if (f.proto == 6 && c.guard) {
+            b.v[i] = guarded_segment(c, from, pkts[i], f, keys[k], p, tsc, pickup);
+            continue;
+        }
         const drop_reason why = f.proto == 6    ? track_segment(c, f, keys[k], p, now, pickup)
                                 : f.proto == 17 ? track_datagram(c, from, f, keys[k], p, now)
                                                 : track_icmp(ft, kinds[k], keys[k], p, now);
         if (why != drop_reason::none)
-            b.v[b.live_index[at[k]]] = {pkt_action::drop, why};
+            b.v[i] = {pkt_action::drop, why};
     }
     b.nlive = 0; // the last stage that reads the live list
     auto& g = c.flow_counts;
@@ -282,6 +297,10 @@ void stage_flows(lcore_ctx& c, side from, burst& b) noexcept
     g.created.set(ft.stats().inserted);
     g.evicted.set(ft.stats().evicted);
     g.refused.set(ft.stats().refused_full);
+    if (c.guard) {
+        c.guard_counts.on.set(c.guard->on());
+        c.guard_counts.switched_on.set(c.guard->switched_on());
+    }
 }
 
 // 5. both modes: fragment trains. A first fragment's verdict, from every
@@ -410,7 +429,7 @@ void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) n
     stage_parse(c, from, pkts, b);
     stage_blocklist(c, b);
     stage_acl(c, from, b);
-    stage_flows(c, from, b);
+    stage_flows(c, from, pkts, b);
     stage_fragments(c, b);
     emit(c, from, pkts, b.v.data(), b.n);
 }

@@ -8,6 +8,7 @@
 #include "dataplane/packet.hpp"
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pcapng_writer.hpp"
+#include "dataplane/syn_guard.hpp"
 #include "dataplane/worker.hpp"
 
 #include <rte_cycles.h>
@@ -25,8 +26,10 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <fmt/format.h>
 #include <mutex>
+#include <sys/random.h>
 #include <thread>
 
 namespace bulwark::dataplane {
@@ -51,6 +54,7 @@ struct shield::impl {
     std::unique_ptr<blocklist> blocks;
     std::vector<std::unique_ptr<flow_table>> flows;   // mode stateful: one per worker lcore
     std::vector<std::unique_ptr<frag_table>> frags;   // both modes: one per worker lcore
+    std::vector<std::unique_ptr<syn_guard>> guards;   // mode stateful with a SYN guard: one per worker lcore
     std::vector<unsigned> worker_lcores;              // every lcore of the eal line but the main one
     std::vector<std::unique_ptr<lcore_ctx>> workers; // one per worker lcore, in that order
     std::atomic<bool> quit{false};
@@ -71,6 +75,7 @@ struct shield::impl {
     result<bool> setup_sampling(drop_sampling& sampling);
     result<bool> setup_flows(unsigned queues);
     void setup_frags(unsigned queues);
+    result<bool> setup_guards(unsigned queues);
     result<bool> launch_workers();
     void control_loop();
     void teardown();
@@ -101,6 +106,20 @@ result<bool> shield::impl::setup_port(side s, const std::string& name, unsigned 
                                 side_name(s), name, info.max_rx_queues, info.max_tx_queues, queues, queues, queues));
     rte_eth_conf conf{};
     auto qn = static_cast<std::uint16_t>(queues);
+    // several queues: RSS with the symmetric key, so both directions of a
+    // flow reach the lcore that tracks it (flow_key.hpp)
+    std::array<std::uint8_t, 40> rss_key = symmetric_rss_key;
+    const std::uint64_t rss_hf = info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP);
+    if (queues > 1) {
+        if (!rss_hf || (info.hash_key_size && info.hash_key_size != rss_key.size()))
+            lines.push_back(fmt::format("port {} ({}): no symmetric RSS on this driver: a flow's two directions may "
+                                        "reach different lcores (run one worker lcore with mode stateful)",
+                                        side_name(s), name));
+        else {
+            conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+            conf.rx_adv_conf.rss_conf = {rss_key.data(), static_cast<std::uint8_t>(rss_key.size()), rss_hf};
+        }
+    }
     if (int rc = rte_eth_dev_configure(id, qn, qn, &conf); rc != 0)
         return fail(fmt::format("port {} ({}): rte_eth_dev_configure: {}", side_name(s), name, rte_strerror(-rc)));
     std::uint16_t nrx = rx_desc, ntx = tx_desc;
@@ -194,6 +213,27 @@ result<bool> shield::impl::setup_flows(unsigned queues)
     lines.push_back(fmt::format("flow table: {} flows per lcore, {} bytes per flow ({} MiB in all), pickup window "
                                 "{}s",
                                 each, per_flow, per_flow * each * queues >> 20, cfg.pickup.count()));
+    return setup_guards(queues);
+}
+
+// Step 5c: the SYN guard of each worker lcore, all with one random key
+// (a cookie is checked by the lcore its flow's ACK reaches: with one key
+// any lcore can), the threshold shared between them.
+result<bool> shield::impl::setup_guards(unsigned queues)
+{
+    using mode = shield_section::syn_guard_mode;
+    if (cfg.syn_guard == mode::off)
+        return true;
+    syn_guard_config g;
+    g.m = cfg.syn_guard == mode::always ? syn_guard_config::mode::always : syn_guard_config::mode::automatic;
+    g.threshold = std::max<std::uint64_t>(1, cfg.syn_guard_threshold / queues);
+    if (getrandom(&g.key, sizeof g.key, 0) != sizeof g.key)
+        return fail(fmt::format("syn-guard: no random key: {}", std::strerror(errno)));
+    for (unsigned i = 0; i < queues; ++i)
+        guards.push_back(std::make_unique<syn_guard>(g, rte_get_tsc_hz()));
+    lines.push_back(g.m == syn_guard_config::mode::always
+                        ? fmt::format("syn guard: always (SYN cookies answer every SYN of no flow from outside)")
+                        : fmt::format("syn guard: auto, on above {} SYN/s of no flow per lcore", g.threshold));
     return true;
 }
 
@@ -251,6 +291,7 @@ result<bool> shield::impl::launch_workers()
             c->frags = frags[i].get();
         if (!flows.empty()) {
             c->flows = flows[i].get();
+            c->guard = guards.empty() ? nullptr : guards[i].get();
             c->pickup_until = rte_rdtsc() + static_cast<std::uint64_t>(cfg.pickup.count()) * c->tsc_hz;
         }
         if (!open_mailbox(*c, fmt::format("bw_mbox{}", i)))
@@ -455,6 +496,17 @@ shield_stats shield::stats() const
             f.refused += w->frag_counts.refused;
         }
         st.fragments = f;
+    }
+    if (!p.guards.empty()) {
+        shield_stats::guard_stats g;
+        for (const auto& w : p.workers) {
+            g.on_lcores += w->guard_counts.on;
+            g.switched_on += w->guard_counts.switched_on;
+            g.cookies_sent += w->guard_counts.cookies_sent;
+            g.cookies_valid += w->guard_counts.cookies_valid;
+            g.cookies_invalid += w->guard_counts.cookies_invalid;
+        }
+        st.guard = g;
     }
     if (p.blocks)
         st.blocklist_entries = p.blocks->size();

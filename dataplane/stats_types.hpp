@@ -46,6 +46,10 @@ struct shield_stats {
         std::uint64_t trains = 0, later = 0, completed = 0, refused = 0;
     };
     std::optional<frag_stats> fragments;  // fragment trains (both modes): summed over the lcores
+    struct guard_stats {
+        std::uint64_t on_lcores = 0, switched_on = 0, cookies_sent = 0, cookies_valid = 0, cookies_invalid = 0;
+    };
+    std::optional<guard_stats> guard;     // with a SYN guard: summed over the lcores
     std::optional<std::size_t> blocklist_entries;
     std::optional<std::uint64_t> capture_frames; // frames written to the drop-capture file, when there is one
     std::uint64_t capture_refused = 0;           // frames not written: the file reached its max-size

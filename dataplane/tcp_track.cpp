@@ -254,6 +254,19 @@ std::uint32_t timeout_seconds(state s)
     return i < timeouts.size() ? timeouts[i] : 0;
 }
 
+drop_reason reason_of(verdict v)
+{
+    switch (v) {
+    case verdict::accept: return drop_reason::none;
+    case verdict::not_syn: return drop_reason::tcp_not_syn;
+    case verdict::bad_transition: return drop_reason::tcp_bad_transition;
+    case verdict::out_of_window: return drop_reason::tcp_out_of_window;
+    case verdict::rst_out_of_window: return drop_reason::tcp_rst_out_of_window;
+    case verdict::syn_in_window: return drop_reason::tcp_syn_in_window;
+    }
+    return drop_reason::tcp_bad_transition;
+}
+
 std::string_view verdict_name(verdict v)
 {
     switch (v) {

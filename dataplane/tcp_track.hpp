@@ -21,6 +21,8 @@
 //    with an ACK, and a peer that really restarted resets the old flow with
 //    a RST at the exact sequence, which closes it here too.
 
+#include "dataplane/packet_types.hpp"
+
 #include <cstdint>
 #include <string_view>
 
@@ -95,6 +97,8 @@ enum class verdict : std::uint8_t {
     syn_in_window,      // a blind SYN (RFC 5961 §4)
 };
 std::string_view verdict_name(verdict v);
+// The drop reason a refusal is counted as (none for accept).
+drop_reason reason_of(verdict v);
 
 // One segment from `from` on flow c. `pickup`: a flow in state none may
 // start with any segment carrying an ACK (a session that existed before a

@@ -209,6 +209,10 @@ TEST_CASE("broken configs fail with the exact file:line message", "[parser]")
         {"shield without eal and ports", "shield edge\n mode stateless\n",
          {"t.cfg:1: 'shield': 'edge' has no 'eal' line", "t.cfg:1: 'shield': 'edge' needs both 'port outside' "
                                                        "and 'port inside'"}},
+        {"a syn guard on a stateless shield",
+         "shield e\n eal --no-pci\n port outside p0\n port inside p1\n mode stateless\n syn-guard always\n",
+         {"t.cfg:1: 'shield': 'e' has a 'syn-guard' but is 'mode stateless': the SYN guard keeps the flows it opens, "
+          "it needs 'mode stateful'"}},
         {"shield filter with a bad protocol",
          "shield e\n eal --no-pci\n port outside p0\n port inside p1\n deny tpc dport 22\n",
          {"t.cfg:5: 'deny': unknown protocol 'tpc', expected one of 'ip', 'any', 'tcp', 'udp', 'icmp', 'icmpv6', "
@@ -292,7 +296,7 @@ TEST_CASE("valid snippets load without alerts", "[parser]")
         {"shield section",
          "shield edge\n eal -l 0-1 --no-huge -m 512 --no-pci --vdev=net_af_packet0,iface=out0\n"
          " port outside net_af_packet0\n port inside net_af_packet1\n host-port bw0 address 10.10.0.100/24\n"
-         " mode stateless\n flows 4m\n syn-guard auto 20000\n limit src pps 5000 burst 10000\n"
+         " mode stateful\n flows 4m\n syn-guard auto 20000\n limit src pps 5000 burst 10000\n"
          " limit src new-flows 200/s\n limit src concurrent-flows 512\n block src 203.0.113.0/24 2001:db8::/32\n"
          " deny udp sport 19,123,1900,11211\n allow tcp src 192.0.2.0/24 dport 22\n"
          " punt tcp dst 10.10.0.100 dport 80,443\n default allow\n",

@@ -11,6 +11,8 @@
 #include "dataplane/pcapng_writer.hpp"
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pipeline.hpp"
+#include "dataplane/syn_guard.hpp"
+#include "dataplane/tcp_rewrite.hpp"
 #include "dataplane/worker.hpp"
 #include "tests/dataplane/eal.hpp"
 #include "tests/dataplane/frames.hpp"
@@ -616,14 +618,16 @@ namespace {
 
 // A TCP segment from `src`:sport to `dst`:dport with its sequence fields.
 bytes seg(bytes src, std::uint16_t sport, bytes dst, std::uint16_t dport, std::uint8_t flags, std::uint32_t seq,
-          std::uint32_t ack, std::size_t payload = 0)
+          std::uint32_t ack, std::size_t payload = 0, const bytes& opts = {}, std::uint16_t window = 64000)
 {
-    bytes t = bulwark::dataplane::testing::tcp(sport, dport, flags, 5, payload);
+    bytes t = bulwark::dataplane::testing::tcp(sport, dport, flags, static_cast<std::uint8_t>(5 + opts.size() / 4),
+                                               payload);
+    std::copy(opts.begin(), opts.end(), t.begin() + 20);
     put16(t, 4, static_cast<std::uint16_t>(seq >> 16));
     put16(t, 6, static_cast<std::uint16_t>(seq));
     put16(t, 8, static_cast<std::uint16_t>(ack >> 16));
     put16(t, 10, static_cast<std::uint16_t>(ack));
-    put16(t, 14, 64000);
+    put16(t, 14, window);
     return v4frame({.proto = 6, .src = src, .dst = dst}, t);
 }
 
@@ -706,4 +710,178 @@ TEST_CASE("pipeline, stateful: a handshake and its data pass both ways; what no 
     // the same source ports from inside are requests, not answers
     CHECK(one(inside, v4udp(sv, 11211, 34001, cl)));
     CHECK(rte_mempool_in_use_count(pool.mp) == 0);
+}
+
+namespace {
+
+bytes be32b(std::uint32_t v)
+{
+    return {static_cast<std::uint8_t>(v >> 24), static_cast<std::uint8_t>(v >> 16), static_cast<std::uint8_t>(v >> 8),
+            static_cast<std::uint8_t>(v)};
+}
+// NOP NOP and a timestamp option
+bytes ts_opt(std::uint32_t tsval, std::uint32_t tsecr)
+{
+    return cat(cat(bytes{1, 1, 8, 10}, be32b(tsval)), be32b(tsecr));
+}
+
+} // namespace
+
+TEST_CASE("pipeline, syn guard: a SYN gets a cookie, its ACK opens the server's side, the flow is translated",
+          "[dataplane][pipeline][syn]")
+{
+    const auto ports = ring_ports();
+    auto sh = shield_of("    default allow\n");
+    auto acl = acl_table::build(sh.rules, sh.default_verdict, "t_acl_g");
+    REQUIRE(acl);
+    auto flows = flow_table::create("t_flows_g", 1024);
+    REQUIRE(flows);
+    mbuf_pool pool("t_pool_g");
+    lcore_ctx w((*acl)->rules(), {}, ports);
+    w.acl = acl->get();
+    w.flows = flows->get();
+    w.tsc_hz = rte_get_tsc_hz();
+    syn_guard_config gc;
+    gc.m = syn_guard_config::mode::always;
+    gc.key = {0x1234, 0x5678};
+    syn_guard guard(gc, w.tsc_hz);
+    w.guard = &guard;
+    const bytes cl{192, 0, 2, 9}, sv{10, 10, 0, 2};
+    struct out {
+        std::vector<bytes> back, on; // sent back where the frame came from, forwarded to the other port
+    };
+    auto run = [&](side from, const bytes& f) {
+        rte_mbuf* m = pool.frame(f);
+        process_burst(w, from, &m, 1);
+        out o;
+        for (auto [s, v] : {std::pair{from, &o.back}, std::pair{other_side(from), &o.on}})
+            for (rte_mbuf* x : sent_on(ports[s])) {
+                auto* d = rte_pktmbuf_mtod(x, const std::uint8_t*);
+                v->emplace_back(d, d + rte_pktmbuf_data_len(x));
+                rte_pktmbuf_free(x);
+            }
+        return o;
+    };
+    auto options_of = [](const bytes& f) {
+        const parsed_frame p = parsed(f);
+        return tcp::read_options(std::as_bytes(std::span(f)).subspan(p.l4_offset, (f[p.l4_offset + 12] >> 4) * 4u));
+    };
+    const bytes syn_opts{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0x11, 0x22, 0x33, 0x44, 0, 0, 0, 0, 1, 3, 3, 7};
+
+    // 1. the client's SYN: answered on the port it came from, nothing stored, nothing to the server
+    out o = run(outside, seg(cl, 40000, sv, 80, 0x02, 1000, 0, 0, syn_opts));
+    REQUIRE(o.back.size() == 1);
+    CHECK(o.on.empty());
+    const parsed_frame synack = parsed(o.back[0]);
+    CHECK(synack.tcp_flags == 0x12);
+    CHECK(synack.tcp_ack == 1001);
+    CHECK(synack.sport == 80);
+    CHECK(synack.dport == 40000);
+    const std::uint32_t cookie = synack.tcp_seq;
+    const tcp::options so = options_of(o.back[0]);
+    CHECK(so.mss == 1460);
+    CHECK(so.wscale == 7);
+    CHECK(so.sack_perm);
+    CHECK(so.tsecr == 0x11223344u);
+    const std::uint32_t ours = so.tsval;
+    CHECK(flows->get()->size() == 0);
+    CHECK(w.guard_counts.cookies_sent == 1);
+
+    // 2. its ACK proves the cookie: the flow is made and the ACK becomes the server's SYN
+    o = run(outside, seg(cl, 40000, sv, 80, 0x10, 1001, cookie + 1, 0, ts_opt(0x11223345u, ours)));
+    REQUIRE(o.on.size() == 1);
+    CHECK(o.back.empty());
+    const parsed_frame ssyn = parsed(o.on[0]);
+    CHECK(ssyn.tcp_flags == 0x02);
+    CHECK(ssyn.tcp_seq == 1000);
+    CHECK(ssyn.src == parsed(seg(cl, 1, sv, 1, 2, 0, 0)).src);
+    const tcp::options sso = options_of(o.on[0]);
+    CHECK(sso.mss == 1460);
+    CHECK(sso.wscale == 7); // the client's, from the timestamp's low bits
+    CHECK(sso.sack_perm);
+    CHECK(sso.tsval == 0x11223345u);
+    CHECK(flows->get()->size() == 1);
+    CHECK(w.guard_counts.cookies_valid == 1);
+
+    // 3. the client's data before the server answered: the SYN again, the data left to the client's retransmission
+    o = run(outside, seg(cl, 40000, sv, 80, 0x18, 1001, cookie + 1, 10, ts_opt(0x11223346u, ours)));
+    REQUIRE(o.on.size() == 1);
+    CHECK(parsed(o.on[0]).tcp_flags == 0x02);
+    CHECK(parsed(o.on[0]).tcp_payload == 0);
+
+    // 4. the server's SYN-ACK: answered with the handshake's last ACK, back to the server; nothing to the client
+    const bytes srv_opts{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0x09, 0, 0x11, 0x22, 0x33, 0x46, 1, 3, 3, 9};
+    o = run(inside, seg(sv, 80, cl, 40000, 0x12, 5000, 1001, 0, srv_opts));
+    REQUIRE(o.back.size() == 1);
+    CHECK(o.on.empty());
+    const parsed_frame last = parsed(o.back[0]);
+    CHECK(last.tcp_flags == 0x10);
+    CHECK(last.tcp_seq == 1001);
+    CHECK(last.tcp_ack == 5001);
+    CHECK(last.dport == 80);
+    CHECK(options_of(o.back[0]).tsval == 0x11223346u);
+    CHECK(options_of(o.back[0]).tsecr == 0x900u);
+
+    // 5. data both ways, translated: the client's acks and echoes into the server's space, and back
+    o = run(outside, seg(cl, 40000, sv, 80, 0x18, 1001, cookie + 1, 100, ts_opt(0x11223350u, ours + 5)));
+    REQUIRE(o.on.size() == 1);
+    const parsed_frame up = parsed(o.on[0]); // parsed() checks the checksum
+    CHECK(up.tcp_seq == 1001);
+    CHECK(up.tcp_ack == 5001);
+    CHECK(up.tcp_payload == 100);
+    CHECK(options_of(o.on[0]).tsecr == 0x905u);
+    o = run(inside, seg(sv, 80, cl, 40000, 0x18, 5001, 1101, 1000, ts_opt(0x901, 0x11223350u), 1000));
+    REQUIRE(o.on.size() == 1);
+    const parsed_frame down = parsed(o.on[0]);
+    CHECK(down.tcp_seq == cookie + 1);
+    CHECK(down.tcp_ack == 1101);
+    CHECK(down.tcp_window == 4000); // the server scales by 9, the client was told 7
+    CHECK(options_of(o.on[0]).tsval == ours + 1);
+    // out of the server's window, translated: dropped by the tracker
+    o = run(outside, seg(cl, 40000, sv, 80, 0x18, 1001 + 100 + 50'000'000, cookie + 1, 10, ts_opt(1, ours)));
+    CHECK(o.on.empty());
+    CHECK(w.counters.port[outside].drops[std::size_t(drop_reason::tcp_out_of_window)] == 1);
+
+    // 6. an ACK of no flow whose cookie is not one: counted, dropped as any ACK of no flow
+    o = run(outside, seg(cl, 40001, sv, 80, 0x10, 1001, cookie + 1, 0, ts_opt(1, ours)));
+    CHECK(o.on.empty());
+    CHECK(o.back.empty());
+    CHECK(w.guard_counts.cookies_invalid == 1);
+    CHECK(w.counters.port[outside].drops[std::size_t(drop_reason::tcp_not_syn)] == 1);
+
+    // 7. a SYN to a multicast address: not answered (the answer would come from it), dropped
+    o = run(outside, seg(cl, 40002, {224, 0, 0, 9}, 80, 0x02, 1, 0));
+    CHECK(o.back.empty());
+    CHECK(o.on.empty());
+    CHECK(w.counters.port[outside].drops[std::size_t(drop_reason::tcp_martian_dst)] == 1);
+
+    // 8. a SYN from inside (a server opening) is not the guard's: tracked and forwarded
+    o = run(inside, seg(sv, 33000, cl, 443, 0x02, 7, 0));
+    CHECK(o.on.size() == 1);
+    CHECK(w.guard_counts.cookies_sent == 1);
+    CHECK(rte_mempool_in_use_count(pool.mp) == 0);
+}
+
+TEST_CASE("syn guard: auto switches on above its share of the threshold, and off after a quiet window",
+          "[dataplane][syn]")
+{
+    syn_guard_config gc;
+    gc.m = syn_guard_config::mode::automatic;
+    gc.threshold = 100; // per second: 10 per 100 ms window
+    syn_guard g(gc, 1000); // 1000 ticks a second: a window is 100 ticks, the hold 10 000
+    std::uint64_t t = 1'000'000;
+    for (int i = 0; i < 10; ++i)
+        CHECK_FALSE(g.answers(t + std::uint64_t(i)));
+    CHECK(g.answers(t + 20)); // the 11th in the window
+    CHECK(g.switched_on() == 1);
+    CHECK(g.answers(t + 150)); // later windows: held on
+    CHECK(g.answers(t + 9'000));
+    CHECK_FALSE(g.answers(t + 10'050)); // the hold is over and the window before was quiet: off
+    for (int i = 1; i < 10; ++i)
+        CHECK_FALSE(g.answers(t + 10'050 + std::uint64_t(i)));
+    CHECK(g.answers(t + 10'060)); // a flood again
+    CHECK(g.switched_on() == 2);
+    gc.m = syn_guard_config::mode::always;
+    syn_guard always(gc, 1000);
+    CHECK(always.answers(0));
 }

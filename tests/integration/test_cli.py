@@ -100,17 +100,18 @@ def test_keywords_lists_every_registry_row(bulwarkd):
         "keyword:group", "keyword:id", "keyword:log", "keyword:log", "keyword:maxconn", "keyword:maxconn",
         "keyword:mode", "keyword:nbproc", "keyword:nbthread", "keyword:node", "keyword:pickup", "keyword:port",
         "keyword:presetenv", "keyword:quiet", "keyword:retries", "keyword:server", "keyword:setenv",
-        "keyword:tune.bufsize", "keyword:tune.http.maxhdr", "keyword:tune.pcre2.depth-limit",
-        "keyword:tune.pcre2.match-limit", "keyword:unsetenv", "keyword:user", "matcher:-m", "matcher:-m",
+        "keyword:syn-guard", "keyword:tune.bufsize", "keyword:tune.http.maxhdr",
+        "keyword:tune.pcre2.depth-limit", "keyword:tune.pcre2.match-limit", "keyword:unsetenv", "keyword:user",
         "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
-        "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "option:abortonclose", "option:allbackups",
-        "option:dontlognull", "option:forwardfor", "option:http-buffer-request", "option:http-ignore-probes",
-        "option:http-server-close", "option:httpchk", "option:httpclose", "option:httplog", "option:redispatch",
-        "option:tcplog", "server-opt:backup", "server-opt:check", "server-opt:disabled", "server-opt:enabled",
-        "server-opt:fall", "server-opt:id", "server-opt:inter", "server-opt:maxconn", "server-opt:maxqueue",
-        "server-opt:rise", "server-opt:weight", "timeout:check", "timeout:client", "timeout:client-fin",
-        "timeout:connect", "timeout:http-keep-alive", "timeout:http-request", "timeout:queue", "timeout:server",
-        "timeout:server-fin", "timeout:tarpit", "timeout:tunnel"
+        "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
+        "option:abortonclose", "option:allbackups", "option:dontlognull", "option:forwardfor",
+        "option:http-buffer-request", "option:http-ignore-probes", "option:http-server-close", "option:httpchk",
+        "option:httpclose", "option:httplog", "option:redispatch", "option:tcplog", "server-opt:backup",
+        "server-opt:check", "server-opt:disabled", "server-opt:enabled", "server-opt:fall", "server-opt:id",
+        "server-opt:inter", "server-opt:maxconn", "server-opt:maxqueue", "server-opt:rise", "server-opt:weight",
+        "timeout:check", "timeout:client", "timeout:client-fin", "timeout:connect", "timeout:http-keep-alive",
+        "timeout:http-request", "timeout:queue", "timeout:server", "timeout:server-fin", "timeout:tarpit",
+        "timeout:tunnel"
     ]
     assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])
 

@@ -85,7 +85,7 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
     try:
         lines = [p.stdout.readline() for _ in range(9)]  # bounded by the finally below
         assert lines[0].startswith("bulwarkd 0."), lines
-        assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (2 filter rules)" \
+        assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (mode stateless, 2 filter rules)" \
             in lines[0]
         # the shield bridges the lab's two veth ends (net_pcap) on lcore 1
         assert lines[1].startswith(f"bulwarkd: shield edge: port outside net_pcap0 (DPDK port 0, driver net_pcap, "), lines

@@ -211,6 +211,9 @@ PARSERS = [
     (re.compile(r"fragments: trains (\d+), later (\d+), completed (\d+), refused (\d+)$"),
      lambda m: {"fragments trains": m[1], "fragments later": m[2], "fragments completed": m[3],
                 "fragments refused": m[4]}),
+    (re.compile(r"syn guard: on (\d+) lcores, switched on (\d+), cookies sent (\d+), valid (\d+), invalid (\d+)$"),
+     lambda m: {"guard on": m[1], "guard switched on": m[2], "cookies sent": m[3], "cookies valid": m[4],
+                "cookies invalid": m[5]}),
     (re.compile(r"blocklist: (\d+) entries$"), lambda m: {"blocklist entries": m[1]}),
     (re.compile(r"drop capture (.+): (\d+) frames written$"), lambda m: {"capture written": m[2]}),
 ]
@@ -301,6 +304,10 @@ shield edge
     pickup 0s
     default allow
 """
+
+# the same with the SYN guard; and with a pickup window, to restart under a live session
+GUARD = STATEFUL.replace("    pickup 0s\n", "    pickup 0s\n    syn-guard {guard}\n")
+PICKUP = STATEFUL.replace("    pickup 0s\n", "    pickup 30s\n")
 
 RULE_UDP = "rule deny udp sport 19,123,1900,11211"
 RULE_TELNET = "rule deny tcp dport 23"
@@ -397,6 +404,9 @@ class Shields:
             "stateful": STATEFUL.format(ports=ports["af_packet"]),
             # the same on net_pcap ports: they see IPv4 fragments as sent
             "stateful_pcap": STATEFUL.format(ports=ports["pcap"]),
+            "guard": GUARD.format(ports=ports["af_packet"], guard="always"),
+            "guard_auto": GUARD.format(ports=ports["af_packet"], guard="auto 1000"),
+            "pickup": PICKUP.format(ports=ports["af_packet"]),
             # the lab's config, run as nobody once the ports are open
             "nobody": EDGE.format(ports=ports["pcap"], capture="").replace("    nbthread 1\n",
                                                                             "    nbthread 1\n    user nobody\n"),
@@ -411,6 +421,12 @@ class Shields:
                                   capture=self.capture_file if name == "edge" else None)
             self.name = name
         return self.current
+
+    def restart(self):
+        """The running config's bulwarkd stopped and started again."""
+        name = self.name
+        self.stop()
+        return self.use(name)
 
     def stop(self):
         if self.current is None:
@@ -622,27 +638,40 @@ def test_curl_download(edge, shield_lab, tmp_path):
     curl_download(edge, shield_lab, tmp_path)
 
 
+@contextlib.contextmanager
+def web_server(lab, root):
+    """python's http.server on 10.10.0.2:8080 in the server's namespace, serving `root`."""
+    srv = subprocess.Popen(["ip", "netns", "exec", lab.server, "/usr/bin/python3", "-m", "http.server", "8080",
+                            "--bind", "10.10.0.2", "--directory", str(root)],
+                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: "10.10.0.2:8080" in ns_run(lab.server, "ss", "-Htln").stdout,
+                   what="the web server to listen")
+        yield srv
+    finally:
+        srv.terminate()
+        srv.wait(timeout=WAIT)
+
+
+def curl(lab, out, path, *args, timeout=30):
+    """A download from the lab's web server: (exit status, 'CODE SIZE', stderr)."""
+    r = ns_run(lab.client, "curl", "-sS", "--max-time", str(timeout), "-o", str(out), "-w",
+               "%{http_code} %{size_download}", *args, f"http://10.10.0.2:8080/{path}", timeout=timeout + 10)
+    return r.returncode, r.stdout, r.stderr
+
+
 def curl_download(edge, shield_lab, tmp_path):
     root = tmp_path / "www"
     root.mkdir()
     blob = os.urandom(3 * 1024 * 1024)
     (root / "blob").write_bytes(blob)
     before = edge.counters()
-    srv = subprocess.Popen(["ip", "netns", "exec", shield_lab.server, "/usr/bin/python3", "-m", "http.server", "8080",
-                            "--bind", "10.10.0.2", "--directory", str(root)],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: "10.10.0.2:8080" in ns_run(shield_lab.server, "ss", "-Htln").stdout,
-                   what="the web server to listen")
+    with web_server(shield_lab, root):
         out = tmp_path / "got"
-        r = ns_run(shield_lab.client, "curl", "-sS", "--max-time", "30", "-o", str(out),
-                   "-w", "%{http_code} %{size_download}", "http://10.10.0.2:8080/blob", timeout=40)
-        assert r.returncode == 0, r.stderr
-        assert r.stdout == f"200 {len(blob)}"
+        rc, got, err = curl(shield_lab, out, "blob")
+        assert rc == 0, err
+        assert got == f"200 {len(blob)}"
         assert out.read_bytes() == blob
-    finally:
-        srv.terminate()
-        srv.wait(timeout=WAIT)
     d = delta(before, edge.counters())
     assert drops(d) == {}
     assert d["port inside rx"] > len(blob) // 1500  # the download's segments went through
@@ -1243,6 +1272,139 @@ def test_stateful_fragmented_reflection_dropped_whole_answer_passes_whole(statef
         assert (d.get("fragments trains"), d.get("fragments later"), d.get("fragments completed")) == (2, 6, 1), d
     finally:
         s.close()
+
+
+# --------------------------------------------------------------------------
+# the SYN guard (dataplane/syn_guard.hpp) on af_packet ports, and a restart under a live session
+
+GUARD_FLOOD = 3000  # spoofed SYNs per flood: about a second at -i u300
+# hping3 --rand-source draws any address: martian ones are dropped by validation before the guard sees them
+MARTIAN = "drop outside ipv4_martian_src"
+
+
+def syn_flood(lab):
+    """hping3's bounded SYN flood from random spoofed sources to the web server's port, in the background."""
+    return subprocess.Popen(["ip", "netns", "exec", lab.client, "hping3", "-q", "-S", "--rand-source", "-p", "8080",
+                             "-c", str(GUARD_FLOOD), "-i", "u300", "10.10.0.2"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def flood_sent(flood):
+    out = flood.communicate(timeout=60)[0]
+    m = re.search(r"(\d+) packets tra\w+mitted", out)
+    assert m and int(m[1]) == GUARD_FLOOD, out
+
+
+def requests_during(lab, tmp_path, flood, least=5):
+    """curl, one request after the other, until the flood is over and at least `least` were made."""
+    results = []
+    while flood.poll() is None or len(results) < least:
+        results.append(curl(lab, tmp_path / "page", "page", timeout=10))
+    return results
+
+
+def counted(shield, before, pred):
+    """The counters' delta since `before` once pred(delta) holds, or as it is after WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        d = delta(before, shield.counters())
+        if pred(d) or time.monotonic() > deadline:
+            return d
+        time.sleep(0.05)
+
+
+def site(tmp_path, **files):
+    root = tmp_path / "www"
+    root.mkdir()
+    for name, size in files.items():
+        (root / name).write_bytes(os.urandom(size))
+    return root
+
+
+@pytest.fixture
+def guard(shields, capture, wire):
+    return shields.use("guard")
+
+
+@pytest.fixture
+def guard_auto(shields, capture, wire):
+    return shields.use("guard_auto")
+
+
+@pytest.fixture
+def pickup(shields, capture, wire):
+    return shields.use("pickup")
+
+
+def test_syn_guard_always_answers_a_spoofed_flood_while_every_request_succeeds(guard, shield_lab, tmp_path, resolved):
+    root = site(tmp_path, page=20000)
+    with web_server(shield_lab, root):
+        before = guard.counters()
+        flood = syn_flood(shield_lab)
+        results = requests_during(shield_lab, tmp_path, flood)
+        flood_sent(flood)
+    wait_closed(shield_lab, 8080)
+    n = len(results)
+    assert results == [(0, "200 20000", "")] * n
+    d = counted(guard, before, lambda d: d.get("cookies sent", 0) + d.get(MARTIAN, 0) >= GUARD_FLOOD + n)
+    # every SYN from outside answered by the guard, only the real clients came back, the flood cost no flow
+    assert d["cookies sent"] + d.get(MARTIAN, 0) == GUARD_FLOOD + n, d
+    assert d["cookies valid"] == n, d
+    assert d.get("cookies invalid", 0) == 0, d
+    assert d["flows created"] == n, d
+    assert set(drops(d)) <= {MARTIAN}, d
+
+
+def test_syn_guard_auto_switches_on_mid_flood_and_spares_a_live_download(guard_auto, shield_lab, tmp_path, resolved):
+    guard = guard_auto
+    root = site(tmp_path, page=20000, blob=2 * 1024 * 1024)
+    got = tmp_path / "blob"
+    with web_server(shield_lab, root):
+        before = guard.counters()
+        # a download of about three seconds, opened before the flood: the guard must not touch its flow
+        dl = subprocess.Popen(["ip", "netns", "exec", shield_lab.client, "curl", "-sS", "--max-time", "40",
+                               "--limit-rate", "700k", "-o", str(got), "-w", "%{http_code} %{size_download}",
+                               "http://10.10.0.2:8080/blob"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: got.exists() and got.stat().st_size > 100_000, what="the download to start")
+            flood = syn_flood(shield_lab)
+            results = requests_during(shield_lab, tmp_path, flood)
+            flood_sent(flood)
+            out, err = dl.communicate(timeout=50)
+        finally:
+            dl.kill()
+    wait_closed(shield_lab, 8080)
+    assert (dl.returncode, out) == (0, f"200 {2 * 1024 * 1024}"), err
+    assert got.read_bytes() == (root / "blob").read_bytes()
+    n = len(results)
+    assert results == [(0, "200 20000", "")] * n
+    d = counted(guard, before, lambda d: d.get("cookies valid", 0) >= 1)
+    assert d["guard switched on"] == 1, d
+    # the SYNs before it switched on reached the server; the rest were answered with cookies
+    assert 0 < d["cookies sent"] + d.get(MARTIAN, 0) < GUARD_FLOOD + n, d
+    assert d.get("cookies invalid", 0) == 0, d
+    assert set(drops(d)) <= {MARTIAN}, d
+
+
+def test_a_download_survives_a_restart_within_the_pickup_window(pickup, shields, shield_lab, tmp_path, resolved):
+    root = site(tmp_path, blob=3 * 1024 * 1024)
+    got = tmp_path / "blob"
+    with web_server(shield_lab, root):
+        dl = subprocess.Popen(["ip", "netns", "exec", shield_lab.client, "curl", "-sS", "--max-time", "40",
+                               "--limit-rate", "1M", "-o", str(got), "-w", "%{http_code} %{size_download}",
+                               "http://10.10.0.2:8080/blob"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait_until(lambda: got.exists() and got.stat().st_size > 300_000, what="the download to start")
+            shield = shields.restart()  # the session's segments reach a bulwarkd that never saw its SYN
+            out, err = dl.communicate(timeout=50)
+        finally:
+            dl.kill()
+    wait_closed(shield_lab, 8080)
+    assert (dl.returncode, out) == (0, f"200 {3 * 1024 * 1024}"), err
+    assert got.read_bytes() == (root / "blob").read_bytes()
+    d = shield.counters()
+    assert drops(d) == {}, d
+    assert d["flows created"] >= 1  # picked up mid-stream
 
 
 # --------------------------------------------------------------------------
