@@ -80,15 +80,18 @@ dropped, then the allow/deny rules apply (first match, else 'default');
 ARP and other non-IP frames pass. In 'mode stateful' (the default) TCP
 segments must then belong to a tracked flow (or open one with a SYN; any
 segment may during 'pickup', 30s after start), UDP answers from DNS,
-NTP, SSDP, memcached or chargen need a request, and with 'syn-guard
+NTP, SSDP, memcached or chargen need a request, ICMP echo replies need a
+request and ICMP errors must quote a tracked flow, and with 'syn-guard
 always' (or 'auto RATE' above RATE SYN/s) the shield answers SYNs itself
 with SYN cookies and opens the server's side only for clients that prove
-one (a SYN proxy). Every drop is counted
+one (a SYN proxy). In both modes the later fragments of a datagram take
+its first fragment's verdict ('fragments N' trains remembered 5s; a later
+fragment of no known train is dropped). Every drop is counted
 per reason and port (printed on SIGUSR1 and at exit) and, with
 'drop-capture FILE', sampled to a pcapng file. A config with no shield
 section starts no EAL. TLS, content inspection (tcp-request
-inspect-delay), the host port (punt rules forward inline), ICMP flows,
-fragment trains and rate limits are not built yet: bulwarkd says at start
+inspect-delay), the host port (punt rules forward inline) and rate
+limits are not built yet: bulwarkd says at start
 what it skips. It never reads standard input.
 
 With 'user', 'group' or 'chroot' in global, bulwarkd opens its ports,

@@ -115,8 +115,8 @@ void kw_mode(parse_ctx& c)
     c.sh->stateful = m == "stateful";
     c.sh->mode_given = true;
     if (c.sh->stateful)
-        c.warn(fmt::format("'mode stateful' tracks TCP flows and UDP pseudo-flows and runs the SYN guard; ICMP, "
-                           "fragment trains and limits are not built yet (wait for {})",
+        c.warn(fmt::format("'mode stateful' tracks TCP flows, UDP and ICMP pseudo-flows and fragment trains, and "
+                           "runs the SYN guard; limits are not built yet (wait for {})",
                            D2));
 }
 
@@ -142,6 +142,20 @@ void kw_flows(parse_ctx& c)
     if (*n < 1024 || *n > (64u << 20))
         return c.alert(fmt::format("{} is out of range, expected 1k to 64m flows", c.words[1]));
     c.sh->flows = *n;
+}
+
+// fragments SIZE: fragment trains remembered (both modes), shared by the
+// worker lcores like 'flows'
+void kw_fragments(parse_ctx& c)
+{
+    if (!c.args(1, 1, "fragments SIZE"))
+        return;
+    auto n = parse_size(c.words[1]);
+    if (!n)
+        return c.alert(n.message());
+    if (*n < 1024 || *n > (16u << 20))
+        return c.alert(fmt::format("{} is out of range, expected 1k to 16m fragment trains", c.words[1]));
+    c.sh->fragments = *n;
 }
 
 void kw_syn_guard(parse_ctx& c)
@@ -341,6 +355,7 @@ constexpr std::array table{
     section_kw{"mode", S, kw_mode, pending_varies},
     section_kw{"flows", S, kw_flows, {}},
     section_kw{"pickup", S, kw_pickup, {}},
+    section_kw{"fragments", S, kw_fragments, {}},
     section_kw{"syn-guard", S, kw_syn_guard, {}},
     section_kw{"limit", S, kw_limit, D2},
     section_kw{"block", S, kw_block, {}},

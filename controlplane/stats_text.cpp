@@ -102,6 +102,10 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
     } else if (!st.census_error.empty()) {
         out += fmt::format("bulwarkd: stats: shield {} flows by state: not counted: {}\n", sh, st.census_error);
     }
+    if (st.fragments)
+        out += fmt::format("bulwarkd: stats: shield {} fragments: trains {}, later {}, completed {}, refused {}\n",
+                           sh, st.fragments->trains, st.fragments->later, st.fragments->completed,
+                           st.fragments->refused);
     if (st.guard)
         out += fmt::format("bulwarkd: stats: shield {} syn guard: on {} lcores, switched on {}, cookies sent {}, "
                            "valid {}, invalid {}\n",

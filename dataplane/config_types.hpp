@@ -36,6 +36,7 @@ struct shield_section {
     bool stateful = true;
     bool mode_given = false;            // a 'mode' line set it (-c says which it is either way)
     std::uint64_t flows = 1u << 20;     // for all worker lcores together
+    std::uint64_t fragments = 64u << 10; // fragment trains, for all worker lcores together (both modes)
     std::chrono::seconds pickup{30};    // after start: flows may start mid-stream
     enum class syn_guard_mode : std::uint8_t { off, always, automatic } syn_guard = syn_guard_mode::off;
     std::uint64_t syn_guard_threshold = 0;  // SYN/s for automatic

@@ -26,6 +26,7 @@ class acl_table;
 class blocklist;
 class flow_census;
 class flow_table;
+class frag_table;
 class syn_guard;
 
 inline constexpr std::size_t cache_line = 64; // RTE_CACHE_LINE_SIZE, checked in lcore_ctx.cpp
@@ -117,6 +118,7 @@ struct alignas(cache_line) lcore_ctx {
     flow_table* flows = nullptr;         // mode stateful: this lcore's flows; null: stateless
     syn_guard* guard = nullptr;          // mode stateful with syn-guard always|auto: this lcore's
     std::uint64_t pickup_until = 0;      // TSC: until then a flow may start mid-stream
+    frag_table* frags = nullptr;         // this lcore's fragment trains (both modes); null: none kept
     std::uint64_t tsc_hz = 1;
     rte_ring* mailbox = nullptr;         // owned; see open_mailbox()
     rte_rcu_qsbr* qs = nullptr;          // the workers' quiescent-state variable
@@ -129,6 +131,9 @@ struct alignas(cache_line) lcore_ctx {
     struct flow_gauges {
         counter active, created, expired, evicted, refused;
     } flow_counts;                       // copied from the flow table after each burst and sweep
+    struct frag_gauges {
+        counter trains, later, completed, refused;
+    } frag_counts;                       // copied from the fragment table after a burst with fragments
     struct guard_gauges {
         counter on, switched_on, cookies_sent, cookies_valid, cookies_invalid;
     } guard_counts;                      // the SYN guard's

@@ -63,6 +63,11 @@ constexpr std::string_view reason_names[] = {
     "udp_ssdp_reflection",
     "udp_memcached_reflection",
     "udp_chargen_reflection",
+    "frag_no_first",
+    "frag_table_full",
+    "frag_overlap_train",
+    "icmp_reply_no_request",
+    "icmp_error_no_flow",
     "synproxy_unfit",
     "tcp_martian_dst",
     "tx_full",
@@ -250,6 +255,9 @@ drop_reason parse_l4(std::span<const std::byte> f, std::size_t l4, std::size_t l
     case ip_icmpv6:
         if (len < 8)
             return drop_reason::icmp_truncated;
+        out.icmp_type = u8(f, l4);
+        out.icmp_code = u8(f, l4 + 1);
+        out.icmp_id = be16(f, l4 + 4); // the identifier of an echo (RFC 792, RFC 4443 §4.1)
         // ICMPv4 sums the message alone (RFC 792); ICMPv6 with the pseudo-header (RFC 4443 §2.3)
         if (verify && !l4_checksum_ok(f, l4, len, out, out.proto == ip_icmpv6))
             return drop_reason::icmp_bad_checksum;
@@ -315,6 +323,10 @@ drop_reason parse_ipv4(std::span<const std::byte> f, std::size_t l3, parsed_fram
     const std::size_t payload = total - ihl;
     out.fragment = more || offset != 0;
     out.later_fragment = offset != 0;
+    out.frag_id = be16(f, l3 + 4);
+    out.frag_offset = static_cast<std::uint16_t>(offset);
+    out.frag_length = static_cast<std::uint16_t>(payload);
+    out.frag_more = more;
     // Reassembled, it would pass 65535 bytes: the ping of death.
     if (offset + payload > 65535)
         return drop_reason::ipv4_frag_oversize;
@@ -394,6 +406,10 @@ drop_reason parse_ipv6(std::span<const std::byte> f, std::size_t l3, parsed_fram
             const bool more = off_flags & 1;
             out.fragment = more || offset != 0;
             out.later_fragment = offset != 0;
+            out.frag_id = be32(f, at + 4);
+            out.frag_offset = static_cast<std::uint16_t>(offset);
+            out.frag_length = static_cast<std::uint16_t>(std::min<std::size_t>(end - (at + len), 65535));
+            out.frag_more = more;
             // the fragmentable part starts after this header
             if (offset + (end - (at + len)) > 65535)
                 return drop_reason::ipv6_frag_oversize;

@@ -68,6 +68,13 @@ enum class drop_reason : std::uint8_t {
     udp_ssdp_reflection,   // from port 1900
     udp_memcached_reflection, // from port 11211
     udp_chargen_reflection,   // from port 19
+    // fragment trains (dataplane/frag_table.hpp), both modes
+    frag_no_first,         // a later fragment of no train: its first fragment was never seen
+    frag_table_full,       // a first fragment to forward whose train the full table cannot record
+    frag_overlap_train,    // a fragment overlapping bytes its train already carried (RFC 5722, RFC 1858)
+    // stateful mode's ICMP (dataplane/icmp_track.hpp)
+    icmp_reply_no_request, // an echo reply no echo request asked for
+    icmp_error_no_flow,    // an ICMP error whose quoted header names no tracked flow
     synproxy_unfit,    // the SYN guard cannot rewrite the segment (in several buffers, or no room)
     tcp_martian_dst,   // a SYN the guard would answer from an address no host has (RFC 1122 §4.2.3.10)
     tx_full,           // the TX queue (the other port's; for a reply, its own) took no more of the burst
@@ -101,6 +108,13 @@ struct parsed_frame {
     std::uint16_t tcp_window = 0;      // as on the wire
     std::uint32_t tcp_seq = 0, tcp_ack = 0;
     std::uint16_t tcp_payload = 0;     // bytes after the TCP header in this frame
+    // fragments (fragment true): a train is (src, dst, proto, id) for IPv4, (src, dst, id) for IPv6
+    std::uint32_t frag_id = 0;         // IPv4 identification, or the IPv6 fragment header's 32-bit id
+    std::uint16_t frag_offset = 0;     // bytes
+    std::uint16_t frag_length = 0;     // bytes of the fragmentable part in this frame
+    bool frag_more = false;            // MF: more fragments follow
+    std::uint8_t icmp_type = 0, icmp_code = 0; // ICMP and ICMPv6 (not in later fragments)
+    std::uint16_t icmp_id = 0;         // an echo request's or reply's identifier
 
     bool operator==(const parsed_frame&) const = default;
 };

@@ -4,6 +4,8 @@
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
 #include "dataplane/flow_table.hpp"
+#include "dataplane/frag_table.hpp"
+#include "dataplane/icmp_track.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/syn_guard.hpp"
 
@@ -38,6 +40,8 @@ struct burst {
     std::array<const parsed_frame*, burst_size> live;
     std::array<std::uint8_t, burst_size> live_index;
     unsigned n = 0, nlive = 0;
+    unsigned nfrag = 0;                // fragments among the n frames
+    rte_mbuf* const* pkts = nullptr;   // the frames' mbufs (ICMP errors read their quoted bytes)
 };
 
 // 1. parse and validate. A frame in several segments (jumbo frames past
@@ -64,6 +68,7 @@ void stage_parse(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexc
         parsed_frame* f = ::new (b.frame_bytes.data() + i * sizeof(parsed_frame)) parsed_frame{};
         const drop_reason why = parse_frame(bytes, *f, opt);
         b.v[i] = {why == drop_reason::none ? pkt_action::forward : pkt_action::drop, why};
+        b.nfrag += f->fragment;
         if (why == drop_reason::none && f->l3 != l3_kind::other) {
             b.live[nlive] = f;
             b.live_index[nlive++] = static_cast<std::uint8_t>(i);
@@ -191,6 +196,29 @@ drop_reason track_datagram(lcore_ctx& c, side from, const parsed_frame& f, const
     return drop_reason::none;
 }
 
+// An ICMP message's flow key (an echo's, or the flow an error quotes) and
+// kind; false when there is none to look up: not ICMP, a type not tracked,
+// or an error quoting no flow (then dropped here).
+bool icmp_flow_key(burst& b, unsigned j, keyed& k, icmp_kind& kind) noexcept
+{
+    const parsed_frame& f = *b.live[j];
+    if (f.proto != 1 && f.proto != 58)
+        return false;
+    kind = classify_icmp(f);
+    if (kind == icmp_kind::other)
+        return false;
+    if (kind != icmp_kind::error) {
+        k = echo_key(f);
+        return true;
+    }
+    const rte_mbuf* m = b.pkts[b.live_index[j]];
+    const std::span<const std::byte> bytes{rte_pktmbuf_mtod(m, const std::byte*), rte_pktmbuf_data_len(m)};
+    if (quoted_flow(bytes, f, k))
+        return true;
+    b.v[b.live_index[j]] = {pkt_action::drop, drop_reason::icmp_error_no_flow};
+    return false;
+}
+
 // A TCP segment in a stateful lcore with a SYN guard: the guard's when it
 // answers a SYN, proves a cookie or belongs to a flow it opened; the
 // tracker's otherwise.
@@ -215,9 +243,9 @@ pkt_verdict guarded_segment(lcore_ctx& c, side from, rte_mbuf* m, const parsed_f
     return {why == drop_reason::none ? pkt_action::forward : pkt_action::drop, why};
 }
 
-// 4. stateful mode: TCP segments and UDP datagrams through the lcore's
-//    flows (later fragments carry no L4 header and pass on their L3 checks
-//    alone); the SYN guard's frames are rewritten here
+// 4. stateful mode: TCP segments, UDP datagrams and ICMP through the
+//    lcore's flows (later fragments carry no L4 header: stage_fragments);
+//    the SYN guard's frames are rewritten here
 void stage_flows(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexcept
 {
     const unsigned nlive = b.nlive;
@@ -230,12 +258,16 @@ void stage_flows(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexc
     std::array<keyed, burst_size> keys;
     std::array<const flow_key*, burst_size> kp;
     std::array<std::uint8_t, burst_size> at;
+    std::array<icmp_kind, burst_size> kinds;
     unsigned n = 0;
     for (unsigned j = 0; j < nlive; ++j) {
         const parsed_frame& f = *b.live[j];
-        if ((f.proto != 6 && f.proto != 17) || f.later_fragment)
+        if (f.later_fragment)
             continue;
-        keys[n] = make_flow_key(f);
+        if (f.proto == 6 || f.proto == 17)
+            keys[n] = make_flow_key(f);
+        else if (!icmp_flow_key(b, j, keys[n], kinds[n]))
+            continue;
         kp[n] = &keys[n].key;
         at[n++] = static_cast<std::uint8_t>(j);
     }
@@ -253,8 +285,9 @@ void stage_flows(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexc
             b.v[i] = guarded_segment(c, from, pkts[i], f, keys[k], p, tsc, pickup);
             continue;
         }
-        const drop_reason why = f.proto == 6 ? track_segment(c, f, keys[k], p, now, pickup)
-                                             : track_datagram(c, from, f, keys[k], p, now);
+        const drop_reason why = f.proto == 6    ? track_segment(c, f, keys[k], p, now, pickup)
+                                : f.proto == 17 ? track_datagram(c, from, f, keys[k], p, now)
+                                                : track_icmp(ft, kinds[k], keys[k], p, now);
         if (why != drop_reason::none)
             b.v[i] = {pkt_action::drop, why};
     }
@@ -268,6 +301,22 @@ void stage_flows(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexc
         c.guard_counts.on.set(c.guard->on());
         c.guard_counts.switched_on.set(c.guard->switched_on());
     }
+}
+
+// 5. both modes: fragment trains. A first fragment's verdict, from every
+//    stage before, is recorded for its train; later fragments inherit it.
+void stage_fragments(lcore_ctx& c, burst& b) noexcept
+{
+    if (!b.nfrag || !c.frags)
+        return;
+    frag_table& t = *c.frags;
+    const auto now = static_cast<std::uint32_t>(rte_rdtsc() / c.tsc_hz);
+    t.apply(std::launder(reinterpret_cast<const parsed_frame*>(b.frame_bytes.data())), b.v.data(), b.n, now);
+    auto& g = c.frag_counts;
+    g.trains.set(t.stats().trains);
+    g.later.set(t.stats().later);
+    g.completed.set(t.stats().completed);
+    g.refused.set(t.stats().refused);
 }
 
 // Samples a drop; only with a sampling ring. Out of line: it keeps a few
@@ -376,10 +425,12 @@ void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) n
 {
     burst b;
     b.n = std::min(n, burst_size);
+    b.pkts = pkts;
     stage_parse(c, from, pkts, b);
     stage_blocklist(c, b);
     stage_acl(c, from, b);
     stage_flows(c, from, pkts, b);
+    stage_fragments(c, b);
     emit(c, from, pkts, b.v.data(), b.n);
 }
 

@@ -35,6 +35,7 @@ enum class pkt_action : std::uint8_t {
 struct pkt_verdict {
     pkt_action action;
     drop_reason why; // drop_reason::none unless action is drop
+    bool operator==(const pkt_verdict&) const = default;
 };
 static_assert(sizeof(pkt_verdict) == 2, "a burst's verdicts fit in one cache line");
 

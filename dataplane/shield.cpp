@@ -5,6 +5,7 @@
 #include "dataplane/acl_table.hpp"
 #include "dataplane/flow_census.hpp"
 #include "dataplane/flow_table.hpp"
+#include "dataplane/frag_table.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pcapng_writer.hpp"
@@ -54,6 +55,7 @@ struct shield::impl {
     std::unique_ptr<acl_table> acl;
     std::unique_ptr<blocklist> blocks;
     std::vector<std::unique_ptr<flow_table>> flows;   // mode stateful: one per worker lcore
+    std::vector<std::unique_ptr<frag_table>> frags;   // both modes: one per worker lcore
     std::vector<std::unique_ptr<syn_guard>> guards;   // mode stateful with a SYN guard: one per worker lcore
     std::vector<unsigned> worker_lcores;              // every lcore of the eal line but the main one
     std::vector<std::unique_ptr<lcore_ctx>> workers; // one per worker lcore, in that order
@@ -77,6 +79,7 @@ struct shield::impl {
     result<bool> setup_tables(unsigned queues);
     result<bool> setup_sampling(drop_sampling& sampling);
     result<bool> setup_flows(unsigned queues);
+    void setup_frags(unsigned queues);
     result<bool> setup_guards(unsigned queues);
     result<bool> launch_workers();
     void control_loop();
@@ -239,6 +242,19 @@ result<bool> shield::impl::setup_guards(unsigned queues)
     return true;
 }
 
+// Step 5c: the fragment trains' tables, one per worker lcore, sharing
+// 'fragments' between them; plain memory (no rte_hash), both modes.
+void shield::impl::setup_frags(unsigned queues)
+{
+    const auto each = static_cast<std::uint32_t>(std::max<std::uint64_t>(1024, cfg.fragments / queues));
+    for (unsigned i = 0; i < queues; ++i)
+        frags.push_back(std::make_unique<frag_table>(each, rte_rdtsc() ^ (std::uint64_t(i) << 32)));
+    const std::size_t per = frags[0]->bytes_per_train();
+    lines.push_back(fmt::format("fragment table: {} trains per lcore, {} bytes per train ({} KiB in all), "
+                                "a train lives {}s",
+                                frags[0]->capacity(), per, per * frags[0]->capacity() * queues >> 10, frag_life));
+}
+
 // Step 6 of setup: drop sampling to the pcapng file of 'drop-capture', when
 // there is one (sampling is left off otherwise).
 result<bool> shield::impl::setup_sampling(drop_sampling& sampling)
@@ -275,10 +291,12 @@ result<bool> shield::impl::launch_workers()
         c->blocks = blocks.get();
         c->qs = qs;
         c->quit = &quit;
+        c->tsc_hz = rte_get_tsc_hz();
+        if (!frags.empty())
+            c->frags = frags[i].get();
         if (!flows.empty()) {
             c->flows = flows[i].get();
             c->guard = guards.empty() ? nullptr : guards[i].get();
-            c->tsc_hz = rte_get_tsc_hz();
             c->pickup_until = rte_rdtsc() + static_cast<std::uint64_t>(cfg.pickup.count()) * c->tsc_hz;
         }
         if (!open_mailbox(*c, fmt::format("bw_mbox{}", i)))
@@ -295,7 +313,7 @@ result<bool> shield::impl::launch_workers()
         lcores += fmt::format("{}{}", lcores.empty() ? "" : ",", w->lcore);
     lines.push_back(fmt::format("{} worker lcore{} ({}), bursts of {}, mode {}", workers.size(),
                                 workers.size() == 1 ? "" : "s", lcores, burst_size,
-                                cfg.stateful ? "stateful (TCP and UDP tracked; ICMP, fragments not yet)" : "stateless"));
+                                cfg.stateful ? "stateful (TCP, UDP and ICMP tracked)" : "stateless"));
     return true;
 }
 
@@ -327,6 +345,7 @@ result<bool> shield::impl::setup()
         return r;
     if (auto r = setup_flows(queues); !r)
         return r;
+    setup_frags(queues);
     // 6. drop sampling to pcapng; 7, the workers, is launch()
     return setup_sampling(sampling);
 }
@@ -558,6 +577,16 @@ shield_stats shield::stats() const
             f.refused += w->flow_counts.refused;
         }
         st.flows = f;
+    }
+    if (!p.frags.empty()) {
+        shield_stats::frag_stats f;
+        for (const auto& w : p.workers) {
+            f.trains += w->frag_counts.trains;
+            f.later += w->frag_counts.later;
+            f.completed += w->frag_counts.completed;
+            f.refused += w->frag_counts.refused;
+        }
+        st.fragments = f;
     }
     if (!p.guards.empty()) {
         shield_stats::guard_stats g;

@@ -44,6 +44,10 @@ struct shield_stats {
         std::uint64_t active = 0, created = 0, expired = 0, evicted = 0, refused = 0;
     };
     std::optional<flow_stats> flows;      // mode stateful: summed over the lcores
+    struct frag_stats {
+        std::uint64_t trains = 0, later = 0, completed = 0, refused = 0;
+    };
+    std::optional<frag_stats> fragments;  // fragment trains (both modes): summed over the lcores
     struct guard_stats {
         std::uint64_t on_lcores = 0, switched_on = 0, cookies_sent = 0, cookies_valid = 0, cookies_invalid = 0;
     };

@@ -232,6 +232,8 @@ const std::vector<row> rows{
          "t.cfg:6: 'mode': unknown mode 'stateful-ish', expected one of 'stateful', 'stateless'"},
         {"flows", sec_shield, " flows 4m", " flows 100",
          "t.cfg:6: 'flows': 100 is out of range, expected 1k to 64m flows"},
+        {"fragments", sec_shield, " fragments 128k", " fragments 100",
+         "t.cfg:6: 'fragments': 100 is out of range, expected 1k to 16m fragment trains"},
         {"pickup", sec_shield, " pickup 10s", " pickup soon",
          "t.cfg:6: 'pickup': invalid time 'soon', expected a number with an optional unit us|ms|s|m|h|d"},
         {"syn-guard", sec_shield, " syn-guard always", " syn-guard sometimes",

@@ -111,6 +111,7 @@ struct v4 {
     bool bad_checksum = false;
     bool bad_l4_checksum = false;
     bool no_l4_checksum = false; // leave the L4 checksum field as given
+    std::uint16_t id = 0;        // identification (fragment trains)
 };
 
 inline bytes ipv4(const v4& h, const bytes& l4)
@@ -119,6 +120,7 @@ inline bytes ipv4(const v4& h, const bytes& l4)
     bytes b(ihl, 0);
     b[0] = static_cast<std::uint8_t>(h.version << 4 | h.ihl_words);
     put16(b, 2, static_cast<std::uint16_t>(h.total < 0 ? ihl + l4.size() : h.total));
+    put16(b, 4, h.id);
     put16(b, 6, h.frag);
     b[8] = 64;
     b[9] = h.proto;

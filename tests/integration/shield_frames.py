@@ -9,6 +9,7 @@ again in the server's capture. Every frame carries a right TCP/UDP/ICMP
 checksum (scapy's, or with_l4_checksum's for hand-built L4 bytes) unless its
 case is about that checksum: bulwarkd verifies them on unfragmented datagrams.
 """
+import itertools
 import struct
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -194,6 +195,7 @@ class Case:
     good: Callable[[Net, bytes], bytes]      # its nearest valid neighbour
     note: Optional[str] = None               # why the lab may not carry the bad frame
     ipv4_fragment: bool = False              # af_packet ports never see it (see IPV4_FRAGMENTS)
+    train: bool = False                      # good() gives a list of frames to send once each (REPEAT trains)
 
 
 # DPDK's af_packet PMD joins its sockets to a fanout group with
@@ -236,7 +238,7 @@ def _icmp6_echo(n, m, **ip6):
 def _first_fragment_bad_checksum(n, m):
     """A first TCP fragment (MF) with the wrong checksum of flip_l4_checksum(_tcp(n, m, flags="A"))."""
     wrong = Ether(flip_l4_checksum(_tcp(n, m, flags="A")))[TCP].chksum
-    return bytes(n.ip(flags="MF") / TCP(sport=40000, dport=7002, flags="A", chksum=wrong) / Raw(m))
+    return bytes(n.ip(flags="MF", id=fresh_id()) / TCP(sport=40000, dport=7002, flags="A", chksum=wrong) / Raw(m))
 
 
 def _v4_later_fragment(n, m, proto, offset_units):
@@ -246,6 +248,42 @@ def _v4_later_fragment(n, m, proto, offset_units):
 
 def _v6_later_fragment(n, m, nh, offset_units):
     return bytes(n.ip6() / IPv6ExtHdrFragment(nh=nh, offset=offset_units, m=1, id=0x4242) / Raw(m.ljust(32, b"x")))
+
+
+# A later fragment passes only after its train's first fragment (fragment
+# trains, dataplane/VALIDATION.md): a valid neighbour that is a later
+# fragment is sent as REPEAT trains, each with its own id, of a first
+# fragment of `first_len` bytes (a valid L4 header first) and the later
+# fragment with the marker, its last unless `last` is False.
+REPEAT = 3
+# bulwarkd remembers a train 5 s, a dropped one too: a valid first fragment reusing the id of one sent just
+# before (by this case or the previous) would be a second, different first fragment of it (frag_overlap_train)
+_ids = itertools.count(0x5100)
+
+
+def fresh_id():
+    return next(_ids)
+
+
+def _first_l4(proto, first_len):
+    head = {6: tcp_bytes(40000, 7002, 0x10), 17: udp_bytes(40000, 7001, b"", length=8 + 2000),
+            1: b"\x08\x00\x00\x00\x00\x01\x00\x01"}[proto]
+    return head.ljust(first_len, b"f")
+
+
+def _v4_train(n, m, proto, offset_units, later_len=32, last=True, first_len=None):
+    first = _first_l4(proto, first_len or offset_units * 8)
+    return [f for i in [fresh_id() for _ in range(REPEAT)] for f in (
+        bytes(n.ip(proto=proto, flags="MF", id=i) / Raw(first)),
+        bytes(n.ip(proto=proto, flags=0 if last else "MF", frag=offset_units, id=i) / Raw(m.ljust(later_len, b"x"))))]
+
+
+def _v6_train(n, m, nh, offset_units, later_len=32, last=True, first_len=None):
+    first = _first_l4(nh, first_len or offset_units * 8)
+    return [f for i in [fresh_id() for _ in range(REPEAT)] for f in (
+        bytes(n.ip6() / IPv6ExtHdrFragment(nh=nh, offset=0, m=1, id=i) / Raw(first)),
+        bytes(n.ip6() / IPv6ExtHdrFragment(nh=nh, offset=offset_units, m=0 if last else 1, id=i) /
+              Raw(m.ljust(later_len, b"x"))))]
 
 
 CASES = [
@@ -313,23 +351,24 @@ CASES = [
     # IPv4 fragments
     Case("ipv4_frag_oversize", "ipv4_frag_oversize",  # the ping of death
          lambda n, m: bytes(n.ip(proto=1, frag=8189) / Raw(m.ljust(100, b"x"))),
-         # the last fragment, ending at 65535
-         lambda n, m: bytes(n.ip(proto=1, frag=8183) / Raw(m.ljust(65535 - 8183 * 8, b"x"))),
-         ipv4_fragment=True),
+         # the last fragment, ending at 65535 (after its train's first fragment)
+         lambda n, m: _v4_train(n, m, 1, 8183, later_len=65535 - 8183 * 8, first_len=16),
+         ipv4_fragment=True, train=True),
     Case("ipv4_frag_too_small", "ipv4_frag_too_small",  # the tiny fragment attack
          lambda n, m: bytes(n.ip(proto=6, flags="MF") / Raw(bytes(8))),
-         lambda n, m: bytes(n.ip(flags="MF") / TCP(sport=40000, dport=7002, flags="A") / Raw(m)),
+         # another datagram (id): a second first fragment of the tiny one's would overlap it (frag_overlap_train)
+         lambda n, m: bytes(n.ip(flags="MF", id=fresh_id()) / TCP(sport=40000, dport=7002, flags="A") / Raw(m)),
          ipv4_fragment=True),
     # overlapping fragments (RFC 1858 §4, RFC 3128): a later fragment starting
     # inside the 20-byte TCP header the first fragment must hold
     Case("ipv4_frag_overlap-tcp_at_8", "ipv4_frag_overlap",
          lambda n, m: _v4_later_fragment(n, m, 6, 1),
-         lambda n, m: _v4_later_fragment(n, m, 17, 1),  # past UDP's 8-byte header
-         ipv4_fragment=True),
+         lambda n, m: _v4_train(n, m, 17, 1),  # past UDP's 8-byte header
+         ipv4_fragment=True, train=True),
     Case("ipv4_frag_overlap-tcp_at_16", "ipv4_frag_overlap",
          lambda n, m: _v4_later_fragment(n, m, 6, 2),
-         lambda n, m: _v4_later_fragment(n, m, 6, 3),  # offset 24: past the TCP header
-         ipv4_fragment=True),
+         lambda n, m: _v4_train(n, m, 6, 3),  # offset 24: past the TCP header
+         ipv4_fragment=True, train=True),
     # a first fragment's checksum covers the whole datagram: not checked, however wrong
     Case("tcp_bad_checksum-first_fragment_not_checked", "tcp_bad_checksum",
          lambda n, m: flip_l4_checksum(_tcp(n, m, flags="A")),
@@ -465,17 +504,18 @@ CASES = [
     # IPv6 fragments
     Case("ipv6_frag_oversize", "ipv6_frag_oversize",
          lambda n, m: bytes(n.ip6() / IPv6ExtHdrFragment(nh=17, offset=65528 // 8, m=0) / Raw(m.ljust(16, b"x"))),
-         # the last fragment, ending at 65535
-         lambda n, m: bytes(n.ip6() / IPv6ExtHdrFragment(nh=17, offset=65464 // 8, m=0) / Raw(m.ljust(71, b"x")))),
+         # the last fragment, ending at 65535 (after its train's first fragment)
+         lambda n, m: _v6_train(n, m, 17, 65464 // 8, later_len=71, first_len=16), train=True),
     Case("ipv6_frag_too_small", "ipv6_frag_too_small",  # RFC 7112
          lambda n, m: bytes(n.ip6() / IPv6ExtHdrFragment(nh=6, offset=0, m=1) / Raw(bytes(8))),
-         lambda n, m: bytes(n.ip6() / IPv6ExtHdrFragment(nh=6, offset=0, m=1) / Raw(tcp_bytes(flags=0x10, payload=m)))),
+         lambda n, m: bytes(n.ip6() / IPv6ExtHdrFragment(nh=6, offset=0, m=1, id=fresh_id()) /
+                            Raw(tcp_bytes(flags=0x10, payload=m)))),  # another datagram, as for IPv4
     Case("ipv6_frag_overlap-tcp_at_8", "ipv6_frag_overlap",  # RFC 5722
          lambda n, m: _v6_later_fragment(n, m, 6, 1),
-         lambda n, m: _v6_later_fragment(n, m, 17, 1)),  # past UDP's 8-byte header
+         lambda n, m: _v6_train(n, m, 17, 1), train=True),  # past UDP's 8-byte header
     Case("ipv6_frag_overlap-tcp_at_16", "ipv6_frag_overlap",
          lambda n, m: _v6_later_fragment(n, m, 6, 2),
-         lambda n, m: _v6_later_fragment(n, m, 6, 3)),  # offset 24: past the TCP header
+         lambda n, m: _v6_train(n, m, 6, 3), train=True),  # offset 24: past the TCP header
     Case("udp_bad_length-ipv6", "udp_bad_length",
          lambda n, m: _raw6(n, 17, udp_bytes(40000, 7001, m, length=100)),
          lambda n, m: _raw6(n, 17, udp_bytes(40000, 7001, m))),

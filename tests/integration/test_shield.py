@@ -38,7 +38,7 @@ import threading
 import time
 
 import pytest
-from scapy.layers.inet import ICMP, IP, TCP, UDP
+from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror, fragment
 from scapy.layers.inet6 import IPv6ExtHdrHopByHop
 from scapy.layers.l2 import ARP, Ether
 from scapy.packet import Raw
@@ -212,6 +212,9 @@ PARSERS = [
      lambda m: {} if m[1] == "none" else {f"state {k}": v for k, v in (x.split(" ") for x in m[1].split(", "))}),
     (re.compile(r"flows by source: ((?:[\w.:]+ \d+)(?:, [\w.:]+ \d+)*|none)$"),
      lambda m: {} if m[1] == "none" else {f"source {k}": v for k, v in (x.split(" ") for x in m[1].split(", "))}),
+    (re.compile(r"fragments: trains (\d+), later (\d+), completed (\d+), refused (\d+)$"),
+     lambda m: {"fragments trains": m[1], "fragments later": m[2], "fragments completed": m[3],
+                "fragments refused": m[4]}),
     (re.compile(r"syn guard: on (\d+) lcores, switched on (\d+), cookies sent (\d+), valid (\d+), invalid (\d+)$"),
      lambda m: {"guard on": m[1], "guard switched on": m[2], "cookies sent": m[3], "cookies valid": m[4],
                 "cookies invalid": m[5]}),
@@ -403,6 +406,8 @@ class Shields:
             "af_packet": EDGE.format(ports=ports["af_packet"], capture=""),
             "deny": DENY.format(ports=ports["pcap"]),
             "stateful": STATEFUL.format(ports=ports["af_packet"]),
+            # the same on net_pcap ports: they see IPv4 fragments as sent
+            "stateful_pcap": STATEFUL.format(ports=ports["pcap"]),
             "guard": GUARD.format(ports=ports["af_packet"], guard="always"),
             "guard_auto": GUARD.format(ports=ports["af_packet"], guard="auto 1000"),
             "pickup": PICKUP.format(ports=ports["af_packet"]),
@@ -747,6 +752,64 @@ def test_fragmented_datagrams_pass(edge, shield_lab):
 
 
 # --------------------------------------------------------------------------
+# fragment trains (dataplane/frag_table.cpp), on the net_pcap ports: they see IPv4 fragments as they are on
+# the wire (af_packet ports get them reassembled, shield_frames.IPV4_FRAGMENTS)
+
+
+def udp_fragments(wire, sport, dport, payload, ident):
+    """A UDP datagram from the client to the server in IPv4 fragments of 1000 bytes, as frames."""
+    return [bytes(f) for f in fragment(wire.net.ip(id=ident) / UDP(sport=sport, dport=dport) / Raw(payload),
+                                       fragsize=1000)]
+
+
+def test_fragmented_memcached_reflection_is_dropped_whole(edge, wire, capture):
+    """A memcached reflection (source port 11211) in four fragments: the default config's rule drops the first
+    fragment, the only one with ports, and the three later ones go with it, with the same reason."""
+    frags = udp_fragments(wire, 11211, 41000, b"VALUE k 0 2990\r\n" + marker("memcached").ljust(2984, b"v"),
+                          0x4d01)
+    assert len(frags) == 4
+    before = edge.counters()
+    since = capture.mark()
+    for f in frags:
+        wire.send(f)
+    barrier(wire, capture)
+    expected = {"drop outside acl_deny": 4}
+    d = settled(edge, before, expected)
+    assert drops(d) == expected, d
+    # they reached bulwarkd as fragments: one train, three later fragments given its verdict
+    assert (d.get("fragments trains"), d.get("fragments later")) == (1, 3), d
+    assert d.get(RULE_UDP) == 1, d
+    assert not any(f in capture.frames[since:] for f in frags)
+
+
+def test_fragmented_datagram_passes_whole(edge, shield_lab, wire, capture):
+    """A 3000-byte datagram in four fragments to a socket on the server: every fragment crosses, the train is
+    complete (and freed), and the server's kernel reassembles the datagram."""
+    with netns(shield_lab.server):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("10.10.0.2", 7011))
+        s.settimeout(WAIT)
+        payload = marker("whole").ljust(3000, b"w")
+        frags = udp_fragments(wire, 40000, 7011, payload, 0x4d02)
+        assert len(frags) == 4
+        before = edge.counters()
+        for f in frags:
+            wire.send(f)
+        assert s.recvfrom(4096) == (payload, ("10.10.0.1", 40000))
+        d = delta(before, edge.counters())
+        assert drops(d) == {}
+        assert (d.get("fragments trains"), d.get("fragments later"), d.get("fragments completed")) == (1, 3, 1), d
+        # a later fragment alone (its first never sent): dropped with its own reason
+        wire.send(udp_fragments(wire, 40000, 7011, payload, 0x4d03)[2])
+        barrier(wire, capture)
+        expected = {"drop outside frag_no_first": 1}
+        assert drops(settled(edge, before, expected)) == expected
+    finally:
+        s.close()
+
+
+# --------------------------------------------------------------------------
 # forged frames: each dropped for its reason, its neighbour passes
 
 
@@ -763,12 +826,19 @@ def check_case(case, shield, wire, capture):
         if not case.note:
             raise
         refused = e
-    wire.send(good, N)  # last: once they reach the server, bulwarkd has seen the bad ones
+    # last: once they reach the server, bulwarkd has seen the bad ones
+    if case.train:  # N trains, each a first fragment and the later one with the marker
+        assert sf.REPEAT == N
+        for f in good:
+            wire.send(f)
+    else:
+        wire.send(good, N)
     try:
         capture.wait(good_m, N, since, wire.client_mac)
     except AssertionError as e:
+        shown = good[-1] if case.train else good
         raise AssertionError(f"the valid neighbour must pass: {e}; drops {drops(delta(before, shield.counters()))}; "
-                             f"neighbour {good.hex()}") from None
+                             f"neighbour {shown.hex()}") from None
     assert capture.count(good_m, since, wire.client_mac) == N
     d = settled(shield, before, {} if refused else {f"drop outside {case.reason}": N})
     if refused:
@@ -1047,7 +1117,8 @@ def wait_closed(lab, port):
 def test_stateful_banner_states_what_is_tracked(stateful):
     started = "\n".join(stateful.lines)
     assert "flow table: 65536 flows per lcore, " in started and "pickup window 0s" in started
-    assert "mode stateful (TCP and UDP tracked; ICMP, fragments not yet)" in started
+    assert "mode stateful (TCP, UDP and ICMP tracked)" in started
+    assert "fragment table: 65536 trains per lcore, 72 bytes per train (4608 KiB in all), a train lives 5s" in started
 
 
 def test_stateful_download_passes_through_window_tracking(stateful, shield_lab, tmp_path, resolved):
@@ -1137,6 +1208,74 @@ def test_stateful_udp_answers_pass_reflections_do_not(stateful, shield_lab, wire
     finally:
         inner.close()
         dns.close()
+
+
+def test_stateful_ping_passes(stateful, shield_lab):
+    """Echo requests open ICMP pseudo-flows, their replies pass."""
+    before = stateful.counters()
+    ping3(stateful, shield_lab)
+    assert delta(before, stateful.counters()).get("flows created", 0) >= 1
+
+
+def test_stateful_icmp_errors_need_a_flow(stateful, shield_lab, wire, capture):
+    """The port unreachable the client's kernel sends for a datagram the server really sent passes (the
+    server's socket sees ECONNREFUSED); a forged one quoting a flow that never was is dropped
+    (icmp_error_no_flow), and so is an echo reply nobody asked for (icmp_reply_no_request)."""
+    with netns(shield_lab.server):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.settimeout(WAIT)
+        s.connect(("10.10.0.1", 7999))  # nothing listens there in the client's namespace
+        before = stateful.counters()
+        s.send(b"anyone?")
+        with pytest.raises(ConnectionRefusedError):
+            s.recv(64)
+        assert drops(delta(before, stateful.counters())) == {}
+        n = wire.net
+        wire.send(bytes(n.ip() / ICMP(type=3, code=3) / IPerror(src=n.server, dst=n.client) /
+                        UDPerror(sport=40123, dport=53)))
+        wire.send(bytes(n.ip() / ICMP(type=0, id=0x7777, seq=1) / Raw(b"pong")))
+        barrier(wire, capture)
+        expected = {"drop outside icmp_error_no_flow": 1, "drop outside icmp_reply_no_request": 1}
+        d = settled(stateful, before, expected)
+        assert drops(d) == expected, d
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def stateful_pcap(shields, capture, wire):
+    return shields.use("stateful_pcap")
+
+
+def test_stateful_fragmented_reflection_dropped_whole_answer_passes_whole(stateful_pcap, shield_lab, wire,
+                                                                         capture):
+    """Stateful, on net_pcap ports: an unasked memcached answer in four fragments is dropped whole as a
+    reflection; once the server has asked 10.10.0.1:11211, the fragmented answer reaches its socket whole."""
+    with netns(shield_lab.server):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        s.bind(("10.10.0.2", 7012))
+        s.settimeout(WAIT)
+        answer = b"VALUE k 0 2990\r\n" + marker("answer").ljust(2984, b"a")
+        before = stateful_pcap.counters()
+        for f in udp_fragments(wire, 11211, 7012, answer, 0x4e01):
+            wire.send(f)
+        barrier(wire, capture)
+        expected = {"drop outside udp_memcached_reflection": 4}
+        d = settled(stateful_pcap, before, expected)
+        assert drops(d) == expected, d
+        created = stateful_pcap.counters()["flows created"]
+        s.sendto(b"get k\r\n", ("10.10.0.1", 11211))
+        wait_until(lambda: stateful_pcap.counters()["flows created"] > created, what="the request's flow")
+        for f in udp_fragments(wire, 11211, 7012, answer, 0x4e02):
+            wire.send(f)
+        assert s.recvfrom(4096) == (answer, ("10.10.0.1", 11211))
+        d = delta(before, stateful_pcap.counters())
+        assert drops(d) == expected, d
+        assert (d.get("fragments trains"), d.get("fragments later"), d.get("fragments completed")) == (2, 6, 1), d
+    finally:
+        s.close()
 
 
 # --------------------------------------------------------------------------
