@@ -65,6 +65,9 @@ constexpr std::string_view reason_names[] = {
     "udp_chargen_reflection",
     "synproxy_unfit",
     "tcp_martian_dst",
+    "limit_pps",
+    "limit_new_flows",
+    "limit_concurrent_flows",
     "tx_full",
     "punt_full",
 };

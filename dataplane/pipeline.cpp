@@ -4,6 +4,7 @@
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
 #include "dataplane/flow_table.hpp"
+#include "dataplane/limits.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/syn_guard.hpp"
 
@@ -37,6 +38,7 @@ struct burst {
     std::array<pkt_verdict, burst_size> v;
     std::array<const parsed_frame*, burst_size> live;
     std::array<std::uint8_t, burst_size> live_index;
+    std::array<bool, burst_size> exempt{}; // by frame: an allow-list rule matched it (no per-source limit)
     unsigned n = 0, nlive = 0;
 };
 
@@ -119,6 +121,7 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
             ++c.counters.port[from].punted; // no host port yet: forwarded inline
             [[fallthrough]];
         case verdict::allow:
+            b.exempt[b.live_index[j]] = acl.exempts(res[j]);
             b.live[k] = b.live[j];
             b.live_index[k++] = b.live_index[j];
             break;
@@ -127,9 +130,41 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
     b.nlive = k;
 }
 
+// 3b. per-source limits: a source from outside over its packet rate
+//     (limits.hpp); the frames of allow-listed sources are exempt
+void stage_limits(lcore_ctx& c, side from, burst& b) noexcept
+{
+    const unsigned nlive = b.nlive;
+    if (!nlive || from != outside || !c.sources || !c.sources->limits().pps.on())
+        return;
+    std::array<const parsed_frame*, burst_size> f;
+    std::array<std::uint8_t, burst_size> at;
+    unsigned n = 0;
+    for (unsigned j = 0; j < nlive; ++j)
+        if (!b.exempt[b.live_index[j]]) {
+            f[n] = b.live[j];
+            at[n++] = static_cast<std::uint8_t>(j);
+        }
+    std::array<drop_reason, burst_size> why;
+    limit_packets(c, f.data(), n, rte_rdtsc(), why.data());
+    std::array<bool, burst_size> cut{};
+    for (unsigned k = 0; k < n; ++k)
+        if (why[k] != drop_reason::none) {
+            b.v[b.live_index[at[k]]] = {pkt_action::drop, why[k]};
+            cut[at[k]] = true;
+        }
+    unsigned k = 0;
+    for (unsigned j = 0; j < nlive; ++j)
+        if (!cut[j]) {
+            b.live[k] = b.live[j];
+            b.live_index[k++] = b.live_index[j];
+        }
+    b.nlive = k;
+}
+
 // One TCP segment against its flow (pos: its entry, or -1 for none yet).
 drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, std::int32_t pos, std::uint32_t now,
-                          bool pickup) noexcept
+                          bool pickup, bool limited) noexcept
 {
     flow_table& ft = *c.flows;
     const tcp::segment seg{f.tcp_seq, f.tcp_ack, f.tcp_window, f.tcp_flags, f.tcp_payload, f.tcp_wscale};
@@ -137,9 +172,9 @@ drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, s
         tcp::conn fresh;
         if (auto v = tcp::track(fresh, tcp::side::original, seg, pickup); v != tcp::verdict::accept)
             return tcp::reason_of(v);
-        pos = ft.insert(k.key, now);
-        if (pos < 0)
-            return drop_reason::flows_full;
+        drop_reason why;
+        if ((pos = open_flow(c, f, k.key, now, limited, why)) < 0)
+            return why;
         flow_entry& e = ft.at(pos);
         e.tcp = fresh;
         e.original_is_a = k.src_is_a;
@@ -170,16 +205,16 @@ drop_reason reflection_of(std::uint16_t sport) noexcept
 // One UDP datagram: a pseudo-flow, opened by the first datagram unless
 // that is an unasked answer from outside; 30 s, 180 s once both ways spoke.
 drop_reason track_datagram(lcore_ctx& c, side from, const parsed_frame& f, const keyed& k, std::int32_t pos,
-                           std::uint32_t now) noexcept
+                           std::uint32_t now, bool limited) noexcept
 {
     flow_table& ft = *c.flows;
     if (pos < 0) {
         if (from == outside)
             if (drop_reason r = reflection_of(f.sport); r != drop_reason::none)
                 return r;
-        pos = ft.insert(k.key, now);
-        if (pos < 0)
-            return drop_reason::flows_full;
+        drop_reason why;
+        if ((pos = open_flow(c, f, k.key, now, limited, why)) < 0)
+            return why;
         ft.at(pos).original_is_a = k.src_is_a;
     }
     flow_entry& e = ft.at(pos);
@@ -195,7 +230,7 @@ drop_reason track_datagram(lcore_ctx& c, side from, const parsed_frame& f, const
 // answers a SYN, proves a cookie or belongs to a flow it opened; the
 // tracker's otherwise.
 pkt_verdict guarded_segment(lcore_ctx& c, side from, rte_mbuf* m, const parsed_frame& f, const keyed& k,
-                            std::int32_t pos, std::uint64_t tsc, bool pickup) noexcept
+                            std::int32_t pos, std::uint64_t tsc, bool pickup, bool limited) noexcept
 {
     if (pos >= 0) {
         if (c.flows->at(pos).proxy.ph != proxy_state::phase::none)
@@ -207,11 +242,11 @@ pkt_verdict guarded_segment(lcore_ctx& c, side from, rte_mbuf* m, const parsed_f
             return guard_syn(c, m, f, tsc);
         }
         pkt_verdict out;
-        if (fl == tcp::flag::ack && guard_ack(c, m, f, k, tsc, out))
+        if (fl == tcp::flag::ack && guard_ack(c, m, f, k, tsc, limited, out))
             return out;
     }
     const auto now = static_cast<std::uint32_t>(tsc / c.tsc_hz);
-    const drop_reason why = track_segment(c, f, k, pos, now, pickup);
+    const drop_reason why = track_segment(c, f, k, pos, now, pickup, limited);
     return {why == drop_reason::none ? pkt_action::forward : pkt_action::drop, why};
 }
 
@@ -249,12 +284,13 @@ void stage_flows(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexc
         std::int32_t p = pos[k] < 0 || ft.stats().removed != removed ? ft.find(keys[k].key) : pos[k];
         const parsed_frame& f = *b.live[at[k]];
         const unsigned i = b.live_index[at[k]];
+        const bool limited = from == outside && c.sources && !b.exempt[i];
         if (f.proto == 6 && c.guard) {
-            b.v[i] = guarded_segment(c, from, pkts[i], f, keys[k], p, tsc, pickup);
+            b.v[i] = guarded_segment(c, from, pkts[i], f, keys[k], p, tsc, pickup, limited);
             continue;
         }
-        const drop_reason why = f.proto == 6 ? track_segment(c, f, keys[k], p, now, pickup)
-                                             : track_datagram(c, from, f, keys[k], p, now);
+        const drop_reason why = f.proto == 6 ? track_segment(c, f, keys[k], p, now, pickup, limited)
+                                             : track_datagram(c, from, f, keys[k], p, now, limited);
         if (why != drop_reason::none)
             b.v[i] = {pkt_action::drop, why};
     }
@@ -379,6 +415,7 @@ void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) n
     stage_parse(c, from, pkts, b);
     stage_blocklist(c, b);
     stage_acl(c, from, b);
+    stage_limits(c, from, b);
     stage_flows(c, from, pkts, b);
     emit(c, from, pkts, b.v.data(), b.n);
 }
