@@ -83,12 +83,16 @@ segment may during 'pickup', 30s after start), UDP answers from DNS,
 NTP, SSDP, memcached or chargen need a request, and with 'syn-guard
 always' (or 'auto RATE' above RATE SYN/s) the shield answers SYNs itself
 with SYN cookies and opens the server's side only for clients that prove
-one (a SYN proxy). Every drop is counted
+one (a SYN proxy). 'limit src' lines limit each source on the outside
+port (packets per second; in mode stateful, new flows per second and live
+flows), except those an 'allow ... src' rule names; a source over a limit
+is dropped and blocklisted for 'limit src block TIME' (60s) with the limit
+as its reason. Every drop is counted
 per reason and port (printed on SIGUSR1 and at exit) and, with
 'drop-capture FILE', sampled to a pcapng file. A config with no shield
 section starts no EAL. TLS, content inspection (tcp-request
 inspect-delay), the host port (punt rules forward inline), ICMP flows,
-fragment trains and rate limits are not built yet: bulwarkd says at start
+fragment trains are not built yet: bulwarkd says at start
 what it skips. It never reads standard input.
 
 With 'user', 'group' or 'chroot' in global, bulwarkd opens its ports,

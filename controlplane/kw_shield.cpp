@@ -115,8 +115,8 @@ void kw_mode(parse_ctx& c)
     c.sh->stateful = m == "stateful";
     c.sh->mode_given = true;
     if (c.sh->stateful)
-        c.warn(fmt::format("'mode stateful' tracks TCP flows and UDP pseudo-flows and runs the SYN guard; ICMP, "
-                           "fragment trains and limits are not built yet (wait for {})",
+        c.warn(fmt::format("'mode stateful' tracks TCP flows and UDP pseudo-flows and runs the SYN guard; ICMP "
+                           "and fragment trains are not built yet (wait for {})",
                            D2));
 }
 
@@ -168,9 +168,13 @@ void kw_syn_guard(parse_ctx& c)
 }
 
 // limit src pps N burst N | limit src new-flows N/s | limit src concurrent-flows N
+// | limit src block TIME | limit src table SIZE: per-source limits on the
+// sources of the outside port (dataplane/limits.hpp); an 'allow ... src
+// CIDR' rule exempts its sources.
 void kw_limit(parse_ctx& c)
 {
-    constexpr std::string_view usage = "limit src pps N burst N | limit src new-flows N/s | limit src concurrent-flows N";
+    constexpr std::string_view usage = "limit src pps N burst N | limit src new-flows N/s | limit src "
+                                       "concurrent-flows N | limit src block TIME | limit src table SIZE";
     if (c.words.size() < 4 || c.words[1] != "src")
         return c.alert(fmt::format("expected '{}'", usage));
     const std::string& what = c.words[2];
@@ -198,9 +202,25 @@ void kw_limit(parse_ctx& c)
         if (c.words.size() != 4)
             return c.alert("expected 'limit src concurrent-flows N'");
         number(c.words[3], c.sh->limit_concurrent);
+    } else if (what == "block") {
+        if (c.words.size() != 4)
+            return c.alert("expected 'limit src block TIME' (0s: drop only, never blocklist)");
+        auto t = parse_time(c.words[3]);
+        if (!t)
+            return c.alert(t.message());
+        c.sh->limit_block = std::chrono::duration_cast<std::chrono::seconds>(*t);
+    } else if (what == "table") {
+        if (c.words.size() != 4)
+            return c.alert("expected 'limit src table SIZE'");
+        auto n = parse_size(c.words[3]);
+        if (!n)
+            return c.alert(n.message());
+        if (*n < 1024 || *n > (64u << 20))
+            return c.alert(fmt::format("{} is out of range, expected 1k to 64m sources", c.words[3]));
+        c.sh->limit_sources = *n;
     } else {
         return c.alert(fmt::format("unknown limit '{}', {}", what,
-                                   expected_one_of(what, {"pps", "new-flows", "concurrent-flows"})));
+                                   expected_one_of(what, {"pps", "new-flows", "concurrent-flows", "block", "table"})));
     }
 }
 
@@ -342,7 +362,7 @@ constexpr std::array table{
     section_kw{"flows", S, kw_flows, {}},
     section_kw{"pickup", S, kw_pickup, {}},
     section_kw{"syn-guard", S, kw_syn_guard, {}},
-    section_kw{"limit", S, kw_limit, D2},
+    section_kw{"limit", S, kw_limit, {}},
     section_kw{"block", S, kw_block, {}},
     section_kw{"allow", S, kw_filter, {}},
     section_kw{"deny", S, kw_filter, {}},

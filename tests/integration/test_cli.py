@@ -96,7 +96,7 @@ def test_keywords_lists_every_registry_row(bulwarkd):
         "keyword:crt-base", "keyword:default", "keyword:default-path", "keyword:default_backend",
         "keyword:deny", "keyword:description", "keyword:description", "keyword:disabled",
         "keyword:drop-capture", "keyword:eal", "keyword:enabled", "keyword:errorfile", "keyword:flows",
-        "keyword:group", "keyword:id", "keyword:log", "keyword:log", "keyword:maxconn", "keyword:maxconn",
+        "keyword:group", "keyword:id", "keyword:limit", "keyword:log", "keyword:log", "keyword:maxconn", "keyword:maxconn",
         "keyword:mode", "keyword:nbproc", "keyword:nbthread", "keyword:node", "keyword:pickup", "keyword:port",
         "keyword:presetenv", "keyword:quiet", "keyword:retries", "keyword:server", "keyword:setenv",
         "keyword:syn-guard", "keyword:tune.bufsize", "keyword:tune.http.maxhdr",
