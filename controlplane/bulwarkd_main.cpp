@@ -91,7 +91,7 @@ as its reason. Every drop is counted
 per reason and port (printed on SIGUSR1 and at exit) and, with
 'drop-capture FILE', sampled to a pcapng file. A config with no shield
 section starts no EAL. TLS, content inspection (tcp-request
-inspect-delay), the host port (punt rules forward inline), ICMP flows,
+inspect-delay), the host port (punt rules forward inline), ICMP flows and
 fragment trains are not built yet: bulwarkd says at start
 what it skips. It never reads standard input.
 

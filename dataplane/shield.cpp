@@ -251,7 +251,7 @@ result<bool> shield::impl::setup_guards(unsigned queues)
     return true;
 }
 
-// Step 5c: 'limit src': a source table per worker lcore, sharing 'limit src
+// Step 5d: 'limit src': a source table per worker lcore, sharing 'limit src
 // table' between them, and the block ring.
 result<bool> shield::impl::setup_limits(unsigned queues)
 {
