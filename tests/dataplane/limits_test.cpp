@@ -13,6 +13,7 @@
 #include "dataplane/limits.hpp"
 #include "dataplane/pipeline.hpp"
 #include "dataplane/source_table.hpp"
+#include "dataplane/syn_guard.hpp"
 #include "dataplane/token_bucket.hpp"
 #include "tests/controlplane/diag_helpers.hpp"
 #include "tests/dataplane/eal.hpp"
@@ -393,6 +394,46 @@ TEST_CASE("pipeline, limits: new flows and live flows per source are counted whe
     CHECK(l.drops(outside, drop_reason::limit_new_flows) == 1);
     CHECK(l.dropped(inside) == 0);
     CHECK(l.requests().empty()); // block 0s: dropped, never blocklisted
+}
+
+TEST_CASE("pipeline, limits: with the SYN guard, a flow counts when the ACK that proves its cookie opens it",
+          "[dataplane][limits][pipeline][syn]")
+{
+    limited_lcore l("guard", "    default allow\n", no_refill(0, 0, 1, 0), true);
+    syn_guard_config gc;
+    gc.m = syn_guard_config::mode::always;
+    gc.key = {0x1234, 0x5678};
+    syn_guard guard(gc, l.w->tsc_hz);
+    l.w->guard = &guard;
+    const bytes a{192, 0, 2, 9};
+    const std::uint32_t isn = 1000;
+    auto proving_ack = [&](std::uint16_t sport) {
+        syn::endpoints e;
+        std::copy(a.begin(), a.end(), e.src.begin());
+        std::copy(server.begin(), server.end(), e.dst.begin());
+        e.sport = sport;
+        e.dport = 80;
+        const std::uint32_t cookie =
+            guard.jar().make(e, isn, 1460, static_cast<std::uint32_t>(rte_rdtsc() / l.w->tsc_hz));
+        bytes t = testing::tcp(sport, 80, 0x10);
+        put16(t, 4, static_cast<std::uint16_t>((isn + 1) >> 16));
+        put16(t, 6, static_cast<std::uint16_t>(isn + 1));
+        put16(t, 8, static_cast<std::uint16_t>((cookie + 1) >> 16));
+        put16(t, 10, static_cast<std::uint16_t>(cookie + 1));
+        return v4frame({.proto = 6, .src = a, .dst = server}, t);
+    };
+    // the guard answers the SYNs (sent back outside): no flow, nothing counted
+    CHECK(l.burst(outside, {syn_from(a, 1001), syn_from(a, 1002)}) == 0);
+    CHECK(l.w->counters.port[outside].tx == 2);
+    CHECK(l.flows->size() == 0);
+    // the first proving ACK opens a flow (the server's SYN, forwarded); the second is over 'concurrent-flows 1'
+    CHECK(l.burst(outside, {proving_ack(1001)}) == 1);
+    CHECK(l.burst(outside, {proving_ack(1002)}) == 0);
+    CHECK(l.w->guard_counts.cookies_valid == 2);
+    CHECK(l.drops(outside, drop_reason::limit_concurrent_flows) == 1);
+    CHECK(l.dropped(outside) == 1);
+    CHECK(l.flows->size() == 1);
+    CHECK(l.sources->at(l.sources->find(make_source_key({192, 0, 2, 9}, false))).flows == 1);
 }
 
 TEST_CASE("limit: the keyword's forms, ranges and defaults", "[dataplane][limits][parser]")
