@@ -20,7 +20,7 @@ from test_shield import (PORTS, WAIT, Capture, Shield, Wire, barrier, delta, dro
 
 FLOOD = 3000      # frames per hping3 flood (at most 0.3 s at its interval of 100 us; bounded by -c)
 CURLS = 20        # requests of the curl loop
-BLOCK = 3         # seconds a source over its limit stays blocklisted
+BLOCK = 6         # seconds a source over its limit stays blocklisted (from about 0.03 s into its flood)
 SPOOFED = "10.10.0.50"   # the flooding source: an address of the client's subnet nobody has
 ALLOWED = "10.10.0.60"   # an allow-listed source, flooding as hard
 
@@ -103,8 +103,8 @@ def flood(lab, source, sign, count=FLOOD):
 
 def test_limits_banner(shield):
     started = "\n".join(shield.lines)
-    assert "limits per source from outside, pps 1000 burst 300; over a limit: blocklisted 3s; 4096 sources per " \
-           "lcore, " in started, started
+    assert f"limits per source from outside, pps 1000 burst 300; over a limit: blocklisted {BLOCK}s; 4096 sources " \
+           "per lcore, " in started, started
 
 
 def test_a_source_over_its_rate_is_cut_and_blocklisted_while_others_pass(shield, lab, wire, capture, web):
@@ -124,6 +124,8 @@ def test_a_source_over_its_rate_is_cut_and_blocklisted_while_others_pass(shield,
     since = capture.mark()
     try:
         flood(lab, SPOOFED, sign)
+        # right after its flood the source is on the blocklist (applied within 100 ms of its first frame over)
+        wait_until(lambda: shield.counters()["blocklist entries"] == 1, what="the block to be applied")
         flood(lab, ALLOWED, allowed_sign)
     finally:
         loop.join(timeout=120)
@@ -144,9 +146,7 @@ def test_a_source_over_its_rate_is_cut_and_blocklisted_while_others_pass(shield,
     # asked once, applied once: one blocklist entry, for as long as 'limit src block'
     assert d["blocks asked"] == 1 and d["blocks applied"] == 1, d
     assert d.get("block ring full", 0) == 0 and d.get("blocks failed", 0) == 0, d
-    after = shield.counters()
-    assert after["blocklist entries"] == 1, after
-    assert after["limits untracked"] == 0
+    assert shield.counters()["limits untracked"] == 0
     # the entry expires (the control thread expires TTLs every second), and the source may send again
     wait_until(lambda: shield.counters()["blocklist entries"] == 0, timeout=BLOCK + WAIT,
                what="the block to expire")
