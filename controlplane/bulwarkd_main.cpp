@@ -156,6 +156,15 @@ std::string summary(const config& cfg)
             mode += sh.syn_guard == g::off      ? ", syn-guard off"
                     : sh.syn_guard == g::always ? ", syn-guard always"
                                                 : fmt::format(", syn-guard auto {}", sh.syn_guard_threshold);
+        std::string limits; // the ones that run (a stateless shield's flow limits do not: a warning says so)
+        if (sh.limit_pps)
+            limits += fmt::format(", limit src pps {} burst {}", sh.limit_pps, sh.limit_burst);
+        if (sh.stateful && sh.limit_new_flows)
+            limits += fmt::format(", limit src new-flows {}/s", sh.limit_new_flows);
+        if (sh.stateful && sh.limit_concurrent)
+            limits += fmt::format(", limit src concurrent-flows {}", sh.limit_concurrent);
+        if (!limits.empty())
+            mode += limits + (sh.limit_block.count() ? fmt::format(" (block {}s)", sh.limit_block.count()) : " (drop only)");
         out += fmt::format(", shield '{}' (mode {}, {} filter rule{})", sh.name, mode, rules, rules == 1 ? "" : "s");
     }
     return out;

@@ -189,10 +189,10 @@ void kw_limit(parse_ctx& c)
     if (what == "pps") {
         if (c.words.size() != 6 || c.words[4] != "burst")
             return c.alert("expected 'limit src pps N burst N'");
-        if (number(c.words[3], c.sh->limit_pps) && number(c.words[5], c.sh->limit_burst) &&
-            c.sh->limit_burst < c.sh->limit_pps)
-            c.warn(fmt::format("burst {} is below the rate {}: a source sending steadily at the rate is cut", c.sh->limit_burst,
-                               c.sh->limit_pps));
+        // (a burst below the rate is no mistake: the bucket refills
+        // continuously, so a source sending evenly at the rate is never cut)
+        if (number(c.words[3], c.sh->limit_pps))
+            number(c.words[5], c.sh->limit_burst);
     } else if (what == "new-flows") {
         std::string_view w = c.words[3];
         if (c.words.size() != 4 || !w.ends_with("/s"))

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import Lab, lab_namespaces, new_prefix
+from conftest import Lab, lab_namespaces, new_prefix, run
 from test_shield import (PORTS, WAIT, Capture, Shield, Wire, barrier, delta, drops, marker, ns_run,
                          wait_until)
 
@@ -99,6 +99,23 @@ def flood(lab, source, sign, count=FLOOD):
     r = ns_run(lab.client, "hping3", "-q", "--udp", "-a", source, "-s", "41000", "-k", "-p", "5000",
                "-c", str(count), "-i", "u100", "-d", str(len(sign)), "-e", sign.decode(), "10.10.0.2", timeout=60)
     assert f"{count} packets tra" in r.stdout + r.stderr, r.stdout + r.stderr
+
+
+def test_check_states_the_limits(bulwarkd, tmp_path):
+    """-c says which limits a shield runs, and a stateless shield's flow limits are reported as ignored."""
+    cfg = tmp_path / "c.cfg"
+    head = "shield edge\n    eal -l 0-1 --no-pci\n    port outside o\n    port inside i\n"
+    cfg.write_text(head + "    limit src pps 1000 burst 300\n    limit src concurrent-flows 8\n    limit src block 0s\n")
+    r = run([bulwarkd, "-c", "-f", str(cfg)])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ("Configuration file is valid (0 frontends, 0 backends, shield 'edge' (mode stateful by default, "
+                        "syn-guard off, limit src pps 1000 burst 300, limit src concurrent-flows 8 (drop only), 0 filter "
+                        "rules); 0 warnings).\n")
+    cfg.write_text(head + "    mode stateless\n    limit src new-flows 20/s\n")
+    r = run([bulwarkd, "-c", "-f", str(cfg)])
+    assert r.returncode == 0, r.stderr
+    assert "shield 'edge' (mode stateless, 0 filter rules); 1 warning)" in r.stdout, r.stdout
+    assert f"[WARNING] {cfg}:1: 'limit': 'edge' is in mode stateless" in r.stderr, r.stderr
 
 
 def test_limits_banner(shield):
