@@ -78,7 +78,8 @@ void limit_packets(lcore_ctx& c, const parsed_frame* const* frames, unsigned n, 
     update_gauges(c);
 }
 
-drop_reason limit_new_flow(lcore_ctx& c, const parsed_frame& f, std::uint64_t now, std::int32_t& source) noexcept
+drop_reason limit_new_flow(lcore_ctx& c, const parsed_frame& f, std::uint64_t now, std::int32_t& source,
+                           bool picked_up) noexcept
 {
     source = -1;
     source_table& st = *c.sources;
@@ -91,10 +92,13 @@ drop_reason limit_new_flow(lcore_ctx& c, const parsed_frame& f, std::uint64_t no
         return drop_reason::none;
     source_entry& e = st.at(p);
     drop_reason why = drop_reason::none;
-    if (l.concurrent && e.flows >= l.concurrent)
+    if (picked_up) {
+        // counted, never refused
+    } else if (l.concurrent && e.flows >= l.concurrent) {
         why = drop_reason::limit_concurrent_flows;
-    else if (!e.new_flows.take(l.new_flows, now))
+    } else if (!e.new_flows.take(l.new_flows, now)) {
         why = drop_reason::limit_new_flows;
+    }
     if (why != drop_reason::none) {
         block_over(c, f, e, why, now);
         return why;
@@ -113,10 +117,10 @@ void count_flow(lcore_ctx& c, std::int32_t source, flow_entry& e) noexcept
 }
 
 std::int32_t open_flow(lcore_ctx& c, const parsed_frame& f, const flow_key& key, std::uint32_t now, bool limited,
-                       drop_reason& why) noexcept
+                       drop_reason& why, bool picked_up) noexcept
 {
     std::int32_t source = -1;
-    if (limited && (why = limit_new_flow(c, f, rte_rdtsc(), source)) != drop_reason::none)
+    if (limited && (why = limit_new_flow(c, f, rte_rdtsc(), source, picked_up)) != drop_reason::none)
         return -1;
     const std::int32_t pos = c.flows->insert(key, now);
     if (pos < 0) {

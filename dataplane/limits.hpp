@@ -32,8 +32,11 @@ void limit_packets(lcore_ctx& c, const parsed_frame* const* frames, unsigned n, 
 
 // f (from outside, not exempt) is about to open a flow: none, or the limit
 // its source is over. On none, `source` is the source entry that counts
-// the flow's life (count_flow), or -1 when none does.
-drop_reason limit_new_flow(lcore_ctx& c, const parsed_frame& f, std::uint64_t now, std::int32_t& source) noexcept;
+// the flow's life (count_flow), or -1 when none does. A flow picked up
+// mid-stream in the pickup window existed before a restart: it is counted
+// but never refused (no session open before a restart is cut).
+drop_reason limit_new_flow(lcore_ctx& c, const parsed_frame& f, std::uint64_t now, std::int32_t& source,
+                           bool picked_up = false) noexcept;
 // The flow e, just opened, is one of source's live flows until it goes.
 void count_flow(lcore_ctx& c, std::int32_t source, flow_entry& e) noexcept;
 // A new flow for `key` in c's flow table, opened by f: when `limited`
@@ -41,7 +44,7 @@ void count_flow(lcore_ctx& c, std::int32_t source, flow_entry& e) noexcept;
 // counted among its live flows. -1 with `why` (a limit, or flows_full)
 // when refused. Every flow the pipeline or the SYN guard opens goes here.
 std::int32_t open_flow(lcore_ctx& c, const parsed_frame& f, const flow_key& key, std::uint32_t now, bool limited,
-                       drop_reason& why) noexcept;
+                       drop_reason& why, bool picked_up = false) noexcept;
 
 // Queues a request to blocklist f's source for `seconds` with `why`; false
 // when the ring is full (counted) or there is none.

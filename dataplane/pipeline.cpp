@@ -173,7 +173,7 @@ drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, s
         if (auto v = tcp::track(fresh, tcp::side::original, seg, pickup); v != tcp::verdict::accept)
             return tcp::reason_of(v);
         drop_reason why;
-        if ((pos = open_flow(c, f, k.key, now, limited, why)) < 0)
+        if ((pos = open_flow(c, f, k.key, now, limited, why, fresh.picked_up)) < 0)
             return why;
         flow_entry& e = ft.at(pos);
         e.tcp = fresh;

@@ -396,6 +396,25 @@ TEST_CASE("pipeline, limits: new flows and live flows per source are counted whe
     CHECK(l.requests().empty()); // block 0s: dropped, never blocklisted
 }
 
+TEST_CASE("pipeline, limits: flows picked up after a restart are counted, never refused", "[dataplane][limits][pipeline][flows]")
+{
+    limited_lcore l("pickup", "    default allow\n", no_refill(0, 1, 1, 0), true);
+    l.w->pickup_until = ~0ull; // in the pickup window: mid-stream segments open their flows
+    const bytes a{192, 0, 2, 9};
+    auto mid = [&](std::uint16_t sport) {
+        return v4frame({.proto = 6, .src = a, .dst = server}, testing::tcp(sport, 80, 0x10));
+    };
+    // three sessions a had open before the restart: all go on, though 'concurrent-flows 1' and 'new-flows 1/s'
+    CHECK(l.burst(outside, {mid(1001), mid(1002), mid(1003)}) == 3);
+    CHECK(l.dropped(outside) == 0);
+    const std::int32_t pa = l.sources->find(make_source_key({192, 0, 2, 9}, false));
+    REQUIRE(pa >= 0);
+    CHECK(l.sources->at(pa).flows == 3);
+    // a new session (a SYN) is over the limit while they live
+    CHECK(l.burst(outside, {syn_from(a, 1004)}) == 0);
+    CHECK(l.drops(outside, drop_reason::limit_concurrent_flows) == 1);
+}
+
 TEST_CASE("pipeline, limits: with the SYN guard, a flow counts when the ACK that proves its cookie opens it",
           "[dataplane][limits][pipeline][syn]")
 {
