@@ -86,12 +86,16 @@ always' (or 'auto RATE' above RATE SYN/s) the shield answers SYNs itself
 with SYN cookies and opens the server's side only for clients that prove
 one (a SYN proxy). In both modes the later fragments of a datagram take
 its first fragment's verdict ('fragments N' trains remembered 5s; a later
-fragment of no known train is dropped). Every drop is counted
+fragment of no known train is dropped). 'limit src' lines limit each
+source on the outside port (packets per second; in mode stateful, new
+flows per second and live flows), except those an 'allow ... src' rule
+names; a source over a limit is dropped and blocklisted for 'limit src
+block TIME' (60s) with the limit as its reason. Every drop is counted
 per reason and port (printed on SIGUSR1 and at exit) and, with
 'drop-capture FILE', sampled to a pcapng file. A config with no shield
 section starts no EAL. TLS, content inspection (tcp-request
-inspect-delay), the host port (punt rules forward inline) and rate
-limits are not built yet: bulwarkd says at start
+inspect-delay) and the host port (punt rules forward inline) are not
+built yet: bulwarkd says at start
 what it skips. It never reads standard input.
 
 With 'user', 'group' or 'chroot' in global, bulwarkd opens its ports,
@@ -155,6 +159,15 @@ std::string summary(const config& cfg)
             mode += sh.syn_guard == g::off      ? ", syn-guard off"
                     : sh.syn_guard == g::always ? ", syn-guard always"
                                                 : fmt::format(", syn-guard auto {}", sh.syn_guard_threshold);
+        std::string limits; // the ones that run (a stateless shield's flow limits do not: a warning says so)
+        if (sh.limit_pps)
+            limits += fmt::format(", limit src pps {} burst {}", sh.limit_pps, sh.limit_burst);
+        if (sh.stateful && sh.limit_new_flows)
+            limits += fmt::format(", limit src new-flows {}/s", sh.limit_new_flows);
+        if (sh.stateful && sh.limit_concurrent)
+            limits += fmt::format(", limit src concurrent-flows {}", sh.limit_concurrent);
+        if (!limits.empty())
+            mode += limits + (sh.limit_block.count() ? fmt::format(" (block {}s)", sh.limit_block.count()) : " (drop only)");
         out += fmt::format(", shield '{}' (mode {}, {} filter rule{})", sh.name, mode, rules, rules == 1 ? "" : "s");
     }
     return out;

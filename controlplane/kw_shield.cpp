@@ -14,7 +14,6 @@ namespace bulwark::controlplane {
 namespace {
 
 constexpr std::string_view H = bulwark::proxy::pending_appliance;
-constexpr std::string_view D2 = bulwark::proxy::pending_dataplane;
 
 // The EAL options an appliance needs: lcores, memory, vdevs and the PCI
 // allow-list, the file prefix, the log level. Anything else (a driver
@@ -114,10 +113,6 @@ void kw_mode(parse_ctx& c)
         return c.alert(fmt::format("unknown mode '{}', {}", m, expected_one_of(m, {"stateful", "stateless"})));
     c.sh->stateful = m == "stateful";
     c.sh->mode_given = true;
-    if (c.sh->stateful)
-        c.warn(fmt::format("'mode stateful' tracks TCP flows, UDP and ICMP pseudo-flows and fragment trains, and "
-                           "runs the SYN guard; limits are not built yet (wait for {})",
-                           D2));
 }
 
 // pickup TIME: after start, flows may begin mid-stream (sessions that were
@@ -182,9 +177,13 @@ void kw_syn_guard(parse_ctx& c)
 }
 
 // limit src pps N burst N | limit src new-flows N/s | limit src concurrent-flows N
+// | limit src block TIME | limit src table SIZE: per-source limits on the
+// sources of the outside port (dataplane/limits.hpp); an 'allow ... src
+// CIDR' rule exempts its sources.
 void kw_limit(parse_ctx& c)
 {
-    constexpr std::string_view usage = "limit src pps N burst N | limit src new-flows N/s | limit src concurrent-flows N";
+    constexpr std::string_view usage = "limit src pps N burst N | limit src new-flows N/s | limit src "
+                                       "concurrent-flows N | limit src block TIME | limit src table SIZE";
     if (c.words.size() < 4 || c.words[1] != "src")
         return c.alert(fmt::format("expected '{}'", usage));
     const std::string& what = c.words[2];
@@ -199,10 +198,10 @@ void kw_limit(parse_ctx& c)
     if (what == "pps") {
         if (c.words.size() != 6 || c.words[4] != "burst")
             return c.alert("expected 'limit src pps N burst N'");
-        if (number(c.words[3], c.sh->limit_pps) && number(c.words[5], c.sh->limit_burst) &&
-            c.sh->limit_burst < c.sh->limit_pps)
-            c.warn(fmt::format("burst {} is below the rate {}: a source sending steadily at the rate is cut", c.sh->limit_burst,
-                               c.sh->limit_pps));
+        // (a burst below the rate is no mistake: the bucket refills
+        // continuously, so a source sending evenly at the rate is never cut)
+        if (number(c.words[3], c.sh->limit_pps))
+            number(c.words[5], c.sh->limit_burst);
     } else if (what == "new-flows") {
         std::string_view w = c.words[3];
         if (c.words.size() != 4 || !w.ends_with("/s"))
@@ -212,9 +211,25 @@ void kw_limit(parse_ctx& c)
         if (c.words.size() != 4)
             return c.alert("expected 'limit src concurrent-flows N'");
         number(c.words[3], c.sh->limit_concurrent);
+    } else if (what == "block") {
+        if (c.words.size() != 4)
+            return c.alert("expected 'limit src block TIME' (0s: drop only, never blocklist)");
+        auto t = parse_time(c.words[3]);
+        if (!t)
+            return c.alert(t.message());
+        c.sh->limit_block = std::chrono::duration_cast<std::chrono::seconds>(*t);
+    } else if (what == "table") {
+        if (c.words.size() != 4)
+            return c.alert("expected 'limit src table SIZE'");
+        auto n = parse_size(c.words[3]);
+        if (!n)
+            return c.alert(n.message());
+        if (*n < 1024 || *n > (64u << 20))
+            return c.alert(fmt::format("{} is out of range, expected 1k to 64m sources", c.words[3]));
+        c.sh->limit_sources = *n;
     } else {
         return c.alert(fmt::format("unknown limit '{}', {}", what,
-                                   expected_one_of(what, {"pps", "new-flows", "concurrent-flows"})));
+                                   expected_one_of(what, {"pps", "new-flows", "concurrent-flows", "block", "table"})));
     }
 }
 
@@ -352,12 +367,12 @@ constexpr std::array table{
     section_kw{"eal", S, kw_eal, {}},
     section_kw{"port", S, kw_port, {}},
     section_kw{"host-port", S, kw_host_port, H},
-    section_kw{"mode", S, kw_mode, pending_varies},
+    section_kw{"mode", S, kw_mode, {}},
     section_kw{"flows", S, kw_flows, {}},
     section_kw{"pickup", S, kw_pickup, {}},
     section_kw{"fragments", S, kw_fragments, {}},
     section_kw{"syn-guard", S, kw_syn_guard, {}},
-    section_kw{"limit", S, kw_limit, D2},
+    section_kw{"limit", S, kw_limit, {}},
     section_kw{"block", S, kw_block, {}},
     section_kw{"allow", S, kw_filter, {}},
     section_kw{"deny", S, kw_filter, {}},

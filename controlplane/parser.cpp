@@ -463,6 +463,11 @@ void check_shields(const config& cfg, diagnostics& d)
         if (punts && s.host_port.empty())
             d.alert(s.at.file, s.at.line, "shield",
                     fmt::format("'{}' has 'punt' rules but no 'host-port' to hand them to", s.name));
+        if (!s.stateful && (s.limit_new_flows || s.limit_concurrent))
+            d.warn(s.at.file, s.at.line, "limit",
+                   fmt::format("'{}' is in mode stateless: 'limit src new-flows' and 'limit src concurrent-flows' "
+                               "count flows, which only mode stateful tracks; they are ignored",
+                               s.name));
     }
     if (cfg.shields.size() > 1)
         d.alert(cfg.shields[1].at.file, cfg.shields[1].at.line, "shield",

@@ -111,6 +111,11 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
                            "valid {}, invalid {}\n",
                            sh, st.guard->on_lcores, st.guard->switched_on, st.guard->cookies_sent,
                            st.guard->cookies_valid, st.guard->cookies_invalid);
+    if (st.limits)
+        out += fmt::format("bulwarkd: stats: shield {} limits: sources {}, untracked {}, blocks asked {}, ring full {}, "
+                           "applied {}, failed {}\n",
+                           sh, st.limits->sources, st.limits->untracked, st.limits->blocks_asked,
+                           st.limits->block_ring_full, st.limits->blocks_applied, st.limits->blocks_failed);
     if (st.blocklist_entries)
         out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, *st.blocklist_entries);
     if (st.capture_frames)

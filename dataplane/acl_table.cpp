@@ -127,6 +127,7 @@ result<std::unique_ptr<acl_table>> acl_table::build(const std::vector<shield_rul
     for (std::size_t i = 0; i < rules.size(); ++i) {
         const auto& r = rules[i];
         t->verdicts_.push_back(r.v);
+        t->exempt_.push_back(r.v == verdict::allow && r.src);
         bool fam4 = true, fam6 = true;
         for (const auto& a : {r.src, r.dst})
             if (a) {

@@ -35,6 +35,11 @@ public:
 
     verdict verdict_of(std::uint32_t result) const noexcept { return result ? verdicts_[result - 1] : default_; }
     verdict default_verdict() const noexcept { return default_; }
+    // The rule of `result` is an allow-list: an 'allow' rule naming its
+    // sources ('allow ... src CIDR'), whose frames the per-source limits
+    // exempt. An 'allow' rule without 'src' (say 'allow tcp dport 80')
+    // admits traffic and leaves it limited; so does 'default allow'.
+    bool exempts(std::uint32_t result) const noexcept { return result && exempt_[result - 1]; }
     std::size_t rules() const noexcept { return verdicts_.size(); }
     std::size_t acl_rules() const noexcept { return acl_rules_; } // after port-list expansion
 
@@ -43,6 +48,7 @@ private:
     rte_acl_ctx* v4_ = nullptr;
     rte_acl_ctx* v6_ = nullptr;
     std::vector<verdict> verdicts_;
+    std::vector<bool> exempt_;
     verdict default_ = verdict::allow;
     std::size_t acl_rules_ = 0;
 };

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane/blocklist.hpp"
 
+#include "dataplane/pipeline_types.hpp"
+
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <algorithm>
 #include <cstring>
@@ -81,6 +85,23 @@ rte_hash* make_table(const std::string& name, std::uint32_t entries, std::uint32
 
 unsigned length_slot(bool v6, unsigned len) { return v6 ? 33 + len : len; }
 
+// The prefix of a table's key.
+cidr cidr_of(bool v6, const void* k)
+{
+    cidr c;
+    if (!v6) {
+        const auto* kk = static_cast<const blocklist::key4*>(k);
+        std::memcpy(c.net.bytes.data(), kk->addr.data(), 4);
+        c.prefix = static_cast<std::uint8_t>(kk->len);
+    } else {
+        const auto* kk = static_cast<const blocklist::key6*>(k);
+        c.net.fam = family::ipv6;
+        c.net.bytes = kk->addr;
+        c.prefix = static_cast<std::uint8_t>(kk->len);
+    }
+    return c;
+}
+
 } // namespace
 
 result<std::unique_ptr<blocklist>> blocklist::create(const std::string& name, std::size_t entries, rte_rcu_qsbr* qs)
@@ -150,7 +171,15 @@ void blocklist::account(const cidr& c, int delta)
     }
 }
 
-result<bool> blocklist::add(std::span<const cidr> nets, seconds ttl)
+std::string blocklist::reason_key(const slot& s)
+{
+    const std::size_t n = s.v6 ? sizeof(key6) : sizeof(key4);
+    std::string k(1 + n, s.v6 ? '6' : '4');
+    std::memcpy(k.data() + 1, s.key(), n);
+    return k;
+}
+
+result<bool> blocklist::add(std::span<const cidr> nets, seconds ttl, std::string_view reason)
 {
     std::lock_guard lock(write_);
     void* data = reinterpret_cast<void*>(static_cast<std::uintptr_t>(expiry_of(ttl)));
@@ -162,6 +191,10 @@ result<bool> blocklist::add(std::span<const cidr> nets, seconds ttl)
                                     rc == -ENOSPC ? "the table is full" : rte_strerror(-rc)));
         if (!existed)
             account(c, +1);
+        if (reason.empty())
+            reasons_.erase(reason_key(s));
+        else
+            reasons_[reason_key(s)] = std::string(reason);
     }
     return true;
 }
@@ -178,7 +211,40 @@ bool blocklist::remove_locked(const cidr& c)
     if (rte_hash_del_key(s.table, s.key()) < 0)
         return false;
     account(c, -1);
+    reasons_.erase(reason_key(s));
     return true;
+}
+
+std::string blocklist::reason(const cidr& c) const
+{
+    std::lock_guard lock(write_);
+    auto it = reasons_.find(reason_key(slot_of(c)));
+    return it == reasons_.end() ? std::string{} : it->second;
+}
+
+std::vector<blocklist::entry> blocklist::entries() const
+{
+    std::lock_guard lock(write_);
+    const std::uint64_t now = rte_rdtsc(), hz = rte_get_tsc_hz();
+    std::vector<entry> out;
+    for (rte_hash* h : {h4_, h6_}) {
+        const void* k;
+        void* data;
+        std::uint32_t next = 0;
+        while (rte_hash_iterate(h, &k, &data, &next) >= 0) {
+            const std::uint64_t expiry = data_expiry(data);
+            if (!live(expiry, now))
+                continue;
+            entry e;
+            e.net = cidr_of(h == h6_, k);
+            e.left = seconds{expiry ? static_cast<std::int64_t>((expiry - now + hz - 1) / hz) : 0};
+            auto it = reasons_.find(reason_key(slot_of(e.net)));
+            if (it != reasons_.end())
+                e.reason = it->second;
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
 }
 
 std::size_t blocklist::expire(std::uint64_t now)
@@ -192,20 +258,8 @@ std::size_t blocklist::expire(std::uint64_t now)
         void* data;
         std::uint32_t next = 0;
         while (rte_hash_iterate(h, &k, &data, &next) >= 0)
-            if (!live(data_expiry(data), now)) {
-                cidr c;
-                if (h == h4_) {
-                    const auto* kk = static_cast<const key4*>(k);
-                    std::memcpy(c.net.bytes.data(), kk->addr.data(), 4);
-                    c.prefix = static_cast<std::uint8_t>(kk->len);
-                } else {
-                    const auto* kk = static_cast<const key6*>(k);
-                    c.net.fam = family::ipv6;
-                    c.net.bytes = kk->addr;
-                    c.prefix = static_cast<std::uint8_t>(kk->len);
-                }
-                dead.push_back(c);
-            }
+            if (!live(data_expiry(data), now))
+                dead.push_back(cidr_of(h == h6_, k));
     }
     std::size_t removed = 0;
     for (const cidr& c : dead)
@@ -295,6 +349,32 @@ bool blocklist::blocked(const ip_addr& src) const
     bool b = false;
     lookup(&fp, 1, rte_rdtsc(), &b);
     return b;
+}
+
+applied_blocks apply_block_requests(rte_ring* ring, blocklist& b, unsigned max)
+{
+    applied_blocks out;
+    if (!ring)
+        return out;
+    std::array<block_request, 64> req;
+    while (max) {
+        const unsigned got = rte_ring_sc_dequeue_burst_elem(ring, req.data(), sizeof(block_request),
+                                                            std::min<unsigned>(max, req.size()), nullptr);
+        for (unsigned i = 0; i < got; ++i) {
+            cidr c;
+            c.net.fam = req[i].v6 ? family::ipv6 : family::ipv4;
+            c.net.bytes = req[i].addr;
+            c.prefix = req[i].v6 ? 128 : 32;
+            if (b.add(c, std::chrono::seconds(req[i].seconds), reason_name(req[i].reason)))
+                ++out.applied;
+            else
+                ++out.failed;
+        }
+        max -= got;
+        if (got < req.size())
+            break;
+    }
+    return out;
 }
 
 } // namespace bulwark::dataplane

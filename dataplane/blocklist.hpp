@@ -33,10 +33,13 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 struct rte_hash;
 struct rte_rcu_qsbr;
+struct rte_ring;
 
 namespace bulwark::dataplane {
 
@@ -51,12 +54,28 @@ public:
     blocklist& operator=(const blocklist&) = delete;
 
     using seconds = std::chrono::seconds;
-    // Adds or refreshes entries; ttl 0: until removed. Control plane (any
-    // thread; writers are serialised inside). Fails when the table is full;
-    // what was added before stays.
-    result<bool> add(std::span<const cidr> nets, seconds ttl = seconds{0});
-    result<bool> add(const cidr& net, seconds ttl = seconds{0}) { return add(std::span(&net, 1), ttl); }
+    // Adds or refreshes entries; ttl 0: until removed. `reason` says why
+    // ("block src" for the config's, a drop reason such as "limit_pps" for
+    // a worker's request): kept on the writer side for the runtime API, a
+    // refresh replaces it. Control plane (any thread; writers are
+    // serialised inside). Fails when the table is full; what was added
+    // before stays.
+    result<bool> add(std::span<const cidr> nets, seconds ttl = seconds{0}, std::string_view reason = {});
+    result<bool> add(const cidr& net, seconds ttl = seconds{0}, std::string_view reason = {})
+    {
+        return add(std::span(&net, 1), ttl, reason);
+    }
     bool remove(const cidr& net);
+    // Why net is listed ("" when it is not, or was given no reason).
+    std::string reason(const cidr& net) const;
+    // Every entry, for the runtime API: its prefix, the seconds it has left
+    // (0: no TTL) and its reason. Control plane; takes the writers' lock.
+    struct entry {
+        cidr net;
+        seconds left{0};
+        std::string reason;
+    };
+    std::vector<entry> entries() const;
     // Removes the entries whose TTL has passed by `now` (rte_rdtsc(); 0:
     // the current time); returns how many.
     std::size_t expire(std::uint64_t now = 0);
@@ -98,6 +117,7 @@ private:
     // covered /24s the readers look at. Writers only, under write_.
     void account(const cidr& c, int delta);
     bool remove_locked(const cidr& c);
+    static std::string reason_key(const slot& s);
 
     rte_hash* h4_ = nullptr;
     rte_hash* h6_ = nullptr;
@@ -108,7 +128,17 @@ private:
     // prefix lengths in use, as bits: [0] IPv4 0..32, [1..3] IPv6 0..128
     std::array<std::atomic<std::uint64_t>, 4> lengths_{};
     std::array<std::uint32_t, 33 + 129> length_count_{}; // writer side
+    std::unordered_map<std::string, std::string> reasons_; // by reason_key; writer side
     mutable std::mutex write_; // control-plane writers only; readers never take it
 };
+
+// The block requests queued on `ring` (block_request elements, from the
+// workers: limits.hpp), at most `max` of them, added to b as host entries
+// with their TTL and their drop reason's name. Control plane, the ring's
+// one consumer.
+struct applied_blocks {
+    std::uint64_t applied = 0, failed = 0; // failed: the blocklist was full
+};
+applied_blocks apply_block_requests(rte_ring* ring, blocklist& b, unsigned max);
 
 } // namespace bulwark::dataplane

@@ -40,7 +40,11 @@ struct shield_section {
     std::chrono::seconds pickup{30};    // after start: flows may start mid-stream
     enum class syn_guard_mode : std::uint8_t { off, always, automatic } syn_guard = syn_guard_mode::off;
     std::uint64_t syn_guard_threshold = 0;  // SYN/s for automatic
+    // per-source limits ('limit src ...'); 0: that limit is off
     std::uint64_t limit_pps = 0, limit_burst = 0, limit_new_flows = 0, limit_concurrent = 0;
+    std::chrono::seconds limit_block{60};   // a source over a limit is blocklisted this long; 0: only dropped
+    std::uint64_t limit_sources = 1u << 18; // sources tracked, for all worker lcores together
+    bool limits() const { return limit_pps || limit_new_flows || limit_concurrent; }
     std::vector<cidr> blocks;
     std::vector<shield_rule> rules;     // first match wins
     verdict default_verdict = verdict::allow;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane/flow_table.hpp"
 
+#include "dataplane/source_table.hpp"
+
 #include <algorithm>
 
 #include <rte_errno.h>
@@ -122,9 +124,15 @@ void flow_table::remove(std::int32_t pos) noexcept
     if (!e.in_use)
         return;
     const void* key = nullptr;
-    if (rte_hash_get_key_with_position(hash_, pos, const_cast<void**>(&key)) == 0)
+    if (rte_hash_get_key_with_position(hash_, pos, const_cast<void**>(&key)) == 0) {
+        if (e.limited && sources_) {
+            const auto* k = static_cast<const flow_key*>(key);
+            sources_->flow_closed(make_source_key(e.original_is_a ? k->a : k->b, k->v6 != 0));
+        }
         rte_hash_del_key(hash_, key);
+    }
     e.in_use = false;
+    e.limited = false;
     --size_;
     ++stats_.removed;
 }

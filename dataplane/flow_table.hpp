@@ -29,6 +29,8 @@ struct rte_hash;
 
 namespace bulwark::dataplane {
 
+class source_table;
+
 // A TCP flow the SYN guard opened (dataplane/syn_guard.hpp): the client's
 // handshake answered with a cookie, the server's opened by the guard. The
 // tracker sees the server's sequence space; the client sees the cookie's,
@@ -58,6 +60,7 @@ struct flow_entry {
     bool original_is_a = false;  // the flow's first frame came from endpoint a
     bool embryonic = false;      // still opening: evicted first
     bool replied = false;        // UDP: the other end has answered
+    bool limited = false;        // counted in its opener's live flows (source_table): uncounted when it goes
 
     // After a TCP segment was accepted: its lifetime from the tracker's state.
     void tcp_touched(std::uint32_t now) noexcept
@@ -91,7 +94,10 @@ public:
     // A new entry for k (not present), its fields reset; -1 when the table
     // is full and nothing could be evicted.
     std::int32_t insert(const flow_key& k, std::uint32_t now) noexcept;
+    // Removes an entry; a `limited` one is uncounted from its opener's
+    // live flows in the lcore's source table (set_sources).
     void remove(std::int32_t pos) noexcept;
+    void set_sources(source_table* s) noexcept { sources_ = s; }
     flow_entry& at(std::int32_t pos) noexcept { return entries_[static_cast<std::size_t>(pos)]; }
     const flow_entry& at(std::int32_t pos) const noexcept { return entries_[static_cast<std::size_t>(pos)]; }
     // The key of the entry at pos (in use), or null.
@@ -115,6 +121,7 @@ private:
     bool evict_one(std::uint32_t now) noexcept;
 
     rte_hash* hash_ = nullptr;
+    source_table* sources_ = nullptr;
     std::vector<flow_entry> entries_; // at the hash's key positions
     std::uint32_t capacity_ = 0, size_ = 0;
     std::size_t sweep_at_ = 0, evict_at_ = 0;

@@ -28,6 +28,7 @@ class flow_census;
 class flow_table;
 class frag_table;
 class syn_guard;
+class source_table;
 
 inline constexpr std::size_t cache_line = 64; // RTE_CACHE_LINE_SIZE, checked in lcore_ctx.cpp
 
@@ -120,6 +121,8 @@ struct alignas(cache_line) lcore_ctx {
     std::uint64_t pickup_until = 0;      // TSC: until then a flow may start mid-stream
     frag_table* frags = nullptr;         // this lcore's fragment trains (both modes); null: none kept
     std::uint64_t tsc_hz = 1;
+    source_table* sources = nullptr;     // per-source limits: this lcore's sources; null: none configured
+    rte_ring* block_ring = nullptr;      // block_request to the control thread (shared, MP); null: none
     rte_ring* mailbox = nullptr;         // owned; see open_mailbox()
     rte_rcu_qsbr* qs = nullptr;          // the workers' quiescent-state variable
     const std::atomic<bool>* quit = nullptr;
@@ -137,6 +140,10 @@ struct alignas(cache_line) lcore_ctx {
     struct guard_gauges {
         counter on, switched_on, cookies_sent, cookies_valid, cookies_invalid;
     } guard_counts;                      // the SYN guard's
+    struct limit_gauges {
+        counter sources, untracked;      // copied from the source table
+        counter blocks_asked, block_ring_full; // block requests queued, and refused by a full ring
+    } limit_counts;
     std::atomic<std::uint64_t> pong{0};  // the last ping's arg (release store)
 
     // --- this lcore's alone

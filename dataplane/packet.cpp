@@ -70,6 +70,9 @@ constexpr std::string_view reason_names[] = {
     "icmp_error_no_flow",
     "synproxy_unfit",
     "tcp_martian_dst",
+    "limit_pps",
+    "limit_new_flows",
+    "limit_concurrent_flows",
     "tx_full",
     "punt_full",
 };

@@ -77,6 +77,10 @@ enum class drop_reason : std::uint8_t {
     icmp_error_no_flow,    // an ICMP error whose quoted header names no tracked flow
     synproxy_unfit,    // the SYN guard cannot rewrite the segment (in several buffers, or no room)
     tcp_martian_dst,   // a SYN the guard would answer from an address no host has (RFC 1122 §4.2.3.10)
+    // per-source limits (dataplane/source_table.hpp): a source from outside over its rate
+    limit_pps,             // 'limit src pps N burst M'
+    limit_new_flows,       // 'limit src new-flows N/s' (mode stateful)
+    limit_concurrent_flows, // 'limit src concurrent-flows N' (mode stateful)
     tx_full,           // the TX queue (the other port's; for a reply, its own) took no more of the burst
     punt_full,         // the punt ring took no more of the burst (or there is none)
     count_ // not a reason: the number of them

@@ -6,6 +6,7 @@
 #include "dataplane/flow_table.hpp"
 #include "dataplane/frag_table.hpp"
 #include "dataplane/icmp_track.hpp"
+#include "dataplane/limits.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/syn_guard.hpp"
 
@@ -39,6 +40,7 @@ struct burst {
     std::array<pkt_verdict, burst_size> v;
     std::array<const parsed_frame*, burst_size> live;
     std::array<std::uint8_t, burst_size> live_index;
+    std::array<bool, burst_size> exempt{}; // by frame: an allow-list rule matched it (no per-source limit)
     unsigned n = 0, nlive = 0;
     unsigned nfrag = 0;                // fragments among the n frames
     rte_mbuf* const* pkts = nullptr;   // the frames' mbufs (ICMP errors read their quoted bytes)
@@ -124,6 +126,7 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
             ++c.counters.port[from].punted; // no host port yet: forwarded inline
             [[fallthrough]];
         case verdict::allow:
+            b.exempt[b.live_index[j]] = acl.exempts(res[j]);
             b.live[k] = b.live[j];
             b.live_index[k++] = b.live_index[j];
             break;
@@ -132,9 +135,41 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
     b.nlive = k;
 }
 
+// 3b. per-source limits: a source from outside over its packet rate
+//     (limits.hpp); the frames of allow-listed sources are exempt
+void stage_limits(lcore_ctx& c, side from, burst& b) noexcept
+{
+    const unsigned nlive = b.nlive;
+    if (!nlive || from != outside || !c.sources || !c.sources->limits().pps.on())
+        return;
+    std::array<const parsed_frame*, burst_size> f;
+    std::array<std::uint8_t, burst_size> at;
+    unsigned n = 0;
+    for (unsigned j = 0; j < nlive; ++j)
+        if (!b.exempt[b.live_index[j]]) {
+            f[n] = b.live[j];
+            at[n++] = static_cast<std::uint8_t>(j);
+        }
+    std::array<drop_reason, burst_size> why;
+    limit_packets(c, f.data(), n, rte_rdtsc(), why.data());
+    std::array<bool, burst_size> cut{};
+    for (unsigned k = 0; k < n; ++k)
+        if (why[k] != drop_reason::none) {
+            b.v[b.live_index[at[k]]] = {pkt_action::drop, why[k]};
+            cut[at[k]] = true;
+        }
+    unsigned k = 0;
+    for (unsigned j = 0; j < nlive; ++j)
+        if (!cut[j]) {
+            b.live[k] = b.live[j];
+            b.live_index[k++] = b.live_index[j];
+        }
+    b.nlive = k;
+}
+
 // One TCP segment against its flow (pos: its entry, or -1 for none yet).
 drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, std::int32_t pos, std::uint32_t now,
-                          bool pickup) noexcept
+                          bool pickup, bool limited) noexcept
 {
     flow_table& ft = *c.flows;
     const tcp::segment seg{f.tcp_seq, f.tcp_ack, f.tcp_window, f.tcp_flags, f.tcp_payload, f.tcp_wscale};
@@ -142,9 +177,9 @@ drop_reason track_segment(lcore_ctx& c, const parsed_frame& f, const keyed& k, s
         tcp::conn fresh;
         if (auto v = tcp::track(fresh, tcp::side::original, seg, pickup); v != tcp::verdict::accept)
             return tcp::reason_of(v);
-        pos = ft.insert(k.key, now);
-        if (pos < 0)
-            return drop_reason::flows_full;
+        drop_reason why;
+        if ((pos = open_flow(c, f, k.key, now, limited, why, fresh.picked_up)) < 0)
+            return why;
         flow_entry& e = ft.at(pos);
         e.tcp = fresh;
         e.original_is_a = k.src_is_a;
@@ -175,16 +210,16 @@ drop_reason reflection_of(std::uint16_t sport) noexcept
 // One UDP datagram: a pseudo-flow, opened by the first datagram unless
 // that is an unasked answer from outside; 30 s, 180 s once both ways spoke.
 drop_reason track_datagram(lcore_ctx& c, side from, const parsed_frame& f, const keyed& k, std::int32_t pos,
-                           std::uint32_t now) noexcept
+                           std::uint32_t now, bool limited) noexcept
 {
     flow_table& ft = *c.flows;
     if (pos < 0) {
         if (from == outside)
             if (drop_reason r = reflection_of(f.sport); r != drop_reason::none)
                 return r;
-        pos = ft.insert(k.key, now);
-        if (pos < 0)
-            return drop_reason::flows_full;
+        drop_reason why;
+        if ((pos = open_flow(c, f, k.key, now, limited, why)) < 0)
+            return why;
         ft.at(pos).original_is_a = k.src_is_a;
     }
     flow_entry& e = ft.at(pos);
@@ -223,7 +258,7 @@ bool icmp_flow_key(burst& b, unsigned j, keyed& k, icmp_kind& kind) noexcept
 // answers a SYN, proves a cookie or belongs to a flow it opened; the
 // tracker's otherwise.
 pkt_verdict guarded_segment(lcore_ctx& c, side from, rte_mbuf* m, const parsed_frame& f, const keyed& k,
-                            std::int32_t pos, std::uint64_t tsc, bool pickup) noexcept
+                            std::int32_t pos, std::uint64_t tsc, bool pickup, bool limited) noexcept
 {
     if (pos >= 0) {
         if (c.flows->at(pos).proxy.ph != proxy_state::phase::none)
@@ -235,11 +270,11 @@ pkt_verdict guarded_segment(lcore_ctx& c, side from, rte_mbuf* m, const parsed_f
             return guard_syn(c, m, f, tsc);
         }
         pkt_verdict out;
-        if (fl == tcp::flag::ack && guard_ack(c, m, f, k, tsc, out))
+        if (fl == tcp::flag::ack && guard_ack(c, m, f, k, tsc, limited, out))
             return out;
     }
     const auto now = static_cast<std::uint32_t>(tsc / c.tsc_hz);
-    const drop_reason why = track_segment(c, f, k, pos, now, pickup);
+    const drop_reason why = track_segment(c, f, k, pos, now, pickup, limited);
     return {why == drop_reason::none ? pkt_action::forward : pkt_action::drop, why};
 }
 
@@ -281,12 +316,13 @@ void stage_flows(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexc
         std::int32_t p = pos[k] < 0 || ft.stats().removed != removed ? ft.find(keys[k].key) : pos[k];
         const parsed_frame& f = *b.live[at[k]];
         const unsigned i = b.live_index[at[k]];
+        const bool limited = from == outside && c.sources && !b.exempt[i];
         if (f.proto == 6 && c.guard) {
-            b.v[i] = guarded_segment(c, from, pkts[i], f, keys[k], p, tsc, pickup);
+            b.v[i] = guarded_segment(c, from, pkts[i], f, keys[k], p, tsc, pickup, limited);
             continue;
         }
-        const drop_reason why = f.proto == 6    ? track_segment(c, f, keys[k], p, now, pickup)
-                                : f.proto == 17 ? track_datagram(c, from, f, keys[k], p, now)
+        const drop_reason why = f.proto == 6    ? track_segment(c, f, keys[k], p, now, pickup, limited)
+                                : f.proto == 17 ? track_datagram(c, from, f, keys[k], p, now, limited)
                                                 : track_icmp(ft, kinds[k], keys[k], p, now);
         if (why != drop_reason::none)
             b.v[i] = {pkt_action::drop, why};
@@ -429,6 +465,7 @@ void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) n
     stage_parse(c, from, pkts, b);
     stage_blocklist(c, b);
     stage_acl(c, from, b);
+    stage_limits(c, from, b);
     stage_flows(c, from, pkts, b);
     stage_fragments(c, b);
     emit(c, from, pkts, b.v.data(), b.n);

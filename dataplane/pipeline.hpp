@@ -5,8 +5,9 @@
 // 1), in the manner of Gatekeeper's process_pkts_front: parse and validate
 // -> blocklist -> ACL -> emit. Each stage narrows the frames still live and
 // sets their verdict (pipeline_types.hpp); emit acts on the verdicts:
-// forward, drop(reason), reply, punt. Flow tracking, the SYN guard and rate
-// limits (later issues) slot in as stages after the ACL. Per lcore; no
+// forward, drop(reason), reply, punt. After the ACL: the per-source packet
+// limit (limits.hpp), then mode stateful's flows, which check the
+// per-source flow limits where they open a flow. Per lcore; no
 // lock, no allocation, no syscall, no log.
 
 #include "dataplane/lcore_ctx.hpp"

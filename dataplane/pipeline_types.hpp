@@ -7,6 +7,7 @@
 
 #include "dataplane/packet_types.hpp"
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -50,6 +51,20 @@ struct drop_sample {
     std::uint16_t caplen, len;
     std::uint8_t bytes[snaplen];
 };
+
+// A worker's request to blocklist a source, by value through the shield's
+// block ring (MP/SC rte_ring) to the control thread, which adds it to the
+// blocklist: a worker takes no lock and makes no system call. Generic: the
+// per-source limits ask with their drop reason; 'shield-block' rules
+// (issue #14) will too.
+struct block_request {
+    std::array<std::uint8_t, 16> addr{}; // IPv4 in the first 4 bytes
+    std::uint8_t v6 = 0;
+    drop_reason reason = drop_reason::none;
+    std::uint16_t reserved = 0;
+    std::uint32_t seconds = 0;           // its time to live; 0: until removed
+};
+static_assert(sizeof(block_request) == 24, "rte_ring element sizes are multiples of 4");
 
 // Where sampled drops go: the first `per_second` drops of each reason per
 // second per lcore.

@@ -6,6 +6,7 @@
 #include "dataplane/flow_census.hpp"
 #include "dataplane/flow_table.hpp"
 #include "dataplane/frag_table.hpp"
+#include "dataplane/source_table.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/pcapng_writer.hpp"
@@ -23,6 +24,7 @@
 #include <rte_mempool.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include <algorithm>
 #include <atomic>
@@ -40,6 +42,11 @@ namespace {
 
 constexpr std::uint16_t rx_desc = 1024, tx_desc = 1024;
 constexpr unsigned sample_slots = 4095; // mempool sizes are best as 2^n - 1
+// Block requests between two drains of the control thread (100 ms): a
+// source asks once per block time, so this is 40 960 new sources over a
+// limit per second; past it requests are counted (block_ring_full) and
+// asked again by the source's next frame over its limit.
+constexpr unsigned block_ring_slots = 4096;
 
 } // namespace
 
@@ -57,6 +64,9 @@ struct shield::impl {
     std::vector<std::unique_ptr<flow_table>> flows;   // mode stateful: one per worker lcore
     std::vector<std::unique_ptr<frag_table>> frags;   // both modes: one per worker lcore
     std::vector<std::unique_ptr<syn_guard>> guards;   // mode stateful with a SYN guard: one per worker lcore
+    std::vector<std::unique_ptr<source_table>> sources; // 'limit src': one per worker lcore
+    rte_ring* block_ring = nullptr;                   // block_request from the workers; the control thread drains it
+    std::atomic<std::uint64_t> blocks_applied{0}, blocks_failed{0};
     std::vector<unsigned> worker_lcores;              // every lcore of the eal line but the main one
     std::vector<std::unique_ptr<lcore_ctx>> workers; // one per worker lcore, in that order
     std::atomic<bool> quit{false};
@@ -81,6 +91,8 @@ struct shield::impl {
     result<bool> setup_flows(unsigned queues);
     void setup_frags(unsigned queues);
     result<bool> setup_guards(unsigned queues);
+    result<bool> setup_limits(unsigned queues);
+    void apply_blocks();
     result<bool> launch_workers();
     void control_loop();
     void teardown();
@@ -192,7 +204,7 @@ result<bool> shield::impl::setup_tables(unsigned queues)
     if (!b)
         return fail(b.message());
     blocks = std::move(*b);
-    if (auto r = blocks->add(cfg.blocks); !r)
+    if (auto r = blocks->add(cfg.blocks, std::chrono::seconds{0}, "block src"); !r)
         return fail(r.message());
     lines.push_back(fmt::format("{} filter rule{} ({} ACL rules), default {}, {} blocklist entr{}", acl->rules(),
                                 acl->rules() == 1 ? "" : "s", acl->acl_rules(),
@@ -255,6 +267,58 @@ void shield::impl::setup_frags(unsigned queues)
                                 frags[0]->capacity(), per, per * frags[0]->capacity() * queues >> 10, frag_life));
 }
 
+// Step 5d: 'limit src': a source table per worker lcore, sharing 'limit src
+// table' between them, and the block ring.
+result<bool> shield::impl::setup_limits(unsigned queues)
+{
+    if (!cfg.limits())
+        return true;
+    const std::uint64_t hz = rte_get_tsc_hz();
+    limit_params l;
+    l.pps = bucket_rate::make(cfg.limit_pps, cfg.limit_burst, hz);
+    if (cfg.stateful) {
+        l.new_flows = bucket_rate::make(cfg.limit_new_flows, cfg.limit_new_flows, hz);
+        l.concurrent = static_cast<std::uint32_t>(cfg.limit_concurrent);
+    }
+    l.block_seconds = static_cast<std::uint32_t>(cfg.limit_block.count());
+    l.block_tsc = l.block_seconds * hz;
+    const auto each = static_cast<std::uint32_t>(std::max<std::uint64_t>(1024, cfg.limit_sources / queues));
+    for (unsigned i = 0; i < queues; ++i) {
+        auto t = source_table::create(fmt::format("bw_sources{}", i), each, l);
+        if (!t)
+            return fail(fmt::format("{}:{}: shield '{}': {}", cfg.at.file, cfg.at.line, cfg.name, t.message()));
+        sources.push_back(std::move(*t));
+        if (!flows.empty())
+            flows[i]->set_sources(sources.back().get());
+    }
+    block_ring = rte_ring_create_elem("bw_blockreq", sizeof(block_request), block_ring_slots, SOCKET_ID_ANY,
+                                      RING_F_SC_DEQ);
+    if (!block_ring)
+        return fail(fmt::format("cannot create the block ring: {}", rte_strerror(rte_errno)));
+    std::string what;
+    if (l.pps.on())
+        what += fmt::format(", pps {} burst {}", cfg.limit_pps, cfg.limit_burst);
+    if (cfg.limit_new_flows)
+        what += cfg.stateful ? fmt::format(", new-flows {}/s", cfg.limit_new_flows) : ", new-flows off (mode stateless)";
+    if (cfg.limit_concurrent)
+        what += cfg.stateful ? fmt::format(", concurrent-flows {}", cfg.limit_concurrent)
+                             : ", concurrent-flows off (mode stateless)";
+    lines.push_back(fmt::format("limits per source from outside{}; over a limit: {}; {} sources per lcore, {} bytes "
+                                "per source",
+                                what, l.block_seconds ? fmt::format("blocklisted {}s", l.block_seconds) : "dropped",
+                                each, sources[0]->bytes_per_source()));
+    return true;
+}
+
+// The workers' block requests, added to the blocklist with their TTL and
+// reason. At most one ring's worth per call.
+void shield::impl::apply_blocks()
+{
+    const applied_blocks a = apply_block_requests(block_ring, *blocks, block_ring_slots);
+    blocks_applied += a.applied;
+    blocks_failed += a.failed;
+}
+
 // Step 6 of setup: drop sampling to the pcapng file of 'drop-capture', when
 // there is one (sampling is left off otherwise).
 result<bool> shield::impl::setup_sampling(drop_sampling& sampling)
@@ -294,6 +358,10 @@ result<bool> shield::impl::launch_workers()
         c->tsc_hz = rte_get_tsc_hz();
         if (!frags.empty())
             c->frags = frags[i].get();
+        if (!sources.empty()) {
+            c->sources = sources[i].get();
+            c->block_ring = block_ring;
+        }
         if (!flows.empty()) {
             c->flows = flows[i].get();
             c->guard = guards.empty() ? nullptr : guards[i].get();
@@ -346,12 +414,15 @@ result<bool> shield::impl::setup()
     if (auto r = setup_flows(queues); !r)
         return r;
     setup_frags(queues);
+    if (auto r = setup_limits(queues); !r)
+        return r;
     // 6. drop sampling to pcapng; 7, the workers, is launch()
     return setup_sampling(sampling);
 }
 
-// The control thread: sampled drops to the pcapng file every 100 ms, the
-// blocklist's TTLs every second. Never touches packets.
+// The control thread: sampled drops to the pcapng file and the workers'
+// block requests to the blocklist every 100 ms, the blocklist's TTLs every
+// second. Never touches packets.
 void shield::impl::control_loop()
 {
     auto next_expire = std::chrono::steady_clock::now() + std::chrono::seconds(1);
@@ -369,6 +440,7 @@ void shield::impl::control_loop()
             }
             capture->flush();
         }
+        apply_blocks();
         if (std::chrono::steady_clock::now() >= next_expire) {
             blocks->expire();
             next_expire += std::chrono::seconds(1);
@@ -443,6 +515,8 @@ shield::~shield()
     p.blocks.reset();
     p.workers.clear();
     p.flows.clear(); // rte_hash_free: before EAL goes
+    p.sources.clear();
+    rte_ring_free(p.block_ring);
     rte_ring_free(p.sample_ring);
     rte_mempool_free(p.sample_pool);
     rte_mempool_free(p.mbufs);
@@ -598,6 +672,18 @@ shield_stats shield::stats() const
             g.cookies_invalid += w->guard_counts.cookies_invalid;
         }
         st.guard = g;
+    }
+    if (!p.sources.empty()) {
+        shield_stats::limit_stats l;
+        for (const auto& w : p.workers) {
+            l.sources += w->limit_counts.sources;
+            l.untracked += w->limit_counts.untracked;
+            l.blocks_asked += w->limit_counts.blocks_asked;
+            l.block_ring_full += w->limit_counts.block_ring_full;
+        }
+        l.blocks_applied = p.blocks_applied.load();
+        l.blocks_failed = p.blocks_failed.load();
+        st.limits = l;
     }
     if (p.blocks)
         st.blocklist_entries = p.blocks->size();

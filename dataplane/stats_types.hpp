@@ -54,6 +54,15 @@ struct shield_stats {
     std::optional<guard_stats> guard;     // with a SYN guard: summed over the lcores
     std::optional<flow_summary> census;   // when asked for (shield::flows): by state, the top sources
     std::string census_error;             // why it was asked for and is not there
+    struct limit_stats {
+        std::uint64_t sources = 0;        // tracked now
+        std::uint64_t untracked = 0;      // frames whose source the full table could not track (not limited)
+        std::uint64_t blocks_asked = 0;   // block requests the workers queued
+        std::uint64_t block_ring_full = 0; // requests the full ring refused
+        std::uint64_t blocks_applied = 0; // added to the blocklist by the control thread
+        std::uint64_t blocks_failed = 0;  // refused by a full blocklist
+    };
+    std::optional<limit_stats> limits;    // with 'limit src' lines
     std::optional<std::size_t> blocklist_entries;
     std::optional<std::uint64_t> capture_frames; // frames written to the drop-capture file, when there is one
     std::uint64_t capture_refused = 0;           // frames not written: the file reached its max-size

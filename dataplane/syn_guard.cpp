@@ -3,6 +3,7 @@
 
 #include "dataplane/flow_table.hpp"
 #include "dataplane/lcore_ctx.hpp"
+#include "dataplane/limits.hpp"
 #include "dataplane/tcp_rewrite.hpp"
 
 #include <rte_mbuf.h>
@@ -227,7 +228,7 @@ pkt_verdict guard_syn(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, std::uin
     return reply;
 }
 
-bool guard_ack(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, const keyed& k, std::uint64_t tsc,
+bool guard_ack(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, const keyed& k, std::uint64_t tsc, bool limited,
                pkt_verdict& out) noexcept
 {
     const std::uint32_t now = seconds(c, tsc);
@@ -244,9 +245,10 @@ bool guard_ack(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, const keyed& k,
         return true;
     }
     flow_table& ft = *c.flows;
-    const std::int32_t pos = ft.insert(k.key, now);
+    drop_reason why;
+    const std::int32_t pos = open_flow(c, f, k.key, now, limited, why);
     if (pos < 0) {
-        out = drop(drop_reason::flows_full);
+        out = drop(why);
         return true;
     }
     flow_entry& e = ft.at(pos);

@@ -79,7 +79,9 @@ pkt_verdict guard_syn(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, std::uin
 // An ACK of no flow from outside: true when its acknowledgement proves a
 // cookie (`out` says what became of it: the server-side SYN, forwarded);
 // false when it does not, and the caller tracks it as any segment.
-bool guard_ack(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, const keyed& k, std::uint64_t tsc,
+// `limited`: the flow it opens is subject to its source's flow limits
+// (limits.hpp), which may drop it with their reason.
+bool guard_ack(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, const keyed& k, std::uint64_t tsc, bool limited,
                pkt_verdict& out) noexcept;
 // A segment, from either side, of a flow the guard opened (entry `pos`).
 pkt_verdict guard_segment(lcore_ctx& c, rte_mbuf* m, const parsed_frame& f, const keyed& k, std::int32_t pos,

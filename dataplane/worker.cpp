@@ -2,6 +2,7 @@
 #include "dataplane/worker.hpp"
 
 #include "dataplane/flow_table.hpp"
+#include "dataplane/limits.hpp"
 #include "dataplane/pipeline.hpp"
 
 #include <rte_cycles.h>
@@ -36,6 +37,8 @@ int worker_main(void* arg) noexcept
         if (c.flows)
             sweep_flows(c);
         step_census(c);
+        if (c.sources)
+            sweep_sources(c);
         rte_rcu_qsbr_quiescent(c.qs, c.index);
     }
     rte_rcu_qsbr_thread_offline(c.qs, c.index);

@@ -218,6 +218,10 @@ PARSERS = [
     (re.compile(r"syn guard: on (\d+) lcores, switched on (\d+), cookies sent (\d+), valid (\d+), invalid (\d+)$"),
      lambda m: {"guard on": m[1], "guard switched on": m[2], "cookies sent": m[3], "cookies valid": m[4],
                 "cookies invalid": m[5]}),
+    (re.compile(r"limits: sources (\d+), untracked (\d+), blocks asked (\d+), ring full (\d+), applied (\d+), "
+                r"failed (\d+)$"),
+     lambda m: {"limits sources": m[1], "limits untracked": m[2], "blocks asked": m[3], "block ring full": m[4],
+                "blocks applied": m[5], "blocks failed": m[6]}),
     (re.compile(r"blocklist: (\d+) entries$"), lambda m: {"blocklist entries": m[1]}),
     (re.compile(r"drop capture (.+): (\d+) frames written$"), lambda m: {"capture written": m[2]}),
 ]

@@ -6,7 +6,8 @@
 // ACL-denied, blocklisted among 1M entries, and TCP ACKs of flows drawn at
 // random from a stateful table of --flows established flows) go through
 // the real pipeline (process_burst over an lcore_ctx with the rte_acl trie,
-// the blocklist and, for the last, the flow table a shield builds: its stages, then TX of what passes on a net_null port,
+// the blocklist and, for the stateful mix, the flow table a shield builds;
+// for the two limited mixes, a table of sources with 'limit src pps': its stages, then TX of what passes on a net_null port,
 // as a worker lcore does). Each mix runs --runs times, interleaved;
 // the median is printed in Mpps and TSC cycles per packet. Baselines:
 //   * "plain forwarding": the same harness with no pipeline (TX only);
@@ -25,6 +26,7 @@
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/pipeline.hpp"
+#include "dataplane/source_table.hpp"
 #include "tests/dataplane/frames.hpp"
 
 #include <rte_cycles.h>
@@ -321,11 +323,23 @@ int main(int argc, char** argv)
     for (std::uint32_t i = 0; i < 4096; ++i)
         stateful.frames.push_back(flow_frame(static_cast<std::uint32_t>(rng() % (*flows)->size())));
     stateful.expect_pass = static_cast<unsigned>(stateful.frames.size());
-    std::vector<mix*> mixes{&valid, &malformed, &denied, &blocked, &stateful};
+    // per-source limits: valid frames from 16k sources spread over a table
+    // of 64k, under a rate none reaches; and one source over its rate
+    mix limited{"UDP of 16k sources, limit src pps (fwd)", {}, 0};
+    for (std::uint32_t i = 0; i < 16384; ++i) {
+        const std::uint32_t s = rng() % 65536;
+        limited.frames.push_back(v4frame({.proto = 17, .src = src(s)}, udp(static_cast<std::uint16_t>(40000 + s % 1000), 53, 18)));
+    }
+    limited.expect_pass = static_cast<unsigned>(limited.frames.size());
+    mix unlimited{"UDP of 16k sources, no limit (fwd)", limited.frames, limited.expect_pass}; // the baseline
+    mix over{"one source over limit src pps (dropped)", {}, 0};
+    over.frames.push_back(v4frame({.proto = 17, .src = src(7)}, udp(40000, 53, 18)));
+    std::vector<mix*> mixes{&valid, &malformed, &denied, &blocked, &stateful, &unlimited, &limited, &over};
 
     // mbufs: 16384 per mix, each frame repeated; refcounts raised per run
     constexpr unsigned pool_n = 16384;
-    rte_mempool* mp = rte_pktmbuf_pool_create("bench_mbufs", pool_n * 5 + 1024, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    rte_mempool* mp = rte_pktmbuf_pool_create("bench_mbufs", pool_n * static_cast<unsigned>(mixes.size()) + 1024, 256, 0,
+                                              RTE_MBUF_DEFAULT_BUF_SIZE, 0);
     rte_eth_conf conf{};
     std::uint16_t port_tx = 1;
     if (!mp || rte_eth_dev_configure(port_tx, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(port_tx, 0, 512, 0, nullptr, mp) != 0 ||
@@ -352,6 +366,25 @@ int main(int argc, char** argv)
     wf.blocks = bl->get();
     wf.flows = flows->get();
     wf.tsc_hz = rte_get_tsc_hz();
+    // the same, stateless, with per-source limits: a rate none reaches, and one that cuts all but the first
+    limit_params high, low;
+    high.pps = bucket_rate::make(1'000'000'000, 1'000'000'000, rte_get_tsc_hz());
+    low.pps = bucket_rate::make(1, 1, rte_get_tsc_hz());
+    auto src_high = source_table::create("bench_src_h", 65536, high);
+    auto src_low = source_table::create("bench_src_l", 65536, low);
+    if (!src_high || !src_low) {
+        std::fprintf(stderr, "bulwark-bench: cannot create the source tables\n");
+        return 1;
+    }
+    fmt::print("sources: {} bytes per source\n", (*src_high)->bytes_per_source());
+    lcore_ctx wl((*acl)->rules(), {}, {0, port_tx});
+    wl.acl = acl->get();
+    wl.blocks = bl->get();
+    wl.sources = src_high->get();
+    lcore_ctx wo((*acl)->rules(), {}, {0, port_tx});
+    wo.acl = acl->get();
+    wo.blocks = bl->get();
+    wo.sources = src_low->get();
 
     // one run: `packets` through filter+TX (pipeline) or TX alone (plain)
     auto run = [&](std::vector<rte_mbuf*>& v, bool pipeline, std::uint64_t& passed, lcore_ctx& w) {
@@ -393,7 +426,7 @@ int main(int argc, char** argv)
         rows[0].cycles.push_back(run(bufs[0], false, passed, ws) / static_cast<double>(packets));
         rows[0].pass_share = static_cast<double>(passed) / static_cast<double>(packets);
         for (std::size_t m = 0; m < mixes.size(); ++m) {
-            lcore_ctx& w = mixes[m] == &stateful ? wf : ws;
+            lcore_ctx& w = mixes[m] == &stateful ? wf : mixes[m] == &limited ? wl : mixes[m] == &over ? wo : ws;
             rows[m + 1].cycles.push_back(run(bufs[m], true, passed, w) / static_cast<double>(packets));
             rows[m + 1].pass_share = static_cast<double>(passed) / static_cast<double>(packets);
         }
