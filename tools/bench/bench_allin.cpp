@@ -190,9 +190,11 @@ allin_result allin_ports::run(unsigned lcore, dataplane::lcore_ctx* ctx, std::ve
     else
         rte_eal_remote_launch(io_fwd_main, &fwd, lcore);
 
-    // Fill the RX ring, then every round (feeder_sleep_us) top it up and
-    // drain the TX rings: the feeder sleeps, the ring's backlog covers it
-    // (and the feeder being scheduled out, on a shared machine).
+    // Fill the RX ring, then every round top it up and drain the TX rings;
+    // the feeder sleeps feeder_sleep_us after a round that found the ring
+    // more than half full, and the ring's backlog covers it (and the
+    // feeder being scheduled out, on a shared machine); after a round
+    // that found it less than half full it goes straight on.
     const std::uint64_t target = rx0 + static_cast<std::uint64_t>(packets);
     const unsigned slots = rte_ring_get_capacity(rx_out_);
     std::size_t at = 0;
@@ -202,6 +204,7 @@ allin_result allin_ports::run(unsigned lcore, dataplane::lcore_ctx* ctx, std::ve
         unsigned room = rte_ring_free_count(rx_out_);
         if (rounds++ && room == slots)
             ++empty;
+        const bool low = room > slots / 2; // the worker is catching up: no sleep after this round
         for (; room >= burst_size; room -= burst_size) {
             if (touch_)
                 deliver(mbufs.data() + at);
@@ -216,7 +219,8 @@ allin_result allin_ports::run(unsigned lcore, dataplane::lcore_ctx* ctx, std::ve
             c0 = rte_rdtsc();
             continue;
         }
-        rte_delay_us_sleep(feeder_sleep_us);
+        if (!low)
+            rte_delay_us_sleep(feeder_sleep_us);
         got = rx();
     }
     const std::uint64_t c1 = rte_rdtsc(), ns1 = on_cpu_ns(worker_tid_);

@@ -345,9 +345,8 @@ void allin_table(const options& o, const tables& t, const std::vector<mix>& mixe
                "a feeder on lcore 0 ({}); median of {} interleaved runs of {} packets\n",
                o.touch ? "buffers delivered in cache, as by a NIC" : "--cold-buffers", o.runs, o.packets);
     print_table(rows, hz, "vs io loop", median(rows[0].cycles));
-    fmt::print("(ring empty: the most, over the runs, of the feeder's {} us rounds that found the worker's RX ring "
-               "empty: above 0 the worker may have waited for packets, and its waiting counts in its cycles)\n",
-               feeder_sleep_us);
+    fmt::print("(ring empty: the most, over the runs, of the feeder's rounds that found the worker's RX ring "
+               "empty: above 0 the worker may have waited for packets, and its waiting counts in its cycles)\n");
     print_drops({ws.get(), wf.get()});
 }
 
