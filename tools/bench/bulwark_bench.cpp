@@ -1,24 +1,25 @@
 // SPDX-License-Identifier: Apache-2.0
-// bulwark-bench: the shield's pipeline on one lcore, in memory, against
-// plain DPDK forwarding measured in the same run.
+// bulwark-bench: the shield's worker lcore, all in (RX from a PMD, the
+// pipeline, TX, as dataplane::worker_main runs it), against testpmd's io
+// forwarding loop over the same ports; then the pipeline alone, in memory,
+// against plain DPDK forwarding (the table of the benchmarks before #13).
 //
-// Pre-built mbufs holding traffic mixes (valid TCP/UDP, malformed,
-// ACL-denied, blocklisted among 1M entries, and TCP ACKs of flows drawn at
-// random from a stateful table of --flows established flows) go through
-// the real pipeline (process_burst over an lcore_ctx with the rte_acl trie,
-// the blocklist and, for the stateful mix, the flow table a shield builds;
-// for the two limited mixes, a table of sources with 'limit src pps': its stages, then TX of what passes on a net_null port,
-// as a worker lcore does). Each mix runs --runs times, interleaved;
-// the median is printed in Mpps and TSC cycles per packet. Baselines:
-//   * "plain forwarding": the same harness with no pipeline (TX only);
-//   * dpdk-testpmd io forwarding between two net_null ports, started as its
-//     own process after the pipeline runs (its Rx-pps per port, median of
-//     its stats periods).
-// The mbufs' reference counts are raised once per run so that freeing them
-// (TX on net_null, or a drop) only decrements them: no refill per burst.
+// Traffic: pre-built mbufs holding mixes (valid stateless TCP/UDP, ACKs of
+// established flows drawn at random from a table of --flows flows,
+// malformed, ACL-denied, blocklisted among --entries entries, a mixed
+// attack), each of --frames distinct frames whose sources are spread over
+// the blocklist's space or the whole flow table (cache-cold state).
 //
-//   build/release/tools/bulwark-bench [--runs 5] [--packets 20000000]
-//        [--entries 1000000] [--testpmd PATH|none] [--testpmd-seconds 6]
+//   * all-in (bench_allin.hpp): worker_main on lcore 1, two net_ring
+//     ports, a feeder on lcore 0 keeping the outside RX ring full and
+//     draining the TX rings. Baseline: testpmd's io forwarding loop on the
+//     same ports with the same feeder, so both pay the same RX and TX.
+//   * pipeline only: process_burst over the mbufs, TX on a net_null port.
+//     Baselines: the same harness with no pipeline (TX only), and
+//     dpdk-testpmd io forwarding between two net_null ports, started as
+//     its own process (its Rx-pps per port, median of its stats periods).
+// Each mix runs --runs times, interleaved with the others and the
+// baseline; the median is printed in Mpps and TSC cycles per packet.
 #include "controlplane/parser.hpp"
 #include "dataplane/acl_table.hpp"
 #include "dataplane/blocklist.hpp"
@@ -26,13 +27,14 @@
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/pipeline.hpp"
-#include "dataplane/source_table.hpp"
-#include "tests/dataplane/frames.hpp"
+#include "tools/bench/bench_allin.hpp"
+#include "tools/bench/bench_mixes.hpp"
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
@@ -44,6 +46,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <csignal>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <string>
@@ -53,25 +56,44 @@
 
 using namespace bulwark;
 using namespace bulwark::dataplane;
-using namespace bulwark::dataplane::testing;
+using namespace bulwark::bench;
 
 namespace {
 
-constexpr const char* usage = R"(Usage: bulwark-bench [--runs N] [--packets N] [--entries N] [--testpmd PATH|none]
-                     [--testpmd-seconds N]
+constexpr const char* usage = R"(Usage: bulwark-bench [--runs N] [--packets N] [--entries N] [--flows N]
+                     [--frames N] [--memory MB] [--huge-dir DIR] [--cold-buffers]
+                     [--testpmd PATH|none]
+                     [--testpmd-seconds N] [--no-allin] [--no-pipeline-only]
 
-Runs the shield's pipeline (validation, blocklist, rte_acl rules, TX) on one
-lcore over pre-built mbufs for several traffic mixes, and prints Mpps and
-TSC cycles per packet (median of --runs runs) beside two baselines measured
-in the same run: the same harness with no pipeline, and dpdk-testpmd io
-forwarding between two net_null ports.
+Runs the shield's worker lcore over pre-built mbufs for several traffic
+mixes and prints Mpps and TSC cycles per packet (median of --runs runs,
+interleaved) in two tables:
+
+  all-in         the whole worker loop (dataplane::worker_main: RX burst
+                 from a net_ring port, the pipeline, TX, mailbox, flow
+                 sweep, RCU) on lcore 1, a feeder on lcore 0 keeping its
+                 RX ring full; baseline: testpmd's io forwarding loop on
+                 the same ports and feeder. Needs two CPUs.
+  pipeline only  process_burst + TX on a net_null port, on lcore 0;
+                 baselines: the same harness with no pipeline, and
+                 dpdk-testpmd io forwarding between two net_null ports.
 
   --runs N             runs per mix (default 5)
   --packets N          packets per run (default 20000000)
   --entries N          blocklist entries (default 1000000)
-  --flows N            flows in the stateful mix's table (default 1000000)
+  --flows N            flows in the stateful mixes' table (default 4000000)
+  --frames N           distinct frames (mbufs) per mix (default 65536)
+  --memory MB          EAL memory (default 4096)
+  --huge-dir DIR       EAL memory from the hugetlbfs mounted at DIR (default:
+                       --no-huge, 4 KiB pages: what fits on any machine)
   --testpmd PATH|none  testpmd binary (default /usr/bin/dpdk-testpmd)
   --testpmd-seconds N  how long testpmd forwards (default 6)
+  --cold-buffers       all-in: the feeder leaves the mbufs alone (by default it
+                       writes each mbuf's header and reads its frame's first
+                       line before the worker gets it, as a NIC with DDIO and
+                       its PMD leave them: in cache, not in memory)
+  --no-allin           only the pipeline-only table
+  --no-pipeline-only   only the all-in table
 )";
 
 // The shield the pipeline runs: the default config's reflection filter,
@@ -88,12 +110,6 @@ constexpr const char* shield_text = R"(shield bench
     allow icmp
     default allow
 )";
-
-struct mix {
-    std::string name;
-    std::vector<bytes> frames;
-    unsigned expect_pass; // of frames.size() per cycle
-};
 
 std::string cpu_model()
 {
@@ -178,13 +194,16 @@ double testpmd_pps(const std::string& path, int seconds)
     return median(pps);
 }
 
-} // namespace
-
-int main(int argc, char** argv)
-{
+struct options {
     int runs = 5, tp_seconds = 6;
-    long packets = 20'000'000, entries = 1'000'000, nflows = 1'000'000;
-    std::string testpmd = "/usr/bin/dpdk-testpmd";
+    long packets = 20'000'000, entries = 1'000'000, nflows = 4'000'000, frames = 65536, memory = 4096;
+    std::string testpmd = "/usr/bin/dpdk-testpmd", huge_dir;
+    bool allin = true, pipeline_only = true, touch = true;
+};
+
+options parse(int argc, char** argv)
+{
+    options o;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         auto next = [&]() -> std::string {
@@ -195,36 +214,236 @@ int main(int argc, char** argv)
             return argv[++i];
         };
         if (a == "--runs")
-            runs = std::max(1, std::atoi(next().c_str()));
+            o.runs = std::max(1, std::atoi(next().c_str()));
         else if (a == "--packets")
-            packets = std::max(32L, std::atol(next().c_str()));
+            o.packets = std::max(1024L, std::atol(next().c_str()));
         else if (a == "--entries")
-            entries = std::max(0L, std::atol(next().c_str()));
+            o.entries = std::max(0L, std::atol(next().c_str()));
         else if (a == "--flows")
-            nflows = std::max(1024L, std::atol(next().c_str()));
+            o.nflows = std::max(1024L, std::atol(next().c_str()));
+        else if (a == "--frames")
+            o.frames = std::max(1024L, std::atol(next().c_str())) / burst_size * burst_size;
+        else if (a == "--memory")
+            o.memory = std::max(256L, std::atol(next().c_str()));
         else if (a == "--testpmd")
-            testpmd = next();
+            o.testpmd = next();
         else if (a == "--testpmd-seconds")
-            tp_seconds = std::max(3, std::atoi(next().c_str()));
+            o.tp_seconds = std::max(3, std::atoi(next().c_str()));
+        else if (a == "--huge-dir")
+            o.huge_dir = next();
+        else if (a == "--cold-buffers")
+            o.touch = false;
+        else if (a == "--no-allin")
+            o.allin = false;
+        else if (a == "--no-pipeline-only")
+            o.pipeline_only = false;
         else if (a == "-h" || a == "--help") {
             std::fputs(usage, stdout);
-            return 0;
+            std::exit(0);
         } else {
             std::fprintf(stderr, "bulwark-bench: unknown option '%s'\n%s", a.c_str(), usage);
-            return 2;
+            std::exit(2);
         }
     }
+    return o;
+}
 
+struct row {
+    std::string name;
+    std::vector<double> cycles, wall, passed, empty;
+};
+
+// This thread's time on a CPU, in ns.
+std::uint64_t thread_ns()
+{
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<std::uint64_t>(ts.tv_sec) * 1'000'000'000u + static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+void print_table(const std::vector<row>& rows, double hz, const char* base_col, double base_cycles)
+{
+    const bool feeder = !rows[0].empty.empty();
+    fmt::print("{:<46} {:>8} {:>11} {:>10} {:>7} {:>10}{}\n", "mix", "Mpps", "cycles/pkt", "wall", "passed", base_col,
+               feeder ? "  ring empty" : "");
+    for (const auto& r : rows) {
+        const double c = median(r.cycles);
+        fmt::print("{:<46} {:>8.2f} {:>11.1f} {:>10.1f} {:>6.0f}% {:>9.2f}x{}\n", r.name, hz / c / 1e6, c, median(r.wall),
+                   median(r.passed) * 100, base_cycles / c,
+                   feeder ? fmt::format(" {:>11.2f}%", *std::max_element(r.empty.begin(), r.empty.end()) * 100) : "");
+    }
+    fmt::print("(cycles/pkt: the lcore thread's own time on a CPU, in TSC cycles; Mpps from it: what a core of its own "
+               "would do. wall: the same from the wall clock, time scheduled out included)\n");
+}
+
+// The pipeline's own drop counters, summed over the lcores that ran.
+void print_drops(std::initializer_list<const lcore_ctx*> ctxs)
+{
+    std::uint64_t rx = 0, drops = 0;
+    std::array<std::uint64_t, drop_reason_count> by{};
+    for (const lcore_ctx* c : ctxs) {
+        rx += c->counters.port[outside].rx.read();
+        for (std::size_t i = 1; i < drop_reason_count; ++i) {
+            by[i] += c->counters.port[outside].drops[i].read();
+            drops += c->counters.port[outside].drops[i].read();
+        }
+    }
+    fmt::print("pipeline counters: rx {}, dropped {} (", rx, drops);
+    bool first = true;
+    for (std::size_t i = 1; i < drop_reason_count; ++i)
+        if (by[i]) {
+            fmt::print("{}{} {}", first ? "" : ", ", reason_name(static_cast<drop_reason>(i)), by[i]);
+            first = false;
+        }
+    fmt::print(")\n");
+}
+
+struct tables {
+    const acl_table* acl;
+    const blocklist* blocks;
+    flow_table* flows;
+    std::size_t acl_rules;
+};
+
+// The all-in table: worker_main (or testpmd's io loop) on lcore 1.
+void allin_table(const options& o, const tables& t, const std::vector<mix>& mixes,
+                 std::vector<std::vector<rte_mbuf*>>& bufs, double hz)
+{
+    // 32 k-frame rings: a backlog the sleeping feeder tops up (bench_allin.hpp)
+    auto ports = allin_ports::create(32768, 65536);
+    if (!ports)
+        return;
+    ports->touch(o.touch);
+    auto ws = ports->make_ctx(t.acl_rules, "allin_mbox_s");
+    auto wf = ports->make_ctx(t.acl_rules, "allin_mbox_f");
+    if (!ws || !wf) {
+        std::fprintf(stderr, "bulwark-bench: no memory for the lcores' mailboxes\n");
+        return;
+    }
+    for (lcore_ctx* c : {ws.get(), wf.get()}) {
+        c->acl = t.acl;
+        c->blocks = t.blocks;
+        c->lcore = 1;
+    }
+    wf->flows = t.flows;
+    std::vector<row> rows{{"testpmd io forwarding loop (same ports, feeder)", {}, {}, {}, {}}};
+    for (const auto& m : mixes)
+        rows.push_back({m.name, {}, {}, {}, {}});
+    auto record = [](row& r, const allin_result& a) {
+        r.cycles.push_back(a.cycles);
+        r.wall.push_back(a.wall_cycles);
+        r.passed.push_back(a.passed);
+        r.empty.push_back(a.rx_empty);
+    };
+    for (int r = 0; r < o.runs; ++r) {
+        record(rows[0], ports->run(1, nullptr, bufs[0], o.packets));
+        for (std::size_t m = 0; m < mixes.size(); ++m)
+            record(rows[m + 1], ports->run(1, mixes[m].stateful ? wf.get() : ws.get(), bufs[m], o.packets));
+        std::fprintf(stderr, "bulwark-bench: all-in run %d of %d done\n", r + 1, o.runs);
+    }
+    fmt::print("\nAll-in: the whole worker loop on lcore 1 (RX from net_ring, pipeline, TX, mailbox, flow sweep, RCU),\n"
+               "a feeder on lcore 0 ({}); median of {} interleaved runs of {} packets\n",
+               o.touch ? "buffers delivered in cache, as by a NIC" : "--cold-buffers", o.runs, o.packets);
+    print_table(rows, hz, "vs io loop", median(rows[0].cycles));
+    fmt::print("(ring empty: the most, over the runs, of the feeder's rounds that found the worker's RX ring "
+               "empty: above 0 the worker may have waited for packets, and its waiting counts in its cycles)\n");
+    print_drops({ws.get(), wf.get()});
+}
+
+// The pipeline-only table: process_burst + TX on net_null1, on lcore 0.
+void pipeline_table(const options& o, const tables& t, const std::vector<mix>& mixes,
+                    std::vector<std::vector<rte_mbuf*>>& bufs, double hz)
+{
+    const std::uint16_t port_tx = 1;
+    lcore_ctx ws(t.acl_rules, {}, {0, port_tx});
+    ws.acl = t.acl;
+    ws.blocks = t.blocks;
+    lcore_ctx wf(t.acl_rules, {}, {0, port_tx}); // the same, stateful
+    wf.acl = t.acl;
+    wf.blocks = t.blocks;
+    wf.flows = t.flows;
+    wf.tsc_hz = rte_get_tsc_hz();
+
+    // one run: `packets` through filter+TX (pipeline) or TX alone (plain)
+    auto run = [&](std::vector<rte_mbuf*>& v, lcore_ctx* w) {
+        const std::size_t n = v.size();
+        const long uses = o.packets / static_cast<long>(n) + 2;
+        for (rte_mbuf* m : v)
+            rte_mbuf_refcnt_set(m, static_cast<std::uint16_t>(std::min<long>(uses + 1, 65000)));
+        rte_mbuf* burst[burst_size];
+        std::uint64_t passed = 0;
+        const std::uint64_t tx0 = w ? w->counters.port[inside].tx.read() : 0;
+        const std::uint64_t c0 = rte_rdtsc(), ns0 = thread_ns();
+        std::size_t at = 0;
+        for (long done = 0; done < o.packets; done += burst_size) {
+            std::memcpy(burst, v.data() + at, sizeof burst);
+            at = (at + burst_size) % n;
+            if (w) {
+                process_burst(*w, outside, burst, burst_size);
+                continue;
+            }
+            std::uint16_t sent = rte_eth_tx_burst(port_tx, 0, burst, burst_size);
+            if (sent < burst_size)
+                rte_pktmbuf_free_bulk(burst + sent, burst_size - sent);
+            passed += sent;
+        }
+        const double wall = static_cast<double>(rte_rdtsc() - c0);
+        const double cpu = static_cast<double>(thread_ns() - ns0) * 1e-9 * hz;
+        if (w)
+            passed = w->counters.port[inside].tx.read() - tx0;
+        const double all = static_cast<double>(o.packets);
+        return std::array{cpu / all, wall / all, static_cast<double>(passed) / all};
+    };
+    std::vector<row> rows{{"plain forwarding (harness, no pipeline)", {}, {}, {}, {}}};
+    for (const auto& m : mixes)
+        rows.push_back({m.name, {}, {}, {}, {}});
+    auto record = [](row& r, std::array<double, 3> a) {
+        r.cycles.push_back(a[0]);
+        r.wall.push_back(a[1]);
+        r.passed.push_back(a[2]);
+    };
+    for (int r = 0; r < o.runs; ++r) {
+        record(rows[0], run(bufs[0], nullptr));
+        for (std::size_t m = 0; m < mixes.size(); ++m)
+            record(rows[m + 1], run(bufs[m], mixes[m].stateful ? &wf : &ws));
+        std::fprintf(stderr, "bulwark-bench: pipeline-only run %d of %d done\n", r + 1, o.runs);
+    }
+    double tp = 0;
+    if (o.testpmd != "none") {
+        std::fprintf(stderr, "bulwark-bench: dpdk-testpmd io forwarding on net_null for %d s...\n", o.tp_seconds);
+        tp = testpmd_pps(o.testpmd, o.tp_seconds);
+    }
+    fmt::print("\nPipeline only (the table before #13): process_burst + TX on net_null on lcore 0, no RX, no loop;\n"
+               "median of {} interleaved runs of {} packets\n",
+               o.runs, o.packets);
+    print_table(rows, hz, "vs plain", median(rows[0].cycles));
+    if (tp > 0)
+        fmt::print("{:<46} {:>8.2f}   (Rx-pps per port, median of its 1 s periods; its one forwarding lcore "
+                   "serves both ports: {:.2f} Mpps in all)\n",
+                   "dpdk-testpmd io, net_null (own process)", tp / 1e6, 2 * tp / 1e6);
+    else
+        fmt::print("dpdk-testpmd: not measured ({})\n", o.testpmd == "none" ? "--testpmd none" : "no Rx-pps in its output");
+    print_drops({&ws, &wf});
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    const options o = parse(argc, argv);
     std::string prefix = fmt::format("--file-prefix=bwbench{}", getpid());
-    const char* eal[] = {"bulwark-bench", "-l", "0", "--no-huge", "-m", "1024", "--no-pci", prefix.c_str(),
-                         "--log-level=error", "--vdev=net_null0", "--vdev=net_null1"};
+    std::string mem = std::to_string(o.memory);
+    std::string huge = o.huge_dir.empty() ? "--no-huge" : "--huge-dir=" + o.huge_dir;
+    const char* eal[] = {"bulwark-bench", "-l", o.allin ? "0,1" : "0", huge.c_str(), "-m", mem.c_str(), "--no-pci",
+                         prefix.c_str(), "--log-level=error", "--vdev=net_null0", "--vdev=net_null1"};
     if (rte_eal_init(static_cast<int>(std::size(eal)), const_cast<char**>(eal)) < 0) {
         std::fprintf(stderr, "bulwark-bench: EAL: %s\n", rte_strerror(rte_errno));
         return 1;
     }
     const double hz = static_cast<double>(rte_get_tsc_hz());
-    fmt::print("bulwark-bench: CPU {}, TSC {:.3f} GHz, one lcore, bursts of {}, {} packets per run, median of {} runs\n",
-               cpu_model(), hz / 1e9, burst_size, packets, runs);
+    fmt::print("bulwark-bench: CPU {}, TSC {:.3f} GHz, bursts of {}, {} packets per run, median of {} runs, "
+               "EAL {} -m {}\n",
+               cpu_model(), hz / 1e9, burst_size, o.packets, o.runs, huge, o.memory);
 
     auto loaded = controlplane::load_text(shield_text, "bench.cfg", {});
     if (loaded.diag.failed() || loaded.cfg.shields.empty()) {
@@ -237,19 +456,8 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "bulwark-bench: %s\n", acl.message().c_str());
         return 1;
     }
-
-    // 1M /32 sources, spread over 1.0.0.0 - 99.x (no martians)
-    std::vector<bulwark::cidr> listed;
-    listed.reserve(static_cast<std::size_t>(entries));
     std::mt19937 rng(42);
-    while (listed.size() < static_cast<std::size_t>(entries)) {
-        std::uint32_t a = 0x01000000u + rng() % (99u << 24);
-        bulwark::cidr c;
-        c.prefix = 32;
-        c.net.bytes = {static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
-                       static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)};
-        listed.push_back(c);
-    }
+    const std::vector<bulwark::cidr> listed = random_sources(static_cast<std::size_t>(o.entries), rng);
     auto bl = blocklist::create("bench_bl", listed.size() + 65536, nullptr);
     if (!bl) {
         std::fprintf(stderr, "bulwark-bench: %s\n", bl.message().c_str());
@@ -264,207 +472,44 @@ int main(int argc, char** argv)
     fmt::print("blocklist: {} entries loaded in {:.3f} s ({:.0f} ns per entry); {} in the table\n", listed.size(),
                load_s, load_s * 1e9 / std::max<double>(1, static_cast<double>(listed.size())), (*bl)->size());
 
-    // the mixes; sources outside the blocklist for all but "blocklisted"
-    auto src = [](std::uint32_t i) { return bytes{198, 18, static_cast<std::uint8_t>(i >> 8), static_cast<std::uint8_t>(i)}; };
-    mix valid{"valid TCP/UDP (forwarded)", {}, 0};
-    for (std::uint32_t i = 0; i < 64; ++i) {
-        valid.frames.push_back(v4frame({.proto = 6, .src = src(i)}, testing::tcp(static_cast<std::uint16_t>(40000 + i), 80, i % 2 ? 0x10 : 0x02)));
-        valid.frames.push_back(v4frame({.proto = 17, .src = src(i)}, udp(static_cast<std::uint16_t>(40000 + i), 53, 18)));
-    }
-    valid.expect_pass = static_cast<unsigned>(valid.frames.size());
-    mix malformed{"malformed (dropped)", {}, 0};
-    for (std::uint32_t i = 0; i < 16; ++i) {
-        malformed.frames.push_back(v4frame({.proto = 6, .src = src(i), .bad_checksum = true}, testing::tcp()));
-        malformed.frames.push_back(v4frame({.proto = 6, .src = src(i)}, testing::tcp(40000, 80, 0x03)));   // SYN+FIN
-        malformed.frames.push_back(v4frame({.proto = 6, .src = {127, 0, 0, 2}}, testing::tcp()));           // martian
-        malformed.frames.push_back(v4frame({.proto = 17, .src = src(i)}, udp(40000, 53, 4, 200))); // UDP length
-    }
-    mix denied{"ACL-denied (dropped)", {}, 0};
-    for (std::uint32_t i = 0; i < 64; ++i)
-        denied.frames.push_back(v4frame({.proto = 17, .src = src(i)}, udp(i % 2 ? 123 : 11211, 40000, 48)));
-    mix blocked{"blocklisted of 1M (dropped)", {}, 0};
-    for (std::uint32_t i = 0; i < 1024 && !listed.empty(); ++i) {
-        const auto& b = listed[rng() % listed.size()].net.bytes;
-        blocked.frames.push_back(v4frame({.proto = 6, .src = bytes(b.begin(), b.begin() + 4)}, testing::tcp()));
-    }
-    if (listed.empty())
-        blocked.frames.push_back(v4frame({.proto = 6}, testing::tcp()));
-    // stateful: ACKs of established flows drawn at random from a table of
-    // nflows, so the lookups go to memory as real traffic's do
-    auto flows = flow_table::create("bench_flows", static_cast<std::uint32_t>(nflows));
+    auto flows = flow_table::create("bench_flows", static_cast<std::uint32_t>(o.nflows));
     if (!flows) {
-        std::fprintf(stderr, "bulwark-bench: %s\n", flows.message().c_str());
+        std::fprintf(stderr, "bulwark-bench: %s (try fewer --flows or more --memory)\n", flows.message().c_str());
         return 1;
     }
-    auto flow_frame = [&](std::uint32_t i) {
-        return v4frame({.proto = 6, .src = {10, static_cast<std::uint8_t>(i >> 16), static_cast<std::uint8_t>(i >> 8),
-                                            static_cast<std::uint8_t>(i)}},
-                       testing::tcp(static_cast<std::uint16_t>(1024 + (i >> 24)), 80, 0x10));
-    };
     t0 = std::chrono::steady_clock::now();
-    for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(nflows); ++i) {
-        const bytes f = flow_frame(i);
-        parsed_frame p;
-        parse_frame(std::as_bytes(std::span(f)), p);
-        const keyed k = make_flow_key(p);
-        const std::int32_t at = (*flows)->insert(k.key, 0);
-        if (at < 0)
-            break;
-        flow_entry& e = (*flows)->at(at);
-        e.tcp.st = dataplane::tcp::state::established;
-        e.tcp.picked_up = true; // windows learnt, not checked: these frames carry no real sequence numbers
-        e.original_is_a = k.src_is_a;
-        e.timeout = ~0u;
-    }
-    fmt::print("flows: {} established in the table ({} bytes per flow), filled in {:.3f} s\n", (*flows)->size(),
-               (*flows)->bytes_per_flow(),
+    const std::uint32_t filled = fill_flows(**flows, static_cast<std::uint32_t>(o.nflows));
+    fmt::print("flows: {} established in a table of {} ({} bytes per flow: hash and entries), filled in {:.3f} s\n",
+               filled, (*flows)->capacity(), (*flows)->bytes_per_flow(),
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    mix stateful{fmt::format("stateful TCP, {}k flows (forwarded)", (*flows)->size() / 1000), {}, 0};
-    for (std::uint32_t i = 0; i < 4096; ++i)
-        stateful.frames.push_back(flow_frame(static_cast<std::uint32_t>(rng() % (*flows)->size())));
-    stateful.expect_pass = static_cast<unsigned>(stateful.frames.size());
-    // per-source limits: valid frames from 16k sources spread over a table
-    // of 64k, under a rate none reaches; and one source over its rate
-    mix limited{"UDP of 16k sources, limit src pps (fwd)", {}, 0};
-    for (std::uint32_t i = 0; i < 16384; ++i) {
-        const std::uint32_t s = rng() % 65536;
-        limited.frames.push_back(v4frame({.proto = 17, .src = src(s)}, udp(static_cast<std::uint16_t>(40000 + s % 1000), 53, 18)));
-    }
-    limited.expect_pass = static_cast<unsigned>(limited.frames.size());
-    mix unlimited{"UDP of 16k sources, no limit (fwd)", limited.frames, limited.expect_pass}; // the baseline
-    mix over{"one source over limit src pps (dropped)", {}, 0};
-    over.frames.push_back(v4frame({.proto = 17, .src = src(7)}, udp(40000, 53, 18)));
-    std::vector<mix*> mixes{&valid, &malformed, &denied, &blocked, &stateful, &unlimited, &limited, &over};
 
-    // mbufs: 16384 per mix, each frame repeated; refcounts raised per run
-    constexpr unsigned pool_n = 16384;
-    rte_mempool* mp = rte_pktmbuf_pool_create("bench_mbufs", pool_n * static_cast<unsigned>(mixes.size()) + 1024, 256, 0,
-                                              RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-    rte_eth_conf conf{};
-    std::uint16_t port_tx = 1;
-    if (!mp || rte_eth_dev_configure(port_tx, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(port_tx, 0, 512, 0, nullptr, mp) != 0 ||
-        rte_eth_tx_queue_setup(port_tx, 0, 512, 0, nullptr) != 0 || rte_eth_dev_start(port_tx) != 0) {
-        std::fprintf(stderr, "bulwark-bench: cannot set up the mbufs or the net_null TX port\n");
+    const std::vector<mix> mixes = make_mixes(listed, filled, static_cast<std::size_t>(o.frames), rng);
+    // mbufs: --frames per mix, each a distinct frame; room for 256 B frames
+    rte_mempool* mp = rte_pktmbuf_pool_create("bench_mbufs", static_cast<unsigned>(o.frames * mixes.size() + 1024), 256, 0,
+                                              RTE_PKTMBUF_HEADROOM + 256, 0);
+    if (!mp) {
+        std::fprintf(stderr, "bulwark-bench: no memory for the mbufs (try more --memory)\n");
         return 1;
     }
     std::vector<std::vector<rte_mbuf*>> bufs(mixes.size());
     for (std::size_t m = 0; m < mixes.size(); ++m)
-        for (unsigned i = 0; i < pool_n; ++i) {
-            const bytes& f = mixes[m]->frames[i % mixes[m]->frames.size()];
+        for (const bytes& f : mixes[m].frames) {
             rte_mbuf* b = rte_pktmbuf_alloc(mp);
             std::memcpy(rte_pktmbuf_append(b, static_cast<std::uint16_t>(f.size())), f.data(), f.size());
             bufs[m].push_back(b);
         }
-
-    // the frames come "from" net_null0 (outside, never polled here) and
-    // leave on net_null1 (inside)
-    lcore_ctx ws((*acl)->rules(), {}, {0, port_tx});
-    ws.acl = acl->get();
-    ws.blocks = bl->get();
-    lcore_ctx wf((*acl)->rules(), {}, {0, port_tx}); // the same, stateful
-    wf.acl = acl->get();
-    wf.blocks = bl->get();
-    wf.flows = flows->get();
-    wf.tsc_hz = rte_get_tsc_hz();
-    // the same, stateless, with per-source limits: a rate none reaches, and one that cuts all but the first
-    limit_params high, low;
-    high.pps = bucket_rate::make(1'000'000'000, 1'000'000'000, rte_get_tsc_hz());
-    low.pps = bucket_rate::make(1, 1, rte_get_tsc_hz());
-    auto src_high = source_table::create("bench_src_h", 65536, high);
-    auto src_low = source_table::create("bench_src_l", 65536, low);
-    if (!src_high || !src_low) {
-        std::fprintf(stderr, "bulwark-bench: cannot create the source tables\n");
+    rte_eth_conf conf{};
+    const std::uint16_t port_tx = 1;
+    if (rte_eth_dev_configure(port_tx, 1, 1, &conf) != 0 || rte_eth_rx_queue_setup(port_tx, 0, 512, 0, nullptr, mp) != 0 ||
+        rte_eth_tx_queue_setup(port_tx, 0, 512, 0, nullptr) != 0 || rte_eth_dev_start(port_tx) != 0) {
+        std::fprintf(stderr, "bulwark-bench: cannot set up the net_null TX port\n");
         return 1;
     }
-    fmt::print("sources: {} bytes per source\n", (*src_high)->bytes_per_source());
-    lcore_ctx wl((*acl)->rules(), {}, {0, port_tx});
-    wl.acl = acl->get();
-    wl.blocks = bl->get();
-    wl.sources = src_high->get();
-    lcore_ctx wo((*acl)->rules(), {}, {0, port_tx});
-    wo.acl = acl->get();
-    wo.blocks = bl->get();
-    wo.sources = src_low->get();
-
-    // one run: `packets` through filter+TX (pipeline) or TX alone (plain)
-    auto run = [&](std::vector<rte_mbuf*>& v, bool pipeline, std::uint64_t& passed, lcore_ctx& w) {
-        const long uses = packets / pool_n + 2;
-        for (rte_mbuf* m : v)
-            rte_mbuf_refcnt_set(m, static_cast<std::uint16_t>(std::min<long>(uses + 1, 65000)));
-        rte_mbuf* burst[burst_size];
-        passed = 0;
-        const std::uint64_t tx0 = w.counters.port[inside].tx;
-        std::uint64_t c0 = rte_rdtsc();
-        std::size_t at = 0;
-        for (long done = 0; done < packets; done += burst_size) {
-            std::memcpy(burst, v.data() + at, sizeof burst);
-            at = (at + burst_size) % pool_n;
-            if (pipeline) {
-                process_burst(w, outside, burst, burst_size);
-                continue;
-            }
-            std::uint16_t sent = rte_eth_tx_burst(port_tx, 0, burst, burst_size);
-            if (sent < burst_size)
-                rte_pktmbuf_free_bulk(burst + sent, burst_size - sent);
-            passed += sent;
-        }
-        if (pipeline)
-            passed = w.counters.port[inside].tx - tx0;
-        return static_cast<double>(rte_rdtsc() - c0);
-    };
-
-    struct row {
-        std::string name;
-        std::vector<double> cycles;
-        double pass_share = 0;
-    };
-    std::vector<row> rows{{"plain forwarding (harness, no pipeline)", {}, 0}};
-    for (auto* m : mixes)
-        rows.push_back({m->name, {}, 0});
-    for (int r = 0; r < runs; ++r) {
-        std::uint64_t passed;
-        rows[0].cycles.push_back(run(bufs[0], false, passed, ws) / static_cast<double>(packets));
-        rows[0].pass_share = static_cast<double>(passed) / static_cast<double>(packets);
-        for (std::size_t m = 0; m < mixes.size(); ++m) {
-            lcore_ctx& w = mixes[m] == &stateful ? wf : mixes[m] == &limited ? wl : mixes[m] == &over ? wo : ws;
-            rows[m + 1].cycles.push_back(run(bufs[m], true, passed, w) / static_cast<double>(packets));
-            rows[m + 1].pass_share = static_cast<double>(passed) / static_cast<double>(packets);
-        }
-        std::fprintf(stderr, "bulwark-bench: run %d of %d done\n", r + 1, runs);
-    }
-
-    double tp = 0;
-    if (testpmd != "none") {
-        std::fprintf(stderr, "bulwark-bench: dpdk-testpmd io forwarding on net_null for %d s...\n", tp_seconds);
-        tp = testpmd_pps(testpmd, tp_seconds);
-    }
-    const double plain_pps = hz / median(rows[0].cycles);
-    fmt::print("\n{:<42} {:>9} {:>13} {:>8} {:>12} {:>12}\n", "mix", "Mpps", "cycles/pkt", "passed", "vs plain",
-               "vs testpmd");
-    for (const auto& r : rows) {
-        double c = median(r.cycles);
-        double pps = hz / c;
-        fmt::print("{:<42} {:>9.2f} {:>13.1f} {:>7.0f}% {:>11.2f}x {:>11}\n", r.name, pps / 1e6, c, r.pass_share * 100,
-                   pps / plain_pps, tp > 0 ? fmt::format("{:.2f}x", pps / tp) : std::string("-"));
-    }
-    if (tp > 0)
-        fmt::print("{:<42} {:>9.2f}   (Rx-pps per port, median of its 1 s periods; its one forwarding lcore "
-                   "serves both ports: {:.2f} Mpps in all, so the pipeline's share of that is half the ratio above)\n",
-                   "dpdk-testpmd io, net_null", tp / 1e6, 2 * tp / 1e6);
-    else
-        fmt::print("dpdk-testpmd: not measured ({})\n", testpmd == "none" ? "--testpmd none" : "no Rx-pps in its output");
-    std::uint64_t drops = 0;
-    for (const auto& d : ws.counters.port[outside].drops)
-        drops += d;
-    fmt::print("pipeline counters: rx {}, dropped {} (", ws.counters.port[outside].rx.read(), drops);
-    bool first = true;
-    for (std::size_t i = 1; i < drop_reason_count; ++i)
-        if (ws.counters.port[outside].drops[i]) {
-            fmt::print("{}{} {}", first ? "" : ", ", reason_name(static_cast<drop_reason>(i)),
-                       ws.counters.port[outside].drops[i].read());
-            first = false;
-        }
-    fmt::print(")\n");
+    const tables t{acl->get(), bl->get(), flows->get(), (*acl)->rules()};
+    if (o.allin && rte_lcore_count() >= 2)
+        allin_table(o, t, mixes, bufs, hz);
+    if (o.pipeline_only)
+        pipeline_table(o, t, mixes, bufs, hz);
     rte_eth_dev_stop(port_tx);
     return 0;
 }
