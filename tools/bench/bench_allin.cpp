@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -164,7 +165,8 @@ void allin_ports::drain_tx()
     }
 }
 
-allin_result allin_ports::run(unsigned lcore, dataplane::lcore_ctx* ctx, std::vector<rte_mbuf*>& mbufs, long packets)
+allin_result allin_ports::run(unsigned lcore, dataplane::lcore_ctx* ctx, std::vector<rte_mbuf*>& mbufs, long packets,
+                              const std::vector<std::vector<std::uint8_t>>* restore)
 {
     if (!worker_tid_) {
         rte_eal_remote_launch(tid_probe, &worker_tid_, lcore);
@@ -206,6 +208,13 @@ allin_result allin_ports::run(unsigned lcore, dataplane::lcore_ctx* ctx, std::ve
             ++empty;
         const bool low = room > slots / 2; // the worker is catching up: no sleep after this round
         for (; room >= burst_size; room -= burst_size) {
+            if (restore)
+                for (std::size_t k = at; k < at + burst_size; ++k) {
+                    const auto& f = (*restore)[k];
+                    std::memcpy(rte_pktmbuf_mtod(mbufs[k], void*), f.data(), f.size());
+                    mbufs[k]->data_len = static_cast<std::uint16_t>(f.size());
+                    mbufs[k]->pkt_len = static_cast<std::uint32_t>(f.size());
+                }
             if (touch_)
                 deliver(mbufs.data() + at);
             rte_ring_sp_enqueue_bulk(rx_out_, reinterpret_cast<void* const*>(mbufs.data() + at), burst_size, nullptr);

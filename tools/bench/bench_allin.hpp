@@ -75,7 +75,11 @@ public:
     // `packets` from `mbufs` (cyclically; a multiple of burst_size) into
     // the outside port while `lcore` runs the whole worker loop over
     // `ctx` (pipeline) or the io forwarding loop (ctx null). Main lcore.
-    allin_result run(unsigned lcore, dataplane::lcore_ctx* ctx, std::vector<rte_mbuf*>& mbufs, long packets);
+    // `restore`: the frames mbufs[i] were built from, written back by the
+    // feeder before each mbuf goes round again (the SYN guard rewrites the
+    // frames it answers in place); the feeder's work, not the worker's.
+    allin_result run(unsigned lcore, dataplane::lcore_ctx* ctx, std::vector<rte_mbuf*>& mbufs, long packets,
+                     const std::vector<std::vector<std::uint8_t>>* restore = nullptr);
 
 private:
     allin_ports() = default;

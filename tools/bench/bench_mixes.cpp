@@ -115,16 +115,24 @@ std::vector<mix> make_mixes(const std::vector<bulwark::cidr>& listed, std::uint3
         }
     };
 
-    std::vector<mix> out(6);
+    std::vector<mix> out(7);
     out[0].name = "valid TCP/UDP, stateless (forwarded)";
     out[1].name = fmt::format("valid TCP, stateful, {}k flows (forwarded)", flows / 1000);
     out[1].stateful = true;
     out[2].name = "malformed (dropped)";
     out[3].name = "ACL-denied (dropped)";
     out[4].name = fmt::format("blocklisted of {}k (dropped)", listed.size() / 1000);
-    // TODO(#13): a spoofed SYN flood answered with SYN cookies (the SYN
-    // guard's reply verdict) is a mix of its own here, and a quarter of the
-    // mixed attack, once syn_guard is built.
+    out[6].name = "spoofed SYN flood, syn-guard always (cookies)";
+    out[6].stateful = out[6].guarded = true;
+    // MSS 1460, SACK permitted, timestamps, window scale 7: Linux's SYN
+    const bytes syn_options{2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+    auto spoofed_syn = [&] {
+        bytes t = testing::tcp(port(rng), 80, 0x02, 10);
+        std::copy(syn_options.begin(), syn_options.end(), t.begin() + 20);
+        for (int k = 4; k < 8; ++k)
+            t[static_cast<std::size_t>(k)] = static_cast<std::uint8_t>(rng());
+        return v4frame({.proto = 6, .src = unlisted()}, t);
+    };
     out[5].name = "mixed attack, stateful (1/4 passes)";
     out[5].stateful = true;
     for (std::size_t i = 0; i < per_mix; ++i) {
@@ -136,6 +144,7 @@ std::vector<mix> make_mixes(const std::vector<bulwark::cidr>& listed, std::uint3
         out[2].frames.push_back(malformed(i));
         out[3].frames.push_back(denied());
         out[4].frames.push_back(v4frame({.proto = 6, .src = blocked()}, testing::tcp(port(rng))));
+        out[6].frames.push_back(spoofed_syn());
         switch (i % 4) {
         case 0: out[5].frames.push_back(flow()); break;
         case 1: out[5].frames.push_back(v4frame({.proto = 6, .src = blocked()}, testing::tcp(port(rng)))); break;

@@ -24,6 +24,7 @@ struct mix {
     std::string name;
     std::vector<bytes> frames;
     bool stateful = false; // run through the stateful lcore (flow table), else the stateless one
+    bool guarded = false;  // stateful with 'syn-guard always': the guard rewrites the frames it answers
 };
 
 // `n` distinct /32 sources in 1.0.0.0 - 99.255.255.255 (no martian).
@@ -36,7 +37,9 @@ std::uint32_t fill_flows(dataplane::flow_table& flows, std::uint32_t n);
 bytes flow_frame(std::uint32_t i);
 
 // The mixes, `per_mix` frames each: valid stateless, valid stateful over
-// `flows` flows, malformed, ACL-denied, blocklisted, a mixed attack.
+// `flows` flows, malformed, ACL-denied, blocklisted, a mixed attack, and a
+// spoofed SYN flood (random sources and ports, Linux's SYN options) that
+// the SYN guard answers with cookies.
 std::vector<mix> make_mixes(const std::vector<bulwark::cidr>& listed, std::uint32_t flows, std::size_t per_mix,
                             std::mt19937& rng);
 

@@ -7,7 +7,9 @@
 // Traffic: pre-built mbufs holding mixes (valid stateless TCP/UDP, ACKs of
 // established flows drawn at random from a table of --flows flows,
 // malformed, ACL-denied, blocklisted among --entries entries, a mixed
-// attack), each of --frames distinct frames whose sources are spread over
+// attack, a spoofed SYN flood answered with cookies by 'syn-guard always':
+// all-in only, the feeder writing each frame back before it goes round
+// again), each of --frames distinct frames whose sources are spread over
 // the blocklist's space or the whole flow table (cache-cold state).
 //
 //   * all-in (bench_allin.hpp): worker_main on lcore 1, two net_ring
@@ -27,6 +29,7 @@
 #include "dataplane/lcore_ctx.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/pipeline.hpp"
+#include "dataplane/syn_guard.hpp"
 #include "tools/bench/bench_allin.hpp"
 #include "tools/bench/bench_mixes.hpp"
 
@@ -326,6 +329,21 @@ void allin_table(const options& o, const tables& t, const std::vector<mix>& mixe
         c->lcore = 1;
     }
     wf->flows = t.flows;
+    // the guarded mix: the stateful lcore with 'syn-guard always'
+    auto wg = ports->make_ctx(t.acl_rules, "allin_mbox_g");
+    if (!wg) {
+        std::fprintf(stderr, "bulwark-bench: no memory for the lcores' mailboxes\n");
+        return;
+    }
+    wg->acl = t.acl;
+    wg->blocks = t.blocks;
+    wg->lcore = 1;
+    wg->flows = t.flows;
+    syn_guard_config gc;
+    gc.m = syn_guard_config::mode::always;
+    gc.key = {0x0123456789abcdefULL, 0xfedcba9876543210ULL};
+    syn_guard guard(gc, rte_get_tsc_hz());
+    wg->guard = &guard;
     std::vector<row> rows{{"testpmd io forwarding loop (same ports, feeder)", {}, {}, {}, {}}};
     for (const auto& m : mixes)
         rows.push_back({m.name, {}, {}, {}, {}});
@@ -337,8 +355,10 @@ void allin_table(const options& o, const tables& t, const std::vector<mix>& mixe
     };
     for (int r = 0; r < o.runs; ++r) {
         record(rows[0], ports->run(1, nullptr, bufs[0], o.packets));
-        for (std::size_t m = 0; m < mixes.size(); ++m)
-            record(rows[m + 1], ports->run(1, mixes[m].stateful ? wf.get() : ws.get(), bufs[m], o.packets));
+        for (std::size_t m = 0; m < mixes.size(); ++m) {
+            lcore_ctx* c = mixes[m].guarded ? wg.get() : mixes[m].stateful ? wf.get() : ws.get();
+            record(rows[m + 1], ports->run(1, c, bufs[m], o.packets, mixes[m].guarded ? &mixes[m].frames : nullptr));
+        }
         std::fprintf(stderr, "bulwark-bench: all-in run %d of %d done\n", r + 1, o.runs);
     }
     fmt::print("\nAll-in: the whole worker loop on lcore 1 (RX from net_ring, pipeline, TX, mailbox, flow sweep, RCU),\n"
@@ -347,7 +367,7 @@ void allin_table(const options& o, const tables& t, const std::vector<mix>& mixe
     print_table(rows, hz, "vs io loop", median(rows[0].cycles));
     fmt::print("(ring empty: the most, over the runs, of the feeder's rounds that found the worker's RX ring "
                "empty: above 0 the worker may have waited for packets, and its waiting counts in its cycles)\n");
-    print_drops({ws.get(), wf.get()});
+    print_drops({ws.get(), wf.get(), wg.get()});
 }
 
 // The pipeline-only table: process_burst + TX on net_null1, on lcore 0.
@@ -395,8 +415,9 @@ void pipeline_table(const options& o, const tables& t, const std::vector<mix>& m
         return std::array{cpu / all, wall / all, static_cast<double>(passed) / all};
     };
     std::vector<row> rows{{"plain forwarding (harness, no pipeline)", {}, {}, {}, {}}};
-    for (const auto& m : mixes)
-        rows.push_back({m.name, {}, {}, {}, {}});
+    for (const auto& m : mixes) // the guard rewrites frames in place: all-in only, where the feeder restores them
+        if (!m.guarded)
+            rows.push_back({m.name, {}, {}, {}, {}});
     auto record = [](row& r, std::array<double, 3> a) {
         r.cycles.push_back(a[0]);
         r.wall.push_back(a[1]);
@@ -404,8 +425,9 @@ void pipeline_table(const options& o, const tables& t, const std::vector<mix>& m
     };
     for (int r = 0; r < o.runs; ++r) {
         record(rows[0], run(bufs[0], nullptr));
-        for (std::size_t m = 0; m < mixes.size(); ++m)
-            record(rows[m + 1], run(bufs[m], mixes[m].stateful ? &wf : &ws));
+        for (std::size_t m = 0, at = 1; m < mixes.size(); ++m)
+            if (!mixes[m].guarded)
+                record(rows[at++], run(bufs[m], mixes[m].stateful ? &wf : &ws));
         std::fprintf(stderr, "bulwark-bench: pipeline-only run %d of %d done\n", r + 1, o.runs);
     }
     double tp = 0;
