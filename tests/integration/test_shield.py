@@ -1290,6 +1290,13 @@ GUARD_FLOOD = 3000  # spoofed SYNs per flood: about a second at -i u300
 MARTIAN = "drop outside ipv4_martian_src"
 
 
+def guard_drops(d):
+    """The drops a guard test must not see: all but the flood's martian sources and ICMP errors from the server
+    (its port unreachables for datagrams of earlier tests, which a restarted bulwarkd never saw: seen twice in
+    whole-module runs, never in these tests alone, never a TCP segment of the test)."""
+    return {k: v for k, v in drops(d).items() if k != MARTIAN and k != "drop inside icmp_error_no_flow"}
+
+
 def syn_flood(lab):
     """hping3's bounded SYN flood from random spoofed sources to the web server's port, in the background."""
     return subprocess.Popen(["ip", "netns", "exec", lab.client, "hping3", "-q", "-S", "--rand-source", "-p", "8080",
@@ -1360,7 +1367,7 @@ def test_syn_guard_always_answers_a_spoofed_flood_while_every_request_succeeds(g
     assert d["cookies valid"] == n, d
     assert d.get("cookies invalid", 0) == 0, d
     assert d["flows created"] == n, d
-    assert set(drops(d)) <= {MARTIAN}, d
+    assert guard_drops(d) == {}, d
     # the workers' census: the clients' flows, all of them proxied, all from the one real client
     assert d["state proxied"] == n, d
     assert d["source 10.10.0.1"] == n, d
@@ -1394,7 +1401,7 @@ def test_syn_guard_auto_switches_on_mid_flood_and_spares_a_live_download(guard_a
     # the SYNs before it switched on reached the server; the rest were answered with cookies
     assert 0 < d["cookies sent"] + d.get(MARTIAN, 0) < GUARD_FLOOD + n, d
     assert d.get("cookies invalid", 0) == 0, d
-    assert set(drops(d)) <= {MARTIAN}, d
+    assert guard_drops(d) == {}, d
 
 
 def test_a_download_survives_a_restart_within_the_pickup_window(pickup, shields, shield_lab, tmp_path, resolved):
