@@ -19,7 +19,9 @@ namespace {
 
 constexpr unsigned evict_scan = 64; // slots an insert into a full table looks at
 
-std::size_t heap_used()
+} // namespace
+
+std::size_t dpdk_heap_used() noexcept
 {
     std::size_t used = 0;
     for (int s = 0; s < RTE_MAX_NUMA_NODES; ++s) {
@@ -30,14 +32,12 @@ std::size_t heap_used()
     return used;
 }
 
-} // namespace
-
 result<std::unique_ptr<flow_table>> flow_table::create(const std::string& name, std::uint32_t capacity)
 {
     if (capacity < 8)
         return fail(fmt::format("flow table '{}': a capacity of {} is too small", name, capacity));
     std::unique_ptr<flow_table> t{new flow_table};
-    const std::size_t before = heap_used();
+    const std::size_t before = dpdk_heap_used();
     rte_hash_parameters p{};
     p.name = name.c_str();
     p.entries = capacity;
@@ -54,7 +54,7 @@ result<std::unique_ptr<flow_table>> flow_table::create(const std::string& name, 
     t->capacity_ = capacity;
     // positions are key ids less one: 0 .. max_key_id - 1
     t->entries_.resize(static_cast<std::size_t>(rte_hash_max_key_id(t->hash_)));
-    t->bytes_ = heap_used() - before + t->entries_.size() * sizeof(flow_entry);
+    t->bytes_ = dpdk_heap_used() - before + t->entries_.size() * sizeof(flow_entry);
     return t;
 }
 

@@ -79,6 +79,10 @@ struct flow_table_stats {
     std::uint64_t removed = 0; // every removal, expiry and eviction included: a slot may have been reused
 };
 
+// The bytes DPDK's heap has handed out, on every socket: a table's memory
+// is the difference before and after it is made (flow_table, source_table).
+std::size_t dpdk_heap_used() noexcept;
+
 class flow_table {
 public:
     static constexpr unsigned max_burst = 64;

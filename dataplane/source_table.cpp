@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "dataplane/source_table.hpp"
 
+#include "dataplane/flow_table.hpp"
+
 #include <rte_errno.h>
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -15,17 +17,6 @@ namespace bulwark::dataplane {
 namespace {
 
 constexpr unsigned reclaim_scan = 64; // slots an add to a full table looks at
-
-std::size_t heap_used()
-{
-    std::size_t used = 0;
-    for (int s = 0; s < RTE_MAX_NUMA_NODES; ++s) {
-        rte_malloc_socket_stats st{};
-        if (rte_malloc_get_socket_stats(s, &st) == 0)
-            used += st.heap_allocsz_bytes;
-    }
-    return used;
-}
 
 } // namespace
 
@@ -47,7 +38,7 @@ result<std::unique_ptr<source_table>> source_table::create(const std::string& na
     if (capacity < 8)
         return fail(fmt::format("source table '{}': a capacity of {} is too small", name, capacity));
     std::unique_ptr<source_table> t{new source_table};
-    const std::size_t before = heap_used();
+    const std::size_t before = dpdk_heap_used();
     rte_hash_parameters p{};
     p.name = name.c_str();
     p.entries = capacity;
@@ -62,7 +53,7 @@ result<std::unique_ptr<source_table>> source_table::create(const std::string& na
     t->capacity_ = capacity;
     t->limits_ = limits;
     t->entries_.resize(static_cast<std::size_t>(rte_hash_max_key_id(t->hash_)));
-    t->bytes_ = heap_used() - before + t->entries_.size() * sizeof(source_entry);
+    t->bytes_ = dpdk_heap_used() - before + t->entries_.size() * sizeof(source_entry);
     return t;
 }
 

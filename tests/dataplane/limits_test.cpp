@@ -18,6 +18,7 @@
 #include "tests/controlplane/diag_helpers.hpp"
 #include "tests/dataplane/eal.hpp"
 #include "tests/dataplane/frames.hpp"
+#include "tests/dataplane/ring_ports.hpp"
 
 #include <catch2/catch.hpp>
 #include <cstring>
@@ -147,21 +148,7 @@ namespace {
 // them is freed and counted as sent.
 std::array<std::uint16_t, 2> null_ports()
 {
-    ensure_eal();
-    static const std::array<std::uint16_t, 2> ids = [] {
-        static rte_mempool* rx_pool = rte_pktmbuf_pool_create("t_null_rx", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-        REQUIRE(rx_pool);
-        std::array<std::uint16_t, 2> r{};
-        for (side s : {outside, inside}) {
-            REQUIRE(rte_eth_dev_get_port_by_name(s == outside ? "net_null0" : "net_null1", &r[s]) == 0);
-            rte_eth_conf conf{};
-            REQUIRE(rte_eth_dev_configure(r[s], 1, 1, &conf) == 0);
-            REQUIRE(rte_eth_rx_queue_setup(r[s], 0, 64, 0, nullptr, rx_pool) == 0);
-            REQUIRE(rte_eth_tx_queue_setup(r[s], 0, 64, 0, nullptr) == 0);
-            REQUIRE(rte_eth_dev_start(r[s]) == 0);
-        }
-        return r;
-    }();
+    static const std::array<std::uint16_t, 2> ids = start_ports("net_null0", "net_null1", "t_null_rx");
     return ids;
 }
 

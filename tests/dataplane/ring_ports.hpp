@@ -40,25 +40,30 @@ struct mbuf_pool {
     }
 };
 
+// Two of the test EAL's ports (by name) as the outside and inside ports,
+// configured and started with one queue each, RX buffers from `pool`.
+inline std::array<std::uint16_t, 2> start_ports(const char* outside_name, const char* inside_name, const char* pool)
+{
+    ensure_eal();
+    rte_mempool* rx_pool = rte_pktmbuf_pool_create(pool, 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+    REQUIRE(rx_pool);
+    std::array<std::uint16_t, 2> r{};
+    for (side s : {outside, inside}) {
+        REQUIRE(rte_eth_dev_get_port_by_name(s == outside ? outside_name : inside_name, &r[s]) == 0);
+        rte_eth_conf conf{};
+        REQUIRE(rte_eth_dev_configure(r[s], 1, 1, &conf) == 0);
+        REQUIRE(rte_eth_rx_queue_setup(r[s], 0, 64, 0, nullptr, rx_pool) == 0);
+        REQUIRE(rte_eth_tx_queue_setup(r[s], 0, 64, 0, nullptr) == 0);
+        REQUIRE(rte_eth_dev_start(r[s]) == 0);
+    }
+    return r;
+}
+
 // The test EAL's net_ring0 and net_ring1 as the outside and inside ports,
 // started once: what a burst sends on one comes back on its RX queue.
 inline std::array<std::uint16_t, 2> ring_ports()
 {
-    ensure_eal();
-    static const std::array<std::uint16_t, 2> ids = [] {
-        static rte_mempool* rx_pool = rte_pktmbuf_pool_create("t_ring_rx", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-        REQUIRE(rx_pool);
-        std::array<std::uint16_t, 2> r{};
-        for (side s : {outside, inside}) {
-            REQUIRE(rte_eth_dev_get_port_by_name(s == outside ? "net_ring0" : "net_ring1", &r[s]) == 0);
-            rte_eth_conf conf{};
-            REQUIRE(rte_eth_dev_configure(r[s], 1, 1, &conf) == 0);
-            REQUIRE(rte_eth_rx_queue_setup(r[s], 0, 64, 0, nullptr, rx_pool) == 0);
-            REQUIRE(rte_eth_tx_queue_setup(r[s], 0, 64, 0, nullptr) == 0);
-            REQUIRE(rte_eth_dev_start(r[s]) == 0);
-        }
-        return r;
-    }();
+    static const std::array<std::uint16_t, 2> ids = start_ports("net_ring0", "net_ring1", "t_ring_rx");
     return ids;
 }
 
