@@ -124,7 +124,7 @@ def test_keyword_describes_one_row(bulwarkd):
     r = run([bulwarkd, "--keyword", "track-sc0"])
     assert r.returncode == 0
     assert r.stdout.count("action track-sc0:") == 3
-    assert "status: waits for issue #14" in r.stdout
+    assert r.stdout.count("status: built") == 3
     r = run([bulwarkd, "--keyword", "nosuch"])
     assert r.returncode == 1
     assert r.stderr == "bulwarkd: no fetch, converter, matcher or action is named 'nosuch'\n"
