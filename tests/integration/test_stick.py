@@ -161,7 +161,7 @@ def test_stick_table_errors_name_file_and_line(bulwarkd, tmp_path):
                    "frontend fe\n bind 127.0.0.1:8080\n"
                    " stick-table type ip size 1k store http_req_rate\n"
                    " stick-table type mac size 1k\n"
-                   " tcp-request connection track-sc1 src tabel x\n"
+                   " http-request track-sc1 src tabel x\n"
                    " default_backend be\nbackend be\n server s1 127.0.0.1:8081\n")
     r = run([bulwarkd, "-c", "-f", str(bad)])
     assert r.returncode == 1
@@ -170,7 +170,7 @@ def test_stick_table_errors_name_file_and_line(bulwarkd, tmp_path):
         f"[ALERT] {bad}:8: 'stick-table': data type 'http_req_rate' expects a period in parentheses, "
         "e.g. 'http_req_rate(10s)'",
         f"[ALERT] {bad}:9: 'stick-table': unknown type 'mac', expected ip, ipv6, integer or string",
-        f"[ALERT] {bad}:10: 'tcp-request connection': 'track-sc1': expected 'track-sc1 KEY [table TABLE]'",
+        f"[ALERT] {bad}:10: 'http-request': 'track-sc1': expected 'track-sc1 KEY [table TABLE]'",
     ]
 
 
