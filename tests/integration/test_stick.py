@@ -162,6 +162,7 @@ def test_stick_table_errors_name_file_and_line(bulwarkd, tmp_path):
                    " stick-table type ip size 1k store http_req_rate\n"
                    " stick-table type mac size 1k\n"
                    " http-request track-sc1 src tabel x\n"
+                   " tcp-request connection track-sc2 src table\n"
                    " default_backend be\nbackend be\n server s1 127.0.0.1:8081\n")
     r = run([bulwarkd, "-c", "-f", str(bad)])
     assert r.returncode == 1
@@ -171,6 +172,7 @@ def test_stick_table_errors_name_file_and_line(bulwarkd, tmp_path):
         "e.g. 'http_req_rate(10s)'",
         f"[ALERT] {bad}:9: 'stick-table': unknown type 'mac', expected ip, ipv6, integer or string",
         f"[ALERT] {bad}:10: 'http-request': 'track-sc1': expected 'track-sc1 KEY [table TABLE]'",
+        f"[ALERT] {bad}:11: 'tcp-request connection': 'track-sc2': expected 'track-sc2 KEY [table TABLE]'",
     ]
 
 
@@ -180,3 +182,13 @@ def test_the_ddos_config_checks_clean(bulwarkd, tmp_path):
     r = run([bulwarkd, "-c", "-f", str(cfg)])
     assert r.returncode == 0, r.stderr
     assert "track-sc0" not in r.stderr  # built: no "not built" warning
+
+
+def test_track_without_a_table_refuses_to_start(bulwarkd, tmp_path):
+    cfg = tmp_path / "notable.cfg"
+    cfg.write_text(RATE.format(port=free_port(), be=free_port()).replace(
+        "    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur\n", ""))
+    r = run([bulwarkd, "-f", str(cfg)], timeout=10)
+    assert r.returncode == 1
+    assert f"[ALERT] {cfg}:9: 'http-request track-sc0': no stick-table in 'fe' and no 'table' argument" \
+        in r.stderr.splitlines()
