@@ -327,6 +327,21 @@ void kw_int(parse_ctx& c) { c.int_arg(0, INT32_MAX); }
 
 void kw_retries(parse_ctx& c) { c.int_arg(0, INT32_MAX, &c.px->retries); }
 
+// stick-table type ip|ipv6|integer|string [len N] size N [expire T] [store LIST]:
+// one per section, named after it (HAProxy: "only one stick-table per proxy").
+void kw_stick_table(parse_ctx& c)
+{
+    if (!c.args(2, -1, "stick-table type ip|ipv6|integer|string [len N] size N [expire T] [store LIST]"))
+        return;
+    if (c.px->stick_table)
+        return c.alert("only one stick-table per proxy");
+    std::vector<std::string> words(c.words.begin() + 1, c.words.end());
+    auto p = bulwark::proxy::parse_stick_table(words, c.px->name);
+    if (!p.cfg)
+        return c.alert(p.error);
+    c.px->stick_table = std::move(*p.cfg);
+}
+
 // disabled / enabled: the last one in the section (or its defaults) wins.
 void kw_disabled(parse_ctx& c)
 {
@@ -424,6 +439,7 @@ constexpr std::array table{
     section_kw{"unique-id-format", FE, kw_words, L},
     section_kw{"unique-id-header", FE, kw_words, L},
     section_kw{"http-check", BE, kw_http_check, pending_varies},
+    section_kw{"stick-table", FLB, kw_stick_table, {}},
     section_kw{"hash-type", BE, kw_words, L},
     section_kw{"http-reuse", BE, kw_words, L},
     section_kw{"compression", A, kw_words, L},

@@ -323,6 +323,32 @@ result<bool> compile_capture(http_rule& r, const std::vector<std::string>& a, co
     return true;
 }
 
+result<bool> compile_track_args(http_rule& r, const std::vector<std::string>& a, int n)
+{
+    if (a.size() != 1 && (a.size() != 3 || a[1] != "table"))
+        return fail(fmt::format("expected 'track-sc{} KEY [table TABLE]'", n));
+    auto e = parse_sample_text(a[0]);
+    if (!e)
+        return fail(e.message());
+    auto ce = compile_expr(*e);
+    if (!ce)
+        return fail(ce.message());
+    r.value.parts.push_back({{}, std::move(*ce)});
+    r.track = n;
+    if (a.size() == 3)
+        r.name = a[2];
+    return true;
+}
+
+template <int N>
+result<bool> compile_track(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    return compile_track_args(r, a, N);
+}
+template result<bool> compile_track<0>(http_rule&, const std::vector<std::string>&, const compile_env&);
+template result<bool> compile_track<1>(http_rule&, const std::vector<std::string>&, const compile_env&);
+template result<bool> compile_track<2>(http_rule&, const std::vector<std::string>&, const compile_env&);
+
 } // namespace bulwark::proxy::actions
 
 namespace bulwark::proxy {
@@ -332,6 +358,12 @@ std::string check_action(const action_kw& a, std::span<const std::string> args)
     if (a.check)
         return a.check(args);
     const bool response = a.family == "http-response";
+    if (a.family.starts_with("tcp-request") && a.name.starts_with("track-sc")) {
+        http_rule scratch;
+        std::vector<std::string> words(args.begin(), args.end());
+        auto ok = actions::compile_track_args(scratch, words, a.name.back() - '0');
+        return ok ? std::string() : ok.message();
+    }
     if (a.family != "http-request" && !response)
         return {};
     const actions::row* row = actions::find(a.name);

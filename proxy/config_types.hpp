@@ -8,6 +8,7 @@
 
 #include "common/config_base.hpp"
 #include "common/units.hpp"
+#include "proxy/stick_table_types.hpp"
 
 #include <cstdint>
 #include <map>
@@ -152,6 +153,7 @@ struct proxy_section {
     int retries = 3;                       // retries N: connection attempts after the first (HAProxy's default)
     bool disabled = false;                 // 'disabled' (until 'enabled'): a frontend does not listen
     std::optional<http_expect> check_expect; // the last 'http-check expect'
+    std::optional<stick_table_config> stick_table; // its `stick-table` line
 
     bool has_fe() const { return kind & (sec_frontend | sec_listen); }
     bool has_be() const { return kind & (sec_backend | sec_listen); }

@@ -406,6 +406,12 @@ step run_capture(const http_rule& rule, run_env& env, request_header&)
     return {};
 }
 
+step run_track(const http_rule& rule, run_env& env, request_header&)
+{
+    apply_track(rule, env.st, true);
+    return {};
+}
+
 // set-path / set-query / set-uri: a path or query goes into the target as
 // it is: no blank, no control (an HTAB splits the request line for some
 // servers); an empty path or query is allowed, an empty URI is not.
@@ -649,6 +655,9 @@ constexpr row http_rows[]{
     {"reject",         compile_nothing,        run_reject,                         nullptr,                      false},
     {"wait-for-body",  compile_wait,           run_wait_for_body<true>,            run_wait_for_body<false>,     false},
     {"capture",        compile_capture,        run_capture,                        nullptr,                      false},
+    {"track-sc0",      compile_track<0>,       run_track,                          nullptr,                      false},
+    {"track-sc1",      compile_track<1>,       run_track,                          nullptr,                      false},
+    {"track-sc2",      compile_track<2>,       run_track,                          nullptr,                      false},
 };
 
 // The 1.x filters by their action word (reqideny: "deny"); compile_legacy

@@ -44,6 +44,10 @@ result<bool> compile_value(http_rule& r, const std::vector<std::string>& a, cons
 result<bool> compile_set_status(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
 result<bool> compile_wait(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
 result<bool> compile_capture(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+template <int N>
+result<bool> compile_track(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+// track-scN's arguments, KEY [table T], into r (tcp-request rules too).
+result<bool> compile_track_args(http_rule& r, const std::vector<std::string>& a, int n);
 
 // What an action tells the rule loop once it ran.
 struct step {

@@ -295,6 +295,8 @@ result<bool> compile_http_rules(const proxy_section& px, proxy_rules& out, std::
 // not built.
 std::optional<rule_outcome> tcp_outcome(const std::string& action)
 {
+    if (action.starts_with("track-sc"))
+        return rule_outcome::go_on; // and rule.track says it tracks (compile_track_args)
     if (action == "accept")
         return rule_outcome::go_on;
     if (action == "reject")
@@ -326,6 +328,10 @@ result<bool> compile_tcp_rules(const proxy_section& px, proxy_rules& out, std::v
             r.what = cr.family + " " + cr.action;
             r.tcp = *o;
             r.fail_closed = *o != rule_outcome::go_on;
+            if (cr.action.starts_with("track-sc")) {
+                if (auto t = actions::compile_track_args(r, cr.args, cr.action.back() - '0'); !t)
+                    return where(cr, t.message());
+            }
             r.slot = static_cast<std::size_t>(phase);
             if (cr.cond) {
                 auto c = out.acls.compile(*cr.cond);
@@ -422,8 +428,13 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
     assign_captures(px, *out);
     std::uint32_t id = 0; // per-thread hit counters are indexed by it
     for (auto* list : {&out->tcp, &out->req, &out->res})
-        for (auto& r : *list)
+        for (auto& r : *list) {
             r.id = id++;
+            // HAProxy refuses a track-sc with no table to count in
+            if (r.track >= 0 && r.name.empty() && !px.stick_table)
+                return fail(fmt::format("{}: '{}': no stick-table in '{}' and no 'table' argument", r.at, r.what,
+                                        px.name));
+        }
     return std::shared_ptr<const proxy_rules>(std::move(out));
 }
 
@@ -528,6 +539,8 @@ rule_result run_rules(const proxy_rules& r, const std::vector<http_rule>& rules,
 
 rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_header& h, std::size_t from)
 {
+    if (st.view.trk)
+        st.trk.now = stick_now();
     return run_rules<true>(r, r.req, r.req_gates, st, h, from, [&] { view_request(st, h, st.view.req_body); });
 }
 
@@ -536,8 +549,35 @@ rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_he
     return run_rules<false>(r, r.res, r.res_gates, st, h, from, [&] { view_response(st, h); });
 }
 
+void attach_tables(rule_state& st, stick_table* own, const stick_registry* all)
+{
+    st.trk.own = own;
+    st.trk.tables = all;
+    st.view.trk = &st.trk;
+}
+
+void count_tracked_request(rule_state& st)
+{
+    st.trk.now = stick_now();
+    st.trk.count_request();
+}
+
+void apply_track(const http_rule& rule, rule_state& st, bool http_request)
+{
+    auto n = static_cast<unsigned>(rule.track);
+    if (n >= st.trk.sc.size() || st.trk.sc[n] || rule.value.parts.empty())
+        return;
+    stick_table* t = st.trk.table(rule.name);
+    if (!t)
+        return;
+    std::array<std::uint8_t, 16> buf{};
+    if (auto key = stick_key(st.ctx, *rule.value.parts[0].expr, *t, buf))
+        st.trk.track(n, *t, *key, http_request);
+}
+
 rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
 {
+    st.trk.now = stick_now();
     r.acls.begin(st.ctx);
     std::size_t skip_phase = SIZE_MAX;
     for (const http_rule& rule : r.tcp) {
@@ -546,7 +586,9 @@ rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
         if (!cond_holds(r, rule, st))
             continue;
         count(rule, st);
-        if (rule.tcp == rule_outcome::go_on)
+        if (rule.track >= 0)
+            apply_track(rule, st, false);
+        else if (rule.tcp == rule_outcome::go_on)
             skip_phase = rule.slot; // accept: the rest of this phase is skipped
         else
             return rule.tcp;

@@ -12,6 +12,7 @@
 #include "proxy/acl.hpp"
 #include "proxy/reader.hpp"
 #include "proxy/sample.hpp"
+#include "proxy/stick_table.hpp"
 
 #include <atomic>
 #include <boost/beast/http/message.hpp>
@@ -93,6 +94,7 @@ struct http_rule {
     int code = 302;
     bool drop_query = false, append_slash = false;
     std::string cookie_header;          // "set-cookie: ..." line for set-cookie / clear-cookie
+    int track = -1;                     // track-scN: N (its key in value, its table's name in name)
 };
 
 struct proxy_rules {
@@ -159,7 +161,19 @@ struct rule_state {
     // indexed by http_rule::id, written by that thread only (relaxed load
     // and store); null: the rules count in their shared http_rule::hits.
     std::atomic<std::uint64_t>* hits = nullptr;
+    track_state trk;                    // sc0..sc2: untracked when the connection's state goes
 };
+
+// The frontend's stick-tables for st's track-sc rules and sc_*/src_* fetches.
+void attach_tables(rule_state& st, stick_table* own, const stick_registry* all);
+
+// A new request on st's connection: counted in the entries it tracks.
+void count_tracked_request(rule_state& st);
+
+// track-scN KEY [table T] (rule.track = N): tracks the key's entry unless
+// scN tracks one already. Nothing when the key has no value or the table
+// is full of tracked entries (HAProxy's behaviour).
+void apply_track(const http_rule& rule, rule_state& st, bool http_request);
 
 // Fills st.view's request part from h (again after a rewrite).
 void view_request(rule_state& st, const request_header& h, std::string_view body);

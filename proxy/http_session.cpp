@@ -184,6 +184,7 @@ task<bool> http_session<Stream>::route(txn& t)
     int chosen = fe_.default_backend;
     if (fe_.rules) {
         rule_state& st = rules();
+        count_tracked_request(st); // what earlier rules of the connection track counts this request
         // Header captures are taken as the request came (HAProxy captures
         // before any rule rewrites), 'http-request capture' slots by the rules.
         const bool captures = !fe_.rules->req_captures.empty();
@@ -618,8 +619,10 @@ task<void> http_session<Stream>::send_reply(std::string text, int status, reques
 template <class Stream>
 rule_state& http_session<Stream>::rules()
 {
-    if (!rules_)
+    if (!rules_) {
         rules_ = make_rule_state(w_, peer_, client_);
+        attach_tables(*rules_, fe_.table, fe_.sticks);
+    }
     return *rules_;
 }
 

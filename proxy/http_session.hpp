@@ -108,7 +108,14 @@ private:
 
     rule_state& rules();
     std::span<char> chunk();
-    void finish(const txn& t) { im_.finish(w_, fe_, peer_, t.lg); }
+    void finish(const txn& t)
+    {
+        if (rules_ && t.lg.status >= 400 && t.lg.status < 500) { // http_err_cnt/rate of the tracked entries
+            rules_->trk.now = stick_now();
+            rules_->trk.count_error();
+        }
+        im_.finish(w_, fe_, peer_, t.lg);
+    }
 
     server::impl& im_;
     worker& w_;

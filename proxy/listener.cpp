@@ -74,6 +74,7 @@ task<void> serve_connection(server::impl& im, worker& w, const frontend_rt& fe, 
     // is closed at once, counted, and not logged (as HAProxy).
     if (fe.rules && !fe.rules->tcp.empty()) {
         rules = make_rule_state(w, peer, client);
+        attach_tables(*rules, fe.table, fe.sticks);
         rules->hits = im.rule_hits(w, fe, nullptr, *fe.rules);
         if (run_connection_rules(*fe.rules, *rules) != rule_outcome::go_on) {
             fec.denied_connections.add();

@@ -324,6 +324,9 @@ result<frontend_rt> frontend_of(const proxy_section& p, runtime& rt, std::size_t
     for (const auto& u : p.use_backends) // the config checker made sure each exists
         f.use_backend.push_back(backend_index(rt, u.backend));
     f.logs = logs_of(p, globals, rt);
+    f.sticks = rt.sticks.get();
+    if (p.stick_table)
+        f.table = rt.sticks->find(p.name);
     return f;
 }
 
@@ -343,6 +346,9 @@ result<runtime> build_runtime(const proxies_config& cfg, unsigned cores)
     const std::size_t globals = rt.log_targets.size();
     asio::io_context resolver_ctx;
     tcp::resolver resolver(resolver_ctx);
+    for (const auto& p : cfg.proxies)
+        if (p.stick_table)
+            rt.sticks->add(*p.stick_table);
     for (const auto& p : cfg.proxies) {
         if (!p.has_be())
             continue;

@@ -108,6 +108,8 @@ struct frontend_rt {
     std::shared_ptr<const proxy_rules> rules; // null when it has none
     std::vector<int> use_backend;    // per rules->use_backends entry: its index into runtime::backends
     std::vector<std::size_t> logs;   // where its log lines go: indices into runtime::log_targets
+    stick_table* table = nullptr;    // its own stick-table (src_*, track-sc without `table`)
+    const stick_registry* sticks = nullptr; // every section's table, for `table T`
 };
 
 struct runtime {
@@ -123,6 +125,9 @@ struct runtime {
     // there are none either, to stdout (raw, as bulwark always did).
     std::vector<log_target> log_targets;
     std::size_t servers = 0;         // servers in all backends: the size of the health table
+    // Every section's stick-table, shared by the proxy threads (sharded,
+    // see stick_table.hpp); frontends point into it.
+    std::shared_ptr<stick_registry> sticks = std::make_shared<stick_registry>();
 };
 
 // Builds the runtime of the HTTP frontends of cfg. Server

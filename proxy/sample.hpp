@@ -21,6 +21,9 @@
 
 namespace bulwark::proxy {
 
+struct track_state; // stick_table.hpp
+class stick_table;
+
 struct header_ref {
     std::string_view name, value;
 };
@@ -39,6 +42,7 @@ struct txn_view {
     int status = 0;
     std::span<const header_ref> res_headers;
     bool tls = false;                              // ssl_fc
+    track_state* trk = nullptr;                    // the connection's stick counters (sc_*, src_*)
 };
 
 struct sample {
@@ -123,6 +127,12 @@ bool eval_string(eval_ctx& ctx, const compiled_expr& e, std::string& out);
 // The leading decimal integer of s (blanks around it skipped, what follows
 // ignored: HAProxy's strl2ic); nullopt when s has none.
 std::optional<std::int64_t> leading_int(std::string_view s);
+
+// The first value of e as table t keys it (an address in an ip/ipv6 table,
+// text otherwise; an integer table keys the decimal text), in buf or in
+// ctx's scratch; nullopt when e has no value fit for t.
+std::optional<std::string_view> stick_key(eval_ctx& ctx, const compiled_expr& e, const stick_table& t,
+                                          std::array<std::uint8_t, 16>& buf);
 
 // Text of a sample, as a string converter or a log sees it.
 void sample_to_string(const sample& s, std::string& out);

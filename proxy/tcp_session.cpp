@@ -23,6 +23,7 @@ task<void> tcp_session(server::impl& im, worker& w, const frontend_rt& fe, const
     int chosen = fe.default_backend;
     if (fe.rules && !fe.rules->use_backends.empty()) {
         auto st = make_rule_state(w, peer, client);
+        attach_tables(*st, fe.table, fe.sticks);
         if (int k = choose_backend(*fe.rules, *st); k >= 0)
             chosen = fe.use_backend[static_cast<std::size_t>(k)];
     }

@@ -172,6 +172,8 @@ const std::vector<row> rows{
          "t.cfg:8: 'unique-id-header': missing argument, expected 'unique-id-header ...'"},
         {"http-check", sec_backend, " http-check expect ! rstatus ^5", " http-check expect status 2xx",
          "t.cfg:7: 'http-check': 'expect status': '2xx' is not a status, a range or a list of them ('200', '200-399', '200,302')"},
+        {"stick-table", sec_frontend, " stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur",
+         " stick-table type ip size 0", "t.cfg:8: 'stick-table': invalid 'size' '0'"},
         {"hash-type", sec_backend, " hash-type consistent", " hash-type",
          "t.cfg:7: 'hash-type': missing argument, expected 'hash-type ...'"},
         {"http-reuse", sec_backend, " http-reuse safe", " http-reuse",

@@ -79,38 +79,47 @@ def test_keywords_lists_every_registry_row(bulwarkd):
         "action:replace-path", "action:replace-uri", "action:replace-value", "action:replace-value",
         "action:return", "action:return", "action:set-header", "action:set-header", "action:set-method",
         "action:set-path", "action:set-query", "action:set-status", "action:set-uri", "action:silent-drop",
-        "action:silent-drop", "action:silent-drop", "action:silent-drop", "action:tarpit",
-        "action:wait-for-body", "action:wait-for-body", "bind-opt:gid", "bind-opt:group", "bind-opt:id",
-        "bind-opt:mode", "bind-opt:name", "bind-opt:uid", "bind-opt:user", "converter:b64dec",
-        "converter:base64", "converter:bytes", "converter:crc32", "converter:djb2", "converter:field",
-        "converter:hex", "converter:length", "converter:lower", "converter:regsub", "converter:upper",
-        "converter:url_dec", "converter:word", "fetch:always_false", "fetch:always_true", "fetch:base",
-        "fetch:cook", "fetch:cook_cnt", "fetch:cook_val", "fetch:dst", "fetch:dst_port", "fetch:env",
-        "fetch:hdr", "fetch:hdr_cnt", "fetch:hdr_val", "fetch:int", "fetch:method", "fetch:path", "fetch:query",
+        "action:silent-drop", "action:silent-drop", "action:silent-drop", "action:tarpit", "action:track-sc0",
+        "action:track-sc0", "action:track-sc0", "action:track-sc1", "action:track-sc1", "action:track-sc1",
+        "action:track-sc2", "action:track-sc2", "action:track-sc2", "action:wait-for-body",
+        "action:wait-for-body", "bind-opt:gid", "bind-opt:group", "bind-opt:id", "bind-opt:mode",
+        "bind-opt:name", "bind-opt:uid", "bind-opt:user", "converter:b64dec", "converter:base64",
+        "converter:bytes", "converter:crc32", "converter:djb2", "converter:field", "converter:hex",
+        "converter:length", "converter:lower", "converter:regsub", "converter:upper", "converter:url_dec",
+        "converter:word", "fetch:always_false", "fetch:always_true", "fetch:base", "fetch:cook",
+        "fetch:cook_cnt", "fetch:cook_val", "fetch:dst", "fetch:dst_port", "fetch:env", "fetch:hdr",
+        "fetch:hdr_cnt", "fetch:hdr_val", "fetch:int", "fetch:method", "fetch:path", "fetch:query",
         "fetch:req.body", "fetch:req.body_len", "fetch:req.cook", "fetch:req.cook_cnt", "fetch:req.fhdr",
         "fetch:req.hdr", "fetch:req.hdr_cnt", "fetch:req.hdrs", "fetch:req.len", "fetch:req.proto_http",
         "fetch:req.ver", "fetch:req_len", "fetch:res.cook", "fetch:res.cook_cnt", "fetch:res.fhdr",
-        "fetch:res.hdr", "fetch:res.hdr_cnt", "fetch:shdr", "fetch:src", "fetch:src_port", "fetch:ssl_fc",
-        "fetch:status", "fetch:str", "fetch:url", "fetch:url_param", "fetch:urlp", "keyword:acl",
-        "keyword:allow", "keyword:bind", "keyword:block", "keyword:block", "keyword:ca-base", "keyword:chroot",
+        "fetch:res.hdr", "fetch:res.hdr_cnt", "fetch:sc0_conn_cur", "fetch:sc0_conn_rate", "fetch:sc0_get_gpc0",
+        "fetch:sc0_http_err_rate", "fetch:sc0_http_req_rate", "fetch:sc0_inc_gpc0", "fetch:sc_bytes_in_rate",
+        "fetch:sc_conn_cnt", "fetch:sc_conn_cur", "fetch:sc_conn_rate", "fetch:sc_get_gpc0",
+        "fetch:sc_gpc0_rate", "fetch:sc_http_err_cnt", "fetch:sc_http_err_rate", "fetch:sc_http_req_cnt",
+        "fetch:sc_http_req_rate", "fetch:sc_inc_gpc0", "fetch:shdr", "fetch:src", "fetch:src_conn_cnt",
+        "fetch:src_conn_cur", "fetch:src_conn_rate", "fetch:src_get_gpc0", "fetch:src_http_err_rate",
+        "fetch:src_http_req_rate", "fetch:src_inc_gpc0", "fetch:src_port", "fetch:ssl_fc", "fetch:status",
+        "fetch:str", "fetch:url", "fetch:url_param", "fetch:urlp", "keyword:acl", "keyword:allow",
+        "keyword:bind", "keyword:block", "keyword:block", "keyword:ca-base", "keyword:chroot",
         "keyword:crt-base", "keyword:default", "keyword:default-path", "keyword:default_backend",
         "keyword:deny", "keyword:description", "keyword:description", "keyword:disabled",
         "keyword:drop-capture", "keyword:eal", "keyword:enabled", "keyword:errorfile", "keyword:flows",
         "keyword:fragments", "keyword:group", "keyword:id", "keyword:limit", "keyword:log", "keyword:log",
         "keyword:maxconn", "keyword:maxconn", "keyword:mode", "keyword:mode", "keyword:nbproc",
         "keyword:nbthread", "keyword:node", "keyword:pickup", "keyword:port", "keyword:presetenv",
-        "keyword:quiet", "keyword:retries", "keyword:server", "keyword:setenv", "keyword:syn-guard",
-        "keyword:tune.bufsize", "keyword:tune.http.maxhdr", "keyword:tune.pcre2.depth-limit",
-        "keyword:tune.pcre2.match-limit", "keyword:unsetenv", "keyword:user", "matcher:-m", "matcher:-m",
+        "keyword:quiet", "keyword:retries", "keyword:server", "keyword:setenv", "keyword:stick-table",
+        "keyword:syn-guard", "keyword:tune.bufsize", "keyword:tune.http.maxhdr",
+        "keyword:tune.pcre2.depth-limit", "keyword:tune.pcre2.match-limit", "keyword:unsetenv", "keyword:user",
         "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
-        "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "option:abortonclose", "option:allbackups",
-        "option:dontlognull", "option:forwardfor", "option:http-buffer-request", "option:http-ignore-probes",
-        "option:http-server-close", "option:httpchk", "option:httpclose", "option:httplog", "option:redispatch",
-        "option:tcplog", "server-opt:backup", "server-opt:check", "server-opt:disabled", "server-opt:enabled",
-        "server-opt:fall", "server-opt:id", "server-opt:inter", "server-opt:maxconn", "server-opt:maxqueue",
-        "server-opt:rise", "server-opt:weight", "timeout:check", "timeout:client", "timeout:client-fin",
-        "timeout:connect", "timeout:http-keep-alive", "timeout:http-request", "timeout:queue", "timeout:server",
-        "timeout:server-fin", "timeout:tarpit", "timeout:tunnel"
+        "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m", "matcher:-m",
+        "option:abortonclose", "option:allbackups", "option:dontlognull", "option:forwardfor",
+        "option:http-buffer-request", "option:http-ignore-probes", "option:http-server-close", "option:httpchk",
+        "option:httpclose", "option:httplog", "option:redispatch", "option:tcplog", "server-opt:backup",
+        "server-opt:check", "server-opt:disabled", "server-opt:enabled", "server-opt:fall", "server-opt:id",
+        "server-opt:inter", "server-opt:maxconn", "server-opt:maxqueue", "server-opt:rise", "server-opt:weight",
+        "timeout:check", "timeout:client", "timeout:client-fin", "timeout:connect", "timeout:http-keep-alive",
+        "timeout:http-request", "timeout:queue", "timeout:server", "timeout:server-fin", "timeout:tarpit",
+        "timeout:tunnel"
     ]
     assert all("waits for" in l or l.endswith("built") for l in r.stdout.splitlines()[1:])
 
@@ -124,7 +133,7 @@ def test_keyword_describes_one_row(bulwarkd):
     r = run([bulwarkd, "--keyword", "track-sc0"])
     assert r.returncode == 0
     assert r.stdout.count("action track-sc0:") == 3
-    assert "status: waits for issue #14" in r.stdout
+    assert r.stdout.count("status: built") == 3
     r = run([bulwarkd, "--keyword", "nosuch"])
     assert r.returncode == 1
     assert r.stderr == "bulwarkd: no fetch, converter, matcher or action is named 'nosuch'\n"

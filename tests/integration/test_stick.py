@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Stick-tables on loopback: HAProxy's "use stick tables for DDoS" config as
+written (a request-rate limit per source address) and a concurrent-connection
+limit, with sources 127.0.0.1 and 127.0.0.2. Every test stops what it started.
+"""
+import http.client
+import socket
+import time
+
+import pytest
+
+from conftest import run
+from test_proxy import Backend, Bulwarkd, free_port
+
+RATE = """
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 2s
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur
+    http-request track-sc0 src
+    http-request deny deny_status 429 if {{ sc_http_req_rate(0) gt 20 }}
+    default_backend be
+backend be
+    server s1 127.0.0.1:{be}
+"""
+
+CONN = """
+defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 2s
+frontend fe
+    bind 127.0.0.1:{port}
+    stick-table type ip size 1k expire 30s store conn_cur
+    tcp-request connection track-sc0 src
+    tcp-request connection reject if {{ sc_conn_cur(0) gt 3 }}
+    default_backend be
+backend be
+    server s1 127.0.0.1:{be}
+"""
+
+
+@pytest.fixture
+def served(bulwarkd, tmp_path):
+    started = []
+
+    def go(text):
+        be = Backend()
+        port = free_port()
+        d = Bulwarkd(bulwarkd, tmp_path, text.format(port=port, be=be.port))
+        d.port = port
+        started.append((d, be))
+        return d
+
+    yield go
+    for d, be in started:
+        assert d.stop() == 0, d.errors[-30:]
+        be.close()
+
+
+def get(port, source):
+    """One GET on a new connection from `source`: its status."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=(source, 0))
+    try:
+        c.request("GET", "/")
+        r = c.getresponse()
+        r.read()
+        return r.status
+    finally:
+        c.close()
+
+
+def test_stick_table_rate_limit_answers_20_then_429_per_source(served):
+    d = served(RATE)
+    start = time.monotonic()
+    statuses = [get(d.port, "127.0.0.1") for _ in range(30)]
+    # all within the first 10 s period of the entry: the rate is the count itself (no previous
+    # period to weigh), so requests 1..20 see 1..20 (not > 20) and 21..30 see 21..30
+    assert time.monotonic() - start < 10
+    assert statuses == [200] * 20 + [429] * 10
+    # another source has its own entry
+    assert get(d.port, "127.0.0.2") == 200
+    assert get(d.port, "127.0.0.1") == 429
+
+
+def test_track_sc0_over_keep_alive_counts_each_request(served):
+    d = served(RATE)
+    c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=5, source_address=("127.0.0.3", 0))
+    try:
+        got = []
+        for _ in range(21):
+            c.request("GET", "/")
+            r = c.getresponse()
+            r.read()
+            got.append(r.status)
+            if r.status != 200:
+                break
+        assert got == [200] * 20 + [429]
+    finally:
+        c.close()
+
+
+def closed_by_peer(s, timeout=5):
+    """True when the peer closes s (FIN or RST) within timeout, without a byte."""
+    s.settimeout(timeout)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_sc_conn_cur_refuses_the_fourth_concurrent_connection(served):
+    d = served(CONN)
+    held = []
+
+    def ask(c):
+        c.request("GET", "/")
+        r = c.getresponse()
+        r.read()
+        return r.status
+
+    try:
+        # three kept-alive connections, each answered (so each is tracked) before the next opens
+        for _ in range(3):
+            c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=5, source_address=("127.0.0.4", 0))
+            held.append(c)
+            assert ask(c) == 200
+        fourth = socket.create_connection(("127.0.0.1", d.port), timeout=5, source_address=("127.0.0.4", 0))
+        assert closed_by_peer(fourth)
+        fourth.close()
+        # another source is not limited; the three held still serve
+        assert get(d.port, "127.0.0.5") == 200
+        assert [ask(c) for c in held] == [200, 200, 200]
+    finally:
+        for c in held:
+            c.close()
+    # the held connections gone, conn_cur falls back: a new connection is served (polled)
+    deadline = time.monotonic() + 5
+    status = None
+    while time.monotonic() < deadline:
+        try:
+            status = get(d.port, "127.0.0.4")
+        except (ConnectionError, http.client.HTTPException):
+            status = None
+        if status == 200:
+            break
+        time.sleep(0.05)
+    assert status == 200
+
+
+def test_stick_table_errors_name_file_and_line(bulwarkd, tmp_path):
+    bad = tmp_path / "bad.cfg"
+    bad.write_text("defaults\n mode http\n timeout client 5s\n timeout server 5s\n timeout connect 5s\n"
+                   "frontend fe\n bind 127.0.0.1:8080\n"
+                   " stick-table type ip size 1k store http_req_rate\n"
+                   " stick-table type mac size 1k\n"
+                   " http-request track-sc1 src tabel x\n"
+                   " tcp-request connection track-sc2 src table\n"
+                   " default_backend be\nbackend be\n server s1 127.0.0.1:8081\n")
+    r = run([bulwarkd, "-c", "-f", str(bad)])
+    assert r.returncode == 1
+    alerts = [l for l in r.stderr.splitlines() if l.startswith("[ALERT]") and "Fatal errors" not in l]
+    assert alerts == [
+        f"[ALERT] {bad}:8: 'stick-table': data type 'http_req_rate' expects a period in parentheses, "
+        "e.g. 'http_req_rate(10s)'",
+        f"[ALERT] {bad}:9: 'stick-table': unknown type 'mac', expected ip, ipv6, integer or string",
+        f"[ALERT] {bad}:10: 'http-request': 'track-sc1': expected 'track-sc1 KEY [table TABLE]'",
+        f"[ALERT] {bad}:11: 'tcp-request connection': 'track-sc2': expected 'track-sc2 KEY [table TABLE]'",
+    ]
+
+
+def test_the_ddos_config_checks_clean(bulwarkd, tmp_path):
+    cfg = tmp_path / "ok.cfg"
+    cfg.write_text(RATE.format(port=8080, be=8081))
+    r = run([bulwarkd, "-c", "-f", str(cfg)])
+    assert r.returncode == 0, r.stderr
+    assert "track-sc0" not in r.stderr  # built: no "not built" warning
+
+
+def test_track_without_a_table_refuses_to_start(bulwarkd, tmp_path):
+    cfg = tmp_path / "notable.cfg"
+    cfg.write_text(RATE.format(port=free_port(), be=free_port()).replace(
+        "    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur\n", ""))
+    r = run([bulwarkd, "-f", str(cfg)], timeout=10)
+    assert r.returncode == 1
+    assert f"[ALERT] {cfg}:9: 'http-request track-sc0': no stick-table in 'fe' and no 'table' argument" \
+        in r.stderr.splitlines()
