@@ -14,7 +14,6 @@ namespace {
 using cp_args = std::span<const std::string>;
 constexpr auto T = pending_tls;
 constexpr auto L = pending_later;
-constexpr auto AP = pending_appliance;
 constexpr auto OPS = pending_ops;
 
 // The ACL derivatives HAProxy offers on string fetches: hdr_sub, url_beg, ...
