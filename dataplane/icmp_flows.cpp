@@ -5,14 +5,16 @@
 
 namespace bulwark::dataplane {
 
-drop_reason track_icmp(flow_table& ft, icmp_kind kind, const keyed& k, std::int32_t pos, std::uint32_t now) noexcept
+drop_reason track_icmp(flow_table& ft, icmp_kind kind, const keyed& k, std::int32_t pos, std::uint32_t now,
+                       bool pickup) noexcept
 {
     switch (kind) {
     case icmp_kind::other:
         return drop_reason::none;
     case icmp_kind::error:
-        // passes without touching the flow: errors keep nothing alive
-        return pos < 0 ? drop_reason::icmp_error_no_flow : drop_reason::none;
+        // passes without touching the flow: errors keep nothing alive. In
+        // the pickup window the flow it quotes may predate the start.
+        return pos < 0 && !pickup ? drop_reason::icmp_error_no_flow : drop_reason::none;
     case icmp_kind::echo_reply:
         // an answer from the side the request went to, and only then
         if (pos < 0 || ft.at(pos).original_is_a == k.src_is_a)

@@ -41,6 +41,7 @@ keyed echo_key(const parsed_frame& f) noexcept;
 bool quoted_flow(std::span<const std::byte> frame, const parsed_frame& f, keyed& out) noexcept;
 
 // One ICMP message through the lcore's flows (`pos`: the entry of `k`, or -1).
-drop_reason track_icmp(flow_table& ft, icmp_kind kind, const keyed& k, std::int32_t pos, std::uint32_t now) noexcept;
+drop_reason track_icmp(flow_table& ft, icmp_kind kind, const keyed& k, std::int32_t pos, std::uint32_t now,
+                       bool pickup) noexcept;
 
 } // namespace bulwark::dataplane

@@ -323,7 +323,7 @@ void stage_flows(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexc
         }
         const drop_reason why = f.proto == 6    ? track_segment(c, f, keys[k], p, now, pickup, limited)
                                 : f.proto == 17 ? track_datagram(c, from, f, keys[k], p, now, limited)
-                                                : track_icmp(ft, kinds[k], keys[k], p, now);
+                                                : track_icmp(ft, kinds[k], keys[k], p, now, pickup);
         if (why != drop_reason::none)
             b.v[i] = {pkt_action::drop, why};
     }

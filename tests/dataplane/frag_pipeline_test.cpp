@@ -162,6 +162,13 @@ TEST_CASE("pipeline, stateful: fragments inherit the flow stage's verdicts; ICMP
     bytes nothing{3, 3, 0, 0, 0, 0, 0, 0, 0x45, 0};
     CHECK(r.burst(outside, {v4frame({.proto = 1, .src = {198, 51, 100, 1}, .dst = host}, nothing)}) == 0);
     CHECK(r.drops(outside, drop_reason::icmp_error_no_flow) == 2);
+    // in the pickup window an error quoting an unknown flow passes (it may predate the start); an unreadable
+    // quote still does not
+    r.w.pickup_until = ~0ull;
+    CHECK(r.burst(outside, {error_quoting(v4frame({.proto = 17, .src = host, .dst = outer}, udp(40003, 11211)))}) == 1);
+    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = {198, 51, 100, 1}, .dst = host}, nothing)}) == 0);
+    CHECK(r.drops(outside, drop_reason::icmp_error_no_flow) == 3);
+    r.w.pickup_until = 0;
     // types not tracked pass: a timestamp request, an IPv6 neighbour solicitation
     CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = host}, bytes{13, 0, 0, 0, 0, 1, 0, 1})}) == 1);
     CHECK(r.burst(outside, {eth(0x86dd, ipv6(58, bytes{135, 0, 0, 0, 0, 0, 0, 0}, v6a, v6b))}) == 1);
