@@ -275,49 +275,43 @@ void stick_table::release(stk_ref r, std::uint64_t now)
 
 void stick_table::on_track(stk_ref r, std::uint64_t now)
 {
-    shard& s = shard_of(*r.entry);
-    std::lock_guard lk(s.mu);
-    auto& e = *r.entry;
-    ++e.conn_cur;
-    ++e.conn_cnt;
-    e.conn_rate.add(now, period(stk_data::conn_rate), 1);
-    touch(s, e, now);
+    update(r, now, [&](stk_entry& e) {
+        ++e.conn_cur;
+        ++e.conn_cnt;
+        e.conn_rate.add(now, period(stk_data::conn_rate), 1);
+    });
 }
 
 void stick_table::on_untrack(stk_ref r, std::uint64_t now)
 {
-    shard& s = shard_of(*r.entry);
-    std::lock_guard lk(s.mu);
-    if (r.entry->conn_cur > 0)
-        --r.entry->conn_cur;
-    touch(s, *r.entry, now);
+    update(r, now, [&](stk_entry& e) {
+        if (e.conn_cur > 0)
+            --e.conn_cur;
+    });
 }
 
 void stick_table::on_http_req(stk_ref r, std::uint64_t now)
 {
-    shard& s = shard_of(*r.entry);
-    std::lock_guard lk(s.mu);
-    ++r.entry->http_req_cnt;
-    r.entry->http_req_rate.add(now, period(stk_data::http_req_rate), 1);
-    touch(s, *r.entry, now);
+    update(r, now, [&](stk_entry& e) {
+        ++e.http_req_cnt;
+        e.http_req_rate.add(now, period(stk_data::http_req_rate), 1);
+    });
 }
 
 void stick_table::on_http_err(stk_ref r, std::uint64_t now)
 {
-    shard& s = shard_of(*r.entry);
-    std::lock_guard lk(s.mu);
-    ++r.entry->http_err_cnt;
-    r.entry->http_err_rate.add(now, period(stk_data::http_err_rate), 1);
-    touch(s, *r.entry, now);
+    update(r, now, [&](stk_entry& e) {
+        ++e.http_err_cnt;
+        e.http_err_rate.add(now, period(stk_data::http_err_rate), 1);
+    });
 }
 
 void stick_table::on_bytes_in(stk_ref r, std::uint64_t now, std::uint64_t n)
 {
-    shard& s = shard_of(*r.entry);
-    std::lock_guard lk(s.mu);
-    r.entry->bytes_in_rate.add(now, period(stk_data::bytes_in_rate),
-                               static_cast<std::uint32_t>(std::min<std::uint64_t>(n, 0xffffffffu)));
-    touch(s, *r.entry, now);
+    update(r, now, [&](stk_entry& e) {
+        e.bytes_in_rate.add(now, period(stk_data::bytes_in_rate),
+                            static_cast<std::uint32_t>(std::min<std::uint64_t>(n, 0xffffffffu)));
+    });
 }
 
 std::optional<std::int64_t> stick_table::inc_gpc0(stk_ref r, std::uint64_t now)

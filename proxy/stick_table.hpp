@@ -114,6 +114,15 @@ private:
     shard& shard_of(std::string_view key);
     shard& shard_of(const stk_entry& e) { return shard_of(std::string_view(e.key)); }
     void touch(shard& s, stk_entry& e, std::uint64_t now);
+    // Under its shard's lock: change(entry), then the entry is touched.
+    template <class F>
+    void update(stk_ref r, std::uint64_t now, F&& change)
+    {
+        shard& s = shard_of(*r.entry);
+        std::lock_guard lk(s.mu);
+        change(*r.entry);
+        touch(s, *r.entry, now);
+    }
     bool expired(const stk_entry& e, std::uint64_t now) const;
     bool make_room(shard& s, std::uint64_t now);
     std::optional<std::int64_t> value(stk_entry& e, stk_data d, std::uint64_t now) const;
