@@ -21,9 +21,28 @@ namespace bulwark::dataplane {
 
 namespace {
 
-bool live(std::uint64_t expiry, std::uint64_t now) { return expiry == 0 || now < expiry; }
+// An entry's data word: its drop reason code in the top 8 bits (what the
+// stage drops its frames with: blocklisted, l7_block), and its expiry in
+// the low 56 in units of 256 TSC cycles, rounded up (0: none). 56 bits of
+// 256 cycles cover the whole 64-bit TSC, and one word keeps the lookup to
+// the one load it always made: the code costs a shift on a hit only.
+constexpr unsigned code_shift = 56, unit_shift = 8;
+constexpr std::uint64_t unit_mask = (std::uint64_t{1} << code_shift) - 1;
 
-std::uint64_t data_expiry(void* d) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(d)); }
+std::uint64_t data_word(void* d) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(d)); }
+
+// The expiry in TSC cycles (0: none), to 256 cycles.
+std::uint64_t data_expiry(void* d) { return (data_word(d) & unit_mask) << unit_shift; }
+
+drop_reason data_code(void* d) { return static_cast<drop_reason>(data_word(d) >> code_shift); }
+
+void* make_data(std::uint64_t expiry, drop_reason code)
+{
+    const std::uint64_t units = expiry ? ((expiry >> unit_shift) + 1) & unit_mask : 0;
+    return reinterpret_cast<void*>(static_cast<std::uintptr_t>(std::uint64_t(code) << code_shift | units));
+}
+
+bool live(std::uint64_t expiry, std::uint64_t now) { return expiry == 0 || now < expiry; }
 
 void mask(std::uint8_t* out, const std::uint8_t* addr, unsigned bytes, unsigned len)
 {
@@ -179,10 +198,10 @@ std::string blocklist::reason_key(const slot& s)
     return k;
 }
 
-result<bool> blocklist::add(std::span<const cidr> nets, seconds ttl, std::string_view reason)
+result<bool> blocklist::add(std::span<const cidr> nets, seconds ttl, std::string_view reason, drop_reason code)
 {
     std::lock_guard lock(write_);
-    void* data = reinterpret_cast<void*>(static_cast<std::uintptr_t>(expiry_of(ttl)));
+    void* data = make_data(expiry_of(ttl), code);
     for (const cidr& c : nets) {
         const slot s = slot_of(c);
         const bool existed = rte_hash_lookup(s.table, s.key()) >= 0;
@@ -276,7 +295,8 @@ std::size_t blocklist::size() const
     return n;
 }
 
-void blocklist::lookup(const parsed_frame* const* frames, unsigned n, std::uint64_t now, bool* blocked) const noexcept
+void blocklist::lookup(const parsed_frame* const* frames, unsigned n, std::uint64_t now,
+                       drop_reason* why) const noexcept
 {
     constexpr unsigned max = 64;
     n = std::min(n, max);
@@ -289,7 +309,7 @@ void blocklist::lookup(const parsed_frame* const* frames, unsigned n, std::uint6
     unsigned ncand = 0;
     bool any6 = false;
     for (unsigned i = 0; i < n; ++i) {
-        blocked[i] = false;
+        why[i] = drop_reason::none;
         const parsed_frame& f = *frames[i];
         if (f.l3 == l3_kind::ipv4) {
             std::uint32_t s24 = top24(f.src.data());
@@ -304,7 +324,7 @@ void blocklist::lookup(const parsed_frame* const* frames, unsigned n, std::uint6
         if (m && rte_hash_lookup_bulk_data(h, kp, m, &hits, data) > 0)
             for (unsigned j = 0; j < m; ++j)
                 if ((hits >> j & 1) && live(data_expiry(data[j]), now))
-                    blocked[index[j]] = true;
+                    why[index[j]] = data_code(data[j]);
     };
     if (ncand) {
         std::uint64_t bits = lengths_[0].load(std::memory_order_acquire);
@@ -313,7 +333,7 @@ void blocklist::lookup(const parsed_frame* const* frames, unsigned n, std::uint6
             bits &= bits - 1;
             unsigned m = 0;
             for (unsigned c = 0; c < ncand; ++c)
-                if (!blocked[cand[c]]) {
+                if (why[cand[c]] == drop_reason::none) {
                     k4[m] = make_key4(len, frames[cand[c]]->src.data());
                     kp[m] = &k4[m];
                     index[m++] = cand[c];
@@ -330,7 +350,7 @@ void blocklist::lookup(const parsed_frame* const* frames, unsigned n, std::uint6
             bits &= bits - 1;
             unsigned m = 0;
             for (unsigned i = 0; i < n; ++i)
-                if (frames[i]->l3 == l3_kind::ipv6 && !blocked[i]) {
+                if (frames[i]->l3 == l3_kind::ipv6 && why[i] == drop_reason::none) {
                     k6[m] = make_key6(len, frames[i]->src.data());
                     kp[m] = &k6[m];
                     index[m++] = static_cast<std::uint8_t>(i);
@@ -340,15 +360,15 @@ void blocklist::lookup(const parsed_frame* const* frames, unsigned n, std::uint6
     }
 }
 
-bool blocklist::blocked(const ip_addr& src) const
+drop_reason blocklist::blocked_why(const ip_addr& src) const
 {
     parsed_frame f;
     f.l3 = src.fam == family::ipv4 ? l3_kind::ipv4 : l3_kind::ipv6;
     f.src = src.bytes;
     const parsed_frame* fp = &f;
-    bool b = false;
-    lookup(&fp, 1, rte_rdtsc(), &b);
-    return b;
+    drop_reason why = drop_reason::none;
+    lookup(&fp, 1, rte_rdtsc(), &why);
+    return why;
 }
 
 applied_blocks apply_block_requests(rte_ring* ring, blocklist& b, unsigned max)
@@ -365,7 +385,11 @@ applied_blocks apply_block_requests(rte_ring* ring, blocklist& b, unsigned max)
             c.net.fam = req[i].v6 ? family::ipv6 : family::ipv4;
             c.net.bytes = req[i].addr;
             c.prefix = req[i].v6 ? 128 : 32;
-            if (b.add(c, std::chrono::seconds(req[i].seconds), reason_name(req[i].reason)))
+            // a proxy's shield-block keeps its own drop reason at the
+            // blocklist stage; the other requests drop as `blocklisted`
+            const drop_reason code =
+                req[i].reason == drop_reason::l7_block ? drop_reason::l7_block : drop_reason::blocklisted;
+            if (b.add(c, std::chrono::seconds(req[i].seconds), reason_name(req[i].reason), code))
                 ++out.applied;
             else
                 ++out.failed;
@@ -375,6 +399,24 @@ applied_blocks apply_block_requests(rte_ring* ring, blocklist& b, unsigned max)
             break;
     }
     return out;
+}
+
+rte_ring* make_event_ring(const std::string& name, unsigned slots)
+{
+    return rte_ring_create_elem(name.c_str(), sizeof(block_request), slots, SOCKET_ID_ANY,
+                                RING_F_MP_RTS_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+}
+
+bool post_block_request(rte_ring* ring, const ip_addr& src, std::chrono::seconds ttl, drop_reason reason) noexcept
+{
+    block_request r;
+    r.addr = src.bytes;
+    r.v6 = src.fam == family::ipv6;
+    r.reason = reason;
+    r.seconds = static_cast<std::uint32_t>(std::clamp<std::int64_t>(ttl.count(), 0, UINT32_MAX));
+    // the generic enqueue takes the ring's own producer mode (RTS); the
+    // rte_ring_mp_* calls would force the classic one
+    return rte_ring_enqueue_elem(ring, &r, sizeof r) == 0;
 }
 
 } // namespace bulwark::dataplane

@@ -60,10 +60,15 @@ public:
     // refresh replaces it. Control plane (any thread; writers are
     // serialised inside). Fails when the table is full; what was added
     // before stays.
-    result<bool> add(std::span<const cidr> nets, seconds ttl = seconds{0}, std::string_view reason = {});
-    result<bool> add(const cidr& net, seconds ttl = seconds{0}, std::string_view reason = {})
+    // `code` is the drop reason the blocklist stage gives the entry's
+    // frames (blocklisted; l7_block for a proxy's shield-block), kept in
+    // the entry's data word beside its expiry (no second lookup).
+    result<bool> add(std::span<const cidr> nets, seconds ttl = seconds{0}, std::string_view reason = {},
+                     drop_reason code = drop_reason::blocklisted);
+    result<bool> add(const cidr& net, seconds ttl = seconds{0}, std::string_view reason = {},
+                     drop_reason code = drop_reason::blocklisted)
     {
-        return add(std::span(&net, 1), ttl, reason);
+        return add(std::span(&net, 1), ttl, reason, code);
     }
     bool remove(const cidr& net);
     // Why net is listed ("" when it is not, or was given no reason).
@@ -81,12 +86,16 @@ public:
     std::size_t expire(std::uint64_t now = 0);
     std::size_t size() const;
 
-    // Fast path: blocked[i] = the source of frames[i] is listed (non-IP
-    // frames never are). n <= 64; `now` is rte_rdtsc().
-    void lookup(const parsed_frame* const* frames, unsigned n, std::uint64_t now, bool* blocked) const noexcept;
+    // Fast path: why[i] = the drop reason of the entry listing the source
+    // of frames[i] (its `code`: blocklisted, l7_block), drop_reason::none
+    // when none does (non-IP frames never are). n <= 64; `now` is
+    // rte_rdtsc(). Expiries are kept to 256 TSC cycles.
+    void lookup(const parsed_frame* const* frames, unsigned n, std::uint64_t now, drop_reason* why) const noexcept;
 
-    // One address, for tests and the control plane: is it blocked now?
-    bool blocked(const ip_addr& src) const;
+    // One address, for tests and the control plane: is it blocked now, and
+    // with which drop reason (none: not blocked)?
+    drop_reason blocked_why(const ip_addr& src) const;
+    bool blocked(const ip_addr& src) const { return blocked_why(src) != drop_reason::none; }
 
     // 8-byte aligned: rte_hash_crc reads keys 8 bytes at a time. No
     // implicit padding: every byte of a key is hashed and compared.
@@ -140,5 +149,15 @@ struct applied_blocks {
     std::uint64_t applied = 0, failed = 0; // failed: the blocklist was full
 };
 applied_blocks apply_block_requests(rte_ring* ring, blocklist& b, unsigned max);
+
+// The event ring from the proxy (shield-block): `slots` block_request
+// elements exactly, enqueued in RTS multi-producer mode (the producers are
+// preemptible non-EAL threads: see shield.cpp), dequeued by one consumer.
+// Null on failure (rte_errno says why).
+rte_ring* make_event_ring(const std::string& name, unsigned slots);
+// One request on an event ring: src blocked for ttl (0: until removed,
+// clamped to 2^32-1 s) with `reason`. Never waits: false when the ring is
+// full. Any thread.
+bool post_block_request(rte_ring* ring, const ip_addr& src, std::chrono::seconds ttl, drop_reason reason) noexcept;
 
 } // namespace bulwark::dataplane

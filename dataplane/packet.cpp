@@ -50,6 +50,7 @@ constexpr std::string_view reason_names[] = {
     "udp_bad_checksum",
     "icmp_bad_checksum",
     "blocklisted",
+    "l7_block",
     "acl_deny",
     "acl_default_deny",
     "tcp_not_syn",

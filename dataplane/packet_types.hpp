@@ -53,6 +53,7 @@ enum class drop_reason : std::uint8_t {
     icmp_bad_checksum,
     // past validation: the pipeline's own verdicts (dataplane/pipeline.cpp)
     blocklisted,       // the source is on the blocklist
+    l7_block,          // the source is on the blocklist by a proxy 'shield-block' rule (issue #14)
     acl_deny,          // a 'deny' rule matched
     acl_default_deny,  // no rule matched and the default is deny
     // stateful mode's TCP tracking (dataplane/tcp_track.hpp)

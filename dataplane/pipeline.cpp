@@ -85,12 +85,12 @@ void stage_blocklist(const lcore_ctx& c, burst& b) noexcept
     const unsigned nlive = b.nlive;
     if (!nlive || !c.blocks)
         return;
-    std::array<bool, burst_size> blocked;
-    c.blocks->lookup(b.live.data(), nlive, rte_rdtsc(), blocked.data());
+    std::array<drop_reason, burst_size> why; // blocklisted, l7_block, or none
+    c.blocks->lookup(b.live.data(), nlive, rte_rdtsc(), why.data());
     unsigned k = 0;
     for (unsigned j = 0; j < nlive; ++j) {
-        if (blocked[j])
-            b.v[b.live_index[j]] = {pkt_action::drop, drop_reason::blocklisted};
+        if (why[j] != drop_reason::none)
+            b.v[b.live_index[j]] = {pkt_action::drop, why[j]};
         else {
             b.live[k] = b.live[j];
             b.live_index[k++] = b.live_index[j];

@@ -206,13 +206,13 @@ TEST_CASE("blocklist: hosts and prefixes of both families, TTLs, removal", "[dat
     f1.src = addr("192.0.2.1").bytes;
     f2.src = addr("192.0.2.200").bytes;
     const parsed_frame* fs[] = {&f1, &f2};
-    bool hit[2];
+    drop_reason hit[2];
     b.lookup(fs, 2, rte_rdtsc(), hit);
-    CHECK(hit[0]);
-    CHECK(hit[1]);
+    CHECK(hit[0] == drop_reason::blocklisted);
+    CHECK(hit[1] == drop_reason::blocklisted);
     b.lookup(fs, 2, rte_rdtsc() + 31 * hz, hit);
-    CHECK_FALSE(hit[0]);
-    CHECK_FALSE(hit[1]);
+    CHECK(hit[0] == drop_reason::none);
+    CHECK(hit[1] == drop_reason::none);
     CHECK(b.size() == 7);
     CHECK(b.expire(rte_rdtsc()) == 0);
     CHECK(b.expire(rte_rdtsc() + 31 * hz) == 2);
