@@ -153,6 +153,20 @@ void kw_fragments(parse_ctx& c)
     c.sh->fragments = *n;
 }
 
+// event-ring N: shield-block events from the proxy the ring holds between
+// two drains of the control thread (100 ms); past it they are counted
+void kw_event_ring(parse_ctx& c)
+{
+    if (!c.args(1, 1, "event-ring SIZE"))
+        return;
+    auto n = parse_size(c.words[1]);
+    if (!n)
+        return c.alert(n.message());
+    if (*n < 1 || *n > (1u << 20))
+        return c.alert(fmt::format("{} is out of range, expected 1 to 1m events", c.words[1]));
+    c.sh->event_ring = static_cast<std::uint32_t>(*n);
+}
+
 void kw_syn_guard(parse_ctx& c)
 {
     if (!c.args(1, 2, "syn-guard auto SYN-PER-SECOND | always | off"))
@@ -379,6 +393,7 @@ constexpr std::array table{
     section_kw{"punt", S, kw_filter, H, true}, // forwarded inline and counted until the host port
     section_kw{"default", S, kw_default, {}},
     section_kw{"drop-capture", S, kw_drop_capture, {}},
+    section_kw{"event-ring", S, kw_event_ring, {}},
 };
 
 } // namespace

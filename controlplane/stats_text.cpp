@@ -40,6 +40,11 @@ std::string proxy_stats_text(const proxy::server::stats& st)
         if (r.hits || r.regex_errors)
             out += fmt::format("bulwarkd: stats: rule {} {} '{}': hits {}{}\n", r.section, r.at, r.what, r.hits,
                                r.regex_errors ? fmt::format(", regex errors {}", r.regex_errors) : "");
+    // shield-block events, once any rule fired
+    if (st.blocks_posted || st.blocks_refused || st.blocks_no_shield || st.blocks_no_source)
+        out += fmt::format("bulwarkd: stats: shield-block: posted {}, refused (ring full) {}, not posted: no shield "
+                           "{}, not posted: no source address {}\n",
+                           st.blocks_posted, st.blocks_refused, st.blocks_no_shield, st.blocks_no_source);
     // Log lines that a full sink refused (never waited for).
     for (const auto& l : st.logs)
         out += fmt::format("bulwarkd: stats: log {}: sent {}, dropped {}\n", l.where, l.sent, l.dropped);
@@ -116,6 +121,9 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
                            "applied {}, failed {}\n",
                            sh, st.limits->sources, st.limits->untracked, st.limits->blocks_asked,
                            st.limits->block_ring_full, st.limits->blocks_applied, st.limits->blocks_failed);
+    out += fmt::format("bulwarkd: stats: shield {} events from the proxy: posted {}, dropped (ring full) {}, "
+                       "applied {}, failed {}\n",
+                       sh, st.events.posted, st.events.ring_full, st.events.applied, st.events.failed);
     if (st.blocklist_entries)
         out += fmt::format("bulwarkd: stats: shield {} blocklist: {} entries\n", sh, *st.blocklist_entries);
     if (st.capture_frames)

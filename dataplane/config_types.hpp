@@ -44,6 +44,7 @@ struct shield_section {
     std::uint64_t limit_pps = 0, limit_burst = 0, limit_new_flows = 0, limit_concurrent = 0;
     std::chrono::seconds limit_block{60};   // a source over a limit is blocklisted this long; 0: only dropped
     std::uint64_t limit_sources = 1u << 18; // sources tracked, for all worker lcores together
+    std::uint32_t event_ring = 4096;    // 'event-ring N': shield-block events from the proxy between two drains
     bool limits() const { return limit_pps || limit_new_flows || limit_concurrent; }
     std::vector<cidr> blocks;
     std::vector<shield_rule> rules;     // first match wins

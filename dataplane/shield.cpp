@@ -67,6 +67,8 @@ struct shield::impl {
     std::vector<std::unique_ptr<source_table>> sources; // 'limit src': one per worker lcore
     rte_ring* block_ring = nullptr;                   // block_request from the workers; the control thread drains it
     std::atomic<std::uint64_t> blocks_applied{0}, blocks_failed{0};
+    rte_ring* event_ring = nullptr;                   // block_request from the proxy (shield-block); drained likewise
+    std::atomic<std::uint64_t> events_posted{0}, events_full{0}, events_applied{0}, events_failed{0};
     std::vector<unsigned> worker_lcores;              // every lcore of the eal line but the main one
     std::vector<std::unique_ptr<lcore_ctx>> workers; // one per worker lcore, in that order
     std::atomic<bool> quit{false};
@@ -92,6 +94,7 @@ struct shield::impl {
     void setup_frags(unsigned queues);
     result<bool> setup_guards(unsigned queues);
     result<bool> setup_limits(unsigned queues);
+    result<bool> setup_events();
     void apply_blocks();
     result<bool> launch_workers();
     void control_loop();
@@ -310,13 +313,37 @@ result<bool> shield::impl::setup_limits(unsigned queues)
     return true;
 }
 
-// The workers' block requests, added to the blocklist with their TTL and
-// reason. At most one ring's worth per call.
+// Step 5e: the event ring from the proxy (shield-block). Its producers
+// are the proxy's threads: not EAL lcores, preemptible, maybe more of them
+// than cores. In the classic MP mode a producer preempted between taking
+// its slots and publishing them makes every later producer spin until it
+// runs again (DPDK's EAL guide, "Known Issues"). RTS (relaxed tail sync)
+// lets the other producers go on: the tail moves when the last one in
+// finishes, and a waiter spins only past the head-tail distance (an eighth
+// of the ring), where HTS would serialise them all behind the preempted
+// one. The control thread is the one consumer.
+result<bool> shield::impl::setup_events()
+{
+    event_ring = make_event_ring("bw_l7events", cfg.event_ring);
+    if (!event_ring)
+        return fail(fmt::format("cannot create the event ring of {} slots: {}", cfg.event_ring,
+                                rte_strerror(rte_errno)));
+    lines.push_back(fmt::format("event ring from the proxy: {} shield-block events between two drains (100 ms)",
+                                cfg.event_ring));
+    return true;
+}
+
+// The workers' block requests and the proxy's events, added to the
+// blocklist with their TTL and reason. At most one ring's worth each per
+// call.
 void shield::impl::apply_blocks()
 {
     const applied_blocks a = apply_block_requests(block_ring, *blocks, block_ring_slots);
     blocks_applied += a.applied;
     blocks_failed += a.failed;
+    const applied_blocks e = apply_block_requests(event_ring, *blocks, cfg.event_ring);
+    events_applied += e.applied;
+    events_failed += e.failed;
 }
 
 // Step 6 of setup: drop sampling to the pcapng file of 'drop-capture', when
@@ -415,6 +442,8 @@ result<bool> shield::impl::setup()
         return r;
     setup_frags(queues);
     if (auto r = setup_limits(queues); !r)
+        return r;
+    if (auto r = setup_events(); !r)
         return r;
     // 6. drop sampling to pcapng; 7, the workers, is launch()
     return setup_sampling(sampling);
@@ -517,6 +546,7 @@ shield::~shield()
     p.flows.clear(); // rte_hash_free: before EAL goes
     p.sources.clear();
     rte_ring_free(p.block_ring);
+    rte_ring_free(p.event_ring);
     rte_ring_free(p.sample_ring);
     rte_mempool_free(p.sample_pool);
     rte_mempool_free(p.mbufs);
@@ -528,6 +558,19 @@ shield::~shield()
 const std::vector<std::string>& shield::describe() const { return p_->lines; }
 
 blocklist& shield::blocks() { return *p_->blocks; }
+
+bool shield::post_block(const ip_addr& src, std::chrono::seconds ttl, drop_reason reason) noexcept
+{
+    impl& p = *p_;
+    if (!p.event_ring)
+        return false;
+    if (!post_block_request(p.event_ring, src, ttl, reason)) {
+        p.events_full.fetch_add(1, std::memory_order_relaxed);
+        return false;
+    }
+    p.events_posted.fetch_add(1, std::memory_order_relaxed);
+    return true;
+}
 
 namespace {
 
@@ -685,6 +728,7 @@ shield_stats shield::stats() const
         l.blocks_failed = p.blocks_failed.load();
         st.limits = l;
     }
+    st.events = {p.events_posted.load(), p.events_full.load(), p.events_applied.load(), p.events_failed.load()};
     if (p.blocks)
         st.blocklist_entries = p.blocks->size();
     if (p.capture) {

@@ -45,6 +45,15 @@ public:
     // The blocklist, for run-time entries (the runtime API is a later issue).
     blocklist& blocks();
 
+    // Asks for `src` to be blocklisted for `ttl` (0: until removed) with
+    // `reason` (l7_block from a proxy's shield-block rule: its frames then
+    // drop as l7_block). Queued on the event ring (rte_ring in RTS
+    // multi-producer mode, safe for preemptible non-EAL threads), which the
+    // control thread drains into the blocklist every 100 ms. Never waits:
+    // false when the ring is full (counted in stats().events.ring_full).
+    // Any thread, the proxy's included, from open() to the destructor.
+    bool post_block(const ip_addr& src, std::chrono::seconds ttl, drop_reason reason) noexcept;
+
     // The flows now (mode stateful): counts by state and the `top` sources
     // with the most flows, over every worker lcore. Each worker walks its
     // own table a few hundred slots per loop into a census it was handed

@@ -63,6 +63,14 @@ struct shield_stats {
         std::uint64_t blocks_failed = 0;  // refused by a full blocklist
     };
     std::optional<limit_stats> limits;    // with 'limit src' lines
+    // The event ring from the proxy (shield-block rules, shield::post_block).
+    struct event_stats {
+        std::uint64_t posted = 0;         // queued by proxy threads
+        std::uint64_t ring_full = 0;      // refused by the full ring (the proxy never waits)
+        std::uint64_t applied = 0;        // added to the blocklist by the control thread
+        std::uint64_t failed = 0;         // refused by a full blocklist
+    };
+    event_stats events;
     std::optional<std::size_t> blocklist_entries;
     std::optional<std::uint64_t> capture_frames; // frames written to the drop-capture file, when there is one
     std::uint64_t capture_refused = 0;           // frames not written: the file reached its max-size

@@ -478,3 +478,99 @@ TEST_CASE("limit: the keyword's forms, ranges and defaults", "[dataplane][limits
                                    "src concurrent-flows' count flows, which only mode stateful tracks; they are "
                                    "ignored"});
 }
+
+// shield-block (issue #14): the proxy's events reach the blocklist through
+// the same drain as the limits' requests, and the blocklist stage drops
+// their sources with l7_block, the limits' and the config's as blocklisted.
+TEST_CASE("shield-block events: RTS event ring, full ring refused at once, l7_block at the blocklist stage, expiry",
+          "[dataplane][blocklist][pipeline][l7_block]")
+{
+    limited_lcore l("l7", "    mode stateless\n    default allow\n", no_refill(100, 0, 0, 60), false);
+    rte_ring* events = make_event_ring("t_l7_events", 2);
+    REQUIRE(events);
+    CHECK(rte_ring_get_capacity(events) == 2); // exactly the size asked
+    const bytes a{10, 10, 0, 1}, b{192, 0, 2, 9}, c{198, 51, 100, 7};
+    ip_addr src_a;
+    std::copy(a.begin(), a.end(), src_a.bytes.begin());
+    auto v6 = *parse_ip("2001:db8::1");
+    CHECK(post_block_request(events, src_a, std::chrono::seconds(2), drop_reason::l7_block));
+    CHECK(post_block_request(events, v6, std::chrono::seconds(60), drop_reason::l7_block));
+    CHECK_FALSE(post_block_request(events, src_a, std::chrono::seconds(2), drop_reason::l7_block)); // full: no wait
+
+    // a limits' request on the workers' ring, for b: blocklisted as before
+    block_request lim;
+    std::copy(b.begin(), b.end(), lim.addr.begin());
+    lim.reason = drop_reason::limit_pps;
+    lim.seconds = 60;
+    REQUIRE(rte_ring_enqueue_elem(l.ring, &lim, sizeof lim) == 0);
+
+    const applied_blocks e = apply_block_requests(events, *l.blocks, 64);
+    CHECK(e.applied == 2);
+    CHECK(e.failed == 0);
+    CHECK(apply_block_requests(l.ring, *l.blocks, 64).applied == 1);
+    CHECK(rte_ring_count(events) == 0);
+    CHECK(l.blocks->reason(host(a)) == "l7_block");
+    CHECK(l.blocks->blocked_why(src_a) == drop_reason::l7_block);
+    CHECK(l.blocks->blocked_why(v6) == drop_reason::l7_block);
+    ip_addr src_b;
+    std::copy(b.begin(), b.end(), src_b.bytes.begin());
+    CHECK(l.blocks->blocked_why(src_b) == drop_reason::blocklisted);
+    auto listed = l.blocks->entries();
+    REQUIRE(listed.size() == 3);
+    for (const auto& en : listed)
+        if (en.net == host(a))
+            CHECK((en.left.count() >= 1 && en.left.count() <= 2));
+
+    // the stage: a's frames drop as l7_block, b's as blocklisted, c passes
+    CHECK(l.burst(outside, {udp_from(a), udp_from(b), udp_from(c), udp_from(a)}) == 1);
+    CHECK(l.drops(outside, drop_reason::l7_block) == 2);
+    CHECK(l.drops(outside, drop_reason::blocklisted) == 1);
+    CHECK(l.dropped(outside) == 3);
+
+    // a's 2 s pass: the reader stops blocking it, expire() removes it, its frames pass
+    const std::uint64_t later = rte_rdtsc() + 3 * rte_get_tsc_hz();
+    const parsed_frame fa = [&] {
+        parsed_frame f;
+        f.l3 = l3_kind::ipv4;
+        f.src = src_a.bytes;
+        return f;
+    }();
+    const parsed_frame* fp = &fa;
+    drop_reason why = drop_reason::blocklisted;
+    l.blocks->lookup(&fp, 1, later, &why);
+    CHECK(why == drop_reason::none);
+    CHECK(l.blocks->expire(later) == 1);
+    CHECK(l.burst(outside, {udp_from(a)}) == 1);
+    CHECK(l.drops(outside, drop_reason::l7_block) == 2);
+    rte_ring_free(events);
+}
+
+TEST_CASE("blocklist: the reason code rides in the entry with any expiry; a refresh replaces it",
+          "[dataplane][blocklist][l7_block]")
+{
+    auto b = blocklist::create("t_bl_codes", 1024, nullptr);
+    REQUIRE(b);
+    cidr n = *parse_cidr("198.51.100.0/24");
+    cidr h = *parse_cidr("203.0.113.9/32");
+    REQUIRE((*b)->add(n));
+    REQUIRE((*b)->add(h, std::chrono::seconds(86400), "l7_block", drop_reason::l7_block));
+    CHECK((*b)->blocked_why(*parse_ip("203.0.113.9")) == drop_reason::l7_block); // a day: the top bits hold both
+    CHECK((*b)->blocked_why(*parse_ip("198.51.100.10")) == drop_reason::blocklisted);
+    CHECK((*b)->blocked_why(*parse_ip("203.0.113.10")) == drop_reason::none);
+    REQUIRE((*b)->add(h, std::chrono::seconds(0), "block src")); // a refresh by the config's kind
+    CHECK((*b)->reason(h) == "block src");
+    CHECK((*b)->blocked_why(*parse_ip("203.0.113.9")) == drop_reason::blocklisted);
+    REQUIRE((*b)->add(h, std::chrono::seconds(1), "l7_block", drop_reason::l7_block));
+    const parsed_frame f = [] {
+        parsed_frame x;
+        x.l3 = l3_kind::ipv4;
+        x.src = parse_ip("203.0.113.9")->bytes;
+        return x;
+    }();
+    const parsed_frame* fp = &f;
+    drop_reason why = drop_reason::none;
+    (*b)->lookup(&fp, 1, rte_rdtsc(), &why);
+    CHECK(why == drop_reason::l7_block);
+    (*b)->lookup(&fp, 1, rte_rdtsc() + 2 * rte_get_tsc_hz(), &why);
+    CHECK(why == drop_reason::none);
+}

@@ -222,6 +222,8 @@ PARSERS = [
                 r"failed (\d+)$"),
      lambda m: {"limits sources": m[1], "limits untracked": m[2], "blocks asked": m[3], "block ring full": m[4],
                 "blocks applied": m[5], "blocks failed": m[6]}),
+    (re.compile(r"events from the proxy: posted (\d+), dropped \(ring full\) (\d+), applied (\d+), failed (\d+)$"),
+     lambda m: {"events posted": m[1], "events ring full": m[2], "events applied": m[3], "events failed": m[4]}),
     (re.compile(r"blocklist: (\d+) entries$"), lambda m: {"blocklist entries": m[1]}),
     (re.compile(r"drop capture (.+): (\d+) frames written$"), lambda m: {"capture written": m[2]}),
 ]
