@@ -340,6 +340,32 @@ result<bool> compile_track_args(http_rule& r, const std::vector<std::string>& a,
     return true;
 }
 
+result<bool> compile_shield_block_args(http_rule& r, const std::vector<std::string>& a)
+{
+    r.shield_block = true;
+    r.block_ttl = shield_block_default;
+    if (a.empty())
+        return true;
+    if (a.size() != 1)
+        return fail("expected 'shield-block [TIME]'");
+    auto t = parse_time(a[0]);
+    if (!t)
+        return fail(fmt::format("invalid time '{}': {}", a[0], t.message()));
+    // HAProxy's times are in milliseconds without a unit: "60" is 60 ms
+    if (*t < std::chrono::seconds(1) || *t > shield_block_max)
+        return fail(fmt::format("time '{}' is out of range, expected 1s to 24h (a number without a unit is in "
+                                "milliseconds)",
+                                a[0]));
+    r.block_ttl = std::chrono::duration_cast<std::chrono::seconds>(*t);
+    return true;
+}
+
+result<bool> compile_shield_block(http_rule& r, const std::vector<std::string>& a, const compile_env&)
+{
+    r.status = 403;
+    return compile_shield_block_args(r, a);
+}
+
 template <int N>
 result<bool> compile_track(http_rule& r, const std::vector<std::string>& a, const compile_env&)
 {
@@ -362,6 +388,11 @@ std::string check_action(const action_kw& a, std::span<const std::string> args)
         http_rule scratch;
         std::vector<std::string> words(args.begin(), args.end());
         auto ok = actions::compile_track_args(scratch, words, a.name.back() - '0');
+        return ok ? std::string() : ok.message();
+    }
+    if (a.family.starts_with("tcp-request") && a.name == "shield-block") {
+        http_rule scratch;
+        auto ok = actions::compile_shield_block_args(scratch, std::vector<std::string>(args.begin(), args.end()));
         return ok ? std::string() : ok.message();
     }
     if (a.family != "http-request" && !response)

@@ -385,6 +385,14 @@ step run_silent_drop(const http_rule&, run_env&, header_of<isRequest>&)
 
 step run_reject(const http_rule&, run_env&, request_header&) { return stop_with(rule_outcome::reject); }
 
+// shield-block: the source to the packet layer for the rule's time, and
+// the request refused as deny refuses it (403; the connection then closes).
+step run_shield_block(const http_rule& rule, run_env& env, request_header&)
+{
+    post_shield_block(rule, env.st);
+    return stop_with(reply_of(rule, false));
+}
+
 template <bool isRequest>
 step run_wait_for_body(const http_rule& rule, run_env& env, header_of<isRequest>&)
 {
@@ -653,6 +661,7 @@ constexpr row http_rows[]{
     {"set-status",     compile_set_status,     nullptr,                            run_set_status,               false},
     {"silent-drop",    compile_nothing,        run_silent_drop<true>,              run_silent_drop<false>,       false},
     {"reject",         compile_nothing,        run_reject,                         nullptr,                      false},
+    {"shield-block",   compile_shield_block,   run_shield_block,                   nullptr,                      false},
     {"wait-for-body",  compile_wait,           run_wait_for_body<true>,            run_wait_for_body<false>,     false},
     {"capture",        compile_capture,        run_capture,                        nullptr,                      false},
     {"track-sc0",      compile_track<0>,       run_track,                          nullptr,                      false},

@@ -46,6 +46,11 @@ result<bool> compile_wait(http_rule& r, const std::vector<std::string>& a, const
 result<bool> compile_capture(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
 template <int N>
 result<bool> compile_track(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+// shield-block [TIME]: TIME (default 60s, 1s to 24h) into r.block_ttl
+// (tcp-request rules too); an http-request rule answers 403 as deny does.
+result<bool> compile_shield_block(http_rule& r, const std::vector<std::string>& a, const compile_env& env);
+result<bool> compile_shield_block_args(http_rule& r, const std::vector<std::string>& a);
+inline constexpr std::chrono::seconds shield_block_default{60}, shield_block_max{24 * 3600};
 // track-scN's arguments, KEY [table T], into r (tcp-request rules too).
 result<bool> compile_track_args(http_rule& r, const std::vector<std::string>& a, int n);
 

@@ -174,7 +174,8 @@ namespace {
 // applies them (fail closed).
 bool refuses(std::string_view action)
 {
-    return action == "deny" || action == "tarpit" || action == "silent-drop" || action == "reject";
+    return action == "deny" || action == "tarpit" || action == "silent-drop" || action == "reject" ||
+           action == "shield-block";
 }
 
 // A note for -c and the start: a rule's regex that PCRE2 alone runs
@@ -299,8 +300,8 @@ std::optional<rule_outcome> tcp_outcome(const std::string& action)
         return rule_outcome::go_on; // and rule.track says it tracks (compile_track_args)
     if (action == "accept")
         return rule_outcome::go_on;
-    if (action == "reject")
-        return rule_outcome::reject;
+    if (action == "reject" || action == "shield-block")
+        return rule_outcome::reject; // shield-block: and rule.shield_block posts the source first
     if (action == "silent-drop")
         return rule_outcome::silent_drop;
     return std::nullopt;
@@ -330,6 +331,9 @@ result<bool> compile_tcp_rules(const proxy_section& px, proxy_rules& out, std::v
             r.fail_closed = *o != rule_outcome::go_on;
             if (cr.action.starts_with("track-sc")) {
                 if (auto t = actions::compile_track_args(r, cr.args, cr.action.back() - '0'); !t)
+                    return where(cr, t.message());
+            } else if (cr.action == "shield-block") {
+                if (auto t = actions::compile_shield_block_args(r, cr.args); !t)
                     return where(cr, t.message());
             }
             r.slot = static_cast<std::size_t>(phase);
@@ -575,6 +579,12 @@ void apply_track(const http_rule& rule, rule_state& st, bool http_request)
         st.trk.track(n, *t, *key, http_request);
 }
 
+void post_shield_block(const http_rule& rule, rule_state& st) noexcept
+{
+    if (st.shield)
+        st.shield->block(st.view.src, rule.block_ttl);
+}
+
 rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
 {
     st.trk.now = stick_now();
@@ -590,8 +600,11 @@ rule_outcome run_connection_rules(const proxy_rules& r, rule_state& st)
             apply_track(rule, st, false);
         else if (rule.tcp == rule_outcome::go_on)
             skip_phase = rule.slot; // accept: the rest of this phase is skipped
-        else
+        else {
+            if (rule.shield_block)
+                post_shield_block(rule, st);
             return rule.tcp;
+        }
     }
     return rule_outcome::go_on;
 }

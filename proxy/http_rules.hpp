@@ -10,6 +10,7 @@
 #include "proxy/config_types.hpp"
 #include "common/result.hpp"
 #include "proxy/acl.hpp"
+#include "proxy/block_sink.hpp"
 #include "proxy/reader.hpp"
 #include "proxy/sample.hpp"
 #include "proxy/stick_table.hpp"
@@ -95,6 +96,8 @@ struct http_rule {
     bool drop_query = false, append_slash = false;
     std::string cookie_header;          // "set-cookie: ..." line for set-cookie / clear-cookie
     int track = -1;                     // track-scN: N (its key in value, its table's name in name)
+    bool shield_block = false;          // shield-block: the source is posted to the packet layer...
+    std::chrono::seconds block_ttl{0};  // ...for this long
 };
 
 struct proxy_rules {
@@ -162,6 +165,7 @@ struct rule_state {
     // and store); null: the rules count in their shared http_rule::hits.
     std::atomic<std::uint64_t>* hits = nullptr;
     track_state trk;                    // sc0..sc2: untracked when the connection's state goes
+    shield_link* shield = nullptr;      // where shield-block rules post (null: counted nowhere, as in tests)
 };
 
 // The frontend's stick-tables for st's track-sc rules and sc_*/src_* fetches.
@@ -182,6 +186,10 @@ void view_response(rule_state& st, const response_header& h);
 // Runs r.req from rule `from` on h. st.view must describe h.
 rule_result run_request_rules(const proxy_rules& r, rule_state& st, request_header& h, std::size_t from = 0);
 rule_result run_response_rules(const proxy_rules& r, rule_state& st, response_header& h, std::size_t from = 0);
+
+// A shield-block rule applied: its source posted to st.shield for the
+// rule's time (nothing without a link).
+void post_shield_block(const http_rule& rule, rule_state& st) noexcept;
 
 // The section's tcp-request connection, session and content rules, on
 // the connection's addresses (st.view's src and dst): go_on, reject or

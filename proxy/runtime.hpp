@@ -128,6 +128,9 @@ struct runtime {
     // Every section's stick-table, shared by the proxy threads (sharded,
     // see stick_table.hpp); frontends point into it.
     std::shared_ptr<stick_registry> sticks = std::make_shared<stick_registry>();
+    // Where shield-block rules post (server::set_block_sink) and their
+    // counters; shared by the proxy threads.
+    std::shared_ptr<shield_link> shield = std::make_shared<shield_link>();
 };
 
 // Builds the runtime of the HTTP frontends of cfg. Server

@@ -101,6 +101,7 @@ result<std::unique_ptr<server>> server::open(runtime rt, std::FILE* log)
     im->number_rules();
     for (int t = 0; t < im->rt.threads; ++t) {
         auto w = std::make_unique<worker>();
+        w->shield = im->rt.shield.get();
         w->rule_hits = std::make_unique<std::atomic<std::uint64_t>[]>(im->rule_count);
         w->fe_count = std::make_unique<fe_counters[]>(im->rt.frontends.size());
         w->be_count = std::make_unique<be_counters[]>(im->rt.backends.size());
@@ -151,6 +152,8 @@ void sum_traffic(server::traffic& into, const traffic_counters& c)
 }
 
 } // namespace
+
+void server::set_block_sink(block_sink* sink) { impl_->rt.shield->sink.store(sink, std::memory_order_release); }
 
 server::stats server::read_stats() const
 {
@@ -207,6 +210,11 @@ server::stats server::read_stats() const
             }
     for (const auto& s : impl_->sinks)
         out.logs.push_back({s->target().where, s->sent(), s->dropped()});
+    const shield_link& sl = *rt.shield;
+    out.blocks_posted = sl.posted.load(std::memory_order_relaxed);
+    out.blocks_refused = sl.refused.load(std::memory_order_relaxed);
+    out.blocks_no_shield = sl.no_shield.load(std::memory_order_relaxed);
+    out.blocks_no_source = sl.no_source.load(std::memory_order_relaxed);
     return out;
 }
 

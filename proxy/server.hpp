@@ -81,8 +81,17 @@ public:
         std::vector<backend_stats> backends;
         std::vector<rule_stats> rules; // every rule of every section, in file order per section
         std::vector<log_stats> logs;   // every log target
+        // shield-block events: posted to the packet layer, refused by its
+        // full ring, not posted (no shield runs; no IP source)
+        std::uint64_t blocks_posted = 0, blocks_refused = 0, blocks_no_shield = 0, blocks_no_source = 0;
     };
     stats read_stats() const;
+
+    // shield-block rules post their sources to `sink` (the shield's event
+    // ring, wired by the control plane; null: none, the proxy runs alone
+    // and the rules only deny/reject, counted as no_shield). The sink must
+    // outlive the proxy's threads (stop() first). Any thread.
+    void set_block_sink(block_sink* sink);
 
     struct impl;
 

@@ -20,6 +20,7 @@ std::unique_ptr<rule_state> make_rule_state(worker& w, const peer_info& peer, St
 {
     auto st = std::make_unique<rule_state>();
     st->ctx.scratch = &w.scratch;
+    st->shield = w.shield;
     if (peer.ip)
         if (auto ip = parse_ip(peer.addr)) {
             st->view.src = *ip;

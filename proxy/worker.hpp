@@ -6,6 +6,7 @@
 // touches it, except the counters, which server::read_stats reads.
 
 #include "proxy/backend_pool.hpp"
+#include "proxy/block_sink.hpp"
 #include "proxy/counters.hpp"
 #include "proxy/task.hpp"
 
@@ -36,6 +37,7 @@ struct worker {
     std::unique_ptr<std::atomic<std::uint64_t>[]> rule_hits;
     // Hyperscan scratch space for every rule set's pattern sets.
     rules::pattern_scratch scratch;
+    shield_link* shield = nullptr; // the runtime's, for shield-block rules
 };
 
 } // namespace bulwark::proxy

@@ -143,7 +143,7 @@ const std::vector<row> rows{
         {"http-response", sec_frontend, " http-response set-header X-Frame-Options DENY", " http-response set-status 99",
          "t.cfg:8: 'http-response': 'set-status': invalid status '99', expected an HTTP status 200 to 599"},
         {"tcp-request", sec_frontend, " tcp-request connection reject if { src 192.0.2.0/24 }", " tcp-request connection drop",
-         "t.cfg:8: 'tcp-request connection': unknown action 'drop', expected one of 'accept', 'reject', 'expect-proxy', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2'"},
+         "t.cfg:8: 'tcp-request connection': unknown action 'drop', expected one of 'accept', 'reject', 'expect-proxy', 'silent-drop', 'track-sc0', 'track-sc1', 'track-sc2', 'shield-block'"},
         {"tcp-response", sec_backend, " tcp-response inspect-delay 1s", " tcp-response inspect-delay",
          "t.cfg:7: 'tcp-response': missing argument, expected 'tcp-response inspect-delay TIME'"},
         {"redirect", sec_frontend, " redirect scheme https code 301 if !{ ssl_fc }", " redirect scheme https code 300",
@@ -254,6 +254,8 @@ const std::vector<row> rows{
          "t.cfg:6: 'default': unknown verdict 'drop', expected one of 'allow', 'deny'"},
         {"drop-capture", sec_shield, " drop-capture /tmp/drops.pcapng per-second 5", " drop-capture /tmp/d.pcapng per-second 0",
          "t.cfg:6: 'drop-capture': 0 is out of range, expected 1 to 100000"},
+        {"event-ring", sec_shield, " event-ring 1", " event-ring 2m",
+         "t.cfg:6: 'event-ring': 2m is out of range, expected 1 to 1m events"},
         {"drop-capture", sec_shield, " drop-capture /tmp/drops.pcapng max-size 10m per-second 5",
          " drop-capture /tmp/d.pcapng max-size 1k", "t.cfg:6: 'drop-capture': max-size '1k' is under 4096 bytes: no frame would fit"},
 };

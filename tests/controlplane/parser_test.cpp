@@ -150,7 +150,7 @@ TEST_CASE("broken configs fail with the exact file:line message", "[parser]")
          {"t.cfg:8: 'http-request': unknown action 'dney', expected one of 'allow', 'deny', 'tarpit', 'return', "
           "'redirect', 'auth', 'set-header', 'add-header', 'del-header', 'replace-header', 'replace-value', "
           "'replace-path', 'replace-uri', 'set-path', 'set-query', 'set-uri', 'set-method', 'capture', "
-          "'silent-drop', 'reject', 'use-service', 'set-var(', 'unset-var(', 'track-sc0', 'track-sc1', "
+          "'silent-drop', 'reject', 'shield-block', 'use-service', 'set-var(', 'unset-var(', 'track-sc0', 'track-sc1', "
           "'track-sc2', 'set-log-level', 'wait-for-body' (did you mean 'deny'?)"}},
         {"action with a missing argument",
          head + "frontend f\n bind :80\n http-request set-header X-Foo\n default_backend b\nbackend b\n",
