@@ -4,6 +4,7 @@
 #include "controlplane/privileges.hpp"
 #include "controlplane/stats_text.hpp"
 #include "dataplane/shield.hpp"
+#include "proxy/block_sink.hpp"
 #include "proxy/http_rules.hpp"
 #include "proxy/server.hpp"
 #include "version.hpp"
@@ -93,7 +94,15 @@ names; a source over a limit is dropped and blocklisted for 'limit src
 block TIME' (60s) with the limit as its reason. Every drop is counted
 per reason and port (printed on SIGUSR1 and at exit) and, with
 'drop-capture FILE', sampled to a pcapng file. A config with no shield
-section starts no EAL. TLS, content inspection (tcp-request
+section starts no EAL.
+
+'http-request shield-block [TIME]' (and 'tcp-request connection|content
+shield-block [TIME]') joins the two: the connection's source is posted
+on the shield's event ring ('event-ring N' slots, 4096; never waited
+for, a full ring is counted) and blocklisted for TIME (default 60s, 1s to
+24h), its packets then dropped as 'l7_block'; the request is answered
+403 as 'deny' does (a tcp-request rule closes as 'reject' does). Without
+a shield section the rule only refuses, and -c warns. TLS, content inspection (tcp-request
 inspect-delay) and the host port (punt rules forward inline) are not
 built yet: bulwarkd says at start
 what it skips. It never reads standard input.
@@ -250,6 +259,21 @@ sigset_t block_stop_signals()
     return old;
 }
 
+// shield-block rules of the proxy, posted to the shield's event ring as
+// l7_block entries: the control plane joins the two engines, which never
+// include each other.
+class shield_block_sink final : public bulwark::proxy::block_sink {
+public:
+    explicit shield_block_sink(bulwark::dataplane::shield& s) : shield_(s) {}
+    bool post(const bulwark::ip_addr& src, std::chrono::seconds ttl) noexcept override
+    {
+        return shield_.post_block(src, ttl, bulwark::dataplane::drop_reason::l7_block);
+    }
+
+private:
+    bulwark::dataplane::shield& shield_;
+};
+
 // The packet filter of the first shield section, if any, set up but not
 // launched; false when it could not be (alerted).
 bool start_shield(const config& cfg, std::unique_ptr<bulwark::dataplane::shield>& shield)
@@ -368,9 +392,14 @@ int main(int argc, char** argv)
     std::unique_ptr<bulwark::dataplane::shield> shield;
     if (!start_shield(r.cfg, shield))
         return 1;
+    std::unique_ptr<shield_block_sink> sink; // outlives the proxy's threads (declared before it)
     std::unique_ptr<bulwark::proxy::server> proxy;
     if (!start_proxy(r.cfg, proxy))
         return 1;
+    if (proxy && shield) {
+        sink = std::make_unique<shield_block_sink>(*shield);
+        proxy->set_block_sink(sink.get());
+    }
     // Everything that needs root is open: no packet or request is served
     // before the drop.
     auto dropped = bulwark::controlplane::drop_privileges(r.cfg.process);

@@ -474,6 +474,20 @@ void check_shields(const config& cfg, diagnostics& d)
                 "only one shield section is supported (one dataplane per process)");
 }
 
+// shield-block rules with no shield to post to: the proxy alone still
+// refuses, but the packet half of the rule does nothing.
+void check_shield_blocks(const config& cfg, diagnostics& d)
+{
+    if (!cfg.shields.empty())
+        return;
+    for (const auto& p : cfg.proxies)
+        for (const auto& r : p.rules)
+            if (r.action == "shield-block")
+                d.warn(r.at.file, r.at.line, r.family + " shield-block",
+                       "no 'shield' section: the rule refuses as deny/reject does, but its packet-layer block is "
+                       "inactive (events counted as 'not posted: no shield')");
+}
+
 // Checks that need the whole file: references, duplicates, modes. Each
 // proxy's checks run in turn (diagnostics of one place keep their order).
 void loader::finish()
@@ -488,6 +502,7 @@ void loader::finish()
         check_tcp_mode(p, d);
     }
     check_shields(cfg, d);
+    check_shield_blocks(cfg, d);
 }
 
 std::string dir_of(std::string_view path)
