@@ -51,8 +51,10 @@ struct stk_entry {
     std::uint64_t touched = 0;  // last use (ms): expiry runs from it
     std::uint32_t refs = 0;     // sessions tracking it: never evicted while > 0
     std::uint32_t conn_cur = 0;
-    std::uint64_t conn_cnt = 0, http_req_cnt = 0, http_err_cnt = 0, gpc0 = 0;
-    freq_ctr conn_rate, http_req_rate, http_err_rate, gpc0_rate, bytes_in_rate;
+    std::uint64_t conn_cnt = 0, http_req_cnt = 0, http_err_cnt = 0;
+    std::array<std::uint64_t, 2> gpc{}; // gpc0, gpc1
+    freq_ctr conn_rate, http_req_rate, http_err_rate, bytes_in_rate, bytes_out_rate;
+    std::array<freq_ctr, 2> gpc_rate{};
 };
 
 class stick_table;
@@ -88,8 +90,16 @@ public:
     void on_http_req(stk_ref r, std::uint64_t now);
     void on_http_err(stk_ref r, std::uint64_t now);
     void on_bytes_in(stk_ref r, std::uint64_t now, std::uint64_t n);
-    // gpc0 + 1 (and gpc0_rate); returns the new gpc0, nullopt if not stored.
-    std::optional<std::int64_t> inc_gpc0(stk_ref r, std::uint64_t now);
+    // The end of a request (or of a tcp connection) under one lock: bytes
+    // from the client (bytes_in_rate) and to it (bytes_out_rate), and an
+    // HTTP error (http_err_cnt/rate) when err.
+    void on_request_end(stk_ref r, std::uint64_t now, std::uint64_t in, std::uint64_t out, bool err);
+    // gpcN + 1 (and gpcN_rate), N = idx (0 or 1); returns the new gpcN,
+    // nullopt if not stored.
+    std::optional<std::int64_t> inc_gpc(stk_ref r, std::uint64_t now, unsigned idx);
+    std::optional<std::int64_t> inc_gpc0(stk_ref r, std::uint64_t now) { return inc_gpc(r, now, 0); }
+    // gpcN = 0; returns the value before, nullopt if not stored.
+    std::optional<std::int64_t> clr_gpc(stk_ref r, std::uint64_t now, unsigned idx);
 
     // The value of d in r's entry; nullopt when the table does not store it.
     std::optional<std::int64_t> read(stk_ref r, stk_data d, std::uint64_t now);
@@ -170,8 +180,13 @@ struct track_state {
     void count_request();
     // An error answered (4xx): counted in each tracked entry.
     void count_error();
-    void count_bytes_in(std::uint64_t n);
-    void untrack_all(std::uint64_t at); // conn_cur-1, released: expiry runs from at
+    void count_bytes_in(std::uint64_t n) { end_request(n, 0, false); }
+    // The end of a request: the bytes it moved each way and whether it
+    // was an HTTP error, one locked update per tracked entry that stores
+    // any of it.
+    void end_request(std::uint64_t in, std::uint64_t out, bool err);
+    void untrack_all(std::uint64_t at);
+    bool tracking() const { return sc[0] || sc[1] || sc[2]; } // conn_cur-1, released: expiry runs from at
     // The table a fetch or rule means: `table T`, else the frontend's.
     stick_table* table(std::string_view name) const;
 };
