@@ -72,6 +72,7 @@ void http_session<Stream>::finish(const txn& t)
         if (err && !t.counted)
             trk.count_request(); // an invalid or late request counts as one too (HAProxy)
         trk.end_request(d.bytes_read() - in_mark_, d.bytes_written() - out_mark_, err);
+        trk.untrack_requests(trk.now); // an http-request track-sc lasts one request, as in HAProxy
     }
     in_mark_ = d.bytes_read();
     out_mark_ = d.bytes_written();

@@ -234,12 +234,8 @@ bool stick_table::make_room(shard& s, std::uint64_t now)
     return false;
 }
 
-stk_ref stick_table::acquire(std::string_view key, std::uint64_t now)
+stk_entry* stick_table::find_or_make(shard& s, std::string_view key, std::uint64_t now)
 {
-    if (cfg_.type == stk_key_type::string && key.size() > cfg_.key_len)
-        key = key.substr(0, cfg_.key_len);
-    shard& s = shard_of(key);
-    std::lock_guard lk(s.mu);
     if (auto f = s.index.find(key); f != s.index.end()) {
         auto it = f->second;
         if (expired(*it, now)) { // a stale entry starts afresh
@@ -252,17 +248,56 @@ stk_ref stick_table::acquire(std::string_view key, std::uint64_t now)
         s.lru.splice(s.lru.begin(), s.lru, it);
         ++it->refs;
         it->touched = now;
-        return {this, &*it};
+        return &*it;
     }
     if (!make_room(s, now))
-        return {};
+        return nullptr;
     s.lru.emplace_front();
     auto it = s.lru.begin();
     it->key.assign(key);
     it->touched = now;
     it->refs = 1;
     s.index.emplace(std::string_view(it->key), it);
-    return {this, &*it};
+    return &*it;
+}
+
+stk_ref stick_table::acquire(std::string_view key, std::uint64_t now)
+{
+    if (cfg_.type == stk_key_type::string && key.size() > cfg_.key_len)
+        key = key.substr(0, cfg_.key_len);
+    shard& s = shard_of(key);
+    std::lock_guard lk(s.mu);
+    stk_entry* e = find_or_make(s, key, now);
+    return e ? stk_ref{this, e} : stk_ref{};
+}
+
+stk_ref stick_table::acquire_tracked(std::string_view key, std::uint64_t now, bool http_req)
+{
+    if (cfg_.type == stk_key_type::string && key.size() > cfg_.key_len)
+        key = key.substr(0, cfg_.key_len);
+    shard& s = shard_of(key);
+    std::lock_guard lk(s.mu);
+    stk_entry* e = find_or_make(s, key, now);
+    if (!e)
+        return {};
+    ++e->conn_cur;
+    ++e->conn_cnt;
+    e->conn_rate.add(now, period(stk_data::conn_rate), 1);
+    if (http_req) {
+        ++e->http_req_cnt;
+        e->http_req_rate.add(now, period(stk_data::http_req_rate), 1);
+    }
+    return {this, e};
+}
+
+void stick_table::untrack(stk_ref r, std::uint64_t now)
+{
+    update(r, now, [&](stk_entry& e) {
+        if (e.conn_cur > 0)
+            --e.conn_cur;
+        if (e.refs > 0)
+            --e.refs;
+    });
 }
 
 void stick_table::release(stk_ref r, std::uint64_t now)
@@ -469,12 +504,8 @@ void track_state::track(unsigned i, stick_table& t, std::string_view key, bool h
 {
     if (i >= sc.size() || sc[i])
         return;
-    sc[i] = t.acquire(key, now);
-    if (!sc[i])
-        return; // the table is full of tracked entries: not tracked, as HAProxy
-    t.on_track(sc[i], now);
-    if (http_request)
-        t.on_http_req(sc[i], now);
+    sc[i] = t.acquire_tracked(key, now, http_request); // empty when the table is full of tracked entries
+    per_request[i] = http_request && sc[i];
 }
 
 void track_state::count_request()
@@ -501,13 +532,23 @@ void track_state::end_request(std::uint64_t in, std::uint64_t out, bool err)
 
 void track_state::untrack_all(std::uint64_t t)
 {
-    for (auto& r : sc) {
-        if (!r)
+    for (std::size_t i = 0; i < sc.size(); ++i) {
+        if (!sc[i])
             continue;
-        r.table->on_untrack(r, t);
-        r.table->release(r, t);
-        r = {};
+        sc[i].table->untrack(sc[i], t);
+        sc[i] = {};
+        per_request[i] = false;
     }
+}
+
+void track_state::untrack_requests(std::uint64_t t)
+{
+    for (std::size_t i = 0; i < sc.size(); ++i)
+        if (per_request[i]) {
+            sc[i].table->untrack(sc[i], t);
+            sc[i] = {};
+            per_request[i] = false;
+        }
 }
 
 stick_table* track_state::table(std::string_view name) const

@@ -81,8 +81,13 @@ public:
     // then the least recently used one not tracked), with one more
     // reference. Empty when the shard is full of tracked entries.
     stk_ref acquire(std::string_view key, std::uint64_t now);
+    // acquire, on_track and (http_req) on_http_req under one lock: what a
+    // track-sc does.
+    stk_ref acquire_tracked(std::string_view key, std::uint64_t now, bool http_req);
     // Drops a reference; the entry's expiry runs from now.
     void release(stk_ref r, std::uint64_t now);
+    // on_untrack and release under one lock.
+    void untrack(stk_ref r, std::uint64_t now);
 
     // Session events on a tracked entry (each only for the stored types).
     void on_track(stk_ref r, std::uint64_t now);   // conn_cur+1, conn_cnt, conn_rate
@@ -134,6 +139,8 @@ private:
         touch(s, *r.entry, now);
     }
     bool expired(const stk_entry& e, std::uint64_t now) const;
+    // Under s's lock: key's entry with one more reference, made if missing.
+    stk_entry* find_or_make(shard& s, std::string_view key, std::uint64_t now);
     bool make_room(shard& s, std::uint64_t now);
     std::optional<std::int64_t> value(stk_entry& e, stk_data d, std::uint64_t now) const;
     std::uint32_t period(stk_data d) const { return cfg_.period_ms[static_cast<std::size_t>(d)]; }
@@ -163,6 +170,9 @@ private:
 // connection's); leaving it untracks everything (conn_cur goes down).
 struct track_state {
     std::array<stk_ref, 3> sc{};
+    // sc[i] tracked by an http-request rule: for the request only (HAProxy
+    // tracks those per stream), untracked at its end (untrack_requests).
+    std::array<bool, 3> per_request{};
     stick_table* own = nullptr;              // the frontend's table (src_*, track without `table`)
     const stick_registry* tables = nullptr;  // `table T`
     std::uint64_t now = 0;                   // ms, set before the rules run
@@ -174,7 +184,8 @@ struct track_state {
 
     // Tracks key in t as sc[i] unless sc[i] tracks something already
     // (HAProxy: the first track-scN that applies wins): conn_cur, conn_cnt,
-    // conn_rate, and, from an http-request rule, the request (http_req_*).
+    // conn_rate, and, from an http-request rule, the request (http_req_*);
+    // one lock. An http-request rule's track lasts until untrack_requests.
     void track(unsigned i, stick_table& t, std::string_view key, bool http_request);
     // A new request on the connection: counted in each tracked entry.
     void count_request();
@@ -185,8 +196,9 @@ struct track_state {
     // was an HTTP error, one locked update per tracked entry that stores
     // any of it.
     void end_request(std::uint64_t in, std::uint64_t out, bool err);
-    void untrack_all(std::uint64_t at);
-    bool tracking() const { return sc[0] || sc[1] || sc[2]; } // conn_cur-1, released: expiry runs from at
+    void untrack_all(std::uint64_t at); // conn_cur-1, released: expiry runs from at
+    void untrack_requests(std::uint64_t at); // the same for what http-request rules track
+    bool tracking() const { return sc[0] || sc[1] || sc[2]; }
     // The table a fetch or rule means: `table T`, else the frontend's.
     stick_table* table(std::string_view name) const;
 };

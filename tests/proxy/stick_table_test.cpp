@@ -521,3 +521,26 @@ TEST_CASE("every scN_*, src_* form reads what sc_*(N) reads; inc and clr of each
     }
     trk.untrack_all(t0);
 }
+
+TEST_CASE("an http-request track lasts the request, a connection track the connection", "[stick]")
+{
+    stick_table t(parse({"type", "string", "size", "100", "store", "conn_cur,http_req_cnt"}));
+    track_state trk;
+    trk.now = t0;
+    trk.track(0, t, "conn", false); // tcp-request connection track-sc0
+    trk.track(1, t, "/a", true);    // http-request track-sc1 path
+    CHECK(t.read_key("/a", stk_data::conn_cur, t0) == 1);
+    CHECK(t.read_key("/a", stk_data::http_req_cnt, t0) == 1);
+    trk.untrack_requests(t0);
+    CHECK_FALSE(trk.sc[1]);
+    CHECK(trk.sc[0]);
+    CHECK(t.read_key("/a", stk_data::conn_cur, t0) == 0);
+    trk.count_request();             // the next request: sc0 counts it
+    trk.track(1, t, "/b", true);     // and sc1 tracks its own path
+    CHECK(t.read_key("/b", stk_data::http_req_cnt, t0) == 1);
+    CHECK(t.read_key("/a", stk_data::http_req_cnt, t0) == 1);
+    CHECK(t.read_key("conn", stk_data::http_req_cnt, t0) == 1);
+    trk.untrack_all(t0);
+    CHECK(t.read_key("conn", stk_data::conn_cur, t0) == 0);
+    CHECK(t.read_key("/b", stk_data::conn_cur, t0) == 0);
+}
