@@ -442,6 +442,55 @@ void check_tcp_mode(const proxy_section& p, diagnostics& d)
                    fmt::format("ignored: '{}' is in tcp mode and this option requires 'mode http'", p.name));
 }
 
+// The table a stick-counter fetch names, if any: sc_*(N,T) and
+// scN_*(T), src_*(T) (HAProxy's optional table argument).
+std::optional<std::string_view> fetch_table_arg(const bulwark::proxy::sample_expr& e)
+{
+    const auto& f = e.fetch;
+    std::size_t at = 0;
+    if (f.starts_with("sc_"))
+        at = 1;
+    else if (!(f.starts_with("src_") || (f.size() > 3 && f.starts_with("sc") && f[3] == '_')))
+        return std::nullopt;
+    if (e.args.size() <= at)
+        return std::nullopt;
+    return e.args[at];
+}
+
+// track-sc rules and stick-counter fetches name a section that has a
+// stick-table; a track-sc without 'table' counts in its own section's
+// (HAProxy refuses both at start).
+void check_stick_refs(const proxy_section& p, const config& cfg, diagnostics& d)
+{
+    std::vector<std::string_view> tables;
+    for (const auto& q : cfg.proxies)
+        if (q.stick_table)
+            tables.push_back(q.name);
+    auto missing = [&](std::string_view name) -> std::optional<std::string> {
+        if (std::find(tables.begin(), tables.end(), name) != tables.end())
+            return std::nullopt;
+        auto best = closest(name, tables);
+        return fmt::format("no stick-table named '{}'{}", name,
+                           best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best));
+    };
+    for (const auto& r : p.rules) {
+        if (!r.action.starts_with("track-sc"))
+            continue;
+        const auto kw = fmt::format("{} {}", r.family, r.action);
+        if (r.args.size() == 3 && r.args[1] == "table") {
+            if (auto m = missing(r.args[2]))
+                d.alert(r.at.file, r.at.line, kw, *m);
+        } else if (r.args.size() == 1 && !p.stick_table) {
+            d.alert(r.at.file, r.at.line, kw,
+                    fmt::format("no stick-table in '{}' and no 'table' argument", p.name));
+        }
+    }
+    for (const auto& a : p.acls)
+        if (auto t = fetch_table_arg(a.expr))
+            if (auto m = missing(*t))
+                d.alert(a.at.file, a.at.line, a.expr.fetch, *m);
+}
+
 // A shield section needs its EAL line and both ports; one per process.
 void check_shields(const config& cfg, diagnostics& d)
 {
@@ -500,6 +549,7 @@ void loader::finish()
         check_frontend(p, d);
         check_timeouts(p, d);
         check_tcp_mode(p, d);
+        check_stick_refs(p, cfg, d);
     }
     check_shields(cfg, d);
     check_shield_blocks(cfg, d);

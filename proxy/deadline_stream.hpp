@@ -7,10 +7,12 @@
 #include "proxy/runtime.hpp"
 
 #include <boost/asio/basic_stream_socket.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/basic_waitable_timer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/beast/core/error.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <utility>
 
@@ -46,16 +48,38 @@ public:
     ~deadline_stream() { *alive_ = false; }
 
     executor_type get_executor() noexcept { return sock_.get_executor(); }
+    // Reads and writes count their bytes (bytes_read(), bytes_written()):
+    // what stick-tables' bytes_in_rate/bytes_out_rate add up, without a
+    // call per read at the session's level.
     template <class Buffers, class Token>
     auto async_read_some(const Buffers& b, Token&& t)
     {
-        return sock_.async_read_some(b, std::forward<Token>(t));
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto h, const Buffers& bufs) {
+                sock_.async_read_some(bufs, [this, h = std::move(h)](boost::system::error_code ec,
+                                                                     std::size_t n) mutable {
+                    read_ += n;
+                    std::move(h)(ec, n);
+                });
+            },
+            t, b);
     }
     template <class Buffers, class Token>
     auto async_write_some(const Buffers& b, Token&& t)
     {
-        return sock_.async_write_some(b, std::forward<Token>(t));
+        return boost::asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+            [this](auto h, const Buffers& bufs) {
+                sock_.async_write_some(bufs, [this, h = std::move(h)](boost::system::error_code ec,
+                                                                      std::size_t n) mutable {
+                    written_ += n;
+                    std::move(h)(ec, n);
+                });
+            },
+            t, b);
     }
+    // Bytes read from and written to the socket since it was made.
+    std::uint64_t bytes_read() const { return read_; }
+    std::uint64_t bytes_written() const { return written_; }
     template <class Token>
     auto async_connect(const stream_protocol::endpoint& ep, Token&& t)
     {
@@ -106,6 +130,7 @@ private:
     std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
     std::chrono::steady_clock::time_point armed_ = std::chrono::steady_clock::time_point::max(); // when the pending wait fires; max: none
     bool expired_ = false;
+    std::uint64_t read_ = 0, written_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

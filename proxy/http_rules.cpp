@@ -438,6 +438,8 @@ result<std::shared_ptr<const proxy_rules>> compile_rules(const proxy_section& px
             if (r.track >= 0 && r.name.empty() && !px.stick_table)
                 return fail(fmt::format("{}: '{}': no stick-table in '{}' and no 'table' argument", r.at, r.what,
                                         px.name));
+            if (r.track >= 0 && r.name.empty())
+                r.name = px.name; // its own section's table: a backend's rule counts in the backend's
         }
     return std::shared_ptr<const proxy_rules>(std::move(out));
 }

@@ -47,7 +47,37 @@ bool parse_error(const error_code& ec)
            ec != http::error::partial_message;
 }
 
+// HAProxy 2.6's HTTP errors (stream_inc_http_err_ctr in src/http_ana.c
+// and http_act.c): a request a rule refuses (deny, tarpit, reject, with
+// whatever status), a request head or body that is invalid, cut or late
+// (400, 408), and any 4xx the server answers, 401 and 407 included; not
+// an 'http-request return' (LR--), whatever its status.
+bool http_error(const request_log& lg)
+{
+    if (lg.denied == 'q')
+        return true;
+    return lg.status >= 400 && lg.status < 500 && lg.term[0] != 'L';
+}
+
 } // namespace
+
+template <class Stream>
+void http_session<Stream>::finish(const txn& t)
+{
+    deadline_stream& d = deadline_of(client_);
+    if (rules_ && rules_->trk.tracking()) {
+        track_state& trk = rules_->trk;
+        trk.now = stick_now();
+        const bool err = http_error(t.lg);
+        if (err && !t.counted)
+            trk.count_request(); // an invalid or late request counts as one too (HAProxy)
+        trk.end_request(d.bytes_read() - in_mark_, d.bytes_written() - out_mark_, err);
+        trk.untrack_requests(trk.now); // an http-request track-sc lasts one request, as in HAProxy
+    }
+    in_mark_ = d.bytes_read();
+    out_mark_ = d.bytes_written();
+    im_.finish(w_, fe_, peer_, t.lg);
+}
 
 template <class Stream>
 task<void> http_session<Stream>::run()
@@ -181,10 +211,14 @@ task<bool> http_session<Stream>::route(txn& t)
     }
     lg.t_request = elapsed_ms(lg.start);
 
+    // What earlier rules of the connection track (the frontend's, or a
+    // backend's when the frontend has no rules) counts this request.
+    if (rules_)
+        count_tracked_request(*rules_);
+    t.counted = true;
     int chosen = fe_.default_backend;
     if (fe_.rules) {
         rule_state& st = rules();
-        count_tracked_request(st); // what earlier rules of the connection track counts this request
         // Header captures are taken as the request came (HAProxy captures
         // before any rule rewrites), 'http-request capture' slots by the rules.
         const bool captures = !fe_.rules->req_captures.empty();

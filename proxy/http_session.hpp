@@ -78,6 +78,7 @@ private:
         std::optional<response_relay_parser> rp;
         clock::time_point response_start;
         std::string res_pending;       // response body read by wait-for-body
+        bool counted = false;          // counted as a request in the tracked entries (http_req_*)
     };
     enum class attempt { ok, retry, ended };
 
@@ -108,14 +109,9 @@ private:
 
     rule_state& rules();
     std::span<char> chunk();
-    void finish(const txn& t)
-    {
-        if (rules_ && t.lg.status >= 400 && t.lg.status < 500) { // http_err_cnt/rate of the tracked entries
-            rules_->trk.now = stick_now();
-            rules_->trk.count_error();
-        }
-        im_.finish(w_, fe_, peer_, t.lg);
-    }
+    // The request's end: its bytes and whether it is an HTTP error counted
+    // in the tracked entries, then its log line and counters.
+    void finish(const txn& t);
 
     server::impl& im_;
     worker& w_;
@@ -132,6 +128,9 @@ private:
     std::unique_ptr<char[]> chunk_mem_;
     field_arena fields_mem_; // the header fields of the request in hand and of its response
     std::string head_;       // a header as it goes out (relay_message)
+    // The client stream's byte counts at the end of the previous request:
+    // what this request moved is the difference (bytes_in/out_rate).
+    std::uint64_t in_mark_ = 0, out_mark_ = 0;
 };
 
 extern template class http_session<deadline_stream>;

@@ -84,6 +84,10 @@ task<void> serve_connection(server::impl& im, worker& w, const frontend_rt& fe, 
     }
     if (fe.tcp) {
         co_await tcp_session(im, w, fe, peer, client);
+        if (rules && rules->trk.tracking()) { // what the connection moved: bytes_in/out_rate
+            rules->trk.now = stick_now();
+            rules->trk.end_request(client.bytes_read(), client.bytes_written(), false);
+        }
         co_return;
     }
     http_session<deadline_stream> session(im, w, fe, peer, client, rules);

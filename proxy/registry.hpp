@@ -13,6 +13,8 @@ namespace bulwark::proxy {
 // proxy knows, in a fixed order (no static-init registration). The fetch
 // and converter rows live beside their code in proxy/sample.cpp.
 std::span<const fetch_kw> fetch_keywords();
+// The stick-counter fetches (sample_stick.cpp), part of fetch_keywords().
+std::span<const fetch_kw> stick_fetch_keywords();
 std::span<const conv_kw> converter_keywords();
 std::span<const matcher_kw> matcher_keywords();
 std::span<const action_kw> action_keywords();

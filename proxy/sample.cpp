@@ -400,79 +400,6 @@ void f_dst_port(eval_ctx& c, const compiled_expr&, bool)
 }
 void f_ssl_fc(eval_ctx& c, const compiled_expr&, bool) { push_int(c, c.txn->tls, smp_type::boolean); }
 
-// ---- stick counters (HAProxy's src/stick_table.c fetches) ----------------------------
-// sc_*(N[,T]): the entry the connection tracks as scN (0 when it tracks
-// none), looked up in T when T is another table; src_*([T]): the entry of
-// the source address in T, else the frontend's table (0 when none). No
-// sample when the table does not store the data type, as HAProxy.
-
-void sc_push(eval_ctx& c, unsigned n, sv table, stk_data d, bool inc)
-{
-    track_state* t = c.txn->trk;
-    if (!t || n >= t->sc.size())
-        return;
-    stk_ref r = t->sc[n];
-    if (!r)
-        return push_int(c, 0);
-    std::optional<std::int64_t> v;
-    if (!table.empty() && table != r.table->config().name) {
-        stick_table* o = t->table(table);
-        if (!o)
-            return;
-        if (!inc) {
-            v = o->read_key(r.entry->key, d, t->now); // the key is fixed while tracked
-        } else if (auto x = o->acquire(r.entry->key, t->now)) {
-            v = o->inc_gpc0(x, t->now);
-            o->release(x, t->now);
-        }
-    } else {
-        v = inc ? r.table->inc_gpc0(r, t->now) : r.table->read(r, d, t->now);
-    }
-    if (v)
-        push_int(c, *v);
-}
-
-void src_push(eval_ctx& c, sv table, stk_data d, bool inc)
-{
-    track_state* t = c.txn->trk;
-    if (!t || !c.txn->src)
-        return;
-    stick_table* tb = t->table(table);
-    if (!tb)
-        return;
-    std::array<std::uint8_t, 16> buf{};
-    const ip_addr& a = *c.txn->src;
-    auto key = tb->ip_key(a.bytes.data(), a.fam == family::ipv4 ? 4 : 16, buf);
-    if (!key)
-        return;
-    std::optional<std::int64_t> v;
-    if (!inc) {
-        v = tb->read_key(*key, d, t->now);
-    } else if (auto r = tb->acquire(*key, t->now)) {
-        v = tb->inc_gpc0(r, t->now);
-        tb->release(r, t->now);
-    }
-    if (v)
-        push_int(c, *v);
-}
-
-template <stk_data D, bool Inc = false>
-void f_sc(eval_ctx& c, const compiled_expr& e, bool)
-{
-    unsigned n = e.args.empty() || e.args[0].size() != 1 ? 3u : static_cast<unsigned>(e.args[0][0] - '0');
-    sc_push(c, n, e.args.size() > 1 ? sv(e.args[1]) : sv(), D, Inc);
-}
-template <unsigned N, stk_data D, bool Inc = false>
-void f_scn(eval_ctx& c, const compiled_expr& e, bool)
-{
-    sc_push(c, N, e.args.empty() ? sv() : sv(e.args[0]), D, Inc);
-}
-template <stk_data D, bool Inc = false>
-void f_src_stk(eval_ctx& c, const compiled_expr& e, bool)
-{
-    src_push(c, e.args.empty() ? sv() : sv(e.args[0]), D, Inc);
-}
-
 // ---- constants ----------------------------------------------------------------------
 
 void f_true(eval_ctx& c, const compiled_expr&, bool) { push_int(c, 1, smp_type::boolean); }
@@ -493,60 +420,9 @@ constexpr unsigned req = at_req, res = at_res, l4 = at_conn | at_hello | at_req 
 constexpr auto T = pending_tls;
 constexpr auto L = pending_later;
 
-using sd = stk_data;
-constexpr auto sci = smp_type::integer;
-
 constexpr std::array fetch_rows{
     // name              min max type               where           deriv  fn                pending
     //   what it reads
-    fetch_kw{"sc_http_req_rate",  1, 2, sci, l4, false, f_sc<sd::http_req_rate>, {},
-             "sc_http_req_rate(N[,TABLE]): HTTP requests per period of the entry tracked by scN"},
-    fetch_kw{"sc_http_req_cnt",   1, 2, sci, l4, false, f_sc<sd::http_req_cnt>, {},
-             "sc_http_req_cnt(N[,TABLE]): HTTP requests counted in the entry tracked by scN"},
-    fetch_kw{"sc_http_err_rate",  1, 2, sci, l4, false, f_sc<sd::http_err_rate>, {},
-             "sc_http_err_rate(N[,TABLE]): 4xx answers per period of the entry tracked by scN"},
-    fetch_kw{"sc_http_err_cnt",   1, 2, sci, l4, false, f_sc<sd::http_err_cnt>, {},
-             "sc_http_err_cnt(N[,TABLE]): 4xx answers counted in the entry tracked by scN"},
-    fetch_kw{"sc_conn_cur",       1, 2, sci, l4, false, f_sc<sd::conn_cur>, {},
-             "sc_conn_cur(N[,TABLE]): connections tracking the entry of scN now"},
-    fetch_kw{"sc_conn_cnt",       1, 2, sci, l4, false, f_sc<sd::conn_cnt>, {},
-             "sc_conn_cnt(N[,TABLE]): connections that tracked the entry of scN"},
-    fetch_kw{"sc_conn_rate",      1, 2, sci, l4, false, f_sc<sd::conn_rate>, {},
-             "sc_conn_rate(N[,TABLE]): connections per period tracking the entry of scN"},
-    fetch_kw{"sc_bytes_in_rate",  1, 2, sci, l4, false, f_sc<sd::bytes_in_rate>, {},
-             "sc_bytes_in_rate(N[,TABLE]): request bytes per period of the entry of scN"},
-    fetch_kw{"sc_get_gpc0",       1, 2, sci, l4, false, f_sc<sd::gpc0>, {},
-             "sc_get_gpc0(N[,TABLE]): the gpc0 counter of the entry tracked by scN"},
-    fetch_kw{"sc_gpc0_rate",      1, 2, sci, l4, false, f_sc<sd::gpc0_rate>, {},
-             "sc_gpc0_rate(N[,TABLE]): gpc0 increments per period of the entry of scN"},
-    fetch_kw{"sc_inc_gpc0",       1, 2, sci, l4, false, f_sc<sd::gpc0, true>, {},
-             "sc_inc_gpc0(N[,TABLE]): adds 1 to gpc0 of the entry of scN, returns it"},
-    fetch_kw{"sc0_http_req_rate", 0, 1, sci, l4, false, f_scn<0, sd::http_req_rate>, {},
-             "sc0_http_req_rate([TABLE]): sc_http_req_rate(0)"},
-    fetch_kw{"sc0_conn_cur",      0, 1, sci, l4, false, f_scn<0, sd::conn_cur>, {},
-             "sc0_conn_cur([TABLE]): sc_conn_cur(0)"},
-    fetch_kw{"sc0_conn_rate",     0, 1, sci, l4, false, f_scn<0, sd::conn_rate>, {},
-             "sc0_conn_rate([TABLE]): sc_conn_rate(0)"},
-    fetch_kw{"sc0_http_err_rate", 0, 1, sci, l4, false, f_scn<0, sd::http_err_rate>, {},
-             "sc0_http_err_rate([TABLE]): sc_http_err_rate(0)"},
-    fetch_kw{"sc0_get_gpc0",      0, 1, sci, l4, false, f_scn<0, sd::gpc0>, {},
-             "sc0_get_gpc0([TABLE]): sc_get_gpc0(0)"},
-    fetch_kw{"sc0_inc_gpc0",      0, 1, sci, l4, false, f_scn<0, sd::gpc0, true>, {},
-             "sc0_inc_gpc0([TABLE]): sc_inc_gpc0(0)"},
-    fetch_kw{"src_conn_cur",      0, 1, sci, l4, false, f_src_stk<sd::conn_cur>, {},
-             "src_conn_cur([TABLE]): connections now tracking the source address's entry"},
-    fetch_kw{"src_conn_cnt",      0, 1, sci, l4, false, f_src_stk<sd::conn_cnt>, {},
-             "src_conn_cnt([TABLE]): connections that tracked the source address's entry"},
-    fetch_kw{"src_conn_rate",     0, 1, sci, l4, false, f_src_stk<sd::conn_rate>, {},
-             "src_conn_rate([TABLE]): connections per period of the source address's entry"},
-    fetch_kw{"src_http_req_rate", 0, 1, sci, l4, false, f_src_stk<sd::http_req_rate>, {},
-             "src_http_req_rate([TABLE]): HTTP requests per period of the source's entry"},
-    fetch_kw{"src_http_err_rate", 0, 1, sci, l4, false, f_src_stk<sd::http_err_rate>, {},
-             "src_http_err_rate([TABLE]): 4xx answers per period of the source's entry"},
-    fetch_kw{"src_get_gpc0",      0, 1, sci, l4, false, f_src_stk<sd::gpc0>, {},
-             "src_get_gpc0([TABLE]): gpc0 of the source address's entry"},
-    fetch_kw{"src_inc_gpc0",      0, 1, sci, l4, false, f_src_stk<sd::gpc0, true>, {},
-             "src_inc_gpc0([TABLE]): adds 1 to gpc0 of the source's entry (made if missing)"},
     fetch_kw{"src",               0, 0, smp_type::ip,      l4,             false, f_src,            {},
              "the client's IP address (none on a unix socket)"},
     fetch_kw{"src_port",          0, 0, smp_type::integer, l4,             false, f_src_port,       {},
@@ -658,7 +534,17 @@ constexpr std::array fetch_rows{
 
 } // namespace
 
-std::span<const fetch_kw> fetch_keywords() { return fetch_rows; }
+std::span<const fetch_kw> fetch_keywords()
+{
+    // the stick-counter rows (sample_stick.cpp) first, then these: made once
+    static const std::vector<fetch_kw> all = [] {
+        auto sticks = stick_fetch_keywords();
+        std::vector<fetch_kw> v(sticks.begin(), sticks.end());
+        v.insert(v.end(), fetch_rows.begin(), fetch_rows.end());
+        return v;
+    }();
+    return all;
+}
 
 bool fetch_built(std::string_view name)
 {

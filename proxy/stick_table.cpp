@@ -66,6 +66,9 @@ constexpr std::array<data_row, stk_data_count> data_rows{{
     {stk_data::gpc0, "gpc0", false},
     {stk_data::gpc0_rate, "gpc0_rate", true},
     {stk_data::bytes_in_rate, "bytes_in_rate", true},
+    {stk_data::bytes_out_rate, "bytes_out_rate", true},
+    {stk_data::gpc1, "gpc1", false},
+    {stk_data::gpc1_rate, "gpc1_rate", true},
 }};
 
 } // namespace
@@ -231,12 +234,8 @@ bool stick_table::make_room(shard& s, std::uint64_t now)
     return false;
 }
 
-stk_ref stick_table::acquire(std::string_view key, std::uint64_t now)
+stk_entry* stick_table::find_or_make(shard& s, std::string_view key, std::uint64_t now)
 {
-    if (cfg_.type == stk_key_type::string && key.size() > cfg_.key_len)
-        key = key.substr(0, cfg_.key_len);
-    shard& s = shard_of(key);
-    std::lock_guard lk(s.mu);
     if (auto f = s.index.find(key); f != s.index.end()) {
         auto it = f->second;
         if (expired(*it, now)) { // a stale entry starts afresh
@@ -249,17 +248,56 @@ stk_ref stick_table::acquire(std::string_view key, std::uint64_t now)
         s.lru.splice(s.lru.begin(), s.lru, it);
         ++it->refs;
         it->touched = now;
-        return {this, &*it};
+        return &*it;
     }
     if (!make_room(s, now))
-        return {};
+        return nullptr;
     s.lru.emplace_front();
     auto it = s.lru.begin();
     it->key.assign(key);
     it->touched = now;
     it->refs = 1;
     s.index.emplace(std::string_view(it->key), it);
-    return {this, &*it};
+    return &*it;
+}
+
+stk_ref stick_table::acquire(std::string_view key, std::uint64_t now)
+{
+    if (cfg_.type == stk_key_type::string && key.size() > cfg_.key_len)
+        key = key.substr(0, cfg_.key_len);
+    shard& s = shard_of(key);
+    std::lock_guard lk(s.mu);
+    stk_entry* e = find_or_make(s, key, now);
+    return e ? stk_ref{this, e} : stk_ref{};
+}
+
+stk_ref stick_table::acquire_tracked(std::string_view key, std::uint64_t now, bool http_req)
+{
+    if (cfg_.type == stk_key_type::string && key.size() > cfg_.key_len)
+        key = key.substr(0, cfg_.key_len);
+    shard& s = shard_of(key);
+    std::lock_guard lk(s.mu);
+    stk_entry* e = find_or_make(s, key, now);
+    if (!e)
+        return {};
+    ++e->conn_cur;
+    ++e->conn_cnt;
+    e->conn_rate.add(now, period(stk_data::conn_rate), 1);
+    if (http_req) {
+        ++e->http_req_cnt;
+        e->http_req_rate.add(now, period(stk_data::http_req_rate), 1);
+    }
+    return {this, e};
+}
+
+void stick_table::untrack(stk_ref r, std::uint64_t now)
+{
+    update(r, now, [&](stk_entry& e) {
+        if (e.conn_cur > 0)
+            --e.conn_cur;
+        if (e.refs > 0)
+            --e.refs;
+    });
 }
 
 void stick_table::release(stk_ref r, std::uint64_t now)
@@ -308,24 +346,53 @@ void stick_table::on_http_err(stk_ref r, std::uint64_t now)
 
 void stick_table::on_bytes_in(stk_ref r, std::uint64_t now, std::uint64_t n)
 {
+    on_request_end(r, now, n, 0, false);
+}
+
+namespace {
+std::uint32_t clamp32(std::uint64_t n) { return static_cast<std::uint32_t>(std::min<std::uint64_t>(n, 0xffffffffu)); }
+} // namespace
+
+void stick_table::on_request_end(stk_ref r, std::uint64_t now, std::uint64_t in, std::uint64_t out, bool err)
+{
     update(r, now, [&](stk_entry& e) {
-        e.bytes_in_rate.add(now, period(stk_data::bytes_in_rate),
-                            static_cast<std::uint32_t>(std::min<std::uint64_t>(n, 0xffffffffu)));
+        if (in)
+            e.bytes_in_rate.add(now, period(stk_data::bytes_in_rate), clamp32(in));
+        if (out)
+            e.bytes_out_rate.add(now, period(stk_data::bytes_out_rate), clamp32(out));
+        if (err) {
+            ++e.http_err_cnt;
+            e.http_err_rate.add(now, period(stk_data::http_err_rate), 1);
+        }
     });
 }
 
-std::optional<std::int64_t> stick_table::inc_gpc0(stk_ref r, std::uint64_t now)
+std::optional<std::int64_t> stick_table::inc_gpc(stk_ref r, std::uint64_t now, unsigned idx)
 {
-    if (!cfg_.stores(stk_data::gpc0) && !cfg_.stores(stk_data::gpc0_rate))
+    const stk_data cnt = idx ? stk_data::gpc1 : stk_data::gpc0;
+    const stk_data rate = idx ? stk_data::gpc1_rate : stk_data::gpc0_rate;
+    if (!cfg_.stores(cnt) && !cfg_.stores(rate))
         return std::nullopt;
-    shard& s = shard_of(*r.entry);
-    std::lock_guard lk(s.mu);
-    ++r.entry->gpc0;
-    r.entry->gpc0_rate.add(now, period(stk_data::gpc0_rate), 1);
-    touch(s, *r.entry, now);
-    if (!cfg_.stores(stk_data::gpc0))
+    std::uint64_t v = 0;
+    update(r, now, [&](stk_entry& e) {
+        v = ++e.gpc[idx & 1];
+        e.gpc_rate[idx & 1].add(now, period(rate), 1);
+    });
+    if (!cfg_.stores(cnt))
         return std::nullopt;
-    return static_cast<std::int64_t>(r.entry->gpc0);
+    return static_cast<std::int64_t>(v);
+}
+
+std::optional<std::int64_t> stick_table::clr_gpc(stk_ref r, std::uint64_t now, unsigned idx)
+{
+    if (!cfg_.stores(idx ? stk_data::gpc1 : stk_data::gpc0))
+        return std::nullopt;
+    std::uint64_t was = 0;
+    update(r, now, [&](stk_entry& e) {
+        was = e.gpc[idx & 1];
+        e.gpc[idx & 1] = 0;
+    });
+    return static_cast<std::int64_t>(was);
 }
 
 std::optional<std::int64_t> stick_table::value(stk_entry& e, stk_data d, std::uint64_t now) const
@@ -341,9 +408,12 @@ std::optional<std::int64_t> stick_table::value(stk_entry& e, stk_data d, std::ui
     case stk_data::http_req_rate: return e.http_req_rate.read(now, p);
     case stk_data::http_err_cnt: return static_cast<std::int64_t>(e.http_err_cnt);
     case stk_data::http_err_rate: return e.http_err_rate.read(now, p);
-    case stk_data::gpc0: return static_cast<std::int64_t>(e.gpc0);
-    case stk_data::gpc0_rate: return e.gpc0_rate.read(now, p);
+    case stk_data::gpc0: return static_cast<std::int64_t>(e.gpc[0]);
+    case stk_data::gpc0_rate: return e.gpc_rate[0].read(now, p);
+    case stk_data::gpc1: return static_cast<std::int64_t>(e.gpc[1]);
+    case stk_data::gpc1_rate: return e.gpc_rate[1].read(now, p);
     case stk_data::bytes_in_rate: return e.bytes_in_rate.read(now, p);
+    case stk_data::bytes_out_rate: return e.bytes_out_rate.read(now, p);
     case stk_data::count_: break;
     }
     return std::nullopt;
@@ -434,12 +504,8 @@ void track_state::track(unsigned i, stick_table& t, std::string_view key, bool h
 {
     if (i >= sc.size() || sc[i])
         return;
-    sc[i] = t.acquire(key, now);
-    if (!sc[i])
-        return; // the table is full of tracked entries: not tracked, as HAProxy
-    t.on_track(sc[i], now);
-    if (http_request)
-        t.on_http_req(sc[i], now);
+    sc[i] = t.acquire_tracked(key, now, http_request); // empty when the table is full of tracked entries
+    per_request[i] = http_request && sc[i];
 }
 
 void track_state::count_request()
@@ -456,22 +522,33 @@ void track_state::count_error()
             r.table->on_http_err(r, now);
 }
 
-void track_state::count_bytes_in(std::uint64_t n)
+void track_state::end_request(std::uint64_t in, std::uint64_t out, bool err)
 {
     for (auto& r : sc)
-        if (r)
-            r.table->on_bytes_in(r, now, n);
+        if (r && (err || (in && r.table->config().stores(stk_data::bytes_in_rate)) ||
+                  (out && r.table->config().stores(stk_data::bytes_out_rate))))
+            r.table->on_request_end(r, now, in, out, err);
 }
 
 void track_state::untrack_all(std::uint64_t t)
 {
-    for (auto& r : sc) {
-        if (!r)
+    for (std::size_t i = 0; i < sc.size(); ++i) {
+        if (!sc[i])
             continue;
-        r.table->on_untrack(r, t);
-        r.table->release(r, t);
-        r = {};
+        sc[i].table->untrack(sc[i], t);
+        sc[i] = {};
+        per_request[i] = false;
     }
+}
+
+void track_state::untrack_requests(std::uint64_t t)
+{
+    for (std::size_t i = 0; i < sc.size(); ++i)
+        if (per_request[i]) {
+            sc[i].table->untrack(sc[i], t);
+            sc[i] = {};
+            per_request[i] = false;
+        }
 }
 
 stick_table* track_state::table(std::string_view name) const

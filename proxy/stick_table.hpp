@@ -51,8 +51,10 @@ struct stk_entry {
     std::uint64_t touched = 0;  // last use (ms): expiry runs from it
     std::uint32_t refs = 0;     // sessions tracking it: never evicted while > 0
     std::uint32_t conn_cur = 0;
-    std::uint64_t conn_cnt = 0, http_req_cnt = 0, http_err_cnt = 0, gpc0 = 0;
-    freq_ctr conn_rate, http_req_rate, http_err_rate, gpc0_rate, bytes_in_rate;
+    std::uint64_t conn_cnt = 0, http_req_cnt = 0, http_err_cnt = 0;
+    std::array<std::uint64_t, 2> gpc{}; // gpc0, gpc1
+    freq_ctr conn_rate, http_req_rate, http_err_rate, bytes_in_rate, bytes_out_rate;
+    std::array<freq_ctr, 2> gpc_rate{};
 };
 
 class stick_table;
@@ -79,8 +81,13 @@ public:
     // then the least recently used one not tracked), with one more
     // reference. Empty when the shard is full of tracked entries.
     stk_ref acquire(std::string_view key, std::uint64_t now);
+    // acquire, on_track and (http_req) on_http_req under one lock: what a
+    // track-sc does.
+    stk_ref acquire_tracked(std::string_view key, std::uint64_t now, bool http_req);
     // Drops a reference; the entry's expiry runs from now.
     void release(stk_ref r, std::uint64_t now);
+    // on_untrack and release under one lock.
+    void untrack(stk_ref r, std::uint64_t now);
 
     // Session events on a tracked entry (each only for the stored types).
     void on_track(stk_ref r, std::uint64_t now);   // conn_cur+1, conn_cnt, conn_rate
@@ -88,8 +95,16 @@ public:
     void on_http_req(stk_ref r, std::uint64_t now);
     void on_http_err(stk_ref r, std::uint64_t now);
     void on_bytes_in(stk_ref r, std::uint64_t now, std::uint64_t n);
-    // gpc0 + 1 (and gpc0_rate); returns the new gpc0, nullopt if not stored.
-    std::optional<std::int64_t> inc_gpc0(stk_ref r, std::uint64_t now);
+    // The end of a request (or of a tcp connection) under one lock: bytes
+    // from the client (bytes_in_rate) and to it (bytes_out_rate), and an
+    // HTTP error (http_err_cnt/rate) when err.
+    void on_request_end(stk_ref r, std::uint64_t now, std::uint64_t in, std::uint64_t out, bool err);
+    // gpcN + 1 (and gpcN_rate), N = idx (0 or 1); returns the new gpcN,
+    // nullopt if not stored.
+    std::optional<std::int64_t> inc_gpc(stk_ref r, std::uint64_t now, unsigned idx);
+    std::optional<std::int64_t> inc_gpc0(stk_ref r, std::uint64_t now) { return inc_gpc(r, now, 0); }
+    // gpcN = 0; returns the value before, nullopt if not stored.
+    std::optional<std::int64_t> clr_gpc(stk_ref r, std::uint64_t now, unsigned idx);
 
     // The value of d in r's entry; nullopt when the table does not store it.
     std::optional<std::int64_t> read(stk_ref r, stk_data d, std::uint64_t now);
@@ -124,6 +139,8 @@ private:
         touch(s, *r.entry, now);
     }
     bool expired(const stk_entry& e, std::uint64_t now) const;
+    // Under s's lock: key's entry with one more reference, made if missing.
+    stk_entry* find_or_make(shard& s, std::string_view key, std::uint64_t now);
     bool make_room(shard& s, std::uint64_t now);
     std::optional<std::int64_t> value(stk_entry& e, stk_data d, std::uint64_t now) const;
     std::uint32_t period(stk_data d) const { return cfg_.period_ms[static_cast<std::size_t>(d)]; }
@@ -153,6 +170,9 @@ private:
 // connection's); leaving it untracks everything (conn_cur goes down).
 struct track_state {
     std::array<stk_ref, 3> sc{};
+    // sc[i] tracked by an http-request rule: for the request only (HAProxy
+    // tracks those per stream), untracked at its end (untrack_requests).
+    std::array<bool, 3> per_request{};
     stick_table* own = nullptr;              // the frontend's table (src_*, track without `table`)
     const stick_registry* tables = nullptr;  // `table T`
     std::uint64_t now = 0;                   // ms, set before the rules run
@@ -164,14 +184,21 @@ struct track_state {
 
     // Tracks key in t as sc[i] unless sc[i] tracks something already
     // (HAProxy: the first track-scN that applies wins): conn_cur, conn_cnt,
-    // conn_rate, and, from an http-request rule, the request (http_req_*).
+    // conn_rate, and, from an http-request rule, the request (http_req_*);
+    // one lock. An http-request rule's track lasts until untrack_requests.
     void track(unsigned i, stick_table& t, std::string_view key, bool http_request);
     // A new request on the connection: counted in each tracked entry.
     void count_request();
     // An error answered (4xx): counted in each tracked entry.
     void count_error();
-    void count_bytes_in(std::uint64_t n);
+    void count_bytes_in(std::uint64_t n) { end_request(n, 0, false); }
+    // The end of a request: the bytes it moved each way and whether it
+    // was an HTTP error, one locked update per tracked entry that stores
+    // any of it.
+    void end_request(std::uint64_t in, std::uint64_t out, bool err);
     void untrack_all(std::uint64_t at); // conn_cur-1, released: expiry runs from at
+    void untrack_requests(std::uint64_t at); // the same for what http-request rules track
+    bool tracking() const { return sc[0] || sc[1] || sc[2]; }
     // The table a fetch or rule means: `table T`, else the frontend's.
     stick_table* table(std::string_view name) const;
 };

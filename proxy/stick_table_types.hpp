@@ -18,7 +18,7 @@ enum class stk_key_type : std::uint8_t { ip, ipv6, integer, string };
 // The data types of `store`, in HAProxy's names.
 enum class stk_data : std::uint8_t {
     conn_cur, conn_cnt, conn_rate, http_req_cnt, http_req_rate, http_err_cnt, http_err_rate,
-    gpc0, gpc0_rate, bytes_in_rate, count_
+    gpc0, gpc0_rate, bytes_in_rate, bytes_out_rate, gpc1, gpc1_rate, count_
 };
 inline constexpr std::size_t stk_data_count = static_cast<std::size_t>(stk_data::count_);
 

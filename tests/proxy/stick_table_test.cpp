@@ -299,3 +299,248 @@ TEST_CASE("sc_* and src_* fetches read the tracked entry and the source's entry"
     trk.untrack_all(t0);
     CHECK(own.read_key(lo, stk_data::conn_cur, t0) == 0);
 }
+
+TEST_CASE("stick-table adds a request's bytes both ways and its error under one update", "[stick]")
+{
+    stick_table t(parse({"type", "ip", "size", "4", "store",
+                         "http_err_cnt,http_err_rate(10s),bytes_in_rate(10s),bytes_out_rate(10s)"}));
+    auto a = t.acquire("k", t0);
+    REQUIRE(a);
+    t.on_request_end(a, t0, 300, 5000, false);
+    t.on_request_end(a, t0 + 5, 200, 0, true);
+    CHECK(t.read(a, stk_data::bytes_in_rate, t0 + 5) == 500);
+    CHECK(t.read(a, stk_data::bytes_out_rate, t0 + 5) == 5000);
+    CHECK(t.read(a, stk_data::http_err_cnt, t0 + 5) == 1);
+    CHECK(t.read(a, stk_data::http_err_rate, t0 + 5) == 1);
+    // 15 s on: the first period (t0..t0+10s) weighs half in the sliding window
+    CHECK(t.read(a, stk_data::bytes_in_rate, t0 + 15'000) == 250);
+    CHECK(t.read(a, stk_data::bytes_out_rate, t0 + 15'000) == 2500);
+    t.release(a, t0 + 5);
+}
+
+TEST_CASE("track_state ends a request in every tracked entry that stores its data", "[stick]")
+{
+    stick_registry reg;
+    auto& bytes = reg.add(parse({"type", "ip", "size", "4", "store", "bytes_in_rate(10s),bytes_out_rate(10s)"}));
+    auto cfg = parse({"type", "ip", "size", "4", "store", "http_req_cnt,http_err_cnt"});
+    cfg.name = "errs";
+    auto& errs = reg.add(cfg);
+    track_state trk;
+    trk.tables = &reg;
+    trk.now = t0;
+    CHECK_FALSE(trk.tracking());
+    trk.track(0, bytes, "k", true);
+    trk.track(2, errs, "k", true);
+    CHECK(trk.tracking());
+    trk.end_request(40, 900, true);
+    trk.end_request(60, 100, false);
+    CHECK(bytes.read_key("k", stk_data::bytes_in_rate, t0) == 100);
+    CHECK(bytes.read_key("k", stk_data::bytes_out_rate, t0) == 1000);
+    CHECK(errs.read_key("k", stk_data::http_req_cnt, t0) == 1);
+    CHECK(errs.read_key("k", stk_data::http_err_cnt, t0) == 1);
+    trk.untrack_all(t0);
+}
+
+TEST_CASE("gpc0 and gpc1 count apart; clr returns the value before", "[stick]")
+{
+    stick_table t(parse({"type", "string", "size", "4", "store", "gpc0,gpc1,gpc1_rate(1m)"}));
+    auto a = t.acquire("k", t0);
+    REQUIRE(a);
+    CHECK(t.inc_gpc(a, t0, 1) == 1);
+    CHECK(t.inc_gpc(a, t0, 1) == 2);
+    CHECK(t.inc_gpc(a, t0, 0) == 1);
+    CHECK(t.read(a, stk_data::gpc1, t0) == 2);
+    CHECK(t.read(a, stk_data::gpc1_rate, t0) == 2);
+    CHECK(t.read(a, stk_data::gpc0, t0) == 1);
+    CHECK(t.clr_gpc(a, t0, 1) == 2);
+    CHECK(t.read(a, stk_data::gpc1, t0) == 0);
+    CHECK(t.read(a, stk_data::gpc0, t0) == 1);
+    t.release(a, t0);
+    stick_table none(parse({"type", "string", "size", "4", "store", "conn_cur"}));
+    auto b = none.acquire("k", t0);
+    CHECK_FALSE(none.inc_gpc(b, t0, 1));
+    CHECK_FALSE(none.clr_gpc(b, t0, 0));
+    none.release(b, t0);
+}
+
+TEST_CASE("sc1_/sc2_ fetches, gpc1, clr and tracked read their own counter", "[stick]")
+{
+    stick_registry reg;
+    auto& own = reg.add(parse({"type", "ip", "size", "10", "store",
+                               "http_req_rate(10s),gpc0,gpc1,bytes_out_rate(10s)"}));
+    track_state trk;
+    trk.own = &own;
+    trk.tables = &reg;
+    trk.now = t0;
+    const std::string lo("\x7f\0\0\x01", 4);
+    CHECK(sc_fetch(trk, "sc1_tracked", {}) == 0);
+    CHECK(sc_fetch(trk, "sc_tracked", {"2"}) == 0);
+    trk.track(1, own, lo, true);
+    trk.track(2, own, lo, true);
+    trk.end_request(0, 700, false);
+    CHECK(sc_fetch(trk, "sc1_tracked", {}) == 1);
+    CHECK(sc_fetch(trk, "sc0_tracked", {}) == 0);
+    CHECK(sc_fetch(trk, "sc_tracked", {"2"}) == 1);
+    CHECK(sc_fetch(trk, "sc1_http_req_rate", {}) == 2); // one entry tracked twice: two requests counted
+    CHECK(sc_fetch(trk, "sc2_http_req_rate", {}) == 2);
+    CHECK(sc_fetch(trk, "sc2_bytes_out_rate", {}) == 1400);
+    CHECK(sc_fetch(trk, "src_bytes_out_rate", {}) == 1400);
+    CHECK(sc_fetch(trk, "sc1_inc_gpc1", {}) == 1);
+    CHECK(sc_fetch(trk, "sc2_inc_gpc1", {}) == 2);
+    CHECK(sc_fetch(trk, "sc_get_gpc1", {"1"}) == 2);
+    CHECK(sc_fetch(trk, "src_inc_gpc1", {}) == 3);
+    CHECK(sc_fetch(trk, "sc1_clr_gpc1", {}) == 3);
+    CHECK(sc_fetch(trk, "src_get_gpc1", {}) == 0);
+    CHECK(sc_fetch(trk, "sc2_get_gpc0", {}) == 0);
+    CHECK(sc_fetch(trk, "src_clr_gpc0", {}) == 0);
+    trk.untrack_all(t0);
+}
+
+TEST_CASE("every scN_*, src_* form reads what sc_*(N) reads; inc and clr of each gpc", "[stick]")
+{
+    stick_registry reg;
+    auto& own = reg.add(parse({"type", "ip", "size", "10", "store",
+                               "conn_cur,conn_cnt,conn_rate(10s),http_req_cnt,http_req_rate(10s),http_err_cnt,"
+                               "http_err_rate(10s),bytes_in_rate(10s),bytes_out_rate(10s),gpc0,gpc0_rate(10s),"
+                               "gpc1,gpc1_rate(10s)"}));
+    track_state trk;
+    trk.own = &own;
+    trk.tables = &reg;
+    trk.now = t0;
+    // sc0 tracks the source (127.0.0.1: what src_* read), sc1 and sc2 other keys, each counted apart
+    const std::array<std::string, 3> keys{std::string("\x7f\0\0\x01", 4), "k1", "k2"};
+    for (unsigned n = 0; n < 3; ++n) {
+        auto r = own.acquire(keys[n], t0);
+        for (unsigned i = 0; i <= n; ++i) { // n + 1 of everything
+            own.on_track(r, t0);
+            own.on_http_req(r, t0);
+            own.on_request_end(r, t0, 10, 20, true);
+            own.inc_gpc(r, t0, 0);
+            own.inc_gpc(r, t0, 1);
+        }
+        own.release(r, t0);
+        trk.track(n, own, keys[n], false);
+    }
+    struct form {
+        const char* name;
+        const char* generic;
+        int n;
+    };
+    const std::vector<form> forms{
+        {"sc0_http_req_rate", "sc_http_req_rate", 0},
+        {"sc0_http_req_cnt", "sc_http_req_cnt", 0},
+        {"sc0_http_err_rate", "sc_http_err_rate", 0},
+        {"sc0_http_err_cnt", "sc_http_err_cnt", 0},
+        {"sc0_conn_cur", "sc_conn_cur", 0},
+        {"sc0_conn_cnt", "sc_conn_cnt", 0},
+        {"sc0_conn_rate", "sc_conn_rate", 0},
+        {"sc0_bytes_in_rate", "sc_bytes_in_rate", 0},
+        {"sc0_bytes_out_rate", "sc_bytes_out_rate", 0},
+        {"sc0_get_gpc0", "sc_get_gpc0", 0},
+        {"sc0_gpc0_rate", "sc_gpc0_rate", 0},
+        {"sc0_get_gpc1", "sc_get_gpc1", 0},
+        {"sc0_gpc1_rate", "sc_gpc1_rate", 0},
+        {"sc0_tracked", "sc_tracked", 0},
+        {"sc1_http_req_rate", "sc_http_req_rate", 1},
+        {"sc1_http_req_cnt", "sc_http_req_cnt", 1},
+        {"sc1_http_err_rate", "sc_http_err_rate", 1},
+        {"sc1_http_err_cnt", "sc_http_err_cnt", 1},
+        {"sc1_conn_cur", "sc_conn_cur", 1},
+        {"sc1_conn_cnt", "sc_conn_cnt", 1},
+        {"sc1_conn_rate", "sc_conn_rate", 1},
+        {"sc1_bytes_in_rate", "sc_bytes_in_rate", 1},
+        {"sc1_bytes_out_rate", "sc_bytes_out_rate", 1},
+        {"sc1_get_gpc0", "sc_get_gpc0", 1},
+        {"sc1_gpc0_rate", "sc_gpc0_rate", 1},
+        {"sc1_get_gpc1", "sc_get_gpc1", 1},
+        {"sc1_gpc1_rate", "sc_gpc1_rate", 1},
+        {"sc1_tracked", "sc_tracked", 1},
+        {"sc2_http_req_rate", "sc_http_req_rate", 2},
+        {"sc2_http_req_cnt", "sc_http_req_cnt", 2},
+        {"sc2_http_err_rate", "sc_http_err_rate", 2},
+        {"sc2_http_err_cnt", "sc_http_err_cnt", 2},
+        {"sc2_conn_cur", "sc_conn_cur", 2},
+        {"sc2_conn_cnt", "sc_conn_cnt", 2},
+        {"sc2_conn_rate", "sc_conn_rate", 2},
+        {"sc2_bytes_in_rate", "sc_bytes_in_rate", 2},
+        {"sc2_bytes_out_rate", "sc_bytes_out_rate", 2},
+        {"sc2_get_gpc0", "sc_get_gpc0", 2},
+        {"sc2_gpc0_rate", "sc_gpc0_rate", 2},
+        {"sc2_get_gpc1", "sc_get_gpc1", 2},
+        {"sc2_gpc1_rate", "sc_gpc1_rate", 2},
+        {"sc2_tracked", "sc_tracked", 2},
+        {"src_http_req_rate", "sc_http_req_rate", 0},
+        {"src_http_req_cnt", "sc_http_req_cnt", 0},
+        {"src_http_err_rate", "sc_http_err_rate", 0},
+        {"src_http_err_cnt", "sc_http_err_cnt", 0},
+        {"src_conn_cur", "sc_conn_cur", 0},
+        {"src_conn_cnt", "sc_conn_cnt", 0},
+        {"src_conn_rate", "sc_conn_rate", 0},
+        {"src_bytes_in_rate", "sc_bytes_in_rate", 0},
+        {"src_bytes_out_rate", "sc_bytes_out_rate", 0},
+        {"src_get_gpc0", "sc_get_gpc0", 0},
+        {"src_gpc0_rate", "sc_gpc0_rate", 0},
+        {"src_get_gpc1", "sc_get_gpc1", 0},
+        {"src_gpc1_rate", "sc_gpc1_rate", 0},
+    };
+    for (const auto& f : forms) {
+        INFO(f.name);
+        auto generic = sc_fetch(trk, f.generic, {std::to_string(f.n)});
+        REQUIRE(generic);
+        CHECK(*generic > 0);
+        CHECK(sc_fetch(trk, f.name, {}) == generic);
+    }
+    struct gpc_form {
+        const char* inc;
+        const char* clr;
+        const char* get;
+    };
+    const std::vector<gpc_form> gpcs{
+        {"sc0_inc_gpc0", "sc0_clr_gpc0", "sc0_get_gpc0"},
+        {"sc0_inc_gpc1", "sc0_clr_gpc1", "sc0_get_gpc1"},
+        {"sc1_inc_gpc0", "sc1_clr_gpc0", "sc1_get_gpc0"},
+        {"sc1_inc_gpc1", "sc1_clr_gpc1", "sc1_get_gpc1"},
+        {"sc2_inc_gpc0", "sc2_clr_gpc0", "sc2_get_gpc0"},
+        {"sc2_inc_gpc1", "sc2_clr_gpc1", "sc2_get_gpc1"},
+        {"sc_inc_gpc0", "sc_clr_gpc0", "sc_get_gpc0"},
+        {"src_inc_gpc0", "src_clr_gpc0", "src_get_gpc0"},
+        {"sc_inc_gpc1", "sc_clr_gpc1", "sc_get_gpc1"},
+        {"src_inc_gpc1", "src_clr_gpc1", "src_get_gpc1"},
+    };
+    for (const auto& g : gpcs) {
+        INFO(g.inc);
+        // the generic forms take N (0 here); the others none
+        std::vector<std::string> args;
+        if (std::string_view(g.inc).starts_with("sc_"))
+            args.push_back("0");
+        auto before = sc_fetch(trk, g.get, args);
+        REQUIRE(before);
+        CHECK(sc_fetch(trk, g.inc, args) == *before + 1);
+        CHECK(sc_fetch(trk, g.clr, args) == *before + 1);
+        CHECK(sc_fetch(trk, g.get, args) == 0);
+    }
+    trk.untrack_all(t0);
+}
+
+TEST_CASE("an http-request track lasts the request, a connection track the connection", "[stick]")
+{
+    stick_table t(parse({"type", "string", "size", "100", "store", "conn_cur,http_req_cnt"}));
+    track_state trk;
+    trk.now = t0;
+    trk.track(0, t, "conn", false); // tcp-request connection track-sc0
+    trk.track(1, t, "/a", true);    // http-request track-sc1 path
+    CHECK(t.read_key("/a", stk_data::conn_cur, t0) == 1);
+    CHECK(t.read_key("/a", stk_data::http_req_cnt, t0) == 1);
+    trk.untrack_requests(t0);
+    CHECK_FALSE(trk.sc[1]);
+    CHECK(trk.sc[0]);
+    CHECK(t.read_key("/a", stk_data::conn_cur, t0) == 0);
+    trk.count_request();             // the next request: sc0 counts it
+    trk.track(1, t, "/b", true);     // and sc1 tracks its own path
+    CHECK(t.read_key("/b", stk_data::http_req_cnt, t0) == 1);
+    CHECK(t.read_key("/a", stk_data::http_req_cnt, t0) == 1);
+    CHECK(t.read_key("conn", stk_data::http_req_cnt, t0) == 1);
+    trk.untrack_all(t0);
+    CHECK(t.read_key("conn", stk_data::conn_cur, t0) == 0);
+    CHECK(t.read_key("/b", stk_data::conn_cur, t0) == 0);
+}
