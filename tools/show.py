@@ -336,7 +336,14 @@ def start_web(show, docroot):
 
 def choose_target(show):
     """The VIP when the punt path brings it to the proxy, else the server itself."""
-    if in_netns(show.client_ns, get, VIP, "/", CLIENT, None, 2.0) is not None:
+    def probe():
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            if get(VIP, "/", CLIENT, None, 1.0) is not None:
+                return True
+            time.sleep(0.2)
+        return False
+    if in_netns(show.client_ns, probe):
         return VIP
     show.notes.append("HTTP acts ran against the server directly: no punt path (the VIP did not answer)")
     return SERVER
@@ -347,7 +354,7 @@ def progress(show, legit, act, t0):
     done = threading.Event()
 
     def run():
-        while not done.wait(0.5 if tty else 5):
+        while not done.wait(0.5 if tty else 2):
             rs = legit.of()
             ok = sum(1 for r in rs if r[1])
             line = (f"[{time.monotonic() - t0:5.1f}s] {act:<22} legit ok {ok} failed {len(rs) - ok} "
@@ -420,8 +427,12 @@ def main():
         time.sleep(1.0)
         legit.stop.set()
         legit.t.join(timeout=WAIT)
-        if "shield-block" not in sh(args.bulwarkd, "--keywords").stdout:
-            show.notes.append("shield-block is not built yet: the HTTP flood shows the proxy's 429s only")
+        if not re.search(r"^action\s+shield-block\s.*\bbuilt\s*$", sh(args.bulwarkd, "--keywords").stdout, re.M):
+            show.notes.append("shield-block is not built yet (bulwarkd --keywords): the HTTP flood cannot end at "
+                              "the packet layer")
+        if sum(d.get("syn cookies valid", 0) for *_, d in rows):
+            show.notes.append("legit p50 near 200 ms while the SYN guard is on: a client's first data segment, "
+                              "sent before the server's side opens, is resent (as behind netfilter's SYNPROXY)")
         text, failed = summary(show, rows, legit)
         print(text)
         print(f"== the show took {time.monotonic() - t0:.0f}s; legit requests failed: {failed}", flush=True)
