@@ -393,6 +393,11 @@ def main():
     ap.add_argument("--quick", action="store_true", help="smaller counts (the integration test)")
     ap.add_argument("--hold", type=float, default=0, help="keep bulwarkd running this long after (-1: until Ctrl-C)")
     args = ap.parse_args()
+
+    def stop(signum, _frame):  # Ctrl-C or kill: unwind, so bulwarkd and the web server stop
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGINT, stop)  # also when the shell that started us ignores SIGINT
+    signal.signal(signal.SIGTERM, stop)
     show = Show(args)
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
@@ -440,7 +445,7 @@ def main():
             print("== bulwarkd keeps running" + ("" if args.hold < 0 else f" for {args.hold:.0f}s") +
                   f": try it from the client (tools/lab exec is the bw namespace; "
                   f"ip netns exec {show.client_ns} curl http://{show.target}/); Ctrl-C stops it", flush=True)
-            with contextlib.suppress(KeyboardInterrupt):
+            with contextlib.suppress(SystemExit):
                 end = time.monotonic() + (args.hold if args.hold > 0 else 1e9)
                 while time.monotonic() < end and daemon.proc.poll() is None:
                     time.sleep(0.5)
