@@ -83,22 +83,26 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
     p = subprocess.Popen([str(LAB), "--prefix", lab.prefix, "exec", "--", bulwarkd],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        lines = [p.stdout.readline() for _ in range(9)]  # bounded by the finally below
+        lines = [p.stdout.readline() for _ in range(11)]  # bounded by the finally below
         assert lines[0].startswith("bulwarkd 0."), lines
-        assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (mode stateless, 2 filter rules)" \
-            in lines[0]
+        assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (mode stateful, " \
+               "syn-guard auto 500, 2 filter rules)" in lines[0]
         # the shield bridges the lab's two veth ends (net_pcap) on lcore 1
         assert lines[1].startswith(f"bulwarkd: shield edge: port outside net_pcap0 (DPDK port 0, driver net_pcap, "), lines
         assert lines[2].startswith(f"bulwarkd: shield edge: port inside net_pcap1 (DPDK port 1, driver net_pcap, "), lines
         assert lines[3] == ("bulwarkd: shield edge: 2 filter rules (9 ACL rules), default allow, "
                             "0 blocklist entries\n")
-        # fragment trains are kept in stateless mode too
-        assert lines[4] == ("bulwarkd: shield edge: fragment table: 65536 trains per lcore, 72 bytes per train "
+        # the default tracks TCP (the demo's SYN flood meets the guard)
+        assert lines[4] == ("bulwarkd: shield edge: flow table: 1048576 flows per lcore, 177 bytes per flow "
+                            "(177 MiB in all), pickup window 30s\n")
+        assert lines[5] == "bulwarkd: shield edge: syn guard: auto, on above 500 SYN/s of no flow per lcore\n"
+        assert lines[6] == ("bulwarkd: shield edge: fragment table: 65536 trains per lcore, 72 bytes per train "
                             "(4608 KiB in all), a train lives 5s\n")
-        assert lines[5] == "bulwarkd: shield edge: 1 worker lcore (1), bursts of 32, mode stateless\n"
-        assert lines[6] == "bulwarkd: proxy: frontend 'www' on 10.10.0.100:80 (1 thread)\n"
-        assert re.fullmatch(r"bulwarkd: proxy: maxconn \d+\n", lines[7])
-        assert lines[8] == "bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n"
+        assert lines[7] == ("bulwarkd: shield edge: 1 worker lcore (1), bursts of 32, mode stateful "
+                            "(TCP, UDP and ICMP tracked)\n")
+        assert lines[8] == "bulwarkd: proxy: frontend 'www' on 10.10.0.100:80 (1 thread)\n"
+        assert re.fullmatch(r"bulwarkd: proxy: maxconn \d+\n", lines[9])
+        assert lines[10] == "bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n"
         # the proxy really listens on the VIP inside the lab's namespace
         ss = lab.ns_exec(lab.bw, "ss", "-Htln", "src", "10.10.0.100:80").stdout
         assert "10.10.0.100:80" in ss
