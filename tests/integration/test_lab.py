@@ -83,7 +83,7 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
     p = subprocess.Popen([str(LAB), "--prefix", lab.prefix, "exec", "--", bulwarkd],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        lines = [p.stdout.readline() for _ in range(11)]  # bounded by the finally below
+        lines = [p.stdout.readline() for _ in range(12)]  # bounded by the finally below
         assert lines[0].startswith("bulwarkd 0."), lines
         assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (mode stateful, " \
                "syn-guard auto 500, 2 filter rules)" in lines[0]
@@ -98,11 +98,13 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
         assert lines[5] == "bulwarkd: shield edge: syn guard: auto, on above 500 SYN/s of no flow per lcore\n"
         assert lines[6] == ("bulwarkd: shield edge: fragment table: 65536 trains per lcore, 72 bytes per train "
                             "(4608 KiB in all), a train lives 5s\n")
-        assert lines[7] == ("bulwarkd: shield edge: 1 worker lcore (1), bursts of 32, mode stateful "
+        assert lines[7] == ("bulwarkd: shield edge: event ring from the proxy: 4096 shield-block events between two "
+                            "drains (100 ms)\n")
+        assert lines[8] == ("bulwarkd: shield edge: 1 worker lcore (1), bursts of 32, mode stateful "
                             "(TCP, UDP and ICMP tracked)\n")
-        assert lines[8] == "bulwarkd: proxy: frontend 'www' on 10.10.0.100:80 (1 thread)\n"
-        assert re.fullmatch(r"bulwarkd: proxy: maxconn \d+\n", lines[9])
-        assert lines[10] == "bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n"
+        assert lines[9] == "bulwarkd: proxy: frontend 'www' on 10.10.0.100:80 (1 thread)\n"
+        assert re.fullmatch(r"bulwarkd: proxy: maxconn \d+\n", lines[10])
+        assert lines[11] == "bulwarkd: running; SIGINT or SIGTERM stops it, SIGUSR1 prints the counters.\n"
         # the proxy really listens on the VIP inside the lab's namespace
         ss = lab.ns_exec(lab.bw, "ss", "-Htln", "src", "10.10.0.100:80").stdout
         assert "10.10.0.100:80" in ss
