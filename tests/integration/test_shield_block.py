@@ -17,14 +17,15 @@ Run with Debian's python: /usr/bin/python3 -m pytest tests/integration/test_shie
 """
 import re
 import socket
-import subprocess
 
 import pytest
 from scapy.layers.inet import TCP
 from scapy.packet import Raw
 
 from conftest import Lab, lab_namespaces, new_prefix, run
-from test_shield import (PORTS, WAIT, Capture, Shield, Wire, delta, drops, marker, netns, ns_run, settled,
+# the lab's wire, capture and web server, as the limits' tests set them up on this module's `lab`
+from test_shield_limits import capture, web, wire  # noqa: F401 (pytest fixtures)
+from test_shield import (PORTS, WAIT, Shield, delta, drops, marker, netns, ns_run, settled,
                          wait_until)
 
 TIME = 3          # seconds of the rule's block
@@ -76,20 +77,6 @@ def lab():
 
 
 @pytest.fixture(scope="module")
-def wire(lab):
-    w = Wire(lab)
-    yield w
-    w.close()
-
-
-@pytest.fixture(scope="module")
-def capture(lab, tmp_path_factory):
-    c = Capture(lab, tmp_path_factory.mktemp("capture") / "server.pcap")
-    yield c
-    c.stop()
-
-
-@pytest.fixture(scope="module")
 def shield(lab, bulwarkd, tmp_path_factory, capture, wire):
     ports = PORTS["af_packet"].format(out=lab.outside_if, inside=lab.inside_if)
     s = Shield(lab, bulwarkd, tmp_path_factory.mktemp("shblock") / "shblock.cfg",
@@ -97,23 +84,6 @@ def shield(lab, bulwarkd, tmp_path_factory, capture, wire):
     yield s
     rc = s.stop()
     assert rc == 0, f"bulwarkd exited {rc}: {s.lines[-20:]} {s.errors[-20:]}"
-
-
-@pytest.fixture(scope="module")
-def web(lab, tmp_path_factory):
-    """A web server in the server's namespace."""
-    root = tmp_path_factory.mktemp("www")
-    (root / "index.html").write_text("hello\n")
-    srv = subprocess.Popen(["ip", "netns", "exec", lab.server, "/usr/bin/python3", "-m", "http.server", "8080",
-                            "--bind", "10.10.0.2", "--directory", str(root)],
-                           stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until(lambda: "10.10.0.2:8080" in ns_run(lab.server, "ss", "-Htln").stdout,
-                   what="the web server to listen")
-        yield "http://10.10.0.2:8080/index.html"
-    finally:
-        srv.terminate()
-        srv.wait(timeout=WAIT)
 
 
 def curl(lab, url, source):
