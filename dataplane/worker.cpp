@@ -8,6 +8,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include <array>
 
@@ -19,6 +20,19 @@ void sweep_flows(lcore_ctx& c) noexcept
     ft.sweep(static_cast<std::uint32_t>(rte_rdtsc() / c.tsc_hz), flow_sweep_per_loop);
     c.flow_counts.active.set(ft.size());
     c.flow_counts.expired.set(ft.stats().expired);
+}
+
+void serve_host(lcore_ctx& c, std::array<rte_mbuf*, burst_size>& pkts) noexcept
+{
+    // every worker's frames for the host, to the TAP
+    const unsigned n = rte_ring_sc_dequeue_burst(c.host->punt_ring, reinterpret_cast<void**>(pkts.data()), burst_size,
+                                                 nullptr);
+    if (n)
+        transmit(c, host, pkts.data(), n);
+    // what the kernel sends, switched to the bridged ports
+    const std::uint16_t m = rte_eth_rx_burst(c.port_ids[host], 0, pkts.data(), burst_size);
+    if (m)
+        process_burst(c, host, pkts.data(), m);
 }
 
 int worker_main(void* arg) noexcept
@@ -33,6 +47,8 @@ int worker_main(void* arg) noexcept
             if (n)
                 process_burst(c, from, pkts.data(), n);
         }
+        if (c.serves_host)
+            serve_host(c, pkts);
         drain_mailbox(c);
         if (c.flows)
             sweep_flows(c);

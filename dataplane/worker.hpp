@@ -9,12 +9,21 @@
 
 #include "dataplane/lcore_ctx.hpp"
 
+#include <array>
+
+struct rte_mbuf;
+
 namespace bulwark::dataplane {
 
 // The lcore_function_t rte_eal_remote_launch() runs; arg is the lcore's
 // lcore_ctx, filled in (queues, tables, mailbox, qs, quit). Returns 0 when
 // quit is set.
 int worker_main(void* arg) noexcept;
+
+// The host port's turn in the loop of the lcore serving it: the punt
+// ring's frames to the TAP, then a burst from the TAP through the
+// pipeline (from `host`). pkts: the loop's burst array.
+void serve_host(lcore_ctx& ctx, std::array<rte_mbuf*, burst_size>& pkts) noexcept;
 
 // Flow slots looked at per loop for expiry: a 1 M-slot table goes round in
 // 65 536 loops (well under a second when idle, as long as a burst takes).
