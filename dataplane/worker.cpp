@@ -22,17 +22,20 @@ void sweep_flows(lcore_ctx& c) noexcept
     c.flow_counts.expired.set(ft.stats().expired);
 }
 
-void serve_host(lcore_ctx& c, std::array<rte_mbuf*, burst_size>& pkts) noexcept
+void drain_punts(lcore_ctx& c, std::array<rte_mbuf*, burst_size>& pkts) noexcept
 {
-    // every worker's frames for the host, to the TAP
     const unsigned n = rte_ring_sc_dequeue_burst(c.host->punt_ring, reinterpret_cast<void**>(pkts.data()), burst_size,
                                                  nullptr);
     if (n)
         transmit(c, host, pkts.data(), n);
-    // what the kernel sends, switched to the bridged ports
-    const std::uint16_t m = rte_eth_rx_burst(c.port_ids[host], 0, pkts.data(), burst_size);
-    if (m)
-        process_burst(c, host, pkts.data(), m);
+}
+
+unsigned poll_host(lcore_ctx& c, std::array<rte_mbuf*, burst_size>& pkts) noexcept
+{
+    const std::uint16_t n = rte_eth_rx_burst(c.port_ids[host], 0, pkts.data(), burst_size);
+    if (n)
+        process_burst(c, host, pkts.data(), n);
+    return n;
 }
 
 int worker_main(void* arg) noexcept
@@ -41,14 +44,25 @@ int worker_main(void* arg) noexcept
     rte_rcu_qsbr_thread_register(c.qs, c.index);
     rte_rcu_qsbr_thread_online(c.qs, c.index);
     std::array<rte_mbuf*, burst_size> pkts;
+    unsigned busy_loops = 0;
+    bool host_full = false;
     while (!c.quit->load(std::memory_order_relaxed)) {
+        bool busy = false;
         for (side from : {outside, inside}) {
             const std::uint16_t n = rte_eth_rx_burst(c.port_ids[from], c.queue, pkts.data(), burst_size);
-            if (n)
+            if (n) {
                 process_burst(c, from, pkts.data(), n);
+                busy = true;
+            }
         }
-        if (c.serves_host)
-            serve_host(c, pkts);
+        if (c.serves_host) {
+            drain_punts(c, pkts);
+            // the TAP's RX burst is a read(2) whether or not the kernel
+            // sent anything: on every idle loop, every host_poll_busy-th
+            // busy one, and at once again after a full burst
+            if (!busy || host_full || ++busy_loops % host_poll_busy == 0)
+                host_full = poll_host(c, pkts) == burst_size;
+        }
         drain_mailbox(c);
         if (c.flows)
             sweep_flows(c);
