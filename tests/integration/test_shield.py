@@ -1413,6 +1413,11 @@ def test_syn_guard_auto_switches_on_mid_flood_and_spares_a_live_download(guard_a
 def test_a_download_survives_a_restart_within_the_pickup_window(pickup, shields, shield_lab, tmp_path, resolved):
     root = site(tmp_path, blob=3 * 1024 * 1024)
     got = tmp_path / "blob"
+    # curl's --limit-rate slows its reads, not the sender: with the default receive buffer (up to 6 MB) the
+    # server could send the whole 3 MB before the restart, and the restarted bulwarkd would see only the
+    # close (once seen in CI: 'flows created' 0). A 128 KiB window keeps most of the data for after it.
+    rmem = ns_run(shield_lab.client, "sysctl", "-n", "net.ipv4.tcp_rmem").stdout.split()
+    assert ns_run(shield_lab.client, "sysctl", "-qw", "net.ipv4.tcp_rmem=4096 65536 131072").returncode == 0
     with web_server(shield_lab, root):
         dl = subprocess.Popen(["ip", "netns", "exec", shield_lab.client, "curl", "-sS", "--max-time", "40",
                                "--limit-rate", "1M", "-o", str(got), "-w", "%{http_code} %{size_download}",
@@ -1423,6 +1428,7 @@ def test_a_download_survives_a_restart_within_the_pickup_window(pickup, shields,
             out, err = dl.communicate(timeout=50)
         finally:
             dl.kill()
+            ns_run(shield_lab.client, "sysctl", "-qw", "net.ipv4.tcp_rmem=" + " ".join(rmem))
     wait_closed(shield_lab, 8080)
     assert (dl.returncode, out) == (0, f"200 {3 * 1024 * 1024}"), err
     assert got.read_bytes() == (root / "blob").read_bytes()
