@@ -22,8 +22,10 @@ import pytest
 from scapy.layers.inet import ICMP, TCP
 from scapy.packet import Raw
 
-from conftest import Lab, lab_namespaces, new_prefix
-from test_shield import PORTS, WAIT, Shield, Wire, delta, drops, marker, ns_run, settled, wait_until
+from conftest import raised_lab
+from test_shield import PORTS, WAIT, Shield, delta, drops, marker, ns_run, settled, wait_until
+# the lab's wire, as the limits' tests set it up on this module's `lab`
+from test_shield_limits import wire  # noqa: F401 (a pytest fixture)
 
 VIP = "10.10.0.100"
 SHELLSHOCK_SRC = "10.10.0.1"  # the client's own address
@@ -62,25 +64,11 @@ backend servers
 
 @pytest.fixture(scope="module")
 def lab():
-    l = Lab(new_prefix())
-    l.cmd("down")
-    try:
-        up = l.cmd("up")
-        assert up.returncode == 0, up.stderr
+    with raised_lab() as l:
         for addr in (OTHER, FLOODER):
             r = ns_run(l.client, "ip", "addr", "add", addr + "/24", "dev", l.prefix + "c0")
             assert r.returncode == 0, r.stderr
         yield l
-    finally:
-        l.cmd("down")
-        assert lab_namespaces(l.prefix) == [], "the lab left namespaces behind"
-
-
-@pytest.fixture(scope="module")
-def wire(lab):
-    w = Wire(lab)
-    yield w
-    w.close()
 
 
 @pytest.fixture(scope="module")
