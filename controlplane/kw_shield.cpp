@@ -13,8 +13,6 @@ namespace bulwark::controlplane {
 
 namespace {
 
-constexpr std::string_view H = bulwark::proxy::pending_appliance;
-
 // The EAL options an appliance needs: lcores, memory, vdevs and the PCI
 // allow-list, the file prefix, the log level. Anything else (a driver
 // plugin with -d, a trace file, a base address) is refused: the line runs
@@ -100,6 +98,12 @@ void kw_host_port(parse_ctx& c)
     auto net = parse_cidr(w);
     if (!ip || !net)
         return c.alert(net ? ip.message() : net.message());
+    // a Linux interface name, and a word of the --vdev it goes into
+    const std::string_view name = c.words[1];
+    if (name.empty() || name.size() > 15 ||
+        name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
+            std::string_view::npos)
+        return c.alert(fmt::format("'{}' is not an interface name: 1 to 15 letters, digits, '_', '-' or '.'", name));
     c.sh->host_port = c.words[1];
     c.sh->host_address = cidr{*ip, net->prefix}; // the host's own address, not the network
 }
@@ -329,9 +333,6 @@ void kw_filter(parse_ctx& c)
         return c.alert("'icmpv6' with an IPv4 address never matches");
     if (r.proto == IPPROTO_ICMP && ((r.src && r.src->net.fam == family::ipv6) || (r.dst && r.dst->net.fam == family::ipv6)))
         return c.alert("'icmp' with an IPv6 address never matches (use 'icmpv6')");
-    if (r.v == verdict::punt)
-        c.warn(fmt::format("'punt' needs the host port, not built yet (waits for {}): the traffic it names is "
-                           "forwarded inline and counted as punted", H));
     c.sh->rules.push_back(std::move(r));
 }
 
@@ -380,7 +381,7 @@ constexpr unsigned S = sec_shield;
 constexpr std::array table{
     section_kw{"eal", S, kw_eal, {}},
     section_kw{"port", S, kw_port, {}},
-    section_kw{"host-port", S, kw_host_port, H},
+    section_kw{"host-port", S, kw_host_port, {}},
     section_kw{"mode", S, kw_mode, {}},
     section_kw{"flows", S, kw_flows, {}},
     section_kw{"pickup", S, kw_pickup, {}},
@@ -390,7 +391,7 @@ constexpr std::array table{
     section_kw{"block", S, kw_block, {}},
     section_kw{"allow", S, kw_filter, {}},
     section_kw{"deny", S, kw_filter, {}},
-    section_kw{"punt", S, kw_filter, H, true}, // forwarded inline and counted until the host port
+    section_kw{"punt", S, kw_filter, {}, true},
     section_kw{"default", S, kw_default, {}},
     section_kw{"drop-capture", S, kw_drop_capture, {}},
     section_kw{"event-ring", S, kw_event_ring, {}},

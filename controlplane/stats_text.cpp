@@ -56,7 +56,8 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
     using dataplane::side_name;
     std::string out;
     const std::string& sh = cfg.name;
-    for (unsigned s = 0; s < 2; ++s) {
+    const unsigned ports = st.host ? 3 : 2;
+    for (unsigned s = 0; s < ports; ++s) {
         const auto& p = st.port[s];
         out += fmt::format("bulwarkd: stats: shield {} port {}: rx {}, tx {}, dropped {}, punted {}\n", sh,
                            side_name(s), p.rx, p.tx, p.dropped, p.punted);
@@ -67,7 +68,7 @@ std::string shield_stats_text(const dataplane::shield_section& cfg, const datapl
                                sh, side_name(s), p.driver->missed, p.driver->rx_errors, p.driver->rx_nombuf,
                                p.driver->tx_errors);
     }
-    for (unsigned s = 0; s < 2; ++s)
+    for (unsigned s = 0; s < ports; ++s)
         for (std::size_t r = 1; r < dataplane::drop_reason_count; ++r)
             if (st.port[s].drops[r])
                 out += fmt::format("bulwarkd: stats: shield {} drop {} {}: {}\n", sh, side_name(s),

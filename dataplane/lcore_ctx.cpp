@@ -31,7 +31,8 @@ counter_array::counter_array(std::size_t n) : n_(n)
 counter_array::~counter_array() { ::operator delete[](c_, std::align_val_t{cache_line}); } // trivially destructible
 
 lcore_ctx::lcore_ctx(std::size_t acl_rules, drop_sampling s, std::array<std::uint16_t, 2> ids)
-    : port_ids(ids), sampling(s), rule_hits(acl_rules + 1), window_len(rte_get_tsc_hz()), scratch(65536)
+    : port_ids{ids[0], ids[1], 0}, sampling(s), rule_hits(acl_rules + 1), window_len(rte_get_tsc_hz()),
+      scratch(65536)
 {
 }
 

@@ -9,6 +9,7 @@
 // with one writer (a relaxed load and store, a plain add on x86), summed
 // by the control plane when it reads them.
 
+#include "dataplane/mac_table.hpp"
 #include "dataplane/pipeline_types.hpp"
 
 #include <array>
@@ -75,9 +76,23 @@ struct port_counters {
     std::array<counter, drop_reason_count> drops;
 };
 
-// One worker lcore's packet counters, by port.
+// One worker lcore's packet counters, by port (the host port's last).
 struct alignas(cache_line) lcore_counters {
-    std::array<port_counters, 2> port;
+    std::array<port_counters, sides> port;
+};
+
+// The host port (DESIGN.md section 1, issue #14): a TAP device that gives
+// the local kernel, and so the proxy, a leg on the bridge. Set up by the
+// shield before launch and shared, read-only, by every worker but its
+// table: each worker learns into `macs` which bridged port a station is
+// on; the lcore serving the host port reads it to switch the kernel's
+// frames. Frames for the host go through `punt_ring` (MP/SC): every worker
+// enqueues, the serving lcore dequeues and sends them on the TAP.
+struct host_link {
+    std::uint16_t port_id = 0;  // the TAP's DPDK port
+    mac_addr mac{};             // the kernel interface's address: frames to it are the host's
+    rte_ring* punt_ring = nullptr;
+    mac_table* macs = nullptr;
 };
 static_assert(sizeof(lcore_counters) % cache_line == 0);
 
@@ -109,12 +124,13 @@ struct alignas(cache_line) lcore_ctx {
     unsigned index = 0;                  // the worker's number: its RCU thread id
     unsigned lcore = 0;
     std::uint16_t queue = 0;             // its RX and TX queue on both ports
-    std::array<std::uint16_t, 2> port_ids{};
+    std::array<std::uint16_t, sides> port_ids{}; // [host]: the host port's, when there is one
     const acl_table* acl = nullptr;      // null: no ACL stage, no rule hits (tests)
     const blocklist* blocks = nullptr;   // null: no blocklist stage
-    // TODO: the host-port issue (after #11) attaches its punt ring here;
-    // until then a punt rule forwards inline and counts the frame as punted.
-    rte_ring* punt_ring = nullptr;
+    // The host port, when the shield has one; null: a punt rule forwards
+    // inline and counts the frame as punted (tests without a TAP).
+    const host_link* host = nullptr;
+    bool serves_host = false;            // this lcore drains the punt ring to the TAP and reads the TAP
     drop_sampling sampling;
     flow_table* flows = nullptr;         // mode stateful: this lcore's flows; null: stateless
     syn_guard* guard = nullptr;          // mode stateful with syn-guard always|auto: this lcore's

@@ -76,6 +76,7 @@ constexpr std::string_view reason_names[] = {
     "limit_concurrent_flows",
     "tx_full",
     "punt_full",
+    "host_not_punted",
 };
 static_assert(std::size(reason_names) == drop_reason_count, "a name for every drop reason");
 

@@ -84,6 +84,7 @@ enum class drop_reason : std::uint8_t {
     limit_concurrent_flows, // 'limit src concurrent-flows N' (mode stateful)
     tx_full,           // the TX queue (the other port's; for a reply, its own) took no more of the burst
     punt_full,         // the punt ring took no more of the burst (or there is none)
+    host_not_punted,   // from outside to the host port's address, matching no punt rule (nor ARP, ND)
     count_ // not a reason: the number of them
 };
 

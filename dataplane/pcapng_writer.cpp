@@ -41,7 +41,7 @@ void pad4(std::vector<std::uint8_t>& b, std::size_t from)
 std::vector<std::uint8_t> pcapng_writer::epb(const drop_sample& s, std::uint64_t ns)
 {
     std::string comment = fmt::format("bulwark drop: {} (port {}, {})", reason_name(s.reason), s.port_id,
-                                      s.side == outside ? "outside" : "inside");
+                                      side_name(s.side));
     std::vector<std::uint8_t> b;
     put32(b, 6);        // Enhanced Packet Block
     put32(b, 0);        // total length, patched below

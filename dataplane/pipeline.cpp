@@ -7,6 +7,7 @@
 #include "dataplane/frag_table.hpp"
 #include "dataplane/icmp_track.hpp"
 #include "dataplane/limits.hpp"
+#include "dataplane/mac_table.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/syn_guard.hpp"
 
@@ -41,6 +42,7 @@ struct burst {
     std::array<const parsed_frame*, burst_size> live;
     std::array<std::uint8_t, burst_size> live_index;
     std::array<bool, burst_size> exempt{}; // by frame: an allow-list rule matched it (no per-source limit)
+    std::array<bool, burst_size> punt{};   // by frame: a punt rule matched it (to the host port, if it passes)
     unsigned n = 0, nlive = 0;
     unsigned nfrag = 0;                // fragments among the n frames
     rte_mbuf* const* pkts = nullptr;   // the frames' mbufs (ICMP errors read their quoted bytes)
@@ -119,11 +121,11 @@ void stage_acl(lcore_ctx& c, side from, burst& b) noexcept
             b.v[b.live_index[j]] = {pkt_action::drop, res[j] ? drop_reason::acl_deny : drop_reason::acl_default_deny};
             break;
         case verdict::punt:
-            if (c.punt_ring) {
-                b.v[b.live_index[j]].action = pkt_action::punt;
-                break;
-            }
-            ++c.counters.port[from].punted; // no host port yet: forwarded inline
+            // to the host port once every later stage passed it (stage_bridge)
+            if (c.host)
+                b.punt[b.live_index[j]] = true;
+            else
+                ++c.counters.port[from].punted; // no host port (tests): forwarded inline
             [[fallthrough]];
         case verdict::allow:
             b.exempt[b.live_index[j]] = acl.exempts(res[j]);
@@ -355,6 +357,65 @@ void stage_fragments(lcore_ctx& c, burst& b) noexcept
     g.refused.set(t.stats().refused);
 }
 
+// IPv6 neighbour discovery (RFC 4861: router and neighbour solicitations
+// and advertisements, redirects), which the host port's kernel needs to
+// resolve its neighbours through the bridge, as ARP for IPv4.
+bool neighbour_discovery(const parsed_frame& f) noexcept
+{
+    return f.l3 == l3_kind::ipv6 && f.proto == 58 && !f.later_fragment && f.icmp_type >= 133 && f.icmp_type <= 137;
+}
+
+constexpr std::uint16_t eth_arp = 0x0806;
+
+// 6. with a host port: the bridge's switching, in the manner of a Linux
+//    bridge with the host as one of its ports. Frames that passed every
+//    stage before:
+//    * from outside or inside: their source MAC is learned on that port;
+//      a punt rule's frames go to the host (their destination MAC set to
+//      the host's: the kernel takes no frame for another); a frame to the
+//      host's MAC goes to it from inside (the proxy's servers answering)
+//      and, from outside, only when it is ARP or neighbour discovery
+//      (else host_not_punted); a broadcast or multicast ARP or ND frame
+//      goes to the other port and to the host; the rest to the other port.
+//    * from the host: to the port its destination was learned on; a group
+//      address or one not learned (yet) to both.
+void stage_bridge(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noexcept
+{
+    const host_link& h = *c.host;
+    const auto now = static_cast<std::uint32_t>(rte_rdtsc() / c.tsc_hz);
+    const auto* frames = std::launder(reinterpret_cast<const parsed_frame*>(b.frame_bytes.data()));
+    for (unsigned i = 0; i < b.n; ++i) {
+        if (b.v[i].action != pkt_action::forward)
+            continue;
+        // a frame that parsed has its Ethernet header in the first segment
+        auto* eth = rte_pktmbuf_mtod(pkts[i], std::uint8_t*);
+        mac_addr dst, src;
+        std::memcpy(dst.data(), eth, 6);
+        std::memcpy(src.data(), eth + 6, 6);
+        if (from == host) {
+            const auto port = h.macs->lookup(dst, now);
+            b.v[i].action = !port ? pkt_action::flood : *port == outside ? pkt_action::to_outside
+                                                      : *port == inside  ? pkt_action::to_inside
+                                                                         : pkt_action::flood;
+            continue;
+        }
+        h.macs->learn(src, from, now);
+        const parsed_frame& f = frames[i];
+        if (b.punt[i]) {
+            if (dst != h.mac)
+                std::memcpy(eth, h.mac.data(), 6);
+            b.v[i].action = pkt_action::punt;
+        } else if (dst == h.mac) {
+            if (from == inside || f.ethertype == eth_arp || neighbour_discovery(f))
+                b.v[i].action = pkt_action::punt;
+            else
+                b.v[i] = {pkt_action::drop, drop_reason::host_not_punted};
+        } else if (is_group(dst) && (f.ethertype == eth_arp || neighbour_discovery(f))) {
+            b.v[i].action = pkt_action::flood;
+        }
+    }
+}
+
 // Samples a drop; only with a sampling ring. Out of line: it keeps a few
 // frames per second, and inlined it cost emit() registers on every frame.
 [[gnu::noinline]] void sample(lcore_ctx& c, side from, drop_reason r, const rte_mbuf* m, std::uint64_t now) noexcept
@@ -382,26 +443,14 @@ void stage_fragments(lcore_ctx& c, burst& b) noexcept
         rte_mempool_put(c.sampling.pool, obj);
 }
 
-// TX on port `to`; what its queue does not take is counted tx_full there
-// and freed.
-void tx(lcore_ctx& c, side to, rte_mbuf** pkts, unsigned n) noexcept
-{
-    port_counters& pc = c.counters.port[to];
-    const std::uint16_t sent = rte_eth_tx_burst(c.port_ids[to], c.queue, pkts, static_cast<std::uint16_t>(n));
-    pc.tx += sent;
-    if (sent < n) {
-        pc.drops[static_cast<std::size_t>(drop_reason::tx_full)] += n - sent;
-        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
-    }
-}
 
 // To the punt ring, never waiting for room: the rest is counted punt_full
 // on `from` and freed.
 void punt(lcore_ctx& c, side from, rte_mbuf** pkts, unsigned n) noexcept
 {
     port_counters& pc = c.counters.port[from];
-    const unsigned queued =
-        c.punt_ring ? rte_ring_enqueue_burst(c.punt_ring, reinterpret_cast<void* const*>(pkts), n, nullptr) : 0;
+    rte_ring* const ring = c.host ? c.host->punt_ring : nullptr;
+    const unsigned queued = ring ? rte_ring_enqueue_burst(ring, reinterpret_cast<void* const*>(pkts), n, nullptr) : 0;
     pc.punted += queued;
     if (queued < n) {
         pc.drops[static_cast<std::size_t>(drop_reason::punt_full)] += n - queued;
@@ -409,7 +458,59 @@ void punt(lcore_ctx& c, side from, rte_mbuf** pkts, unsigned n) noexcept
     }
 }
 
+// emit()'s rare verdicts: replies, punts, floods and the host port's
+// frames, each kind sent as one burst. A flooded frame goes out twice: its
+// reference count is raised, and each TX (or its failure) drops one.
+void emit_rest(lcore_ctx& c, side from, rte_mbuf* const* pkts, const pkt_verdict* v, const std::uint8_t* rest,
+               unsigned nrest) noexcept
+{
+    std::array<rte_mbuf*, burst_size> replies, punts;
+    std::array<std::array<rte_mbuf*, burst_size>, 2> out; // by bridged port
+    std::array<unsigned, 2> nout{};
+    unsigned nreplies = 0, npunts = 0;
+    for (unsigned k = 0; k < nrest; ++k) {
+        const unsigned i = rest[k];
+        rte_mbuf* m = pkts[i];
+        switch (v[i].action) {
+        case pkt_action::reply: replies[nreplies++] = m; break;
+        case pkt_action::punt: punts[npunts++] = m; break;
+        case pkt_action::to_outside: out[outside][nout[outside]++] = m; break;
+        case pkt_action::to_inside: out[inside][nout[inside]++] = m; break;
+        case pkt_action::flood:
+            rte_mbuf_refcnt_update(m, 1);
+            if (from == host) {
+                out[outside][nout[outside]++] = m;
+                out[inside][nout[inside]++] = m;
+            } else {
+                out[other_side(from)][nout[other_side(from)]++] = m;
+                punts[npunts++] = m;
+            }
+            break;
+        default: break; // forward and drop: emit()'s own
+        }
+    }
+    if (nreplies)
+        transmit(c, from, replies.data(), nreplies);
+    for (side s : {outside, inside})
+        if (nout[s])
+            transmit(c, s, out[s].data(), nout[s]);
+    if (npunts)
+        punt(c, from, punts.data(), npunts);
+}
+
 } // namespace
+
+void transmit(lcore_ctx& c, side to, rte_mbuf** pkts, unsigned n) noexcept
+{
+    port_counters& pc = c.counters.port[to];
+    const std::uint16_t q = to == host ? 0 : c.queue;
+    const std::uint16_t sent = rte_eth_tx_burst(c.port_ids[to], q, pkts, static_cast<std::uint16_t>(n));
+    pc.tx += sent;
+    if (sent < n) {
+        pc.drops[static_cast<std::size_t>(drop_reason::tx_full)] += n - sent;
+        rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+    }
+}
 
 void emit(lcore_ctx& c, side from, rte_mbuf* const* pkts, const pkt_verdict* v, unsigned n) noexcept
 {
@@ -439,22 +540,9 @@ void emit(lcore_ctx& c, side from, rte_mbuf* const* pkts, const pkt_verdict* v, 
     if (ndropped)
         rte_pktmbuf_free_bulk(dropped.data(), ndropped);
     if (nfwd)
-        tx(c, other_side(from), fwd.data(), nfwd);
-    if (nrest) {
-        std::array<rte_mbuf*, burst_size> replies, punts;
-        unsigned nreplies = 0, npunts = 0;
-        for (unsigned k = 0; k < nrest; ++k) {
-            const unsigned i = rest[k];
-            if (v[i].action == pkt_action::reply)
-                replies[nreplies++] = pkts[i];
-            else
-                punts[npunts++] = pkts[i];
-        }
-        if (nreplies)
-            tx(c, from, replies.data(), nreplies);
-        if (npunts)
-            punt(c, from, punts.data(), npunts);
-    }
+        transmit(c, other_side(from), fwd.data(), nfwd);
+    if (nrest)
+        emit_rest(c, from, pkts, v, rest.data(), nrest);
 }
 
 void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) noexcept
@@ -463,11 +551,17 @@ void process_burst(lcore_ctx& c, side from, rte_mbuf* const* pkts, unsigned n) n
     b.n = std::min(n, burst_size);
     b.pkts = pkts;
     stage_parse(c, from, pkts, b);
-    stage_blocklist(c, b);
-    stage_acl(c, from, b);
-    stage_limits(c, from, b);
+    // the host port's frames are the appliance's own (its kernel's, its
+    // proxy's): validated and tracked, not filtered
+    if (from != host) {
+        stage_blocklist(c, b);
+        stage_acl(c, from, b);
+        stage_limits(c, from, b);
+    }
     stage_flows(c, from, pkts, b);
     stage_fragments(c, b);
+    if (c.host)
+        stage_bridge(c, from, pkts, b);
     emit(c, from, pkts, b.v.data(), b.n);
 }
 

@@ -16,21 +16,30 @@ struct rte_ring;
 
 namespace bulwark::dataplane {
 
-// The two bridged ports, as indices into per-port arrays.
-enum side : std::uint8_t { outside = 0, inside = 1 };
+// The two bridged ports and the host port (the local kernel's leg on the
+// bridge, issue #14), as indices into per-port arrays.
+enum side : std::uint8_t { outside = 0, inside = 1, host = 2 };
+inline constexpr unsigned sides = 3;
+// The other bridged port (outside <-> inside); the host has none.
 inline constexpr side other_side(side s) noexcept { return s == outside ? inside : outside; }
-// "outside", "inside": as counters and logs name them.
-inline constexpr std::string_view side_name(unsigned s) noexcept { return s == outside ? "outside" : "inside"; }
+// "outside", "inside", "host": as counters and logs name them.
+inline constexpr std::string_view side_name(unsigned s) noexcept
+{
+    return s == outside ? "outside" : s == inside ? "inside" : "host";
+}
 
 // Frames per RX burst, and the size of every per-burst array.
 inline constexpr unsigned burst_size = 32;
 
 // What becomes of one frame of a burst: the last stage acts on it.
 enum class pkt_action : std::uint8_t {
-    forward, // TX on the other port
-    drop,    // counted per reason on the port it came from, sampled, freed
-    reply,   // TX on the port it came from (the SYN guard's SYN-ACK or RST: a later issue)
-    punt,    // enqueued on the lcore's punt ring (the host port: a later issue)
+    forward,    // TX on the other port
+    drop,       // counted per reason on the port it came from, sampled, freed
+    reply,      // TX on the port it came from (the SYN guard's SYN-ACK, its ACK to a server)
+    punt,       // to the host port: enqueued on the punt ring
+    flood,      // a group or unknown address: to every port but the one it came from, the host's included
+    to_outside, // from the host port: TX on outside (its destination was learned there)
+    to_inside,  // from the host port: TX on inside
 };
 
 struct pkt_verdict {

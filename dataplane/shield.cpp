@@ -9,6 +9,8 @@
 #include "dataplane/source_table.hpp"
 #include "dataplane/packet.hpp"
 #include "dataplane/lcore_ctx.hpp"
+#include "dataplane/host_if.hpp"
+#include "dataplane/mac_table.hpp"
 #include "dataplane/pcapng_writer.hpp"
 #include "dataplane/syn_guard.hpp"
 #include "dataplane/worker.hpp"
@@ -16,6 +18,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_ether.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -47,14 +50,22 @@ constexpr unsigned sample_slots = 4095; // mempool sizes are best as 2^n - 1
 // limit per second; past it requests are counted (block_ring_full) and
 // asked again by the source's next frame over its limit.
 constexpr unsigned block_ring_slots = 4096;
+// Frames on their way to the host port, from every worker, between two
+// drains of the lcore serving it (each loop, a burst at a time): past it
+// they are dropped as punt_full, never waited for.
+constexpr unsigned punt_ring_slots = 1024;
+// Stations the host port's MAC-learning table holds (32 KiB).
+constexpr unsigned mac_slots = 4096;
 
 } // namespace
 
 struct shield::impl {
     shield_section cfg;
     bool eal_up = false;
-    std::array<std::uint16_t, 2> ports{};
-    std::array<bool, 2> port_started{};
+    std::array<std::uint16_t, sides> ports{};       // [host]: the TAP's, with a host port
+    std::array<bool, sides> port_started{};
+    host_link hlink;                                 // with a host port: what the workers share of it
+    std::unique_ptr<mac_table> macs;
     rte_mempool* mbufs = nullptr;
     rte_mempool* sample_pool = nullptr;
     rte_ring* sample_ring = nullptr;
@@ -95,6 +106,7 @@ struct shield::impl {
     result<bool> setup_guards(unsigned queues);
     result<bool> setup_limits(unsigned queues);
     result<bool> setup_events();
+    result<bool> setup_host(unsigned queues);
     void apply_blocks();
     result<bool> launch_workers();
     void control_loop();
@@ -170,6 +182,10 @@ result<bool> shield::impl::start_eal()
 {
     std::vector<std::string> args{"bulwarkd"};
     args.insert(args.end(), cfg.eal_args.begin(), cfg.eal_args.end());
+    // the host port: a TAP device the kernel names as the config does
+    // (kw_host_port checked the name: no ',' to add a devarg with)
+    if (!cfg.host_port.empty())
+        args.push_back(fmt::format("--vdev=net_tap_{0},iface={0}", cfg.host_port));
     std::vector<char*> argv;
     for (auto& a : args)
         argv.push_back(a.data());
@@ -346,6 +362,64 @@ void shield::impl::apply_blocks()
     events_failed += e.failed;
 }
 
+// Step 4b: the host port, when the shield has one: the TAP device EAL made
+// from it, one queue pair (the lcore serving it is the only one to use
+// it), its address on the kernel side, the punt ring and the MAC table.
+result<bool> shield::impl::setup_host(unsigned queues)
+{
+    if (cfg.host_port.empty())
+        return true;
+    const std::string name = "net_tap_" + cfg.host_port;
+    auto fail_here = [&](const std::string& what) {
+        return fail(fmt::format("{}:{}: 'host-port {}': {}", cfg.at.file, cfg.at.line, cfg.host_port, what));
+    };
+    if (cfg.stateful && queues > 1)
+        return fail_here(fmt::format("a host port is served by one lcore, which tracks the flows of what the kernel "
+                                     "sends; with mode stateful a punted flow's client side could reach another of "
+                                     "the {} worker lcores: give one worker lcore (e.g. 'eal -l 0-1 ...') or mode "
+                                     "stateless",
+                                     queues));
+    std::uint16_t id;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0)
+        return fail_here(fmt::format("EAL made no TAP port '{}' (is /dev/net/tun there? net_tap's messages are above)",
+                                     name));
+    ports[host] = id;
+    rte_eth_conf conf{};
+    if (int rc = rte_eth_dev_configure(id, 1, 1, &conf); rc != 0)
+        return fail_here(fmt::format("rte_eth_dev_configure: {}", rte_strerror(-rc)));
+    std::uint16_t nrx = rx_desc, ntx = tx_desc;
+    rte_eth_dev_adjust_nb_rx_tx_desc(id, &nrx, &ntx);
+    const int socket = rte_eth_dev_socket_id(id);
+    if (int rc = rte_eth_rx_queue_setup(id, 0, nrx, socket, nullptr, mbufs); rc != 0)
+        return fail_here(fmt::format("RX queue: {}", rte_strerror(-rc)));
+    if (int rc = rte_eth_tx_queue_setup(id, 0, ntx, socket, nullptr); rc != 0)
+        return fail_here(fmt::format("TX queue: {}", rte_strerror(-rc)));
+    if (int rc = rte_eth_dev_start(id); rc != 0)
+        return fail_here(fmt::format("rte_eth_dev_start: {}", rte_strerror(-rc)));
+    port_started[host] = true;
+    rte_ether_addr mac;
+    if (int rc = rte_eth_macaddr_get(id, &mac); rc != 0)
+        return fail_here(fmt::format("no MAC address: {}", rte_strerror(-rc)));
+    std::memcpy(hlink.mac.data(), mac.addr_bytes, 6);
+    if (cfg.host_address)
+        if (auto r = set_interface_address(cfg.host_port, *cfg.host_address); !r)
+            return fail_here(r.message());
+    hlink.port_id = id;
+    hlink.punt_ring = rte_ring_create("bw_punt", punt_ring_slots, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    if (!hlink.punt_ring)
+        return fail_here(fmt::format("cannot create the punt ring: {}", rte_strerror(rte_errno)));
+    macs = std::make_unique<mac_table>(mac_slots);
+    hlink.macs = macs.get();
+    char text[RTE_ETHER_ADDR_FMT_SIZE];
+    rte_ether_format_addr(text, sizeof text, &mac);
+    lines.push_back(fmt::format("host port {} (DPDK port {}, net_tap, MAC {}), address {}; punt ring of {} frames, "
+                                "MAC table of {} stations",
+                                cfg.host_port, id, text,
+                                cfg.host_address ? cfg.host_address->str() : std::string("none"), punt_ring_slots - 1,
+                                macs->capacity()));
+    return true;
+}
+
 // Step 6 of setup: drop sampling to the pcapng file of 'drop-capture', when
 // there is one (sampling is left off otherwise).
 result<bool> shield::impl::setup_sampling(drop_sampling& sampling)
@@ -374,7 +448,12 @@ result<bool> shield::impl::launch_workers()
 {
     const auto queues = static_cast<unsigned>(worker_lcores.size());
     for (unsigned i = 0; i < queues; ++i) {
-        auto c = std::make_unique<lcore_ctx>(acl->rules(), sampling, ports);
+        auto c = std::make_unique<lcore_ctx>(acl->rules(), sampling, std::array{ports[outside], ports[inside]});
+        if (hlink.punt_ring) {
+            c->host = &hlink;
+            c->port_ids[host] = hlink.port_id;
+            c->serves_host = i == 0;
+        }
         c->index = i;
         c->lcore = worker_lcores[i];
         c->queue = static_cast<std::uint16_t>(i);
@@ -422,6 +501,8 @@ result<bool> shield::impl::setup()
     // 3. buffers: one pool for both ports, sized for every ring and cache
     //    (it must fit the 512 MB of the lab's --no-huge -m 512)
     unsigned n = std::max(8191u, queues * 2 * (rx_desc + tx_desc + 2 * burst_size) + 512 * queues);
+    if (!cfg.host_port.empty())
+        n += rx_desc + tx_desc + punt_ring_slots + 2 * burst_size;
     mbufs = rte_pktmbuf_pool_create("bw_mbufs", n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
     if (!mbufs)
         return fail(fmt::format("cannot allocate {} packet buffers: {}", n, rte_strerror(rte_errno)));
@@ -433,6 +514,9 @@ result<bool> shield::impl::setup()
     if (auto r = setup_port(outside, cfg.port_outside, queues); !r)
         return r;
     if (auto r = setup_port(inside, cfg.port_inside, queues); !r)
+        return r;
+
+    if (auto r = setup_host(queues); !r)
         return r;
 
     // 5. quiescent-state variable for the workers, then the tables
@@ -534,7 +618,7 @@ shield::~shield()
 {
     impl& p = *p_;
     p.teardown();
-    for (side s : {outside, inside})
+    for (side s : {outside, inside, host})
         if (p.port_started[s]) {
             rte_eth_dev_stop(p.ports[s]);
             rte_eth_dev_close(p.ports[s]);
@@ -546,6 +630,7 @@ shield::~shield()
     p.flows.clear(); // rte_hash_free: before EAL goes
     p.sources.clear();
     rte_ring_free(p.block_ring);
+    rte_ring_free(p.hlink.punt_ring);
     rte_ring_free(p.event_ring);
     rte_ring_free(p.sample_ring);
     rte_mempool_free(p.sample_pool);
@@ -663,8 +748,10 @@ shield_stats shield::stats() const
     const impl& p = *p_;
     shield_stats st;
     st.rule_hits.assign(p.acl ? p.acl->rules() : 0, 0);
+    st.host = p.port_started[host];
+    const unsigned nports = st.host ? sides : 2;
     for (const auto& w : p.workers) {
-        for (unsigned s = 0; s < 2; ++s) {
+        for (unsigned s = 0; s < nports; ++s) {
             const port_counters& c = w->counters.port[s];
             port_stats& sum = st.port[s];
             sum.rx += c.rx;
@@ -677,7 +764,7 @@ shield_stats shield::stats() const
             st.rule_hits[i] += w->rule_hits[i];
         st.default_hits += w->rule_hits.back();
     }
-    for (unsigned s = 0; s < 2; ++s) {
+    for (unsigned s = 0; s < nports; ++s) {
         for (auto d : st.port[s].drops)
             st.port[s].dropped += d;
         rte_eth_stats es{};

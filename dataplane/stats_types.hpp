@@ -31,13 +31,14 @@ struct driver_stats {
 struct port_stats {
     std::uint64_t rx = 0, tx = 0;
     std::uint64_t dropped = 0;                             // the sum of drops
-    std::uint64_t punted = 0;                              // matched a punt rule (forwarded inline until the host port)
+    std::uint64_t punted = 0;                              // to the host port (a punt rule's, ARP, ND, the proxy's servers)
     std::array<std::uint64_t, drop_reason_count> drops{};  // by drop_reason; [none] is 0
     std::optional<driver_stats> driver;                    // none: the port is not started, or its PMD did not say
 };
 
 struct shield_stats {
-    std::array<port_stats, 2> port;       // by side: [outside], [inside]
+    std::array<port_stats, 3> port;       // by side: [outside], [inside], [host] (with a host port)
+    bool host = false;                    // the shield has a host port: port[host] counts
     std::vector<std::uint64_t> rule_hits; // by rule, as shield_section::rules
     std::uint64_t default_hits = 0;       // IP frames no rule matched
     struct flow_stats {

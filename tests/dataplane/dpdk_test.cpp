@@ -445,10 +445,10 @@ TEST_CASE("pipeline: each verdict sends its frame where it says, counted on the 
     // rows: the verdict a stage set, where the frame must end up
     const auto ports = ring_ports();
     mbuf_pool pool("t_pool_v");
-    rte_ring* punts = rte_ring_create("t_punt_v", 64, 0, RING_F_SC_DEQ);
-    REQUIRE(punts);
+    test_host h("t_punt_v");
+    rte_ring* punts = h.punts;
     lcore_ctx w(0, {}, ports);
-    w.punt_ring = punts;
+    h.attach(w);
 
     const pkt_verdict fwd{pkt_action::forward, drop_reason::none}, reply{pkt_action::reply, drop_reason::none},
         punt{pkt_action::punt, drop_reason::none}, deny{pkt_action::drop, drop_reason::acl_deny};
@@ -490,7 +490,6 @@ TEST_CASE("pipeline: each verdict sends its frame where it says, counted on the 
     CHECK(o.tx == 3);
     free_all(out2);
     free_all(in2);
-    rte_ring_free(punts);
 }
 
 TEST_CASE("pipeline: a full punt ring, or none, drops as punt_full and frees; it never waits",
@@ -498,10 +497,10 @@ TEST_CASE("pipeline: a full punt ring, or none, drops as punt_full and frees; it
 {
     const auto ports = ring_ports();
     mbuf_pool pool("t_pool_pf");
-    rte_ring* punts = rte_ring_create("t_punt_pf", 4, 0, RING_F_SC_DEQ); // room for 3
-    REQUIRE(punts);
+    test_host h("t_punt_pf", 4); // room for 3
+    rte_ring* punts = h.punts;
     lcore_ctx w(0, {}, ports);
-    w.punt_ring = punts;
+    h.attach(w);
     const pkt_verdict punt{pkt_action::punt, drop_reason::none};
     std::vector<pkt_verdict> v(5, punt);
     std::vector<rte_mbuf*> pkts;
@@ -516,8 +515,8 @@ TEST_CASE("pipeline: a full punt ring, or none, drops as punt_full and frees; it
     CHECK(queued == std::vector{pkts[0], pkts[1], pkts[2]});
     free_all(queued);
 
-    // no punt ring at all: the same drop, not a crash
-    w.punt_ring = nullptr;
+    // no host port at all: the same drop, not a crash
+    w.host = nullptr;
     rte_mbuf* m = pool.frame(v4tcp(c1, 80));
     emit(w, inside, &m, &punt, 1);
     CHECK(c.punted == 3);
@@ -525,10 +524,9 @@ TEST_CASE("pipeline: a full punt ring, or none, drops as punt_full and frees; it
     CHECK(pool.in_use() == 0);
     CHECK(sent_on(ports[outside]).empty());
     CHECK(sent_on(ports[inside]).empty());
-    rte_ring_free(punts);
 }
 
-TEST_CASE("pipeline: a punt rule forwards inline and counts punted until a punt ring is attached",
+TEST_CASE("pipeline: a punt rule forwards inline and counts punted until a host port is attached",
           "[dataplane][pipeline]")
 {
     const auto ports = ring_ports();
@@ -551,21 +549,124 @@ TEST_CASE("pipeline: a punt rule forwards inline and counts punted until a punt 
     CHECK(w.rule_hits.back() == 1);
     free_all(out);
 
-    // with a ring: the VIP's frame goes to it, counted once
-    rte_ring* punts = rte_ring_create("t_punt_pr", 64, 0, RING_F_SC_DEQ);
-    REQUIRE(punts);
-    w.punt_ring = punts;
+    // with a host port: the VIP's frame goes to its ring, counted once,
+    // addressed to the host's MAC (the kernel takes no frame for another)
+    test_host h("t_punt_pr");
+    h.attach(w);
     rte_mbuf* again[2] = {pool.frame(vip), pool.frame(other)};
     out = forwarded(w, outside, again, 2);
     CHECK(out == std::vector{again[1]});
-    const auto queued = dequeue_all(punts);
+    const auto queued = dequeue_all(h.punts);
     CHECK(queued == std::vector{again[0]});
+    CHECK(std::memcmp(rte_pktmbuf_mtod(again[0], const void*), h.link.mac.data(), 6) == 0);
     CHECK(w.counters.port[outside].punted == 2);
     CHECK(w.counters.port[inside].tx == 3);
     free_all(out);
     free_all(queued);
     CHECK(pool.in_use() == 0);
-    rte_ring_free(punts);
+}
+
+namespace {
+
+// `f` with its Ethernet addresses replaced
+bytes addressed(bytes f, const mac_addr& dst, const mac_addr& src)
+{
+    std::copy(dst.begin(), dst.end(), f.begin());
+    std::copy(src.begin(), src.end(), f.begin() + 6);
+    return f;
+}
+
+const mac_addr client_mac{0x02, 0, 0, 0, 0, 0x01}, server_mac{0x02, 0, 0, 0, 0, 0x02},
+    broadcast{0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+// an ARP request (RFC 826) for 10.10.0.100 from the client
+bytes arp_request()
+{
+    bytes arp{0, 1, 0x08, 0, 6, 4, 0, 1};
+    arp.insert(arp.end(), client_mac.begin(), client_mac.end());
+    arp.insert(arp.end(), {10, 10, 0, 1, 0, 0, 0, 0, 0, 0, 10, 10, 0, 100});
+    return addressed(eth(0x0806, arp), broadcast, client_mac);
+}
+
+} // namespace
+
+TEST_CASE("host port: the bridge learns stations, floods ARP to the host, and switches the host's frames",
+          "[dataplane][pipeline][host]")
+{
+    const auto ports = ring_ports();
+    mbuf_pool pool("t_pool_hb");
+    test_host h("t_punt_hb");
+    lcore_ctx w(0, {}, ports);
+    h.attach(w);
+    w.tsc_hz = rte_get_tsc_hz();
+    const mac_addr& host_mac = h.link.mac;
+
+    // the client's broadcast ARP: to the inside and to the host (one frame, sent twice)
+    rte_mbuf* arp = pool.frame(arp_request());
+    process_burst(w, outside, &arp, 1);
+    auto in = sent_on(ports[inside]);
+    auto punted = dequeue_all(h.punts);
+    CHECK(in == std::vector{arp});
+    CHECK(punted == std::vector{arp});
+    CHECK(rte_mbuf_refcnt_read(arp) == 2);
+    free_all(in);
+    free_all(punted);
+    CHECK(pool.in_use() == 0);
+    // the server answers something from inside: learned there
+    rte_mbuf* srv = pool.frame(addressed(v4udp(c1, 7, 9), client_mac, server_mac));
+    process_burst(w, inside, &srv, 1);
+    free_all(sent_on(ports[outside]));
+
+    // the host's frames: to where their destination was learned; unknown and group ones to both ports
+    const mac_addr stranger{0x02, 0, 0, 0, 0, 0x77};
+    rte_mbuf* from_host[4] = {pool.frame(addressed(v4udp(c1, 1, 2), client_mac, host_mac)),
+                              pool.frame(addressed(v4udp(c1, 3, 4), server_mac, host_mac)),
+                              pool.frame(addressed(v4udp(c1, 5, 6), stranger, host_mac)),
+                              pool.frame(addressed(arp_request(), broadcast, host_mac))};
+    process_burst(w, host, from_host, 4);
+    const auto out = sent_on(ports[outside]);
+    in = sent_on(ports[inside]);
+    CHECK(out == std::vector{from_host[0], from_host[2], from_host[3]});
+    CHECK(in == std::vector{from_host[1], from_host[2], from_host[3]});
+    CHECK(dequeue_all(h.punts).empty());
+    CHECK(sent_on(h.link.port_id).empty()); // never back to the host
+    CHECK(w.counters.port[host].rx == 4);
+    free_all(out);
+    free_all(in);
+    CHECK(pool.in_use() == 0);
+
+    // to the host's MAC: from inside (a server answering the proxy) it goes to the host; from outside
+    // only ARP does, anything else no punt rule named is dropped
+    bytes arp_reply = arp_request();
+    arp_reply[21] = 2; // the ARP opcode: a reply
+    rte_mbuf* to_host[3] = {pool.frame(addressed(v4udp(c1, 80, 41000), host_mac, server_mac)),
+                            pool.frame(addressed(v4udp(c1, 80, 41000), host_mac, client_mac)),
+                            pool.frame(addressed(arp_reply, host_mac, client_mac))};
+    process_burst(w, inside, to_host, 1);
+    process_burst(w, outside, to_host + 1, 2);
+    punted = dequeue_all(h.punts);
+    CHECK(punted == std::vector{to_host[0], to_host[2]});
+    CHECK(w.counters.port[outside].drops[std::size_t(drop_reason::host_not_punted)] == 1);
+    CHECK(w.counters.port[inside].punted == 1);
+    CHECK(sent_on(ports[outside]).empty());
+    CHECK(sent_on(ports[inside]).empty());
+    free_all(punted);
+    CHECK(pool.in_use() == 0);
+
+    // the serving lcore's turn: the punt ring's frames go out on the TAP, the TAP's come in
+    w.serves_host = true;
+    rte_mbuf* queued = pool.frame(addressed(v4udp(c1, 80, 41000), server_mac, host_mac));
+    REQUIRE(rte_ring_enqueue(h.punts, queued) == 0);
+    std::array<rte_mbuf*, burst_size> loop_burst;
+    // net_ring2 loops what was sent on it back to its RX: the host's turn reads it back as the kernel's
+    // and switches it to the server, learned on inside
+    drain_punts(w, loop_burst);
+    CHECK(poll_host(w, loop_burst) == 1);
+    const auto on_inside = sent_on(ports[inside]);
+    CHECK(on_inside == std::vector{queued});
+    CHECK(w.counters.port[host].tx == 1);
+    free_all(on_inside);
+    CHECK(pool.in_use() == 0);
 }
 
 TEST_CASE("lcore: the mailbox takes commands by value and is drained a bounded number per loop", "[dataplane][lcore]")

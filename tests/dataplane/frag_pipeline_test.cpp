@@ -26,7 +26,7 @@ dataplane::shield_section shield_with(const std::string& body)
 }
 
 constexpr std::uint16_t mf = 0x2000;
-const bytes outer{203, 0, 113, 5}, host{10, 10, 0, 2};
+const bytes outer{203, 0, 113, 5}, server{10, 10, 0, 2};
 
 // A UDP datagram from src:sport to dst:dport in three fragments of a
 // 1 500-byte payload: [0, 488), [488, 976), [976, 1508).
@@ -81,25 +81,25 @@ TEST_CASE("pipeline, stateless: a fragmented memcached reflection is dropped who
     r.w.frags = &frags;
 
     // the first fragment matches the rule; the later ones carry no ports and inherit its drop
-    CHECK(r.burst(outside, udp_train(outer, 11211, host, 40000, 1)) == 0);
+    CHECK(r.burst(outside, udp_train(outer, 11211, server, 40000, 1)) == 0);
     CHECK(r.drops(outside, drop_reason::acl_deny) == 3);
     CHECK(r.w.rule_hits[0] == 1); // the rule saw the first fragment; the later ones matched no port rule
     // the same, one frame per burst
-    for (const bytes& f : udp_train(outer, 11211, host, 40000, 2))
+    for (const bytes& f : udp_train(outer, 11211, server, 40000, 2))
         CHECK(r.burst(outside, {f}) == 0);
     CHECK(r.drops(outside, drop_reason::acl_deny) == 6);
 
     // a valid datagram: every fragment forwarded, the train completed and freed
-    CHECK(r.burst(outside, udp_train(outer, 40001, host, 4000, 3)) == 3);
+    CHECK(r.burst(outside, udp_train(outer, 40001, server, 4000, 3)) == 3);
     CHECK(r.w.frag_counts.trains == 3);
     CHECK(r.w.frag_counts.later == 6);
     CHECK(r.w.frag_counts.completed == 1);
     // a later fragment of no train
-    CHECK(r.burst(outside, {udp_train(outer, 40001, host, 4000, 4)[1]}) == 0);
+    CHECK(r.burst(outside, {udp_train(outer, 40001, server, 4000, 4)[1]}) == 0);
     CHECK(r.drops(outside, drop_reason::frag_no_first) == 1);
     // a fragment overlapping its train's bytes, then the rest of that train
-    auto t = udp_train(outer, 40001, host, 4000, 5);
-    const bytes overlap = v4frame({.proto = 17, .src = outer, .dst = host, .frag = mf | 50, .id = 5}, bytes(200, 0));
+    auto t = udp_train(outer, 40001, server, 4000, 5);
+    const bytes overlap = v4frame({.proto = 17, .src = outer, .dst = server, .frag = mf | 50, .id = 5}, bytes(200, 0));
     CHECK(r.burst(outside, {t[0], t[1], overlap, t[2]}) == 2);
     CHECK(r.drops(outside, drop_reason::frag_overlap_train) == 2);
     CHECK(rte_mempool_in_use_count(r.pool.mp) == 0);
@@ -122,55 +122,55 @@ TEST_CASE("pipeline, stateful: fragments inherit the flow stage's verdicts; ICMP
     r.w.pickup_until = 0;
 
     // an unasked memcached answer, fragmented: the reflection drop takes the whole train
-    CHECK(r.burst(outside, udp_train(outer, 11211, host, 40000, 1)) == 0);
+    CHECK(r.burst(outside, udp_train(outer, 11211, server, 40000, 1)) == 0);
     CHECK(r.drops(outside, drop_reason::udp_memcached_reflection) == 3);
     // asked for from inside, its fragmented answer passes whole
-    CHECK(r.burst(inside, {v4frame({.proto = 17, .src = host, .dst = outer}, udp(40002, 11211))}) == 1);
-    CHECK(r.burst(outside, udp_train(outer, 11211, host, 40002, 2)) == 3);
+    CHECK(r.burst(inside, {v4frame({.proto = 17, .src = server, .dst = outer}, udp(40002, 11211))}) == 1);
+    CHECK(r.burst(outside, udp_train(outer, 11211, server, 40002, 2)) == 3);
 
     // ping from inside, its reply; a reply nobody asked for
     bytes echo{8, 0, 0, 0, 0x12, 0x34, 0, 1, 'p', 'i', 'n', 'g'};
     bytes reply = echo;
     reply[0] = 0;
-    CHECK(r.burst(inside, {v4frame({.proto = 1, .src = host, .dst = outer}, echo)}) == 1);
-    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = host}, reply)}) == 1);
+    CHECK(r.burst(inside, {v4frame({.proto = 1, .src = server, .dst = outer}, echo)}) == 1);
+    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = server}, reply)}) == 1);
     bytes other = reply;
     other[5] = 0x35; // another identifier
-    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = host}, other)}) == 0);
+    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = server}, other)}) == 0);
     CHECK(r.drops(outside, drop_reason::icmp_reply_no_request) == 1);
     // a "reply" from the side that asked is no answer either
-    CHECK(r.burst(inside, {v4frame({.proto = 1, .src = host, .dst = outer}, reply)}) == 0);
+    CHECK(r.burst(inside, {v4frame({.proto = 1, .src = server, .dst = outer}, reply)}) == 0);
     CHECK(r.drops(inside, drop_reason::icmp_reply_no_request) == 1);
     // a ping from outside opens its own flow; its reply from inside passes
     bytes echo2 = echo;
     echo2[5] = 0x99;
     bytes reply2 = echo2;
     reply2[0] = 0;
-    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = host}, echo2)}) == 1);
-    CHECK(r.burst(inside, {v4frame({.proto = 1, .src = host, .dst = outer}, reply2)}) == 1);
+    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = server}, echo2)}) == 1);
+    CHECK(r.burst(inside, {v4frame({.proto = 1, .src = server, .dst = outer}, reply2)}) == 1);
 
-    // errors: a port unreachable quoting the inside host's tracked UDP flow passes; one quoting a flow that
+    // errors: a port unreachable quoting the inside server's tracked UDP flow passes; one quoting a flow that
     // does not exist, or nothing readable, is dropped
-    const bytes sent = v4frame({.proto = 17, .src = host, .dst = outer}, udp(40002, 11211));
+    const bytes sent = v4frame({.proto = 17, .src = server, .dst = outer}, udp(40002, 11211));
     const auto error_quoting = [&](const bytes& quoted_frame) {
         bytes m{3, 3, 0, 0, 0, 0, 0, 0};
         m.insert(m.end(), quoted_frame.begin() + 14, quoted_frame.begin() + 14 + 28);
-        return v4frame({.proto = 1, .src = {198, 51, 100, 1}, .dst = host}, m);
+        return v4frame({.proto = 1, .src = {198, 51, 100, 1}, .dst = server}, m);
     };
     CHECK(r.burst(outside, {error_quoting(sent)}) == 1);
-    CHECK(r.burst(outside, {error_quoting(v4frame({.proto = 17, .src = host, .dst = outer}, udp(40003, 11211)))}) == 0);
+    CHECK(r.burst(outside, {error_quoting(v4frame({.proto = 17, .src = server, .dst = outer}, udp(40003, 11211)))}) == 0);
     bytes nothing{3, 3, 0, 0, 0, 0, 0, 0, 0x45, 0};
-    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = {198, 51, 100, 1}, .dst = host}, nothing)}) == 0);
+    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = {198, 51, 100, 1}, .dst = server}, nothing)}) == 0);
     CHECK(r.drops(outside, drop_reason::icmp_error_no_flow) == 2);
     // in the pickup window an error quoting an unknown flow passes (it may predate the start); an unreadable
     // quote still does not
     r.w.pickup_until = ~0ull;
-    CHECK(r.burst(outside, {error_quoting(v4frame({.proto = 17, .src = host, .dst = outer}, udp(40003, 11211)))}) == 1);
-    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = {198, 51, 100, 1}, .dst = host}, nothing)}) == 0);
+    CHECK(r.burst(outside, {error_quoting(v4frame({.proto = 17, .src = server, .dst = outer}, udp(40003, 11211)))}) == 1);
+    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = {198, 51, 100, 1}, .dst = server}, nothing)}) == 0);
     CHECK(r.drops(outside, drop_reason::icmp_error_no_flow) == 3);
     r.w.pickup_until = 0;
     // types not tracked pass: a timestamp request, an IPv6 neighbour solicitation
-    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = host}, bytes{13, 0, 0, 0, 0, 1, 0, 1})}) == 1);
+    CHECK(r.burst(outside, {v4frame({.proto = 1, .src = outer, .dst = server}, bytes{13, 0, 0, 0, 0, 1, 0, 1})}) == 1);
     CHECK(r.burst(outside, {eth(0x86dd, ipv6(58, bytes{135, 0, 0, 0, 0, 0, 0, 0}, v6a, v6b))}) == 1);
     CHECK(flows->get()->size() == 3); // the UDP flow and the two echoes
     CHECK(rte_mempool_in_use_count(r.pool.mp) == 0);

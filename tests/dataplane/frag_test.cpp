@@ -24,7 +24,7 @@ template <> struct StringMaker<pkt_verdict> {
 namespace {
 
 constexpr std::uint16_t mf = 0x2000;
-const bytes outer{203, 0, 113, 5}, host{10, 10, 0, 2};
+const bytes outer{203, 0, 113, 5}, server{10, 10, 0, 2};
 
 parsed_frame parse(const bytes& f)
 {
@@ -33,17 +33,17 @@ parsed_frame parse(const bytes& f)
     return p;
 }
 
-// A fragment of a UDP datagram from outer:sport to host:4000 with IPv4 id
+// A fragment of a UDP datagram from outer:sport to server:4000 with IPv4 id
 // `id`: the first (offset 0, the 8-byte UDP header and `len` - 8 bytes), or
 // a later one of `len` bytes at `offset` bytes.
 parsed_frame udp_first(std::uint16_t id, std::uint16_t sport = 40000, std::size_t len = 24)
 {
-    return parse(v4frame({.proto = 17, .src = outer, .dst = host, .frag = mf, .id = id}, udp(sport, 4000, len - 8)));
+    return parse(v4frame({.proto = 17, .src = outer, .dst = server, .frag = mf, .id = id}, udp(sport, 4000, len - 8)));
 }
 parsed_frame udp_later(std::uint16_t id, std::uint16_t offset, std::size_t len, bool more = true)
 {
     const auto field = static_cast<std::uint16_t>((more ? mf : 0) | offset / 8);
-    return parse(v4frame({.proto = 17, .src = outer, .dst = host, .frag = field, .id = id}, bytes(len, 0x55)));
+    return parse(v4frame({.proto = 17, .src = outer, .dst = server, .frag = field, .id = id}, bytes(len, 0x55)));
 }
 
 constexpr pkt_verdict fwd{pkt_action::forward, drop_reason::none};
@@ -69,7 +69,7 @@ TEST_CASE("frag: later fragments inherit the first's verdict, forward or drop", 
     CHECK(t.stats().completed == 1);
     CHECK(t.stats().later == 4);
     // the same id from another protocol, or between other addresses, is another train
-    CHECK(t.later_fragment(parse(v4frame({.proto = 6, .src = outer, .dst = host, .frag = mf | 3, .id = 7},
+    CHECK(t.later_fragment(parse(v4frame({.proto = 6, .src = outer, .dst = server, .frag = mf | 3, .id = 7},
                                          bytes(16, 0))),
                            fwd, 100) == dropped(drop_reason::frag_no_first));
     // a later fragment an earlier stage dropped keeps its own reason
@@ -219,25 +219,25 @@ TEST_CASE("icmp: kinds, echo keys both ways, and the flow an error quotes", "[da
     put16(echo, 4, 0x1234);
     bytes reply = echo;
     reply[0] = 0;
-    const parsed_frame req = parse(v4frame({.proto = 1, .src = host, .dst = outer}, echo));
-    const parsed_frame rep = parse(v4frame({.proto = 1, .src = outer, .dst = host}, reply));
+    const parsed_frame req = parse(v4frame({.proto = 1, .src = server, .dst = outer}, echo));
+    const parsed_frame rep = parse(v4frame({.proto = 1, .src = outer, .dst = server}, reply));
     CHECK(classify_icmp(req) == icmp_kind::echo_request);
     CHECK(classify_icmp(rep) == icmp_kind::echo_reply);
     CHECK(req.icmp_id == 0x1234);
     CHECK(echo_key(req).key == echo_key(rep).key);
     CHECK(echo_key(req).src_is_a != echo_key(rep).src_is_a);
     for (std::uint8_t t : {3, 4, 5, 11, 12})
-        CHECK(classify_icmp(parse(v4frame({.proto = 1, .src = outer, .dst = host}, icmp_msg(t, 0, {})))) ==
+        CHECK(classify_icmp(parse(v4frame({.proto = 1, .src = outer, .dst = server}, icmp_msg(t, 0, {})))) ==
               icmp_kind::error);
     for (std::uint8_t t : {9, 10, 13, 14})
-        CHECK(classify_icmp(parse(v4frame({.proto = 1, .src = outer, .dst = host}, icmp_msg(t, 0, {})))) ==
+        CHECK(classify_icmp(parse(v4frame({.proto = 1, .src = outer, .dst = server}, icmp_msg(t, 0, {})))) ==
               icmp_kind::other);
 
-    // an inside host's UDP datagram, and a router's port unreachable back to it
-    const bytes sent = v4frame({.proto = 17, .src = host, .dst = outer}, udp(33000, 53));
+    // an inside server's UDP datagram, and a router's port unreachable back to it
+    const bytes sent = v4frame({.proto = 17, .src = server, .dst = outer}, udp(33000, 53));
     const keyed flow = make_flow_key(parse(sent));
     const bytes router{198, 51, 100, 1};
-    const bytes err = v4frame({.proto = 1, .src = router, .dst = host}, icmp_msg(3, 3, quote(sent, 20)));
+    const bytes err = v4frame({.proto = 1, .src = router, .dst = server}, icmp_msg(3, 3, quote(sent, 20)));
     keyed k;
     REQUIRE(quoted_flow(std::as_bytes(std::span(err)), parse(err), k));
     CHECK(k.key == flow.key);
@@ -245,22 +245,22 @@ TEST_CASE("icmp: kinds, echo keys both ways, and the flow an error quotes", "[da
     // destination, a later fragment, an IP version that lies
     bytes short_quote = quote(sent, 20);
     short_quote.pop_back();
-    const bytes cut = v4frame({.proto = 1, .src = router, .dst = host}, icmp_msg(3, 3, short_quote));
+    const bytes cut = v4frame({.proto = 1, .src = router, .dst = server}, icmp_msg(3, 3, short_quote));
     CHECK_FALSE(quoted_flow(std::as_bytes(std::span(cut)), parse(cut), k));
     const bytes elsewhere = v4frame({.proto = 1, .src = router, .dst = {10, 10, 0, 3}}, icmp_msg(3, 3, quote(sent, 20)));
     CHECK_FALSE(quoted_flow(std::as_bytes(std::span(elsewhere)), parse(elsewhere), k));
     bytes q = quote(sent, 20);
     q[6] = 0x00;
     q[7] = 0x10; // offset 128 bytes: no ports in it
-    const bytes frag = v4frame({.proto = 1, .src = router, .dst = host}, icmp_msg(11, 1, q));
+    const bytes frag = v4frame({.proto = 1, .src = router, .dst = server}, icmp_msg(11, 1, q));
     CHECK_FALSE(quoted_flow(std::as_bytes(std::span(frag)), parse(frag), k));
     q = quote(sent, 20);
     q[0] = 0x65;
-    const bytes v6in4 = v4frame({.proto = 1, .src = router, .dst = host}, icmp_msg(3, 3, q));
+    const bytes v6in4 = v4frame({.proto = 1, .src = router, .dst = server}, icmp_msg(3, 3, q));
     CHECK_FALSE(quoted_flow(std::as_bytes(std::span(v6in4)), parse(v6in4), k));
     // an error quoting an echo request names the echo's pseudo-flow
-    const bytes ping = v4frame({.proto = 1, .src = host, .dst = outer}, echo);
-    const bytes ttl = v4frame({.proto = 1, .src = router, .dst = host}, icmp_msg(11, 0, quote(ping, 20)));
+    const bytes ping = v4frame({.proto = 1, .src = server, .dst = outer}, echo);
+    const bytes ttl = v4frame({.proto = 1, .src = router, .dst = server}, icmp_msg(11, 0, quote(ping, 20)));
     REQUIRE(quoted_flow(std::as_bytes(std::span(ttl)), parse(ttl), k));
     CHECK(k.key == echo_key(req).key);
 

@@ -252,7 +252,7 @@ bytes syn_from(const bytes& s, std::uint16_t sport)
     return v4frame({.proto = 6, .src = s, .dst = server}, testing::tcp(sport, 80, 0x02));
 }
 
-cidr host(const bytes& a)
+cidr host_cidr(const bytes& a)
 {
     cidr c;
     std::copy(a.begin(), a.end(), c.net.bytes.begin());
@@ -300,10 +300,10 @@ TEST_CASE("pipeline, limits: exactly the source over its packet rate is cut and 
     const applied_blocks done = apply_block_requests(l.ring, *l.blocks, 64);
     CHECK(done.applied == 1);
     CHECK(done.failed == 0);
-    CHECK(l.blocks->reason(host(a)) == "limit_pps");
+    CHECK(l.blocks->reason(host_cidr(a)) == "limit_pps");
     auto listed = l.blocks->entries();
     REQUIRE(listed.size() == 1);
-    CHECK(listed[0].net == host(a));
+    CHECK(listed[0].net == host_cidr(a));
     CHECK(listed[0].reason == "limit_pps");
     CHECK(listed[0].left.count() > 58);
     CHECK(listed[0].left.count() <= 60);
@@ -509,7 +509,7 @@ TEST_CASE("shield-block events: RTS event ring, full ring refused at once, l7_bl
     CHECK(e.failed == 0);
     CHECK(apply_block_requests(l.ring, *l.blocks, 64).applied == 1);
     CHECK(rte_ring_count(events) == 0);
-    CHECK(l.blocks->reason(host(a)) == "l7_block");
+    CHECK(l.blocks->reason(host_cidr(a)) == "l7_block");
     CHECK(l.blocks->blocked_why(src_a) == drop_reason::l7_block);
     CHECK(l.blocks->blocked_why(v6) == drop_reason::l7_block);
     ip_addr src_b;
@@ -518,7 +518,7 @@ TEST_CASE("shield-block events: RTS event ring, full ring refused at once, l7_bl
     auto listed = l.blocks->entries();
     REQUIRE(listed.size() == 3);
     for (const auto& en : listed)
-        if (en.net == host(a))
+        if (en.net == host_cidr(a))
             CHECK((en.left.count() >= 1 && en.left.count() <= 2));
 
     // the stage: a's frames drop as l7_block, b's as blocklisted, c passes

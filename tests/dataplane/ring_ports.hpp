@@ -67,6 +67,41 @@ inline std::array<std::uint16_t, 2> ring_ports()
     return ids;
 }
 
+// A host port for the pipeline tests: a punt ring, a MAC table, and
+// net_ring2 as the TAP (what is sent on it comes back on its RX).
+struct test_host {
+    rte_ring* punts;
+    mac_table macs{64};
+    host_link link;
+    explicit test_host(const char* ring, unsigned slots = 64)
+        : punts(rte_ring_create(ring, slots, 0, RING_F_SC_DEQ))
+    {
+        REQUIRE(punts);
+        static const std::uint16_t tap = [] {
+            ensure_eal();
+            rte_mempool* rx_pool = rte_pktmbuf_pool_create("t_tap_rx", 255, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+            REQUIRE(rx_pool);
+            std::uint16_t id;
+            REQUIRE(rte_eth_dev_get_port_by_name("net_ring2", &id) == 0);
+            rte_eth_conf conf{};
+            REQUIRE(rte_eth_dev_configure(id, 1, 1, &conf) == 0);
+            REQUIRE(rte_eth_rx_queue_setup(id, 0, 64, 0, nullptr, rx_pool) == 0);
+            REQUIRE(rte_eth_tx_queue_setup(id, 0, 64, 0, nullptr) == 0);
+            REQUIRE(rte_eth_dev_start(id) == 0);
+            return id;
+        }();
+        link = {tap, {0x02, 0, 0, 0, 0, 0x64}, punts, &macs};
+    }
+    ~test_host() { rte_ring_free(punts); }
+    test_host(const test_host&) = delete;
+    test_host& operator=(const test_host&) = delete;
+    void attach(lcore_ctx& w)
+    {
+        w.host = &link;
+        w.port_ids[host] = link.port_id;
+    }
+};
+
 // What was sent on a ring port since it was last read, in order.
 inline std::vector<rte_mbuf*> sent_on(std::uint16_t port)
 {

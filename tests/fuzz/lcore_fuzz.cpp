@@ -33,6 +33,7 @@
 #include "dataplane/tcp_rewrite.hpp"
 #include "tests/dataplane/eal.hpp"
 #include "tests/dataplane/frames.hpp"
+#include "tests/fuzz/ring_world.hpp"
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -53,12 +54,6 @@ using namespace bulwark::dataplane::testing;
 
 namespace {
 
-void check(bool ok)
-{
-    if (!ok)
-        std::abort();
-}
-
 std::uint32_t be32(const std::uint8_t* p)
 {
     return std::uint32_t(p[0]) << 24 | std::uint32_t(p[1]) << 16 | std::uint32_t(p[2]) << 8 | p[3];
@@ -74,18 +69,8 @@ struct world {
 world& the_world()
 {
     static world w = [] {
-        ensure_eal();
         world x;
-        static rte_mempool* rx_pool = rte_pktmbuf_pool_create("fz_ring_rx", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
-        check(rx_pool != nullptr);
-        for (side s : {outside, inside}) {
-            check(rte_eth_dev_get_port_by_name(s == outside ? "net_ring0" : "net_ring1", &x.ports[s]) == 0);
-            rte_eth_conf conf{};
-            check(rte_eth_dev_configure(x.ports[s], 1, 1, &conf) == 0);
-            check(rte_eth_rx_queue_setup(x.ports[s], 0, 256, 0, nullptr, rx_pool) == 0);
-            check(rte_eth_tx_queue_setup(x.ports[s], 0, 256, 0, nullptr) == 0);
-            check(rte_eth_dev_start(x.ports[s]) == 0);
-        }
+        x.ports = start_ring_ports<2>("fz_ring_rx");
         x.pool = rte_pktmbuf_pool_create("fz_pool", 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
         check(x.pool != nullptr);
         auto acl = acl_table::build({}, verdict::allow, "fz_acl");

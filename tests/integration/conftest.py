@@ -3,6 +3,7 @@
 
 Run with Debian's python: /usr/bin/python3 -m pytest tests/integration
 """
+import contextlib
 import os
 import pathlib
 import subprocess
@@ -76,3 +77,17 @@ def lab():
     finally:
         l.cmd("down")
         assert lab_namespaces(prefix) == [], "the lab left namespaces behind"
+
+
+@contextlib.contextmanager
+def raised_lab():
+    """A lab of its own (tools/lab up), removed whatever the outcome: for a module's `lab` fixture to yield from."""
+    l = Lab(new_prefix())
+    l.cmd("down")  # a leftover of a killed run with the same prefix
+    try:
+        up = l.cmd("up")
+        assert up.returncode == 0, up.stderr
+        yield l
+    finally:
+        l.cmd("down")
+        assert lab_namespaces(l.prefix) == [], "the lab left namespaces behind"

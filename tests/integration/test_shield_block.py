@@ -22,7 +22,7 @@ import pytest
 from scapy.layers.inet import TCP
 from scapy.packet import Raw
 
-from conftest import Lab, lab_namespaces, new_prefix, run
+from conftest import raised_lab, run
 # the lab's wire, capture and web server, as the limits' tests set them up on this module's `lab`
 from test_shield_limits import capture, web, wire  # noqa: F401 (pytest fixtures)
 from test_shield import (PORTS, WAIT, Shield, delta, drops, marker, netns, ns_run, settled,
@@ -56,11 +56,7 @@ shield edge
 
 @pytest.fixture(scope="module")
 def lab():
-    l = Lab(new_prefix())
-    l.cmd("down")
-    try:
-        up = l.cmd("up")
-        assert up.returncode == 0, up.stderr
+    with raised_lab() as l:
         # the proxy's client address inside bw (never answered for on the bridged veths); a second client address
         for cmd in (["sysctl", "-qw", "net.ipv4.conf.all.arp_ignore=1"],
                     ["sysctl", "-qw", "net.ipv4.conf.all.arp_announce=2"],
@@ -71,9 +67,6 @@ def lab():
         r = ns_run(l.client, "ip", "addr", "add", OTHER + "/24", "dev", l.prefix + "c0")
         assert r.returncode == 0, r.stderr
         yield l
-    finally:
-        l.cmd("down")
-        assert lab_namespaces(l.prefix) == [], "the lab left namespaces behind"
 
 
 @pytest.fixture(scope="module")

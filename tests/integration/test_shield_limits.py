@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import Lab, lab_namespaces, new_prefix, run
+from conftest import raised_lab, run
 from test_shield import (PORTS, WAIT, Capture, Shield, Wire, barrier, delta, drops, marker, ns_run,
                          wait_until)
 
@@ -42,15 +42,8 @@ shield edge
 
 @pytest.fixture(scope="module")
 def lab():
-    l = Lab(new_prefix())
-    l.cmd("down")
-    try:
-        up = l.cmd("up")
-        assert up.returncode == 0, up.stderr
+    with raised_lab() as l:
         yield l
-    finally:
-        l.cmd("down")
-        assert lab_namespaces(l.prefix) == [], "the lab left namespaces behind"
 
 
 @pytest.fixture(scope="module")
