@@ -84,7 +84,7 @@ if [ "$(id -u)" -eq 0 ]; then
     -o junit_suite_name=integration-asan tests/integration/test_proxy.py tests/integration/test_check.py \
     tests/integration/test_slow_attacks.py tests/integration/test_limits.py tests/integration/test_tunnel.py \
     tests/integration/test_unix.py tests/integration/test_haproxy_regtests.py tests/integration/test_rules.py \
-    tests/integration/test_shield.py
+    tests/integration/test_shield.py tests/integration/test_host_port.py
   rc=$?
   if [ $rc -ne 0 ] && [ $rc -ne 1 ]; then
     fail_stage "integration tests (asan)" "pytest exited $rc (usage error, interrupted or no tests)"

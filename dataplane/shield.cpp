@@ -89,6 +89,7 @@ struct shield::impl {
     std::mutex control_mu;
     std::condition_variable control_cv;
     bool control_quit = false;
+    std::atomic<bool> events_pending{false};          // post_block queued an event: drain now, not in 100 ms
     std::vector<std::string> lines;
     bool stopped = false;
     drop_sampling sampling;                          // set by setup, used by launch_workers
@@ -561,7 +562,8 @@ void shield::impl::control_loop()
         lock.lock();
         if (last)
             return;
-        control_cv.wait_for(lock, std::chrono::milliseconds(100), [this] { return control_quit; });
+        control_cv.wait_for(lock, std::chrono::milliseconds(100),
+                            [this] { return control_quit || events_pending.exchange(false); });
     }
 }
 
@@ -654,6 +656,12 @@ bool shield::post_block(const ip_addr& src, std::chrono::seconds ttl, drop_reaso
         return false;
     }
     p.events_posted.fetch_add(1, std::memory_order_relaxed);
+    // wake the control thread so the block applies now: its next packet
+    // is dropped, not the 100 ms of a flood's worth behind it. Without the
+    // lock (the proxy never waits for it): a wake-up that races the
+    // thread going to sleep is lost, and the 100 ms drain takes it.
+    if (!p.events_pending.exchange(true))
+        p.control_cv.notify_one();
     return true;
 }
 

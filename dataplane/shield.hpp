@@ -49,7 +49,8 @@ public:
     // `reason` (l7_block from a proxy's shield-block rule: its frames then
     // drop as l7_block). Queued on the event ring (rte_ring in RTS
     // multi-producer mode, safe for preemptible non-EAL threads), which the
-    // control thread drains into the blocklist every 100 ms. Never waits:
+    // control thread drains into the blocklist at once (it is woken; a
+    // wake-up lost to a race waits for its 100 ms drain). Never waits:
     // false when the ring is full (counted in stats().events.ring_full).
     // Any thread, the proxy's included, from open() to the destructor.
     bool post_block(const ip_addr& src, std::chrono::seconds ttl, drop_reason reason) noexcept;

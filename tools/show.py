@@ -281,14 +281,20 @@ def act_http_flood(show):
 def act_exploits(show):
     def send():
         st = {}
-        reqs = [("/", {"User-Agent": "() { :; }; /bin/bash -c 'cat /etc/passwd'"}),
-                ("/", {"Referer": "() { _; } >_[$($())] { id; }"}),
-                ("/?4745545f4241434b3b", {}),                   # cdorked: "GET_BACK;" hex-encoded
-                ("/", {"Cookie": "SECID=616c6c6f77"})]          # cdorked's cookie
-        for _ in range(show.scale(5)):
-            for path, h in reqs:
-                s = get(show.target, path, src=SHELLER, headers=h)
-                st[s] = st.get(s, 0) + 1
+        probes = [("/?4745545f4241434b3b", {}),                 # cdorked: "GET_BACK;" hex-encoded
+                  ("/", {"Cookie": "SECID=616c6c6f77"})]        # cdorked's cookie
+        shellshock = [("/", {"User-Agent": "() { :; }; /bin/bash -c 'cat /etc/passwd'"}),
+                      ("/", {"Referer": "() { _; } >_[$($())] { id; }"})]
+        # cdorked's probes are refused (403) one by one; the first shellshock
+        # request is refused and blocks its source (shield-block 60s), whose
+        # next attempts get no answer at all: two of them are enough to see it
+        unanswered = 0
+        for path, h in probes * show.scale(5) + shellshock * show.scale(5):
+            s = get(show.target, path, src=SHELLER, headers=h, timeout=1.0)
+            st[s] = st.get(s, 0) + 1
+            unanswered = unanswered + 1 if s is None else 0
+            if unanswered >= 2:
+                break
         return st
     st = in_netns(show.client_ns, send)
     return sum(st.values()), ", ".join(f"{k or 'no answer'}: {v}" for k, v in sorted(st.items(), key=str))

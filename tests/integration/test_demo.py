@@ -51,6 +51,9 @@ def test_quick_show_drops_every_attack_and_serves_the_legit_client(lab, bulwarkd
         # today the VIP does not reach the proxy: the HTTP acts hit the server and the summary says so
         assert "note: HTTP acts ran against the server directly: no punt path" in r.stdout
     else:
-        assert "proxy denied" in rows["shellshock/cdorked"][3]
-        assert "proxy denied" in rows["HTTP flood (1 source)"][3]
+        # each act's source is refused by the proxy, then blocklisted by its shield-block rule: its next
+        # packets end at the packet layer
+        for act in ("shellshock/cdorked", "HTTP flood (1 source)"):
+            assert "proxy denied" in rows[act][3], rows[act]
+            assert drops(act).get("l7_block", 0) > 0, rows[act]
     assert r.stdout.rstrip().endswith("legit requests failed: 0")
