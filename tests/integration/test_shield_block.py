@@ -10,8 +10,8 @@ address, as it will be once the punt path (or accept-proxy, not built either) ca
 A shellshock request gets 403 and its source goes through the event ring into the blocklist; the next SYN from the
 client namespace (10.10.0.1 -> 10.10.0.2:80) is dropped with exactly one `l7_block` while another source of the
 client namespace (10.10.0.3) still gets the server's page; the block expires after its TIME (3s) and 10.10.0.1 gets
-the page again. A tiny event ring ('event-ring 2') filled by a burst of such requests counts what it refused (in the
-shield's 'events from the proxy' line and the proxy's 'shield-block' line) and every request is still refused.
+the page again. A burst of such requests on a tiny event ring ('event-ring 2') is refused whole, and what the ring
+took or refused is counted alike by the shield ('events from the proxy') and the proxy ('shield-block').
 
 Run with Debian's python: /usr/bin/python3 -m pytest tests/integration/test_shield_block.py
 """
@@ -194,8 +194,10 @@ def test_a_full_event_ring_is_counted_and_never_waited_for(shield, lab):
         return d if d.get("events posted", 0) + d.get("events ring full", 0) == BURST and \
             d.get("events applied", 0) == d.get("events posted", 0) else None
     d = wait_until(done, what="every event posted or counted, and the posted ones applied")
-    assert d.get("events ring full", 0) >= 1, d  # BURST requests within one 100 ms drain overflow 2 slots
+    # Whether the 2 slots overflow depends on the control thread's scheduling: a post wakes it, so it often
+    # drains as fast as the proxy posts. The refusal itself is unit-tested (limits_test's "shield-block
+    # events", shield_block_test); here: every request refused, nothing waited for, the two layers agree.
     assert d.get("events failed", 0) == 0, d
     now = proxy_line(shield)
-    assert (now[0] - posted0[0], now[1] - posted0[1]) == (d["events posted"], d["events ring full"]), (now, d)
+    assert (now[0] - posted0[0], now[1] - posted0[1]) == (d.get("events posted", 0), d.get("events ring full", 0)), (now, d)
     assert now[2:] == posted0[2:]
