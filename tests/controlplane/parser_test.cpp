@@ -322,8 +322,9 @@ TEST_CASE("the model holds what the file says", "[parser]")
     REQUIRE_FALSE(got.diag.failed());
     const auto& s = got.cfg.shields.at(0);
     CHECK(s.port_outside == "o");
-    CHECK(s.host_address->net.str() == "10.10.0.100"); // the host's own address is kept
-    CHECK(s.host_address->prefix == 24);
+    REQUIRE(s.host_addresses.size() == 1);
+    CHECK(s.host_addresses[0].net.str() == "10.10.0.100"); // the host's own address is kept
+    CHECK(s.host_addresses[0].prefix == 24);
     CHECK(s.flows == 4u << 20);
     CHECK(s.limit_pps == 5000);
     CHECK(s.limit_burst == 10000);
