@@ -114,6 +114,7 @@ void kw_host_port(parse_ctx& c)
         addrs.push_back(a);
     }
     c.sh->host_port = c.words[1];
+    c.sh->host_port_at = c.here();
     c.sh->host_addresses = std::move(addrs);
 }
 

@@ -366,7 +366,8 @@ result<bool> shield::impl::setup_host(unsigned queues)
         return true;
     const std::string name = "net_tap_" + cfg.host_port;
     auto fail_here = [&](const std::string& what) {
-        return fail(fmt::format("{}:{}: 'host-port {}': {}", cfg.at.file, cfg.at.line, cfg.host_port, what));
+        return fail(fmt::format("{}:{}: 'host-port {}': {}", cfg.host_port_at.file, cfg.host_port_at.line,
+                                cfg.host_port, what));
     };
     if (cfg.stateful && queues > 1)
         return fail_here(fmt::format("a host port is served by one lcore, which tracks the flows of what the kernel "
