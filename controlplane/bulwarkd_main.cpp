@@ -177,7 +177,14 @@ std::string summary(const config& cfg)
             limits += fmt::format(", limit src concurrent-flows {}", sh.limit_concurrent);
         if (!limits.empty())
             mode += limits + (sh.limit_block.count() ? fmt::format(" (block {}s)", sh.limit_block.count()) : " (drop only)");
-        out += fmt::format(", shield '{}' (mode {}, {} filter rule{})", sh.name, mode, rules, rules == 1 ? "" : "s");
+        std::string host;
+        if (!sh.host_port.empty()) {
+            host = fmt::format(", host port {}", sh.host_port);
+            for (std::size_t i = 0; i < sh.host_addresses.size(); ++i)
+                host += fmt::format("{}{}", i ? ", " : " ", sh.host_addresses[i].str());
+        }
+        out += fmt::format(", shield '{}' (mode {}{}, {} filter rule{})", sh.name, mode, host, rules,
+                           rules == 1 ? "" : "s");
     }
     return out;
 }

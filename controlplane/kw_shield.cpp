@@ -86,26 +86,62 @@ void kw_port(parse_ctx& c)
 
 void kw_host_port(parse_ctx& c)
 {
-    if (!c.args(3, 3, "host-port NAME address ADDR/LEN"))
+    constexpr std::string_view usage = "host-port NAME address ADDR/LEN [ADDR/LEN...]";
+    if (!c.args(3, 18, usage))
         return;
     if (c.words[2] != "address")
-        return c.alert(fmt::format("unexpected '{}', expected 'host-port NAME address ADDR/LEN'", c.words[2]));
-    std::string_view w = c.words[3];
-    auto slash = w.find('/');
-    if (slash == std::string_view::npos)
-        return c.alert(fmt::format("'{}' needs a prefix length, expected ADDR/LEN", w));
-    auto ip = parse_ip(w.substr(0, slash));
-    auto net = parse_cidr(w);
-    if (!ip || !net)
-        return c.alert(net ? ip.message() : net.message());
+        return c.alert(fmt::format("unexpected '{}', expected '{}'", c.words[2], usage));
     // a Linux interface name, and a word of the --vdev it goes into
     const std::string_view name = c.words[1];
     if (name.empty() || name.size() > 15 ||
         name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.") !=
             std::string_view::npos)
         return c.alert(fmt::format("'{}' is not an interface name: 1 to 15 letters, digits, '_', '-' or '.'", name));
+    std::vector<cidr> addrs;
+    for (std::size_t k = 3; k < c.words.size(); ++k) {
+        std::string_view w = c.words[k];
+        auto slash = w.find('/');
+        if (slash == std::string_view::npos)
+            return c.alert(fmt::format("'{}' needs a prefix length, expected ADDR/LEN", w));
+        auto ip = parse_ip(w.substr(0, slash));
+        auto net = parse_cidr(w);
+        if (!ip || !net)
+            return c.alert(net ? ip.message() : net.message());
+        const cidr a{*ip, net->prefix}; // the host's own address, not the network
+        for (const cidr& o : addrs)
+            if (o.net == a.net)
+                return c.alert(fmt::format("'{}' is given twice", w));
+        addrs.push_back(a);
+    }
     c.sh->host_port = c.words[1];
-    c.sh->host_address = cidr{*ip, net->prefix}; // the host's own address, not the network
+    c.sh->host_port_at = c.here();
+    c.sh->host_addresses = std::move(addrs);
+}
+
+void kw_punt_ring(parse_ctx& c)
+{
+    if (!c.args(1, 1, "punt-ring SIZE"))
+        return;
+    auto n = parse_size(c.words[1]);
+    if (!n)
+        return c.alert(n.message());
+    if (*n < 32 || *n > (1u << 20))
+        return c.alert(fmt::format("{} is out of range, expected 32 to 1m frames", c.words[1]));
+    c.sh->punt_ring = static_cast<std::uint32_t>(*n);
+}
+
+void kw_mac_table(parse_ctx& c)
+{
+    if (!c.args(1, 1, "mac-table SIZE"))
+        return;
+    auto n = parse_size(c.words[1]);
+    if (!n)
+        return c.alert(n.message());
+    if (*n < 4 || *n > (1u << 20))
+        return c.alert(fmt::format("{} is out of range, expected 4 to 1m stations", c.words[1]));
+    if (*n & (*n - 1))
+        return c.alert(fmt::format("{} is not a power of two (its buckets are found by a mask)", c.words[1]));
+    c.sh->mac_table = static_cast<std::uint32_t>(*n);
 }
 
 void kw_mode(parse_ctx& c)
@@ -395,6 +431,8 @@ constexpr std::array table{
     section_kw{"default", S, kw_default, {}},
     section_kw{"drop-capture", S, kw_drop_capture, {}},
     section_kw{"event-ring", S, kw_event_ring, {}},
+    section_kw{"punt-ring", S, kw_punt_ring, {}},
+    section_kw{"mac-table", S, kw_mac_table, {}},
 };
 
 } // namespace

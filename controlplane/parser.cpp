@@ -8,6 +8,7 @@
 #include <deque>
 #include <fmt/format.h>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <dirent.h>
@@ -492,6 +493,45 @@ void check_stick_refs(const proxy_section& p, const config& cfg, diagnostics& d)
 }
 
 // A shield section needs its EAL line and both ports; one per process.
+// The lcores an eal line's '-l LIST' names ("0-1", "0,2-3"), or nullopt
+// when it gives them another way (--lcores, -c MASK) or in a form not read
+// here: EAL then decides, and start-up reports what it found.
+std::optional<unsigned> eal_lcore_count(const std::vector<std::string>& args)
+{
+    std::string list;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "-l" && i + 1 < args.size())
+            list = args[i + 1];
+        else if (args[i].rfind("-l", 0) == 0 && args[i].size() > 2 && args[i][2] != '-')
+            list = args[i].substr(2);
+        else if (args[i] == "--lcores" || args[i].rfind("--lcores=", 0) == 0 || args[i] == "-c")
+            return std::nullopt;
+    }
+    if (list.empty())
+        return std::nullopt;
+    std::set<unsigned> cores;
+    std::size_t at = 0;
+    while (at <= list.size()) {
+        const std::size_t comma = std::min(list.find(',', at), list.size());
+        const std::string item = list.substr(at, comma - at);
+        const std::size_t dash = item.find('-');
+        unsigned lo = 0, hi = 0;
+        const auto num = [](const std::string& w, unsigned& v) {
+            if (w.empty() || w.size() > 4 || w.find_first_not_of("0123456789") != std::string::npos)
+                return false;
+            v = static_cast<unsigned>(std::stoul(w));
+            return true;
+        };
+        if (!num(item.substr(0, dash), lo) || !num(dash == std::string::npos ? item : item.substr(dash + 1), hi) ||
+            hi < lo)
+            return std::nullopt;
+        for (unsigned c = lo; c <= hi; ++c)
+            cores.insert(c);
+        at = comma + 1;
+    }
+    return static_cast<unsigned>(cores.size());
+}
+
 void check_shields(const config& cfg, diagnostics& d)
 {
     std::set<std::string> shield_names;
@@ -512,6 +552,16 @@ void check_shields(const config& cfg, diagnostics& d)
         if (punts && s.host_port.empty())
             d.alert(s.at.file, s.at.line, "shield",
                     fmt::format("'{}' has 'punt' rules but no 'host-port' to hand them to", s.name));
+        // what start-up refuses (shield.cpp setup_host), said by -c: the
+        // kernel's frames are tracked on the one lcore serving the host port
+        if (const auto lcores = eal_lcore_count(s.eal_args);
+            !s.host_port.empty() && s.stateful && lcores && *lcores > 2)
+            d.alert(s.host_port_at.file, s.host_port_at.line, "host-port",
+                    fmt::format("'{}' is in mode stateful with {} worker lcores: a host port is served by one lcore, "
+                                "which tracks the flows of what the kernel sends, so a punted flow's client side "
+                                "must reach the same one: give one worker lcore (e.g. 'eal -l 0-1 ...') or mode "
+                                "stateless",
+                                s.name, *lcores - 1));
         if (!s.stateful && (s.limit_new_flows || s.limit_concurrent))
             d.warn(s.at.file, s.at.line, "limit",
                    fmt::format("'{}' is in mode stateless: 'limit src new-flows' and 'limit src concurrent-flows' "

@@ -32,7 +32,10 @@ struct shield_section {
     std::vector<std::string> eal_args;
     std::string port_outside, port_inside;
     std::string host_port;
-    std::optional<cidr> host_address;   // host-port address, with its prefix
+    source_loc host_port_at;            // its line
+    std::vector<cidr> host_addresses;   // host-port addresses (the VIPs), each with its network's prefix
+    std::uint32_t punt_ring = 1024;     // 'punt-ring N': frames on their way to the host port between two drains
+    std::uint32_t mac_table = 4096;     // 'mac-table N': stations the host port's bridge learns (a power of two)
     bool stateful = true;
     bool mode_given = false;            // a 'mode' line set it (-c says which it is either way)
     std::uint64_t flows = 1u << 20;     // for all worker lcores together

@@ -20,7 +20,7 @@ std::size_t mac_table::bucket(std::uint64_t mac) const noexcept
     return static_cast<std::size_t>(h >> 32) & mask_ & ~std::size_t(ways - 1);
 }
 
-void mac_table::learn(const mac_addr& m, std::uint8_t port, std::uint32_t now) noexcept
+void mac_table::learn(const mac_addr& m, std::uint8_t port, std::uint32_t now, std::uint8_t held) noexcept
 {
     if (is_group(m))
         return;
@@ -31,6 +31,8 @@ void mac_table::learn(const mac_addr& m, std::uint8_t port, std::uint32_t now) n
     for (std::size_t i = b; i < b + ways; ++i) {
         const std::uint64_t e = slots_[i].load(std::memory_order_relaxed);
         if ((e & 3) && e >> 16 == mac) {
+            if ((e & 3) != port + 1u && (e & 3) == held + 1u && fresh(e, now))
+                return; // held where it is
             if ((e & 3) != port + 1u || static_cast<std::uint32_t>(e >> 2 & 0x3fff) != (now & 0x3fff))
                 slots_[i].store(pack(mac, port, now), std::memory_order_relaxed);
             return;

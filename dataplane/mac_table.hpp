@@ -41,7 +41,12 @@ public:
     // Records that `m` was seen on port `port` (0..2) at second `now`.
     // Group addresses are ignored. Stores only when the entry changes or
     // is a second old, so a steady stream keeps its cache line shared.
-    void learn(const mac_addr& m, std::uint8_t port, std::uint32_t now) noexcept;
+    // A station learned on `held` and seen there within max_age is not
+    // moved: the bridge learns the outside's frames with the inside held,
+    // so a frame spoofing a server's MAC from outside cannot draw the
+    // host's traffic to that server out of the outside port.
+    void learn(const mac_addr& m, std::uint8_t port, std::uint32_t now, std::uint8_t held = no_port) noexcept;
+    static constexpr std::uint8_t no_port = 0xff;
     // The port `m` was last seen on, if it was within max_age of `now`.
     std::optional<std::uint8_t> lookup(const mac_addr& m, std::uint32_t now) const noexcept;
 

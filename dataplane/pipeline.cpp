@@ -387,7 +387,13 @@ void stage_bridge(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noex
     for (unsigned i = 0; i < b.n; ++i) {
         if (b.v[i].action != pkt_action::forward)
             continue;
-        // a frame that parsed has its Ethernet header in the first segment
+        // a frame that parsed has its Ethernet header in the first segment,
+        // unless a driver chained a shorter one: then nothing is learned and
+        // it never goes to the host (from the host, to both ports)
+        if (rte_pktmbuf_data_len(pkts[i]) < 14) {
+            b.v[i].action = from == host ? pkt_action::flood : pkt_action::forward;
+            continue;
+        }
         auto* eth = rte_pktmbuf_mtod(pkts[i], std::uint8_t*);
         mac_addr dst, src;
         std::memcpy(dst.data(), eth, 6);
@@ -399,7 +405,7 @@ void stage_bridge(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noex
                                                                          : pkt_action::flood;
             continue;
         }
-        h.macs->learn(src, from, now);
+        h.macs->learn(src, from, now, from == outside ? std::uint8_t(inside) : mac_table::no_port);
         const parsed_frame& f = frames[i];
         if (b.punt[i]) {
             if (dst != h.mac)

@@ -50,12 +50,6 @@ constexpr unsigned sample_slots = 4095; // mempool sizes are best as 2^n - 1
 // limit per second; past it requests are counted (block_ring_full) and
 // asked again by the source's next frame over its limit.
 constexpr unsigned block_ring_slots = 4096;
-// Frames on their way to the host port, from every worker, between two
-// drains of the lcore serving it (each loop, a burst at a time): past it
-// they are dropped as punt_full, never waited for.
-constexpr unsigned punt_ring_slots = 1024;
-// Stations the host port's MAC-learning table holds (32 KiB).
-constexpr unsigned mac_slots = 4096;
 
 } // namespace
 
@@ -372,7 +366,8 @@ result<bool> shield::impl::setup_host(unsigned queues)
         return true;
     const std::string name = "net_tap_" + cfg.host_port;
     auto fail_here = [&](const std::string& what) {
-        return fail(fmt::format("{}:{}: 'host-port {}': {}", cfg.at.file, cfg.at.line, cfg.host_port, what));
+        return fail(fmt::format("{}:{}: 'host-port {}': {}", cfg.host_port_at.file, cfg.host_port_at.line,
+                                cfg.host_port, what));
     };
     if (cfg.stateful && queues > 1)
         return fail_here(fmt::format("a host port is served by one lcore, which tracks the flows of what the kernel "
@@ -402,21 +397,28 @@ result<bool> shield::impl::setup_host(unsigned queues)
     if (int rc = rte_eth_macaddr_get(id, &mac); rc != 0)
         return fail_here(fmt::format("no MAC address: {}", rte_strerror(-rc)));
     std::memcpy(hlink.mac.data(), mac.addr_bytes, 6);
-    if (cfg.host_address)
-        if (auto r = set_interface_address(cfg.host_port, *cfg.host_address); !r)
+    std::string addrs;
+    for (const cidr& a : cfg.host_addresses) {
+        if (auto r = set_interface_address(cfg.host_port, a); !r)
             return fail_here(r.message());
+        addrs += fmt::format("{}{}", addrs.empty() ? "" : ", ", a.str());
+    }
     hlink.port_id = id;
-    hlink.punt_ring = rte_ring_create("bw_punt", punt_ring_slots, SOCKET_ID_ANY, RING_F_SC_DEQ);
+    // frames on their way to the host, from every worker, between two
+    // drains of the lcore serving it (each loop): past it they are
+    // dropped as punt_full, never waited for
+    hlink.punt_ring = rte_ring_create("bw_punt", cfg.punt_ring, SOCKET_ID_ANY, RING_F_SC_DEQ | RING_F_EXACT_SZ);
     if (!hlink.punt_ring)
-        return fail_here(fmt::format("cannot create the punt ring: {}", rte_strerror(rte_errno)));
-    macs = std::make_unique<mac_table>(mac_slots);
+        return fail_here(fmt::format("cannot create the punt ring of {} frames: {}", cfg.punt_ring,
+                                     rte_strerror(rte_errno)));
+    macs = std::make_unique<mac_table>(cfg.mac_table);
     hlink.macs = macs.get();
     char text[RTE_ETHER_ADDR_FMT_SIZE];
     rte_ether_format_addr(text, sizeof text, &mac);
-    lines.push_back(fmt::format("host port {} (DPDK port {}, net_tap, MAC {}), address {}; punt ring of {} frames, "
+    lines.push_back(fmt::format("host port {} (DPDK port {}, net_tap, MAC {}), address{} {}; punt ring of {} frames, "
                                 "MAC table of {} stations",
-                                cfg.host_port, id, text,
-                                cfg.host_address ? cfg.host_address->str() : std::string("none"), punt_ring_slots - 1,
+                                cfg.host_port, id, text, cfg.host_addresses.size() == 1 ? "" : "es",
+                                addrs.empty() ? "none" : addrs, rte_ring_get_capacity(hlink.punt_ring),
                                 macs->capacity()));
     return true;
 }
@@ -503,7 +505,7 @@ result<bool> shield::impl::setup()
     //    (it must fit the 512 MB of the lab's --no-huge -m 512)
     unsigned n = std::max(8191u, queues * 2 * (rx_desc + tx_desc + 2 * burst_size) + 512 * queues);
     if (!cfg.host_port.empty())
-        n += rx_desc + tx_desc + punt_ring_slots + 2 * burst_size;
+        n += rx_desc + tx_desc + cfg.punt_ring + 2 * burst_size;
     mbufs = rte_pktmbuf_pool_create("bw_mbufs", n, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, static_cast<int>(rte_socket_id()));
     if (!mbufs)
         return fail(fmt::format("cannot allocate {} packet buffers: {}", n, rte_strerror(rte_errno)));

@@ -234,6 +234,11 @@ TEST_CASE("broken configs fail with the exact file:line message", "[parser]")
         {"shield punt without host port",
          "shield e\n eal --no-pci\n port outside p0\n port inside p1\n punt tcp dst 10.0.0.1 dport 80\n",
          {"t.cfg:1: 'shield': 'e' has 'punt' rules but no 'host-port' to hand them to"}},
+        {"shield stateful host port with two workers",
+         "shield e\n eal -l 0-2 --no-pci\n port outside p0\n port inside p1\n host-port bw0 address 10.0.0.1/24\n",
+         {"t.cfg:5: 'host-port': 'e' is in mode stateful with 2 worker lcores: a host port is served by one lcore, "
+          "which tracks the flows of what the kernel sends, so a punted flow's client side must reach the same one: "
+          "give one worker lcore (e.g. 'eal -l 0-1 ...') or mode stateless"}},
         {"shield mixed families",
          "shield e\n eal --no-pci\n port outside p0\n port inside p1\n allow tcp src 10.0.0.0/8 dst ::1\n",
          {"t.cfg:5: 'allow': 'src' and 'dst' are of different address families"}},
@@ -322,8 +327,9 @@ TEST_CASE("the model holds what the file says", "[parser]")
     REQUIRE_FALSE(got.diag.failed());
     const auto& s = got.cfg.shields.at(0);
     CHECK(s.port_outside == "o");
-    CHECK(s.host_address->net.str() == "10.10.0.100"); // the host's own address is kept
-    CHECK(s.host_address->prefix == 24);
+    REQUIRE(s.host_addresses.size() == 1);
+    CHECK(s.host_addresses[0].net.str() == "10.10.0.100"); // the host's own address is kept
+    CHECK(s.host_addresses[0].prefix == 24);
     CHECK(s.flows == 4u << 20);
     CHECK(s.limit_pps == 5000);
     CHECK(s.limit_burst == 10000);

@@ -616,6 +616,10 @@ TEST_CASE("host port: the bridge learns stations, floods ARP to the host, and sw
     rte_mbuf* srv = pool.frame(addressed(v4udp(c1, 7, 9), client_mac, server_mac));
     process_burst(w, inside, &srv, 1);
     free_all(sent_on(ports[outside]));
+    // a frame from outside spoofing the server's MAC does not move it there (the inside is held)
+    rte_mbuf* spoof = pool.frame(addressed(v4udp(c1, 7, 9), client_mac, server_mac));
+    process_burst(w, outside, &spoof, 1);
+    free_all(sent_on(ports[inside]));
 
     // the host's frames: to where their destination was learned; unknown and group ones to both ports
     const mac_addr stranger{0x02, 0, 0, 0, 0, 0x77};

@@ -95,3 +95,19 @@ TEST_CASE("mac_table: thousands of stations in a table sized for them are all fo
     // 1,500 stations in 1,024 buckets of 4: a bucket overflowing is possible, rare
     CHECK(lost.size() <= 3);
 }
+
+TEST_CASE("mac_table: a station held on a port is not moved by a frame from another while fresh", "[mac_table]")
+{
+    mac_table t(64);
+    const mac_addr server = mac(0x020000000002);
+    t.learn(server, 1, 100);
+    // a frame from outside (port 0) spoofing the server's MAC, learned with the inside (1) held
+    t.learn(server, 0, 110, 1);
+    CHECK(t.lookup(server, 110) == std::optional<std::uint8_t>(1));
+    // without the hold a station moves; with it, once it is stale there
+    t.learn(server, 0, 111);
+    CHECK(t.lookup(server, 111) == std::optional<std::uint8_t>(0));
+    t.learn(server, 1, 120);
+    t.learn(server, 0, 120 + mac_table::max_age + 1, 1);
+    CHECK(t.lookup(server, 120 + mac_table::max_age + 1) == std::optional<std::uint8_t>(0));
+}

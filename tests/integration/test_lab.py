@@ -86,13 +86,13 @@ def test_bulwarkd_runs_the_default_in_the_lab_and_stops_on_sigterm(lab, bulwarkd
         lines = [p.stdout.readline() for _ in range(13)]  # bounded by the finally below
         assert lines[0].startswith("bulwarkd 0."), lines
         assert "loaded the embedded default configuration: 1 frontend, 1 backend, shield 'edge' (mode stateful, " \
-               "syn-guard auto 500, 2 filter rules)" in lines[0]
+               "syn-guard auto 500, host port bw0 10.10.0.100/24, 2 filter rules)" in lines[0]
         # the shield bridges the lab's two veth ends (net_pcap) on lcore 1
         assert lines[1].startswith(f"bulwarkd: shield edge: port outside net_pcap0 (DPDK port 0, driver net_pcap, "), lines
         assert lines[2].startswith(f"bulwarkd: shield edge: port inside net_pcap1 (DPDK port 1, driver net_pcap, "), lines
         # the host port: the TAP that carries the VIP to the proxy
         assert re.fullmatch(r"bulwarkd: shield edge: host port bw0 \(DPDK port 2, net_tap, MAC [0-9A-F:]{17}\), "
-                            r"address 10\.10\.0\.100/24; punt ring of 1023 frames, MAC table of 4096 stations\n",
+                            r"address 10\.10\.0\.100/24; punt ring of 1024 frames, MAC table of 4096 stations\n",
                             lines[3]), lines
         lines.pop(3)
         assert lines[3] == ("bulwarkd: shield edge: 2 filter rules (9 ACL rules), default allow, "
