@@ -449,7 +449,6 @@ void stage_bridge(lcore_ctx& c, side from, rte_mbuf* const* pkts, burst& b) noex
         rte_mempool_put(c.sampling.pool, obj);
 }
 
-
 // To the punt ring, never waiting for room: the rest is counted punt_full
 // on `from` and freed.
 void punt(lcore_ctx& c, side from, rte_mbuf** pkts, unsigned n) noexcept

@@ -45,7 +45,7 @@ from scapy.packet import Raw
 from scapy.utils import rdpcap
 
 import shield_frames as sf
-from conftest import LAB, Lab, lab_namespaces, new_prefix, run
+from conftest import LAB, raised_lab, run
 
 N = 3            # each forged frame is sent this many times
 FLOOD = 300      # frames per hping3 flood
@@ -454,15 +454,8 @@ class Shields:
 @pytest.fixture(scope="module")
 def shield_lab():
     """The module's lab, removed whatever the outcome."""
-    l = Lab(new_prefix())
-    l.cmd("down")  # a leftover of a killed run with the same prefix
-    try:
-        up = l.cmd("up")
-        assert up.returncode == 0, up.stderr
+    with raised_lab() as l:
         yield l
-    finally:
-        l.cmd("down")
-        assert lab_namespaces(l.prefix) == [], "the lab left namespaces behind"
 
 
 class Wire:
